@@ -1,0 +1,82 @@
+"""mcp_async: an asyncio-first Model Context Protocol client on aiohttp.
+
+The public API is flat::
+
+    from mcp_async import AsyncMCPClient, Timeout, Hook, MCPClientError
+"""
+
+from . import models
+from ._client import LOG_LEVELS, AsyncMCPClient
+from ._config import Timeout
+from ._exceptions import (
+    AuthError,
+    BodyTooLargeError,
+    ClientStateError,
+    ConfigError,
+    ConnectError,
+    ConnectTimeout,
+    ContentTypeError,
+    HTTPStatusError,
+    InvalidJSONError,
+    JSONRPCError,
+    MCPClientError,
+    OutputValidationError,
+    ProtocolError,
+    RateLimitedError,
+    ReadError,
+    ReadTimeout,
+    RetryError,
+    SessionExpiredError,
+    TimeoutError,
+    ToolError,
+    TransportError,
+    UnexpectedResponseError,
+    VersionMismatchError,
+)
+from ._hooks import Hook, middleware, request_hook, response_hook
+from ._version import __version__
+from .auth.bearer import BearerAuth
+from .models import CallToolResult, InitializeResult, Tool
+from .transports.base import BytesResponse, HTTPRequest, HTTPResponse
+
+__all__ = [
+    "LOG_LEVELS",
+    "AsyncMCPClient",
+    "AuthError",
+    "BearerAuth",
+    "BodyTooLargeError",
+    "BytesResponse",
+    "CallToolResult",
+    "ClientStateError",
+    "ConfigError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ContentTypeError",
+    "HTTPRequest",
+    "HTTPResponse",
+    "HTTPStatusError",
+    "Hook",
+    "InitializeResult",
+    "InvalidJSONError",
+    "JSONRPCError",
+    "MCPClientError",
+    "OutputValidationError",
+    "ProtocolError",
+    "RateLimitedError",
+    "ReadError",
+    "ReadTimeout",
+    "RetryError",
+    "SessionExpiredError",
+    "Timeout",
+    "TimeoutError",
+    "Tool",
+    "ToolError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "VersionMismatchError",
+    "__version__",
+    "middleware",
+    "models",
+    "request_hook",
+    "response_hook",
+]

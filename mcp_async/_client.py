@@ -1,0 +1,652 @@
+"""``AsyncMCPClient``: the public facade.
+
+One client owns one ``aiohttp.ClientSession`` (or borrows one) and one MCP session,
+and is meant to be shared by every task of a program::
+
+    async with AsyncMCPClient("http://127.0.0.1:8000/mcp") as client:
+        tools = await client.list_tools()
+        result = await client.call_tool("add", {"a": 1, "b": 2})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from ._config import DEFAULT_TIMEOUT, Timeout, TimeoutLike, to_timeout
+from ._dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
+from ._exceptions import (
+    ClientStateError,
+    ConfigError,
+    ContentTypeError,
+    InvalidJSONError,
+    OutputValidationError,
+    ToolError,
+    UnexpectedResponseError,
+)
+from ._hooks import Hook, build_pipeline
+from ._session import MCPSession
+from ._status import raise_for_status
+from ._version import __version__
+from .models import (
+    CallToolResult,
+    Completion,
+    GetPromptResult,
+    Implementation,
+    InitializeResult,
+    ListPromptsPage,
+    ListResourcesPage,
+    ListResourceTemplatesPage,
+    ListToolsPage,
+    Prompt,
+    ReadResourceResult,
+    Resource,
+    ResourceTemplate,
+    ServerCapabilities,
+    Tool,
+)
+from .transports.base import HTTPRequest
+from .transports.http import AiohttpTransport, make_session
+
+__all__ = ["AsyncMCPClient", "LOG_LEVELS"]
+
+_T = TypeVar("_T")
+_Page = TypeVar("_Page")
+
+#: Logging levels accepted by :meth:`AsyncMCPClient.set_logging_level` (RFC 5424 order).
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+_JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+class _State(enum.Enum):
+    NEW = "new"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def _check_url(url: str) -> str:
+    if not isinstance(url, str):
+        raise ConfigError(f"url must be a string, got {type(url).__name__}")
+    parsed = URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(f"url must be an absolute http(s) URL, got {url!r}")
+    return url
+
+
+def _join(base: str, endpoint: str) -> str:
+    if not isinstance(endpoint, str):
+        raise ConfigError(f"endpoint must be a string, got {type(endpoint).__name__}")
+    if "://" in endpoint or endpoint.startswith("//"):
+        raise ConfigError(
+            f"endpoint must be a path relative to the client URL, got {endpoint!r}"
+        )
+    if not endpoint:
+        return base
+    return base.rstrip("/") + "/" + endpoint.lstrip("/")
+
+
+def _is_json_type(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+class AsyncMCPClient:
+    """An asyncio MCP client over Streamable HTTP, safe to share between tasks.
+
+    Args:
+        url: the server's MCP endpoint (``http(s)://host[:port]/path``).
+        headers: default headers sent on every request; per-call ``headers=`` win.
+        auth: a bearer token string or an auth :class:`~mcp_async.Hook`
+            (e.g. :class:`~mcp_async.auth.BearerAuth`, :class:`~mcp_async.auth.JWTAuth`).
+        retry: a retry policy hook (e.g. :class:`~mcp_async.RetryPolicy`); ``None`` = no retry.
+        rate_limit: a rate-limiting hook; ``None`` = unlimited.
+        metrics: a metrics hook; it runs outermost and sees one logical request.
+        timeout: default :class:`~mcp_async.Timeout` (or seconds, total) for every request.
+        session: an ``aiohttp.ClientSession`` to borrow; it is never closed by the client.
+        hooks: extra :class:`~mcp_async.Hook` objects, run in order after auth.
+        client_info: ``clientInfo`` sent in ``initialize`` (name/version/...).
+        capabilities: client capabilities declared in ``initialize``.
+        initialize: ``"lazy"`` (first MCP call runs the handshake) or ``"eager"`` (on enter).
+        validate_output: validate ``structuredContent`` against tools' ``outputSchema``.
+        logging_handler: called with each ``notifications/message``.
+        on_notification: called with ``(method, params)`` for every server notification.
+        max_body_size: largest JSON body accepted, in bytes (``None``: no limit).
+        max_event_size: largest single SSE event accepted, in bytes.
+        connection_limit: size of the owned connection pool.
+        max_list_pages: most pages a ``list_*`` call walks before raising.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: str | Hook | None = None,
+        retry: Hook | None = None,
+        rate_limit: Hook | None = None,
+        metrics: Hook | None = None,
+        timeout: TimeoutLike = None,
+        session: aiohttp.ClientSession | None = None,
+        hooks: Sequence[Hook] = (),
+        client_info: Mapping[str, Any] | Implementation | None = None,
+        capabilities: Mapping[str, Any] | None = None,
+        initialize: Literal["lazy", "eager"] = "lazy",
+        validate_output: bool = False,
+        logging_handler: LoggingHandler | None = None,
+        on_notification: NotificationHandler | None = None,
+        max_body_size: int | None = 16 * 1024 * 1024,
+        max_event_size: int | None = 1024 * 1024,
+        connection_limit: int = 100,
+        max_list_pages: int = 1000,
+    ) -> None:
+        self.url = _check_url(url)
+        self.timeout = to_timeout(timeout, DEFAULT_TIMEOUT)
+        self._headers = dict(headers or {})
+        if initialize not in ("lazy", "eager"):
+            raise ConfigError(f"initialize must be 'lazy' or 'eager', got {initialize!r}")
+        self._initialize_mode = initialize
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ConfigError("session must be an aiohttp.ClientSession")
+        self._borrowed_session = session
+        self._policy_hooks = self._collect_hooks(metrics, retry, rate_limit, auth, hooks)
+        if isinstance(client_info, Implementation):
+            client_info = client_info.to_dict()
+        self._client_info = dict(client_info or {"name": "mcp-async", "version": __version__})
+        self._capabilities = dict(capabilities or {})
+        self.validate_output = validate_output
+        self._dispatcher = Dispatcher(
+            logging_handler=logging_handler, on_notification=on_notification
+        )
+        self._dispatcher.on("notifications/tools/list_changed", self._tools_changed)
+        self._max_body_size = max_body_size
+        self._max_event_size = max_event_size
+        if connection_limit < 1:
+            raise ConfigError("connection_limit must be at least 1")
+        self._connection_limit = connection_limit
+        if max_list_pages < 1:
+            raise ConfigError("max_list_pages must be at least 1")
+        self.max_list_pages = max_list_pages
+        self._state = _State.NEW
+        self._transport: AiohttpTransport | None = None
+        self._session: MCPSession | None = None
+        self._tools: dict[str, Tool] | None = None
+        self._tools_task: asyncio.Task[dict[str, Tool]] | None = None
+        self._validators: dict[str, Any] = {}
+
+    @staticmethod
+    def _collect_hooks(
+        metrics: Hook | None,
+        retry: Hook | None,
+        rate_limit: Hook | None,
+        auth: str | Hook | None,
+        hooks: Sequence[Hook],
+    ) -> list[Hook]:
+        if isinstance(auth, str):
+            from .auth.bearer import BearerAuth
+
+            auth = BearerAuth(auth)
+        chain: list[Hook] = []
+        for name, hook in (
+            ("metrics", metrics), ("retry", retry), ("rate_limit", rate_limit), ("auth", auth),
+        ):
+            if hook is None:
+                continue
+            if not isinstance(hook, Hook):
+                raise ConfigError(f"{name} must be a mcp_async.Hook, got {type(hook).__name__}")
+            chain.append(hook)
+        for hook in hooks:
+            if not isinstance(hook, Hook):
+                raise ConfigError(f"hooks must be mcp_async.Hook objects, got {hook!r}")
+            chain.append(hook)
+        return chain
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def __aenter__(self) -> AsyncMCPClient:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Create the HTTP session (unless borrowed), build the pipeline, maybe handshake."""
+        if self._state is _State.OPEN:
+            raise ClientStateError("client is already open; enter it only once")
+        if self._state is _State.CLOSED:
+            raise ClientStateError("client is closed; create a new AsyncMCPClient")
+        if self._borrowed_session is not None:
+            if self._borrowed_session.closed:
+                raise ClientStateError("the borrowed aiohttp session is closed")
+            http = self._borrowed_session
+        else:
+            http = make_session(limit=self._connection_limit)
+        self._transport = AiohttpTransport(
+            http,
+            owns_session=self._borrowed_session is None,
+            max_body_size=self._max_body_size,
+            default_timeout=self.timeout,
+        )
+        self._send = build_pipeline(self._policy_hooks, self._transport.send)
+        self._session = MCPSession(
+            self.url,
+            self._send,
+            client_info=self._client_info,
+            capabilities=self._capabilities,
+            headers=self._headers,
+            dispatcher=self._dispatcher,
+            max_event_size=self._max_event_size,
+        )
+        self._state = _State.OPEN
+        if self._initialize_mode == "eager":
+            try:
+                await self.initialize()
+            except BaseException:
+                await self.aclose()
+                raise
+
+    async def aclose(self) -> None:
+        """End the MCP session (DELETE) and close the owned HTTP session. Idempotent."""
+        if self._state is not _State.OPEN:
+            self._state = _State.CLOSED
+            return
+        self._state = _State.CLOSED
+        try:
+            if self._session is not None:
+                await self._session.close()
+            if self._tools_task is not None and not self._tools_task.done():
+                self._tools_task.cancel()
+        finally:
+            if self._transport is not None:
+                await self._transport.aclose()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` ran."""
+        return self._state is _State.CLOSED
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if getattr(self, "_state", None) is _State.OPEN and self._borrowed_session is None:
+            _warn(
+                f"Unclosed AsyncMCPClient for {self.url}; use 'async with' or await aclose()",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
+
+    def _mcp(self) -> MCPSession:
+        if self._state is not _State.OPEN or self._session is None:
+            raise ClientStateError(self._state_message())
+        return self._session
+
+    def _state_message(self) -> str:
+        if self._state is _State.CLOSED:
+            return "client is closed"
+        return "client is not open; use 'async with AsyncMCPClient(...) as client'"
+
+    def _call_timeout(self, timeout: TimeoutLike) -> Timeout | None:
+        return None if timeout is None else to_timeout(timeout, self.timeout)
+
+    # -- plain JSON requests -----------------------------------------------------------
+    async def send_request(
+        self,
+        endpoint: str,
+        data: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutLike = None,
+    ) -> Any:
+        """POST ``data`` as JSON to ``{url}/{endpoint}`` and return the decoded JSON reply.
+
+        Runs through the whole hook pipeline. Raises ``TypeError``/``ValueError`` for data
+        that is not JSON (before sending), :class:`~mcp_async.HTTPStatusError` (or a
+        subclass) for a non-2xx status and :class:`~mcp_async.ContentTypeError` for a
+        2xx reply that is not JSON. A 204 No Content reply returns ``None``.
+        """
+        if self._state is not _State.OPEN or self._transport is None:
+            raise ClientStateError(self._state_message())
+        url = _join(self.url, endpoint)
+        body = _JSON_DUMPS(data).encode()
+        request_headers = {**self._headers, "Content-Type": "application/json",
+                           "Accept": "application/json"}
+        if headers:
+            request_headers.update(headers)
+        request = HTTPRequest(
+            "POST", url, headers=request_headers, body=body,
+            timeout=self._call_timeout(timeout),
+            extensions={"mcp_method": None, "idempotent": False},
+        )
+        response = await self._send(request)
+        try:
+            await raise_for_status(request, response)
+            if response.status == 204:
+                return None
+            payload = await response.read()
+            if not _is_json_type(response.content_type):
+                raise ContentTypeError(response.content_type, payload, url=url)
+            try:
+                return json.loads(payload)
+            except ValueError as exc:
+                raise InvalidJSONError(f"reply from {url} is not valid JSON: {exc}") from exc
+        finally:
+            response.release()
+
+    # -- MCP: handshake and escape hatches ----------------------------------------------
+    async def initialize(self) -> InitializeResult:
+        """Run the MCP handshake (once; concurrent callers share it) and return its result."""
+        return await self._mcp().initialize()
+
+    @property
+    def server_info(self) -> Implementation:
+        """The server's ``serverInfo`` (after the handshake)."""
+        return self._mcp().require_result().server_info
+
+    @property
+    def server_capabilities(self) -> ServerCapabilities:
+        """The server's capabilities (after the handshake)."""
+        return self._mcp().require_result().capabilities
+
+    @property
+    def protocol_version(self) -> str:
+        """The negotiated protocol version (after the handshake)."""
+        return self._mcp().require_result().protocol_version
+
+    @property
+    def instructions(self) -> str | None:
+        """The server's ``instructions`` (after the handshake; may be ``None``)."""
+        return self._mcp().require_result().instructions
+
+    @property
+    def session_id(self) -> str | None:
+        """The ``Mcp-Session-Id`` in use (``None`` if stateless or before the handshake)."""
+        return self._mcp().session_id
+
+    async def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        headers: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        idempotent: bool = False,
+    ) -> dict[str, Any]:
+        """Send any JSON-RPC request and return its raw ``result`` object."""
+        if not isinstance(method, str) or not method:
+            raise ConfigError("method must be a non-empty string")
+        return await self._mcp().request(
+            method,
+            dict(params) if params is not None else None,
+            timeout=self._call_timeout(timeout),
+            headers=headers,
+            progress=progress,
+            idempotent=idempotent,
+        )
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
+        """Send any JSON-RPC notification (after the handshake)."""
+        if not isinstance(method, str) or not method:
+            raise ConfigError("method must be a non-empty string")
+        session = self._mcp()
+        if session.result is None:
+            await session.initialize()
+        await session.notify(method, dict(params) if params is not None else None)
+
+    async def ping(self, *, timeout: TimeoutLike = None) -> None:
+        """Check the server is alive (``ping``)."""
+        await self.request("ping", None, timeout=timeout, idempotent=True)
+
+    # -- pagination --------------------------------------------------------------------
+    async def _page(self, method: str, cursor: str | None) -> dict[str, Any]:
+        if cursor is not None and not isinstance(cursor, str):
+            raise ConfigError(f"cursor must be a string, got {cursor!r}")
+        return await self.request(method, {"cursor": cursor} if cursor else None, idempotent=True)
+
+    async def _walk(
+        self,
+        method: str,
+        parse: Callable[[Mapping[str, Any]], _Page],
+        items: Callable[[_Page], Sequence[_T]],
+        next_cursor: Callable[[_Page], str | None],
+        max_pages: int | None,
+    ) -> list[_T]:
+        limit = self.max_list_pages if max_pages is None else max_pages
+        out: list[_T] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        for _ in range(limit):
+            page = parse(await self._page(method, cursor))
+            out.extend(items(page))
+            cursor = next_cursor(page)
+            if cursor is None:
+                return out
+            if cursor in seen:
+                raise UnexpectedResponseError(f"{method} returned the cursor {cursor!r} twice")
+            seen.add(cursor)
+        raise UnexpectedResponseError(
+            f"{method} still had more pages after {limit}; raise max_pages or use the *_page form"
+        )
+
+    # -- tools -------------------------------------------------------------------------
+    async def list_tools_page(self, cursor: str | None = None) -> ListToolsPage:
+        """One page of ``tools/list``."""
+        page = ListToolsPage.from_dict(await self._page("tools/list", cursor))
+        self._remember_tools(page.tools, replace=False)
+        return page
+
+    async def list_tools(self, *, max_pages: int | None = None) -> list[Tool]:
+        """All tools, walking every page."""
+        tools = await self._walk(
+            "tools/list", ListToolsPage.from_dict, lambda p: p.tools, lambda p: p.next_cursor,
+            max_pages,
+        )
+        self._remember_tools(tools, replace=True)
+        return tools
+
+    def _remember_tools(self, tools: Sequence[Tool], *, replace: bool) -> None:
+        if replace or self._tools is None:
+            self._tools = {}
+            self._validators.clear()
+        for tool in tools:
+            self._tools[tool.name] = tool
+            self._validators.pop(tool.name, None)
+
+    async def _tools_changed(self, params: dict[str, Any]) -> None:
+        self._tools = None
+        self._validators.clear()
+
+    async def _tool(self, name: str) -> Tool | None:
+        """The tool's definition from the shared cache, fetched once for all callers."""
+        if self._tools is not None and name in self._tools:
+            return self._tools[name]
+        task = self._tools_task
+        if task is None or task.done():
+            task = self._tools_task = asyncio.ensure_future(self._fetch_tools())
+        tools = await asyncio.shield(task)
+        return tools.get(name)
+
+    async def _fetch_tools(self) -> dict[str, Tool]:
+        await self.list_tools()
+        return dict(self._tools or {})
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_on_error: bool = False,
+        validate_output: bool | None = None,
+        idempotent: bool = False,
+    ) -> CallToolResult:
+        """Call a tool and return its :class:`~mcp_async.models.CallToolResult`.
+
+        A tool-level failure (``isError: true``) is returned, not raised, unless
+        ``raise_on_error`` is set (then :class:`~mcp_async.ToolError`). With
+        ``validate_output`` (default: the client's setting), ``structuredContent`` is
+        checked against the tool's ``outputSchema`` from a shared, once-fetched tool list.
+        ``idempotent=True`` lets a retry policy re-send the call after a dropped response.
+        """
+        if not isinstance(name, str) or not name:
+            raise ConfigError("tool name must be a non-empty string")
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise ConfigError(f"arguments must be a mapping, got {type(arguments).__name__}")
+        params: dict[str, Any] = {"name": name}
+        if arguments is not None:
+            params["arguments"] = dict(arguments)
+        if meta is not None:
+            params["_meta"] = dict(meta)
+        raw = await self.request(
+            "tools/call", params, timeout=timeout, headers=headers, progress=progress,
+            idempotent=idempotent,
+        )
+        result = CallToolResult.from_dict(raw)
+        if result.is_error:
+            if raise_on_error:
+                raise ToolError(name, result)
+            return result
+        if validate_output if validate_output is not None else self.validate_output:
+            await self._validate(name, result)
+        return result
+
+    async def _validate(self, name: str, result: CallToolResult) -> None:
+        tool = await self._tool(name)
+        if tool is None or tool.output_schema is None:
+            return
+        if result.structured_content is None:
+            raise OutputValidationError(name, "is missing although the tool has an outputSchema")
+        validator = self._validators.get(name)
+        if validator is None:
+            validator = self._validators[name] = _compile_schema(tool.output_schema)
+        errors = sorted(validator.iter_errors(result.structured_content), key=str)
+        if errors:
+            raise OutputValidationError(name, f"does not match outputSchema: {errors[0].message}")
+
+    # -- resources ---------------------------------------------------------------------
+    async def list_resources_page(self, cursor: str | None = None) -> ListResourcesPage:
+        """One page of ``resources/list``."""
+        return ListResourcesPage.from_dict(await self._page("resources/list", cursor))
+
+    async def list_resources(self, *, max_pages: int | None = None) -> list[Resource]:
+        """All resources, walking every page."""
+        return await self._walk(
+            "resources/list", ListResourcesPage.from_dict, lambda p: p.resources,
+            lambda p: p.next_cursor, max_pages,
+        )
+
+    async def list_resource_templates_page(
+        self, cursor: str | None = None
+    ) -> ListResourceTemplatesPage:
+        """One page of ``resources/templates/list``."""
+        return ListResourceTemplatesPage.from_dict(
+            await self._page("resources/templates/list", cursor)
+        )
+
+    async def list_resource_templates(
+        self, *, max_pages: int | None = None
+    ) -> list[ResourceTemplate]:
+        """All resource templates, walking every page."""
+        return await self._walk(
+            "resources/templates/list", ListResourceTemplatesPage.from_dict,
+            lambda p: p.resource_templates, lambda p: p.next_cursor, max_pages,
+        )
+
+    async def read_resource(self, uri: str, *, timeout: TimeoutLike = None) -> ReadResourceResult:
+        """Read a resource by URI."""
+        _require_str("uri", uri)
+        raw = await self.request("resources/read", {"uri": uri}, timeout=timeout, idempotent=True)
+        return ReadResourceResult.from_dict(raw)
+
+    async def subscribe_resource(self, uri: str) -> None:
+        """Ask for ``notifications/resources/updated`` about ``uri``."""
+        _require_str("uri", uri)
+        await self.request("resources/subscribe", {"uri": uri}, idempotent=True)
+
+    async def unsubscribe_resource(self, uri: str) -> None:
+        """Stop updates about ``uri``."""
+        _require_str("uri", uri)
+        await self.request("resources/unsubscribe", {"uri": uri}, idempotent=True)
+
+    # -- prompts and completion ------------------------------------------------------------
+    async def list_prompts_page(self, cursor: str | None = None) -> ListPromptsPage:
+        """One page of ``prompts/list``."""
+        return ListPromptsPage.from_dict(await self._page("prompts/list", cursor))
+
+    async def list_prompts(self, *, max_pages: int | None = None) -> list[Prompt]:
+        """All prompts, walking every page."""
+        return await self._walk(
+            "prompts/list", ListPromptsPage.from_dict, lambda p: p.prompts,
+            lambda p: p.next_cursor, max_pages,
+        )
+
+    async def get_prompt(
+        self, name: str, arguments: Mapping[str, str] | None = None
+    ) -> GetPromptResult:
+        """Render a prompt; argument values must be strings."""
+        _require_str("prompt name", name)
+        params: dict[str, Any] = {"name": name}
+        if arguments is not None:
+            for key, value in arguments.items():
+                if not isinstance(value, str):
+                    raise ConfigError(f"prompt argument {key!r} must be a string, got {value!r}")
+            params["arguments"] = dict(arguments)
+        return GetPromptResult.from_dict(await self.request("prompts/get", params, idempotent=True))
+
+    async def complete(
+        self,
+        ref: Mapping[str, Any],
+        argument: Mapping[str, str] | tuple[str, str],
+        context: Mapping[str, str] | None = None,
+    ) -> Completion:
+        """Ask for completions of ``argument`` for a prompt or resource-template ``ref``.
+
+        ``ref`` is ``{"type": "ref/prompt", "name": ...}`` or
+        ``{"type": "ref/resource", "uri": ...}``; ``argument`` is ``{"name", "value"}`` or
+        a ``(name, value)`` pair; ``context`` maps already-chosen argument names to values.
+        """
+        ref = dict(ref)
+        if ref.get("type") not in ("ref/prompt", "ref/resource"):
+            raise ConfigError("ref type must be 'ref/prompt' or 'ref/resource'")
+        if isinstance(argument, tuple):
+            argument = {"name": argument[0], "value": argument[1]}
+        argument = dict(argument)
+        if not isinstance(argument.get("name"), str) or not isinstance(argument.get("value"), str):
+            raise ConfigError("argument needs string 'name' and 'value'")
+        params: dict[str, Any] = {"ref": ref, "argument": argument}
+        if context is not None:
+            params["context"] = {"arguments": dict(context)}
+        return Completion.from_result(
+            await self.request("completion/complete", params, idempotent=True)
+        )
+
+    async def set_logging_level(self, level: str) -> None:
+        """Ask the server to send log messages at ``level`` and above."""
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"level must be one of {', '.join(LOG_LEVELS)}; got {level!r}")
+        await self.request("logging/setLevel", {"level": level}, idempotent=True)
+
+
+def _require_str(what: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{what} must be a non-empty string, got {value!r}")
+
+
+def _compile_schema(schema: dict[str, Any]) -> Any:
+    try:
+        import jsonschema
+    except ImportError as exc:
+        raise ConfigError(
+            "validate_output needs the 'jsonschema' package: pip install 'mcp-async[validation]'"
+        ) from exc
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema)
+

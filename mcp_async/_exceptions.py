@@ -1,0 +1,293 @@
+"""The one exception tree of ``mcp_async``.
+
+Every error the client raises is an :class:`MCPClientError`, except
+``asyncio.CancelledError`` (which is never swallowed) and the ``TypeError`` /
+``ValueError`` raised for caller data that cannot be serialised to JSON before
+anything is sent. aiohttp and asyncio exceptions are translated at the
+transport boundary and chained with ``from``.
+
+::
+
+    MCPClientError
+    ├── ClientStateError              client used before entering, after closing, or entered twice
+    ├── ConfigError (ValueError)      an argument the caller passed is unusable (URL, option)
+    ├── TransportError                the request did not produce an HTTP response
+    │   ├── ConnectError (OSError)    refused / reset / DNS / TLS before a response arrived
+    │   ├── ReadError                 the connection broke while reading a response
+    │   └── TimeoutError (TimeoutError)
+    │       ├── ConnectTimeout
+    │       └── ReadTimeout
+    ├── HTTPStatusError               a non-2xx answer: .status, .headers, .body_snippet
+    │   ├── RateLimitedError          429 (or 503 with Retry-After): .retry_after seconds
+    │   └── SessionExpiredError       404 on a request that carried an Mcp-Session-Id
+    ├── AuthError                     authentication or authorization failed: .step
+    ├── ProtocolError                 the server broke HTTP/JSON-RPC/MCP rules
+    │   ├── InvalidJSONError          body is not JSON / not a JSON-RPC message
+    │   ├── ContentTypeError          unexpected Content-Type (names it, shows a snippet)
+    │   ├── BodyTooLargeError         body or SSE event over the configured limit
+    │   ├── UnexpectedResponseError   response with the wrong id, stream ended early, ...
+    │   └── VersionMismatchError      server chose a protocol version we do not speak
+    ├── JSONRPCError                  the server answered a JSON-RPC error: .code .message .data
+    ├── ToolError                     a tool returned isError and the caller asked to raise
+    ├── OutputValidationError         structuredContent does not match the tool's outputSchema
+    └── RetryError                    retries ran out: .attempts, .last_error (also the __cause__)
+
+Retry-exhaustion keeps the *type* of the last error: :class:`RetryError` is only
+raised when a policy gives up without an underlying error to re-raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "AuthError",
+    "BodyTooLargeError",
+    "ClientStateError",
+    "ConfigError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ContentTypeError",
+    "HTTPStatusError",
+    "InvalidJSONError",
+    "JSONRPCError",
+    "MCPClientError",
+    "OutputValidationError",
+    "ProtocolError",
+    "RateLimitedError",
+    "ReadError",
+    "ReadTimeout",
+    "RetryError",
+    "SessionExpiredError",
+    "TimeoutError",
+    "ToolError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "VersionMismatchError",
+]
+
+_builtin_timeout_error = TimeoutError
+
+#: How many characters of a response body an error keeps for display.
+SNIPPET_CHARS = 200
+
+
+def body_snippet(body: bytes | str | None, limit: int = SNIPPET_CHARS) -> str:
+    """Return a short, printable prefix of ``body`` for error messages."""
+    if body is None:
+        return ""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class MCPClientError(Exception):
+    """Base class of every error raised by ``mcp_async``.
+
+    ``attempts`` is set when the error is the last one of a retried request.
+    """
+
+    attempts: int | None = None
+
+
+class ClientStateError(MCPClientError):
+    """The client was used in a state that does not allow it (closed, not entered, re-entered)."""
+
+
+class ConfigError(MCPClientError, ValueError):
+    """An argument passed by the caller is unusable; the message names it."""
+
+
+class TransportError(MCPClientError):
+    """The request did not complete at the HTTP level (no usable response)."""
+
+
+class ConnectError(TransportError, OSError):
+    """The connection could not be made or was lost before a response arrived.
+
+    ``sent`` tells whether the request may have reached the server; a request that
+    was never sent is always safe to retry.
+    """
+
+    def __init__(self, message: str, *, sent: bool = False) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ReadError(TransportError):
+    """The connection broke while the response was being read."""
+
+
+class TimeoutError(TransportError, _builtin_timeout_error):
+    """A timeout expired. Also a builtin :class:`TimeoutError`."""
+
+
+class ConnectTimeout(TimeoutError):
+    """Connecting to the server took longer than the connect timeout."""
+
+
+class ReadTimeout(TimeoutError):
+    """The server did not answer (or finish answering) within the timeout."""
+
+
+class HTTPStatusError(MCPClientError):
+    """The server answered with a non-2xx status.
+
+    Attributes: ``status``, ``headers`` (a read-only mapping), ``body_snippet`` (the first
+    couple of hundred characters of the body) and ``url``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        url: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.status = status
+        self.url = url
+        self.headers: Mapping[str, str] = dict(headers) if headers is not None else {}
+        self.body_snippet = body_snippet(body)
+        text = message or (f"HTTP {status} from {url}" if url else f"HTTP {status}")
+        if self.body_snippet and message is None:
+            text = f"{text}: {self.body_snippet}"
+        super().__init__(text)
+
+
+class RateLimitedError(HTTPStatusError):
+    """The server refused the request for rate limiting (429, or 503 with ``Retry-After``).
+
+    ``retry_after`` is the number of seconds the server asked to wait, or ``None``.
+    """
+
+    def __init__(self, status: int, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(status, **kwargs)
+        self.retry_after = retry_after
+
+
+class SessionExpiredError(HTTPStatusError):
+    """HTTP 404 on a request that carried an ``Mcp-Session-Id``: the session is gone."""
+
+
+class AuthError(MCPClientError):
+    """Authentication or authorization failed.
+
+    ``step`` names where: ``"token"``, ``"refresh"``, ``"discovery"``, ``"registration"``,
+    ``"authorization"``, ``"jwt"`` or ``"unauthorized"`` (the server refused the credentials).
+    ``status`` is the HTTP status that triggered it, when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str = "unauthorized",
+        status: int | None = None,
+        www_authenticate: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.step = step
+        self.status = status
+        #: The ``WWW-Authenticate`` header of the refusing response, if any.
+        self.www_authenticate = www_authenticate
+
+
+class ProtocolError(MCPClientError):
+    """The server broke the rules of HTTP, JSON-RPC or MCP."""
+
+
+class InvalidJSONError(ProtocolError):
+    """A body or SSE event that should hold JSON(-RPC) does not."""
+
+
+class ContentTypeError(ProtocolError):
+    """A response had a Content-Type the client cannot handle.
+
+    ``content_type`` names it and ``body_snippet`` shows the start of the body.
+    """
+
+    def __init__(self, content_type: str, body: bytes | str | None = None, *, url: str = ""):
+        self.content_type = content_type
+        self.body_snippet = body_snippet(body)
+        where = f" from {url}" if url else ""
+        shown = content_type or "no Content-Type"
+        message = f"expected JSON but got {shown!r}{where}"
+        if self.body_snippet:
+            message += f": {self.body_snippet}"
+        super().__init__(message)
+
+
+class BodyTooLargeError(ProtocolError):
+    """A response body or a single SSE event exceeded the configured size limit."""
+
+    def __init__(self, limit: int, what: str = "response body") -> None:
+        super().__init__(f"{what} exceeds the limit of {limit} bytes")
+        self.limit = limit
+
+
+class UnexpectedResponseError(ProtocolError):
+    """A well-formed message that makes no sense here (wrong id, stream ended early, ...)."""
+
+
+class VersionMismatchError(ProtocolError):
+    """The server chose a protocol version this client does not support."""
+
+    def __init__(self, version: object, supported: tuple[str, ...]) -> None:
+        super().__init__(
+            f"server chose protocol version {version!r}; supported: {', '.join(supported)}"
+        )
+        self.version = version
+        self.supported = supported
+
+
+class JSONRPCError(MCPClientError):
+    """The server answered a request with a JSON-RPC error object.
+
+    ``http_status`` is set when the error came in the body of a non-2xx HTTP response.
+    """
+
+    def __init__(
+        self, code: int, message: str, data: Any = None, *, http_status: int | None = None
+    ) -> None:
+        super().__init__(f"JSON-RPC error {code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+        self.http_status = http_status
+
+
+class ToolError(MCPClientError):
+    """A tool reported failure (``isError: true``) and the caller asked to raise it.
+
+    ``result`` is the full :class:`~mcp_async.models.CallToolResult`.
+    """
+
+    def __init__(self, name: str, result: Any) -> None:
+        text = getattr(result, "text", "") or "tool reported an error"
+        super().__init__(f"tool {name!r} failed: {body_snippet(text)}")
+        self.name = name
+        self.result = result
+
+
+class OutputValidationError(MCPClientError):
+    """A tool's ``structuredContent`` does not match its declared ``outputSchema``."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"tool {name!r} returned structuredContent that {problem}")
+        self.name = name
+        self.problem = problem
+
+
+class RetryError(MCPClientError):
+    """A retry policy gave up. ``attempts`` counts tries; ``last_error`` is the final failure."""
+
+    def __init__(self, message: str, *, attempts: int, last_error: BaseException | None = None):
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_error = last_error

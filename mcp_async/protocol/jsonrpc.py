@@ -1,0 +1,202 @@
+"""JSON-RPC 2.0 messages: frozen message types, encoding, decoding and error mapping.
+
+Pure code: no I/O, no asyncio. Decoding is strict about what JSON-RPC requires
+(``jsonrpc: "2.0"``, the right members for each message kind) and tolerant of
+unknown members, which later protocol revisions may add.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .._exceptions import InvalidJSONError, JSONRPCError
+
+__all__ = [
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
+    "RESOURCE_NOT_FOUND",
+    "ErrorResponse",
+    "IdAllocator",
+    "Message",
+    "Notification",
+    "Request",
+    "RequestId",
+    "Response",
+    "decode",
+    "encode",
+    "encode_request",
+    "error_to_exception",
+    "parse_message",
+]
+
+PARSE_ERROR: Final = -32700
+INVALID_REQUEST: Final = -32600
+METHOD_NOT_FOUND: Final = -32601
+INVALID_PARAMS: Final = -32602
+INTERNAL_ERROR: Final = -32603
+RESOURCE_NOT_FOUND: Final = -32002
+
+RequestId = str | int
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_loads = json.loads
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request: expects a :class:`Response` or :class:`ErrorResponse` with the same id."""
+
+    id: RequestId
+    method: str
+    params: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the wire form of the message."""
+        out: dict[str, Any] = {"jsonrpc": "2.0", "id": self.id, "method": self.method}
+        if self.params is not None:
+            out["params"] = self.params
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A one-way message: no id, no answer."""
+
+    method: str
+    params: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the wire form of the message."""
+        out: dict[str, Any] = {"jsonrpc": "2.0", "method": self.method}
+        if self.params is not None:
+            out["params"] = self.params
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A successful answer to the request with the same id."""
+
+    id: RequestId
+    result: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the wire form of the message."""
+        return {"jsonrpc": "2.0", "id": self.id, "result": self.result}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorResponse:
+    """A failed answer. ``id`` is ``None`` when the server could not tell which request failed."""
+
+    id: RequestId | None
+    code: int
+    message: str
+    data: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the wire form of the message."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return {"jsonrpc": "2.0", "id": self.id, "error": error}
+
+
+Message = Request | Notification | Response | ErrorResponse
+
+
+class IdAllocator:
+    """Hands out request ids that are unique for the life of a client (1, 2, 3, ...)."""
+
+    __slots__ = ("_counter",)
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def next(self) -> int:
+        """Return a fresh id."""
+        return next(self._counter)
+
+
+def encode(message: Message) -> bytes:
+    """Serialise one message to UTF-8 JSON bytes.
+
+    Raises ``TypeError``/``ValueError`` (from :mod:`json`) for params that are not JSON.
+    """
+    return _dumps(message.to_dict()).encode()
+
+
+def encode_request(request_id: RequestId, method: str, params: dict[str, Any] | None) -> bytes:
+    """Serialise a request without building a :class:`Request` first (the hot path)."""
+    out: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+    if params is not None:
+        out["params"] = params
+    return _dumps(out).encode()
+
+
+def decode(body: bytes | str) -> Message | list[Message]:
+    """Decode a body holding one message or (2025-03-26) a batch array of messages."""
+    try:
+        obj = _loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidJSONError(f"body is not valid JSON: {exc}") from exc
+    if isinstance(obj, list):
+        if not obj:
+            raise InvalidJSONError("empty JSON-RPC batch")
+        return [parse_message(item) for item in obj]
+    return parse_message(obj)
+
+
+def _check_id(value: Any) -> RequestId:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise InvalidJSONError(f"JSON-RPC id must be a string or integer, got {value!r}")
+
+
+def _check_params(value: Any, method: str) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    raise InvalidJSONError(f"params of {method!r} must be an object, got {type(value).__name__}")
+
+
+def parse_message(obj: Any) -> Message:
+    """Turn one decoded JSON value into a message, or raise :class:`InvalidJSONError`."""
+    if not isinstance(obj, dict):
+        raise InvalidJSONError(f"JSON-RPC message must be an object, got {type(obj).__name__}")
+    if obj.get("jsonrpc") != "2.0":
+        raise InvalidJSONError('JSON-RPC message lacks "jsonrpc": "2.0"')
+    method = obj.get("method")
+    if method is not None:
+        if not isinstance(method, str):
+            raise InvalidJSONError("JSON-RPC method must be a string")
+        params = _check_params(obj.get("params"), method)
+        if "id" in obj:
+            return Request(_check_id(obj["id"]), method, params)
+        return Notification(method, params)
+    if "result" in obj:
+        result = obj["result"]
+        if not isinstance(result, dict):
+            raise InvalidJSONError("JSON-RPC result must be an object for MCP")
+        return Response(_check_id(obj.get("id")), result)
+    error = obj.get("error")
+    if isinstance(error, dict):
+        code = error.get("code")
+        message = error.get("message")
+        if not isinstance(code, int) or isinstance(code, bool) or not isinstance(message, str):
+            raise InvalidJSONError("JSON-RPC error needs an integer code and a string message")
+        raw_id = obj.get("id")
+        return ErrorResponse(
+            None if raw_id is None else _check_id(raw_id), code, message, error.get("data")
+        )
+    raise InvalidJSONError("object is neither a JSON-RPC request, notification nor response")
+
+
+def error_to_exception(error: ErrorResponse) -> JSONRPCError:
+    """Build the exception raised to callers for a JSON-RPC error response."""
+    return JSONRPCError(error.code, error.message, error.data)

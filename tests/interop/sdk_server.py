@@ -1,0 +1,368 @@
+"""A deterministic MCP server built with the official `mcp` Python SDK (2.3.0).
+
+It exists so that mcp_async's interop tests talk to a server nobody here wrote.
+Everything below is ordinary use of the SDK's high-level API
+(`mcp.server.mcpserver.MCPServer`); the Streamable HTTP app comes from
+`MCPServer.streamable_http_app()` and is served by uvicorn on 127.0.0.1 only.
+
+Run it by hand:
+
+    .venv/bin/python tests/interop/sdk_server.py --port 8765                 # SSE responses, stateful
+    .venv/bin/python tests/interop/sdk_server.py --port 8765 --json-response # JSON responses
+    .venv/bin/python tests/interop/sdk_server.py --port 8765 --stateless     # no Mcp-Session-Id
+
+The MCP endpoint is http://127.0.0.1:<port>/mcp.  `GET /healthz` answers
+`ok` once the app (and its session manager) is running.
+
+The full inventory of tools/resources/prompts lives in INVENTORY below and is
+what the interop tests assert against; keep the two in sync.
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import struct
+import sys
+import threading
+import warnings
+import zlib
+from typing import TypedDict
+
+import uvicorn
+from mcp.server.mcpserver import AssistantMessage, Context, Image, MCPServer, UserMessage
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resources.types import BinaryResource, TextResource
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp_types import Completion, PromptReference, ResourceTemplateReference
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+
+# Logging/sampling/roots helpers are flagged deprecated for the 2026-07-28
+# protocol revision; they are still what 2025-11-25 clients speak.
+warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
+
+SERVER_NAME = "mcp-async-interop-sdk-server"
+SERVER_VERSION = "1.0.0"
+INSTRUCTIONS = "Deterministic test server for mcp_async interop tests."
+
+
+def _tiny_png(width: int = 2, height: int = 2, rgb: tuple[int, int, int] = (255, 0, 0)) -> bytes:
+    """Build a small solid-colour PNG (deterministic bytes, no image library)."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        body = kind + payload
+        return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+TINY_PNG = _tiny_png()
+TINY_PNG_B64 = base64.b64encode(TINY_PNG).decode()
+BLOB_BYTES = bytes(range(256))
+
+CONFIG_JSON = json.dumps({"name": "interop", "debug": False, "features": ["tools", "resources"]}, sort_keys=True)
+README_MD = "# Interop server\n\nServed by the official MCP Python SDK.\n"
+NOTE_COUNT = 10
+
+NAMES = ["alice", "alicia", "bob", "carol", "dave"]
+LANGUAGES = ["English", "French", "German", "Greek", "Italian", "Spanish"]
+CITIES = ["Berlin", "Boston", "London", "Paris", "Tokyo"]
+
+_WEATHER_TABLE = {
+    "Berlin": (18.5, "Cloudy", 71),
+    "Boston": (21.0, "Sunny", 55),
+    "London": (15.0, "Rain", 88),
+    "Paris": (20.0, "Partly cloudy", 60),
+    "Tokyo": (26.5, "Humid", 80),
+}
+
+
+class Weather(BaseModel):
+    """Structured weather report (the tool's outputSchema)."""
+
+    city: str
+    temperature_c: float = Field(description="Temperature in degrees Celsius")
+    conditions: str
+    humidity: int = Field(description="Relative humidity in percent")
+
+
+class UserInfo(BaseModel):
+    """Schema sent with the `ask_name` elicitation."""
+
+    name: str = Field(description="Your name")
+
+
+def _weather_for(city: str) -> Weather:
+    temperature, conditions, humidity = _WEATHER_TABLE.get(city, (10.0 + len(city), "Unknown", 50))
+    return Weather(city=city, temperature_c=temperature, conditions=conditions, humidity=humidity)
+
+
+class Sum(TypedDict):
+    a: int
+    b: int
+    sum: int
+
+
+def build_server() -> MCPServer:
+    mcp = MCPServer(
+        SERVER_NAME,
+        title="mcp_async interop server",
+        version=SERVER_VERSION,
+        instructions=INSTRUCTIONS,
+        log_level="WARNING",
+    )
+
+    # ------------------------------------------------------------------ tools
+    @mcp.tool(description="Add two integers.", structured_output=True)
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @mcp.tool(description="Add two integers; returns an object (TypedDict output schema).")
+    def add_verbose(a: int, b: int) -> Sum:
+        return Sum(a=a, b=b, sum=a + b)
+
+    @mcp.tool(description="Echo the given text back.")
+    def echo(text: str) -> str:
+        return text
+
+    @mcp.tool(description="Always fails: the result has isError=true and carries the message.")
+    def fail(message: str) -> str:
+        raise ToolError(message)
+
+    @mcp.tool(description="Crashes with an unexpected exception (server hides the details).")
+    def crash() -> str:
+        raise RuntimeError("secret internal detail")
+
+    @mcp.tool(description="Sleep for `seconds` seconds, then return.")
+    async def slow(seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return f"slept {seconds}"
+
+    @mcp.tool(description="Weather report for a city (structured output object).")
+    def weather(city: str) -> Weather:
+        return _weather_for(city)
+
+    @mcp.tool(description="Return a 2x2 red PNG as an image content block.")
+    def tiny_image() -> Image:
+        return Image(data=TINY_PNG, format="png")
+
+    @mcp.tool(description="Return a text block followed by an image block.")
+    def describe_image() -> list[str | Image]:
+        return ["A 2x2 red square:", Image(data=TINY_PNG, format="png")]
+
+    @mcp.tool(description="Report `steps` progress notifications and log lines, then return.")
+    async def progress(ctx: Context, steps: int = 3, delay: float = 0.01) -> str:
+        for i in range(1, steps + 1):
+            await ctx.report_progress(i, steps, f"step {i}/{steps}")
+            await ctx.info(f"progress step {i}")
+            await asyncio.sleep(delay)
+        return f"done {steps}"
+
+    @mcp.tool(description="Ask the client (elicitation/create) for a name; needs the elicitation capability.")
+    async def ask_name(ctx: Context) -> str:
+        result = await ctx.elicit("What is your name?", UserInfo)
+        if result.action == "accept":
+            return f"Hello, {result.data.name}!"
+        return f"elicitation {result.action}"
+
+    @mcp.tool(description="Ask the client to sample (sampling/createMessage); needs the sampling capability.")
+    async def summarize(ctx: Context, text: str) -> str:
+        from mcp_types import SamplingMessage, TextContent
+
+        result = await ctx.session.create_message(
+            [SamplingMessage(role="user", content=TextContent(type="text", text=f"Summarize: {text}"))],
+            max_tokens=50,
+            related_request_id=ctx.request_id,
+        )
+        content = result.content
+        reply = content.text if isinstance(content, TextContent) else str(content)
+        return f"summary: {reply}"
+
+    @mcp.tool(description="Ask the client for its roots (roots/list); needs the roots capability.")
+    async def roots(ctx: Context) -> list[str]:
+        result = await ctx.session.list_roots()
+        return [str(root.uri) for root in result.roots]
+
+    # -------------------------------------------------------------- resources
+    mcp.add_resource(
+        TextResource(
+            uri="config://app",
+            name="app-config",
+            title="Application config",
+            description="Static JSON configuration",
+            mime_type="application/json",
+            text=CONFIG_JSON,
+        )
+    )
+    mcp.add_resource(
+        BinaryResource(
+            uri="data://logo.png",
+            name="logo",
+            description="2x2 red PNG (blob)",
+            mime_type="image/png",
+            data=TINY_PNG,
+        )
+    )
+    mcp.add_resource(
+        BinaryResource(
+            uri="data://bytes.bin",
+            name="bytes",
+            description="The 256 byte values 0x00..0xff (blob)",
+            mime_type="application/octet-stream",
+            data=BLOB_BYTES,
+        )
+    )
+    mcp.add_resource(
+        TextResource(
+            uri="docs://readme",
+            name="readme",
+            description="Markdown readme",
+            mime_type="text/markdown",
+            text=README_MD,
+        )
+    )
+    for i in range(1, NOTE_COUNT + 1):
+        mcp.add_resource(
+            TextResource(
+                uri=f"notes://note/{i}",
+                name=f"note-{i}",
+                description=f"Note number {i}",
+                mime_type="text/plain",
+                text=f"This is note {i}.",
+            )
+        )
+
+    @mcp.resource("greeting://{name}", name="greeting", description="Personalised greeting", mime_type="text/plain")
+    def greeting(name: str) -> str:
+        return f"Hello, {name}!"
+
+    @mcp.resource(
+        "weather://{city}/current",
+        name="city-weather",
+        description="Current weather for a city as JSON",
+        mime_type="application/json",
+    )
+    def city_weather(city: str) -> str:
+        return _weather_for(city).model_dump_json()
+
+    # ---------------------------------------------------------------- prompts
+    @mcp.prompt(description="Ask for a code review.")
+    def review(code: str) -> list[UserMessage | AssistantMessage]:
+        return [
+            UserMessage(f"Please review this code:\n\n{code}"),
+            AssistantMessage("I'll review it. What should I focus on?"),
+        ]
+
+    @mcp.prompt(description="Translate text; `language` is optional (default French).")
+    def translate(text: str, language: str = "French") -> str:
+        return f"Translate into {language}: {text}"
+
+    @mcp.prompt(description="A prompt without arguments.")
+    def hello() -> str:
+        return "Say hello."
+
+    # ------------------------------------------------------------- completion
+    @mcp.completion()
+    async def complete(ref, argument, context):  # type: ignore[no-untyped-def]
+        prefix = argument.value.lower()
+        candidates: list[str] = []
+        if isinstance(ref, ResourceTemplateReference):
+            if ref.uri == "greeting://{name}" and argument.name == "name":
+                candidates = NAMES
+            elif ref.uri == "weather://{city}/current" and argument.name == "city":
+                candidates = CITIES
+        elif isinstance(ref, PromptReference):
+            if ref.name == "translate" and argument.name == "language":
+                candidates = LANGUAGES
+        if not candidates:
+            return None
+        values = [c for c in candidates if c.lower().startswith(prefix)]
+        return Completion(values=values, total=len(values), has_more=False)
+
+    @mcp.custom_route("/healthz", methods=["GET"])
+    async def healthz(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    return mcp
+
+
+# What the server offers; the interop tests assert against this.
+INVENTORY = {
+    "tools": [
+        "add",
+        "add_verbose",
+        "echo",
+        "fail",
+        "crash",
+        "slow",
+        "weather",
+        "tiny_image",
+        "describe_image",
+        "progress",
+        "ask_name",
+        "summarize",
+        "roots",
+    ],
+    "resources": [
+        "config://app",
+        "data://logo.png",
+        "data://bytes.bin",
+        "docs://readme",
+        *(f"notes://note/{i}" for i in range(1, NOTE_COUNT + 1)),
+    ],
+    "resource_templates": ["greeting://{name}", "weather://{city}/current"],
+    "prompts": ["review", "translate", "hello"],
+}
+
+
+def _exit_when_stdin_closes() -> None:
+    """Die with the parent: the launcher keeps our stdin open as a pipe."""
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="stdin-watchdog", daemon=True).start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--json-response", action="store_true", help="answer POSTs with JSON, not SSE")
+    parser.add_argument("--stateless", action="store_true", help="no sessions (no Mcp-Session-Id)")
+    parser.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="exit when stdin reaches EOF (used by the test launcher so no orphan survives it)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.exit_on_stdin_eof:
+        _exit_when_stdin_closes()
+
+    app = build_server().streamable_http_app(
+        streamable_http_path="/mcp",
+        json_response=args.json_response,
+        stateless_http=args.stateless,
+        host="127.0.0.1",
+    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()

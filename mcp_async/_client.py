@@ -84,7 +84,7 @@ def _check_url(url: str) -> str:
 def _join(base: str, endpoint: str) -> str:
     if not isinstance(endpoint, str):
         raise ConfigError(f"endpoint must be a string, got {type(endpoint).__name__}")
-    if "://" in endpoint or endpoint.startswith("//"):
+    if "://" in endpoint:
         raise ConfigError(
             f"endpoint must be a path relative to the client URL, got {endpoint!r}"
         )

@@ -1,0 +1,1493 @@
+"""A small, real MCP server on loopback, with fault injection, for tests, demos and benchmarks.
+
+:class:`MCPTestServer` speaks Streamable HTTP (revisions 2025-03-26, 2025-06-18 and
+2025-11-25) on ``aiohttp.web``. Register Python functions as tools, prompts and
+completions, add static resources and URI templates, then start it::
+
+    server = MCPTestServer()
+
+    @server.tool
+    def add(a: int, b: int) -> dict[str, int]:
+        \"\"\"Add two numbers.\"\"\"
+        return {"sum": a + b}
+
+    async with server:
+        url = server.url  # http://127.0.0.1:PORT/mcp
+
+Everything is deterministic: session ids are random but nothing depends on them,
+and probabilistic faults draw from a seeded :class:`random.Random`.
+
+Faults (:class:`Fault`, added with ``server.faults.add(...)``) make the next matching
+POSTs fail in a chosen way: an HTTP status with headers and a body, a delay, a
+dropped connection, an expired session, a garbled or mismatched reply, or an SSE
+stream cut before its response. :class:`ServerStats` (``server.stats``) counts what
+the server saw, including the number of distinct TCP connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import inspect
+import itertools
+import json
+import random
+import re
+import secrets
+import types
+import typing
+import weakref
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, TypedDict, TypeVar, Unpack, overload
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from .protocol.jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    RESOURCE_NOT_FOUND,
+    ErrorResponse,
+    Message,
+    Notification,
+    Request,
+    Response,
+    encode,
+    parse_message,
+)
+from .protocol.mcp import (
+    JSON_CONTENT_TYPE,
+    LATEST_VERSION,
+    PROTOCOL_VERSION_HEADER,
+    SESSION_HEADER,
+    SSE_CONTENT_TYPE,
+    SUPPORTED_VERSIONS,
+    media_type,
+)
+
+__all__ = [
+    "SESSION_NOT_FOUND",
+    "Fault",
+    "FaultPlan",
+    "MCPTestServer",
+    "ServerStats",
+    "ToolContext",
+    "demo_server",
+]
+
+#: JSON-RPC code of the body sent with HTTP 404 for an unknown session.
+SESSION_NOT_FOUND: Final = -32001
+
+#: Log levels of ``logging/setLevel`` and ``notifications/message``, least severe first.
+LOG_LEVELS: Final = (
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+)
+_LEVEL_RANK: Final = {level: rank for rank, level in enumerate(LOG_LEVELS)}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Emit = Callable[[Notification], Awaitable[None]]
+_Work = Request | ErrorResponse  # a request to answer, or an answer made while parsing
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_JSON_TYPES: Final[dict[Any, str]] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    tuple: "array",
+    dict: "object",
+}
+_JSON_TYPE_NAMES: Final = {
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "list": "array",
+    "List": "array",
+    "tuple": "array",
+    "dict": "object",
+    "Dict": "object",
+}
+_TEMPLATE_VAR: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+# --------------------------------------------------------------------------------------
+# Faults
+# --------------------------------------------------------------------------------------
+
+
+class _Match(TypedDict, total=False):
+    """Matching and firing options shared by the :class:`Fault` constructors."""
+
+    method: str | None
+    name: str | None
+    times: int | None
+    probability: float | None
+    seed: int
+
+
+@dataclass(eq=False)
+class Fault:
+    """One way for the server to misbehave, and when.
+
+    Matching: ``method`` (JSON-RPC method of the POSTed message; for a batch, the first
+    message that has one) and ``name`` (``params.name``, e.g. the tool of a
+    ``tools/call``); ``None`` matches anything. A matching fault fires ``times`` times
+    (``None``: forever), each time only with ``probability`` (if given) drawn from its own
+    ``random.Random(seed)``. When several faults match, the first one that fires wins.
+    ``fired`` counts how often it did.
+
+    Effects, applied in this order (``delay`` combines with any other):
+
+    * ``delay``: sleep that many seconds, then go on;
+    * ``drop``: close the TCP connection without an answer;
+    * ``expire_session``: forget the request's session and answer 404 as if unknown;
+    * ``status``: answer with this HTTP status, ``headers`` and ``body`` (default empty;
+      ``content_type`` defaults to ``text/plain``);
+    * ``body`` without ``status``: answer 200 with this raw body instead of the reply
+      (``content_type`` defaults to ``application/json``);
+    * ``wrong_id`` / ``invalid_json``: answer normally but change the response ids /
+      cut the JSON reply in half (inside the SSE event in SSE mode);
+    * ``truncate_sse``: answer with an SSE stream (whatever the reply mode) that ends
+      before the response: only a priming event (if ``retry`` is set or the server
+      primes, carrying ``retry``) and notifications. The request is still executed.
+    """
+
+    method: str | None = None
+    name: str | None = None
+    times: int | None = None
+    probability: float | None = None
+    seed: int = 0
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | bytes | None = None
+    content_type: str | None = None
+    delay: float = 0.0
+    drop: bool = False
+    expire_session: bool = False
+    wrong_id: bool = False
+    invalid_json: bool = False
+    truncate_sse: bool = False
+    retry: int | None = None
+    fired: int = field(default=0, init=False)
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.times is not None and self.times < 0:
+            raise ValueError("Fault.times must be >= 0 or None")
+        if self.probability is not None and not 0.0 <= self.probability <= 1.0:
+            raise ValueError("Fault.probability must be between 0 and 1")
+        self._rng = random.Random(self.seed)
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether the fault has fired its ``times`` and will not fire again."""
+        return self.times is not None and self.fired >= self.times
+
+    def try_fire(self, method: str | None, name: str | None) -> bool:
+        """Return True (and count it) if the fault matches and fires for this message."""
+        if (self.method is not None and self.method != method) or (
+            self.name is not None and self.name != name
+        ):
+            return False
+        if self.exhausted:
+            return False
+        if self.probability is not None and self._rng.random() >= self.probability:
+            return False
+        self.fired += 1
+        return True
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        *,
+        retry_after: float | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: str | bytes | None = None,
+        content_type: str | None = None,
+        **match: Unpack[_Match],
+    ) -> Fault:
+        """Answer with HTTP ``status`` (plus ``Retry-After`` if given)."""
+        all_headers = dict(headers or {})
+        if retry_after is not None:
+            all_headers["Retry-After"] = _retry_after_text(retry_after)
+        return cls(
+            status=status, headers=all_headers, body=body, content_type=content_type, **match
+        )
+
+    @classmethod
+    def rate_limited(
+        cls, retry_after: float | str | None = 1, *, status: int = 429, **match: Unpack[_Match]
+    ) -> Fault:
+        """Answer 429 with ``Retry-After`` and ``X-RateLimit-Remaining: 0``."""
+        return cls.error(
+            status, retry_after=retry_after, headers={"X-RateLimit-Remaining": "0"}, **match
+        )
+
+    @classmethod
+    def slow(cls, seconds: float, **match: Unpack[_Match]) -> Fault:
+        """Wait ``seconds`` before answering normally."""
+        return cls(delay=seconds, **match)
+
+    @classmethod
+    def disconnect(cls, **match: Unpack[_Match]) -> Fault:
+        """Close the connection without answering."""
+        return cls(drop=True, **match)
+
+    @classmethod
+    def expired_session(cls, **match: Unpack[_Match]) -> Fault:
+        """Forget the request's session and answer 404."""
+        return cls(expire_session=True, **match)
+
+    @classmethod
+    def garbage(
+        cls, body: str | bytes, *, content_type: str | None = None, **match: Unpack[_Match]
+    ) -> Fault:
+        """Answer 200 with ``body`` instead of the JSON-RPC reply."""
+        return cls(body=body, content_type=content_type, **match)
+
+    @classmethod
+    def bad_json(cls, **match: Unpack[_Match]) -> Fault:
+        """Answer with the reply cut in half (invalid JSON)."""
+        return cls(invalid_json=True, **match)
+
+    @classmethod
+    def mismatched_id(cls, **match: Unpack[_Match]) -> Fault:
+        """Answer with a response whose id is not the request's."""
+        return cls(wrong_id=True, **match)
+
+    @classmethod
+    def cut_stream(cls, *, retry: int | None = None, **match: Unpack[_Match]) -> Fault:
+        """Answer with an SSE stream that ends before the response (priming event if ``retry``)."""
+        return cls(truncate_sse=True, retry=retry, **match)
+
+
+def _retry_after_text(value: float | str) -> str:
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class FaultPlan:
+    """The ordered faults of a server. Empty by default (the server behaves)."""
+
+    __slots__ = ("_faults",)
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault | None = None, /, **options: Any) -> Fault:
+        """Add ``fault``, or a ``Fault(**options)``, and return it (to inspect ``fired``)."""
+        if fault is None:
+            fault = Fault(**options)
+        elif options:
+            raise TypeError("pass either a Fault or keyword options, not both")
+        self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Remove every fault."""
+        self._faults.clear()
+
+    def pick(self, method: str | None, name: str | None) -> Fault | None:
+        """The first fault that fires for this message, or None."""
+        for fault in self._faults:
+            if fault.try_fire(method, name):
+                return fault
+        return None
+
+    def __len__(self) -> int:
+        return len(self._faults)
+
+    def __iter__(self) -> Iterator[Fault]:
+        return iter(self._faults)
+
+
+# --------------------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------------------
+
+
+def _received_log() -> deque[tuple[str, dict[str, Any]]]:
+    return deque(maxlen=10_000)
+
+
+@dataclass(eq=False)
+class ServerStats:
+    """What the server saw since start (or the last :meth:`reset`).
+
+    ``requests``: POSTs; ``by_method``: messages per JSON-RPC method; ``connections``:
+    distinct TCP connections (all HTTP methods); ``in_flight`` / ``max_in_flight``:
+    concurrent ``tools/call`` executions now / at most; ``sessions_created``;
+    ``deletes``: accepted DELETEs; ``last_headers``: headers of the last POST
+    (case-insensitive); ``received``: the last 10,000 ``(method, params)`` pairs.
+    """
+
+    requests: int = 0
+    by_method: Counter[str] = field(default_factory=Counter)
+    connections: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    sessions_created: int = 0
+    deletes: int = 0
+    last_headers: Mapping[str, str] | None = None
+    received: deque[tuple[str, dict[str, Any]]] = field(default_factory=_received_log)
+    _transports: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet, repr=False)
+
+    def reset(self) -> None:
+        """Zero every counter (``in_flight`` keeps the current value)."""
+        self.requests = self.connections = self.sessions_created = self.deletes = 0
+        self.max_in_flight = self.in_flight
+        self.by_method.clear()
+        self.received.clear()
+        self.last_headers = None
+        self._transports = weakref.WeakSet()
+
+    def _see_connection(self, request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None and transport not in self._transports:
+            self._transports.add(transport)
+            self.connections += 1
+
+    def _record(self, method: str, params: dict[str, Any] | None) -> None:
+        self.by_method[method] += 1
+        self.received.append((method, params if params is not None else {}))
+
+
+# --------------------------------------------------------------------------------------
+# Tool context
+# --------------------------------------------------------------------------------------
+
+
+class ToolContext:
+    """Passed to a tool parameter annotated ``ToolContext`` (or named ``ctx``).
+
+    In SSE reply mode, :meth:`report_progress` and :meth:`log` send notifications on the
+    request's stream before its response; in JSON mode they do nothing.
+    """
+
+    __slots__ = ("_emit", "_log_floor", "progress_token", "request_id", "session_id")
+
+    def __init__(
+        self,
+        request_id: str | int,
+        progress_token: str | int | None,
+        session_id: str | None,
+        emit: _Emit | None,
+        log_floor: int,
+    ) -> None:
+        self.request_id = request_id
+        self.progress_token = progress_token
+        self.session_id = session_id
+        self._emit = emit
+        self._log_floor = log_floor
+
+    async def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """Send ``notifications/progress`` if the request asked for it (``_meta.progressToken``)."""
+        if self._emit is None or self.progress_token is None:
+            return
+        params: dict[str, Any] = {"progressToken": self.progress_token, "progress": progress}
+        if total is not None:
+            params["total"] = total
+        if message is not None:
+            params["message"] = message
+        await self._emit(Notification("notifications/progress", params))
+
+    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        """Send ``notifications/message`` unless below the level set by ``logging/setLevel``."""
+        rank = _LEVEL_RANK.get(level)
+        if rank is None:
+            raise ValueError(f"unknown log level {level!r}; expected one of {LOG_LEVELS}")
+        if self._emit is None or rank < self._log_floor:
+            return
+        params: dict[str, Any] = {"level": level, "data": data}
+        if logger is not None:
+            params["logger"] = logger
+        await self._emit(Notification("notifications/message", params))
+
+
+# --------------------------------------------------------------------------------------
+# Registrations
+# --------------------------------------------------------------------------------------
+
+
+class _RPCError(Exception):
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+@dataclass(slots=True)
+class _Tool:
+    fn: Callable[..., Any]
+    ctx_param: str | None
+    structured: bool
+    definition: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Template:
+    pattern: re.Pattern[str]
+    fn: Callable[..., Any]
+    mime_type: str | None
+    definition: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Prompt:
+    fn: Callable[..., Any]
+    required: tuple[str, ...]
+    definition: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Session:
+    id: str
+    protocol_version: str
+    initialized: bool = False
+    log_level: str | None = None
+    subscriptions: set[str] = field(default_factory=set)
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(fn)
+    except Exception:  # unresolvable string annotations: fall back to the raw ones
+        return dict(getattr(fn, "__annotations__", {}))
+
+
+def _schema_for(annotation: Any) -> dict[str, Any]:
+    """A JSON Schema for one parameter annotation (empty when unknown)."""
+    if isinstance(annotation, str):
+        parts = [p.strip() for p in annotation.split("|") if p.strip() != "None"]
+        base = parts[0].split("[", 1)[0].rsplit(".", 1)[-1] if len(parts) == 1 else ""
+        name = _JSON_TYPE_NAMES.get(base)
+        return {"type": name} if name else {}
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _schema_for(args[0]) if len(args) == 1 else {}
+    if origin is Literal:
+        return {"enum": list(typing.get_args(annotation))}
+    json_type = _JSON_TYPES.get(origin or annotation)
+    return {"type": json_type} if json_type else {}
+
+
+def _is_context(name: str, annotation: Any) -> bool:
+    if name == "ctx" or annotation is ToolContext:
+        return True
+    if isinstance(annotation, str):
+        return "ToolContext" in annotation
+    return ToolContext in typing.get_args(annotation)
+
+
+def _plain_params(fn: Callable[..., Any]) -> Iterator[inspect.Parameter]:
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            yield param
+
+
+def _input_schema(fn: Callable[..., Any]) -> tuple[dict[str, Any], str | None]:
+    """The tool's input schema from its signature, and the name of its context parameter."""
+    hints = _type_hints(fn)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    ctx_param = None
+    for param in _plain_params(fn):
+        annotation = hints.get(param.name, param.annotation)
+        if _is_context(param.name, annotation):
+            ctx_param = param.name
+            continue
+        properties[param.name] = (
+            {} if annotation is inspect.Parameter.empty else _schema_for(annotation)
+        )
+        if param.default is inspect.Parameter.empty:
+            required.append(param.name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema, ctx_param
+
+
+def _description(fn: Callable[..., Any], given: str | None) -> str | None:
+    if given is not None:
+        return given
+    doc = inspect.getdoc(fn)
+    return doc.split("\n\n", 1)[0].strip() if doc else None
+
+
+def _with_optional(out: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    out.update((key, value) for key, value in optional.items() if value is not None)
+    return out
+
+
+def _compile_template(uri_template: str) -> re.Pattern[str]:
+    pieces = _TEMPLATE_VAR.split(uri_template)
+    regex = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            regex.append(f"(?P<{piece}>[^/?#]+)")
+        elif "{" in piece or "}" in piece:
+            raise ValueError(f"only simple {{var}} templates are supported: {uri_template!r}")
+        else:
+            regex.append(re.escape(piece))
+    return re.compile("".join(regex))
+
+
+async def _resolve(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def _tool_result(value: Any, structured: bool) -> dict[str, Any]:
+    """Map a tool function's return value to a ``CallToolResult``."""
+    if isinstance(value, dict) and "content" in value:
+        return value
+    if isinstance(value, str):
+        return {"content": [_text(value)]}
+    if isinstance(value, bytes | bytearray):
+        data = base64.b64encode(value).decode("ascii")
+        return {"content": [{"type": "image", "data": data, "mimeType": "image/png"}]}
+    if value is None and not structured:
+        return {"content": []}
+    if structured or isinstance(value, dict):
+        return {"content": [_text(_dumps(value))], "structuredContent": value}
+    return {"content": [_text(_dumps(value))]}
+
+
+def _error_result(exc: Exception) -> dict[str, Any]:
+    return {"content": [_text(str(exc) or type(exc).__name__)], "isError": True}
+
+
+def _prompt_messages(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return [{"role": "user", "content": _text(value)}]
+    messages = []
+    for item in value:
+        if isinstance(item, dict):
+            messages.append(item)
+        else:
+            role, text = item
+            messages.append({"role": role, "content": _text(text)})
+    return messages
+
+
+def _encode_cursor(kind: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{offset}".encode()).decode("ascii")
+
+
+def _decode_cursor(kind: str, cursor: Any, total: int) -> int:
+    try:
+        decoded = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+        got_kind, _, offset_text = decoded.partition(":")
+        offset = int(offset_text)
+    except (AttributeError, ValueError):
+        offset, got_kind = -1, ""
+    if got_kind != kind or not 0 <= offset <= total:
+        raise _RPCError(INVALID_PARAMS, "Invalid cursor", {"cursor": cursor})
+    return offset
+
+
+@functools.lru_cache(maxsize=64)
+def _accepts_both(accept: str) -> bool:
+    types_ = {media_type(part) for part in accept.split(",")}
+    return JSON_CONTENT_TYPE in types_ and SSE_CONTENT_TYPE in types_
+
+
+def _negotiate(params: dict[str, Any] | None) -> str:
+    requested = (params or {}).get("protocolVersion")
+    return requested if requested in SUPPORTED_VERSIONS else LATEST_VERSION
+
+
+def _error_reply(
+    status: int, code: int, message: str, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """An HTTP error whose body is an id-less JSON-RPC error."""
+    return web.Response(
+        status=status,
+        body=encode(ErrorResponse(None, code, message)),
+        content_type=JSON_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def _wrong_id(reply: Response | ErrorResponse) -> Response | ErrorResponse:
+    rid = reply.id
+    new_id: str | int = rid + 1_000_000 if isinstance(rid, int) else f"{rid}-wrong"
+    if isinstance(reply, Response):
+        return Response(new_id, reply.result)
+    return ErrorResponse(new_id, reply.code, reply.message, reply.data)
+
+
+def _encode_one(reply: Response | ErrorResponse) -> bytes:
+    try:
+        return encode(reply)
+    except (TypeError, ValueError) as exc:
+        return encode(ErrorResponse(reply.id, INTERNAL_ERROR, f"result is not JSON: {exc}"))
+
+
+def _primary(messages: Sequence[Message | None]) -> tuple[str | None, str | None]:
+    """The method and ``params.name`` faults match against."""
+    for message in messages:
+        if isinstance(message, Request | Notification):
+            name = (message.params or {}).get("name")
+            return message.method, name if isinstance(name, str) else None
+    return None, None
+
+
+# --------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------
+
+
+class MCPTestServer:
+    """A Streamable HTTP MCP server on loopback, for tests, demos and benchmarks.
+
+    ``reply`` chooses how requests are answered: ``"json"`` (one JSON body) or ``"sse"``
+    (an event stream: optional priming event when ``priming``, notifications, the
+    response, end). ``stateful`` servers hand out an ``Mcp-Session-Id`` on
+    ``initialize`` and require it afterwards. ``page_size`` makes every list method
+    paginate. ``port=0`` picks a free port; :meth:`start` returns the URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "mcp-async-test",
+        version: str = "1.0.0",
+        reply: Literal["json", "sse"] = "json",
+        stateful: bool = True,
+        instructions: str | None = None,
+        page_size: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path: str = "/mcp",
+        priming: bool = False,
+    ) -> None:
+        if reply not in ("json", "sse"):
+            raise ValueError("reply must be 'json' or 'sse'")
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be >= 1 or None")
+        self.name = name
+        self.version = version
+        self.reply = reply
+        self.stateful = stateful
+        self.instructions = instructions
+        self.page_size = page_size
+        self.priming = priming
+        self._host = host
+        self._port = port
+        self._path = path
+        #: Faults to inject; empty by default.
+        self.faults = FaultPlan()
+        #: Counters of what the server saw.
+        self.stats = ServerStats()
+        self._tools: dict[str, _Tool] = {}
+        self._resources: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._templates: list[_Template] = []
+        self._prompts: dict[str, _Prompt] = {}
+        self._completion: Callable[..., Any] | None = None
+        self._sessions: dict[str, _Session] = {}
+        self._log_level: str | None = None  # used when stateless
+        self._event_ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        self._methods: dict[
+            str, Callable[[Request, _Session | None, _Emit | None], Awaitable[dict[str, Any]]]
+        ] = {
+            "initialize": self._m_initialize,
+            "ping": self._m_ping,
+            "tools/list": self._m_tools_list,
+            "tools/call": self._m_tools_call,
+            "resources/list": self._m_resources_list,
+            "resources/templates/list": self._m_templates_list,
+            "resources/read": self._m_resources_read,
+            "resources/subscribe": self._m_subscribe,
+            "resources/unsubscribe": self._m_unsubscribe,
+            "prompts/list": self._m_prompts_list,
+            "prompts/get": self._m_prompts_get,
+            "completion/complete": self._m_complete,
+            "logging/setLevel": self._m_set_level,
+        }
+
+    # ---- registration -----------------------------------------------------------------
+
+    @overload
+    def tool(
+        self,
+        fn: _F,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input_schema: dict[str, Any] | None = None,
+        output_schema: dict[str, Any] | None = None,
+        annotations: dict[str, Any] | None = None,
+        title: str | None = None,
+    ) -> _F: ...
+
+    @overload
+    def tool(
+        self,
+        fn: None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input_schema: dict[str, Any] | None = None,
+        output_schema: dict[str, Any] | None = None,
+        annotations: dict[str, Any] | None = None,
+        title: str | None = None,
+    ) -> Callable[[_F], _F]: ...
+
+    def tool(
+        self,
+        fn: _F | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input_schema: dict[str, Any] | None = None,
+        output_schema: dict[str, Any] | None = None,
+        annotations: dict[str, Any] | None = None,
+        title: str | None = None,
+    ) -> _F | Callable[[_F], _F]:
+        """Register a sync or async function as a tool (decorator, with or without arguments).
+
+        ``tools/call`` passes ``arguments`` as keyword arguments. The input schema comes
+        from the signature unless given. Return values: ``str`` → a text block; ``dict``
+        (any JSON with ``output_schema``) → ``structuredContent`` plus its JSON as text; a
+        dict with ``"content"`` → used as the result; ``bytes`` → a PNG image block; other
+        JSON → its text; an exception → ``isError`` result with its message.
+        """
+
+        def register(func: _F) -> _F:
+            schema, ctx_param = _input_schema(func)
+            tool_name = name or func.__name__
+            definition = _with_optional(
+                {"name": tool_name},
+                title=title,
+                description=_description(func, description),
+            )
+            definition["inputSchema"] = input_schema if input_schema is not None else schema
+            _with_optional(definition, outputSchema=output_schema, annotations=annotations)
+            self._tools[tool_name] = _Tool(func, ctx_param, output_schema is not None, definition)
+            return func
+
+        return register(fn) if fn is not None else register
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        text: str | None = None,
+        blob: bytes | None = None,
+        mime_type: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Add a static resource with ``text`` or ``blob`` content (empty text if neither)."""
+        if text is not None and blob is not None:
+            raise ValueError("a resource has text or blob content, not both")
+        content = _with_optional({"uri": uri}, mimeType=mime_type)
+        if blob is not None:
+            content["blob"] = base64.b64encode(blob).decode("ascii")
+        else:
+            content["text"] = text or ""
+        definition = _with_optional(
+            {"uri": uri, "name": name or uri.rstrip("/").rsplit("/", 1)[-1] or uri},
+            description=description,
+            mimeType=mime_type,
+        )
+        self._resources[uri] = (definition, content)
+
+    def resource_template(
+        self,
+        uri_template: str,
+        fn: Callable[..., Any],
+        *,
+        name: str,
+        mime_type: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Add a template such as ``demo://users/{id}``; ``fn(**vars)`` returns its text.
+
+        Only simple ``{var}`` expressions are supported; a variable matches one path
+        segment and is percent-decoded. ``fn`` may be async and may return ``bytes``.
+        """
+        definition = _with_optional(
+            {"uriTemplate": uri_template, "name": name},
+            description=description,
+            mimeType=mime_type,
+        )
+        self._templates.append(
+            _Template(_compile_template(uri_template), fn, mime_type, definition)
+        )
+
+    @overload
+    def prompt(self, fn: _F, *, name: str | None = None, description: str | None = None) -> _F: ...
+
+    @overload
+    def prompt(
+        self, fn: None = None, *, name: str | None = None, description: str | None = None
+    ) -> Callable[[_F], _F]: ...
+
+    def prompt(
+        self, fn: _F | None = None, *, name: str | None = None, description: str | None = None
+    ) -> _F | Callable[[_F], _F]:
+        """Register a prompt: ``fn(**arguments)`` returns a str or a list of ``(role, text)``.
+
+        Its arguments come from the signature (required = no default).
+        """
+
+        def register(func: _F) -> _F:
+            params = list(_plain_params(func))
+            required = tuple(p.name for p in params if p.default is inspect.Parameter.empty)
+            arguments = [{"name": p.name, "required": p.name in required} for p in params]
+            prompt_name = name or func.__name__
+            definition = _with_optional(
+                {"name": prompt_name}, description=_description(func, description)
+            )
+            definition["arguments"] = arguments
+            self._prompts[prompt_name] = _Prompt(func, required, definition)
+            return func
+
+        return register(fn) if fn is not None else register
+
+    def completion(self, fn: _F) -> _F:
+        """Register the ``completion/complete`` handler: ``fn(ref, argument, context)`` → values."""
+        self._completion = fn
+        return fn
+
+    # ---- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Start listening and return the endpoint URL (idempotent)."""
+        if self._runner is not None:
+            return self.url
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("POST", self._path, self._handle_post)
+        app.router.add_route("GET", self._path, self._handle_get)
+        app.router.add_route("DELETE", self._path, self._handle_delete)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        host, port = runner.addresses[0][:2]
+        host_text = f"[{host}]" if ":" in host else host
+        self._runner = runner
+        self._url = f"http://{host_text}:{port}{self._path}"
+        return self._url
+
+    async def stop(self) -> None:
+        """Stop listening and close every connection."""
+        runner, self._runner, self._url = self._runner, None, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> MCPTestServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL; raises :class:`RuntimeError` before :meth:`start`."""
+        if self._url is None:
+            raise RuntimeError("MCPTestServer is not started")
+        return self._url
+
+    @property
+    def session_ids(self) -> frozenset[str]:
+        """Ids of the sessions the server currently knows."""
+        return frozenset(self._sessions)
+
+    def expire_sessions(self) -> None:
+        """Forget every session: the next request with an old id gets HTTP 404."""
+        self._sessions.clear()
+
+    # ---- HTTP handlers ----------------------------------------------------------------
+
+    async def _handle_get(self, request: web.Request) -> web.StreamResponse:
+        """GET opens the standalone server-to-client SSE stream; not offered yet (405).
+
+        A later change can serve ``text/event-stream`` here (and resumption via
+        ``Last-Event-ID``) for server-initiated notifications.
+        """
+        self.stats._see_connection(request)
+        return web.Response(status=405, headers={"Allow": self._allowed()})
+
+    async def _handle_delete(self, request: web.Request) -> web.StreamResponse:
+        """DELETE ends a session (stateful mode); 405 when stateless."""
+        self.stats._see_connection(request)
+        if not self.stateful:
+            return web.Response(status=405, headers={"Allow": self._allowed()})
+        session_id = request.headers.get(SESSION_HEADER)
+        if session_id is None:
+            return _error_reply(400, INVALID_REQUEST, f"Bad Request: missing {SESSION_HEADER}")
+        if self._sessions.pop(session_id, None) is None:
+            return _error_reply(404, SESSION_NOT_FOUND, "Session not found")
+        self.stats.deletes += 1
+        return web.Response(status=200)
+
+    def _allowed(self) -> str:
+        return "POST, DELETE" if self.stateful else "POST"
+
+    async def _handle_post(self, request: web.Request) -> web.StreamResponse:
+        stats = self.stats
+        stats.requests += 1
+        stats._see_connection(request)
+        stats.last_headers = request.headers
+        refusal = self._check_post_headers(request)
+        if refusal is not None:
+            return refusal
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return _error_reply(400, PARSE_ERROR, "Parse error: body is not valid JSON")
+        batch = isinstance(body, list)
+        messages = self._parse(body if batch else [body])
+        if not messages or (not batch and messages[0] is None):
+            return _error_reply(400, INVALID_REQUEST, "Invalid Request")
+        fault = self.faults.pick(*_primary(messages)) if len(self.faults) else None
+        if fault is not None:
+            early = await self._fault_reply(fault, request)
+            if early is not None:
+                return early
+        session, refusal = self._session_for(request, messages, batch)
+        if refusal is not None:
+            return refusal
+        return await self._reply(request, messages, batch, session, fault)
+
+    def _check_post_headers(self, request: web.Request) -> web.Response | None:
+        headers = request.headers
+        if not _accepts_both(headers.get("Accept", "")):
+            return _error_reply(
+                406,
+                INVALID_REQUEST,
+                "Not Acceptable: Accept must list application/json and text/event-stream",
+            )
+        if media_type(headers.get("Content-Type")) != JSON_CONTENT_TYPE:
+            return _error_reply(
+                415,
+                INVALID_REQUEST,
+                "Unsupported Media Type: Content-Type must be application/json",
+            )
+        version = headers.get(PROTOCOL_VERSION_HEADER)
+        if version is not None and version not in SUPPORTED_VERSIONS:
+            return _error_reply(
+                400,
+                INVALID_REQUEST,
+                f"Bad Request: unsupported {PROTOCOL_VERSION_HEADER} {version!r}"
+                f" (supported: {', '.join(SUPPORTED_VERSIONS)})",
+            )
+        return None
+
+    def _parse(self, items: list[Any]) -> list[Message | None]:
+        """Parse each item (None if it is not a JSON-RPC message) and record it in the stats."""
+        messages: list[Message | None] = []
+        for item in items:
+            try:
+                message = parse_message(item)
+            except Exception:  # InvalidJSONError: answered as Invalid Request
+                messages.append(None)
+                continue
+            if isinstance(message, Request | Notification):
+                self.stats._record(message.method, message.params)
+            messages.append(message)
+        return messages
+
+    def _session_for(
+        self, request: web.Request, messages: list[Message | None], batch: bool
+    ) -> tuple[_Session | None, web.Response | None]:
+        """The request's session (a new one for ``initialize``), or a refusal."""
+        if not self.stateful:
+            return None, None
+        first = messages[0]
+        if not batch and isinstance(first, Request) and first.method == "initialize":
+            session = _Session(secrets.token_hex(16), _negotiate(first.params))
+            self._sessions[session.id] = session
+            self.stats.sessions_created += 1
+            return session, None
+        session_id = request.headers.get(SESSION_HEADER)
+        if session_id is None:
+            refusal = _error_reply(400, INVALID_REQUEST, f"Bad Request: missing {SESSION_HEADER}")
+            return None, refusal
+        found = self._sessions.get(session_id)
+        if found is None:
+            return None, _error_reply(404, SESSION_NOT_FOUND, "Session not found")
+        return found, None
+
+    # ---- faults -----------------------------------------------------------------------
+
+    async def _fault_reply(self, fault: Fault, request: web.Request) -> web.StreamResponse | None:
+        """Apply a fault's early effects; return the reply it forces, or None to go on."""
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.drop:
+            return self._drop(request)
+        if fault.expire_session:
+            session_id = request.headers.get(SESSION_HEADER)
+            if session_id is not None:
+                self._sessions.pop(session_id, None)
+            return _error_reply(404, SESSION_NOT_FOUND, "Session not found")
+        if fault.status is not None or fault.body is not None:
+            return self._fault_body(fault)
+        return None
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        # aiohttp cannot write this on the aborted transport; the client sees a disconnect.
+        return web.Response(status=500)
+
+    @staticmethod
+    def _fault_body(fault: Fault) -> web.Response:
+        status = 200 if fault.status is None else fault.status
+        response = web.Response(status=status, headers=fault.headers)
+        if fault.body is not None:
+            body = fault.body.encode() if isinstance(fault.body, str) else fault.body
+            response.body = body
+            if "Content-Type" not in response.headers:
+                default = JSON_CONTENT_TYPE if fault.status is None else "text/plain"
+                response.headers["Content-Type"] = fault.content_type or default
+        return response
+
+    # ---- replies ----------------------------------------------------------------------
+
+    async def _reply(
+        self,
+        request: web.Request,
+        messages: list[Message | None],
+        batch: bool,
+        session: _Session | None,
+        fault: Fault | None,
+    ) -> web.StreamResponse:
+        work = self._work(messages, batch, session)
+        headers = {SESSION_HEADER: session.id} if session is not None else {}
+        if not work:
+            return web.Response(status=202, headers=headers)
+        if self.reply == "sse" or (fault is not None and fault.truncate_sse):
+            return await self._reply_sse(request, work, batch, session, fault, headers)
+        replies = [await self._answer(item, session, None) for item in work]
+        body = self._encode_replies(replies, batch, fault)
+        return web.Response(body=body, content_type=JSON_CONTENT_TYPE, headers=headers)
+
+    def _work(
+        self, messages: list[Message | None], batch: bool, session: _Session | None
+    ) -> list[_Work]:
+        """Requests to answer (and ready-made errors); handles notifications on the way."""
+        work: list[_Work] = []
+        for message in messages:
+            if message is None:
+                work.append(ErrorResponse(None, INVALID_REQUEST, "Invalid Request"))
+            elif isinstance(message, Request):
+                if batch and message.method == "initialize":
+                    error = "initialize must not be part of a JSON-RPC batch"
+                    work.append(ErrorResponse(message.id, INVALID_REQUEST, error))
+                else:
+                    work.append(message)
+            elif (
+                isinstance(message, Notification)
+                and message.method == "notifications/initialized"
+                and session is not None
+            ):
+                session.initialized = True
+            # Client responses (to server requests we never send) are accepted and dropped.
+        return work
+
+    def _encode_replies(
+        self, replies: list[Response | ErrorResponse], batch: bool, fault: Fault | None
+    ) -> bytes:
+        if fault is not None and fault.wrong_id:
+            replies = [_wrong_id(reply) for reply in replies]
+        if batch:
+            body = b"[" + b",".join(_encode_one(reply) for reply in replies) + b"]"
+        else:
+            body = _encode_one(replies[0])
+        if fault is not None and fault.invalid_json:
+            body = body[: len(body) // 2]
+        return body
+
+    async def _reply_sse(
+        self,
+        request: web.Request,
+        work: list[_Work],
+        batch: bool,
+        session: _Session | None,
+        fault: Fault | None,
+        headers: dict[str, str],
+    ) -> web.StreamResponse:
+        from .protocol.sse import encode_event
+
+        response = web.StreamResponse(headers=headers)
+        response.content_type = SSE_CONTENT_TYPE
+        response.headers["Cache-Control"] = "no-cache"
+        await response.prepare(request)
+        truncate = fault is not None and fault.truncate_sse
+        retry = fault.retry if fault is not None else None
+        try:
+            if self.priming or retry is not None:
+                await response.write(encode_event("", id=self._next_event_id(), retry=retry))
+
+            async def emit(notification: Notification) -> None:
+                event = encode_event(
+                    encode(notification).decode(), event="message", id=self._next_event_id()
+                )
+                with contextlib.suppress(ConnectionError):  # client gone: let the tool finish
+                    await response.write(event)
+
+            replies = [await self._answer(item, session, emit) for item in work]
+            if truncate:
+                await response.write_eof()
+                return response
+            data = self._encode_replies(replies, batch, fault).decode("utf-8", "replace")
+            await response.write_eof(encode_event(data, event="message", id=self._next_event_id()))
+        except ConnectionError:
+            pass
+        return response
+
+    def _next_event_id(self) -> str:
+        return str(next(self._event_ids))
+
+    async def _answer(
+        self, item: _Work, session: _Session | None, emit: _Emit | None
+    ) -> Response | ErrorResponse:
+        if isinstance(item, ErrorResponse):
+            return item
+        handler = self._methods.get(item.method)
+        if handler is None:
+            return ErrorResponse(item.id, METHOD_NOT_FOUND, f"Method not found: {item.method}")
+        try:
+            return Response(item.id, await handler(item, session, emit))
+        except _RPCError as exc:
+            return ErrorResponse(item.id, exc.code, exc.message, exc.data)
+        except Exception as exc:
+            return ErrorResponse(item.id, INTERNAL_ERROR, f"Internal error: {exc}")
+
+    # ---- methods ----------------------------------------------------------------------
+
+    def _capabilities(self) -> dict[str, Any]:
+        capabilities: dict[str, Any] = {"logging": {}}
+        if self._tools:
+            capabilities["tools"] = {"listChanged": True}
+        if self._resources or self._templates:
+            capabilities["resources"] = {"subscribe": True, "listChanged": True}
+        if self._prompts:
+            capabilities["prompts"] = {"listChanged": True}
+        if self._completion is not None:
+            capabilities["completions"] = {}
+        return capabilities
+
+    async def _m_initialize(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        version = session.protocol_version if session is not None else _negotiate(req.params)
+        result: dict[str, Any] = {
+            "protocolVersion": version,
+            "capabilities": self._capabilities(),
+            "serverInfo": {"name": self.name, "version": self.version},
+        }
+        return _with_optional(result, instructions=self.instructions)
+
+    async def _m_ping(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        return {}
+
+    def _page(self, kind: str, key: str, items: Sequence[Any], req: Request) -> dict[str, Any]:
+        """One page of ``items`` under ``key``, with ``nextCursor`` when more remain."""
+        cursor = (req.params or {}).get("cursor")
+        start = 0 if cursor is None else _decode_cursor(kind, cursor, len(items))
+        if self.page_size is None:
+            return {key: list(items[start:])}
+        end = start + self.page_size
+        result: dict[str, Any] = {key: list(items[start:end])}
+        if end < len(items):
+            result["nextCursor"] = _encode_cursor(kind, end)
+        return result
+
+    async def _m_tools_list(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        definitions = [tool.definition for tool in self._tools.values()]
+        return self._page("tools", "tools", definitions, req)
+
+    async def _m_tools_call(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        params = req.params or {}
+        name = params.get("name")
+        tool = self._tools.get(name) if isinstance(name, str) else None
+        if tool is None:
+            raise _RPCError(INVALID_PARAMS, f"Unknown tool: {name!r}")
+        arguments = params.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            raise _RPCError(INVALID_PARAMS, "tools/call arguments must be an object")
+        if tool.ctx_param is not None:
+            arguments = {**arguments, tool.ctx_param: self._context(req, session, emit)}
+        stats = self.stats
+        stats.in_flight += 1
+        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            return _tool_result(await _resolve(tool.fn(**arguments)), tool.structured)
+        except Exception as exc:
+            return _error_result(exc)
+        finally:
+            stats.in_flight -= 1
+
+    def _context(self, req: Request, session: _Session | None, emit: _Emit | None) -> ToolContext:
+        meta = (req.params or {}).get("_meta")
+        token = meta.get("progressToken") if isinstance(meta, dict) else None
+        level = session.log_level if session is not None else self._log_level
+        floor = _LEVEL_RANK[level] if level is not None else 0
+        session_id = session.id if session is not None else None
+        return ToolContext(req.id, token, session_id, emit, floor)
+
+    async def _m_resources_list(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        definitions = [definition for definition, _ in self._resources.values()]
+        return self._page("resources", "resources", definitions, req)
+
+    async def _m_templates_list(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        definitions = [template.definition for template in self._templates]
+        return self._page("templates", "resourceTemplates", definitions, req)
+
+    async def _m_resources_read(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        uri = _uri_param(req)
+        static = self._resources.get(uri)
+        if static is not None:
+            return {"contents": [static[1]]}
+        for template in self._templates:
+            match = template.pattern.fullmatch(uri)
+            if match is not None:
+                values = {key: unquote(value) for key, value in match.groupdict().items()}
+                value = await _resolve(template.fn(**values))
+                found = _with_optional({"uri": uri}, mimeType=template.mime_type)
+                if isinstance(value, bytes | bytearray):
+                    found["blob"] = base64.b64encode(value).decode("ascii")
+                else:
+                    found["text"] = str(value)
+                return {"contents": [found]}
+        raise _RPCError(RESOURCE_NOT_FOUND, "Resource not found", {"uri": uri})
+
+    async def _m_subscribe(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        uri = _uri_param(req)
+        if session is not None:
+            session.subscriptions.add(uri)
+        return {}
+
+    async def _m_unsubscribe(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        uri = _uri_param(req)
+        if session is not None:
+            session.subscriptions.discard(uri)
+        return {}
+
+    async def _m_prompts_list(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        definitions = [prompt.definition for prompt in self._prompts.values()]
+        return self._page("prompts", "prompts", definitions, req)
+
+    async def _m_prompts_get(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        params = req.params or {}
+        name = params.get("name")
+        prompt = self._prompts.get(name) if isinstance(name, str) else None
+        if prompt is None:
+            raise _RPCError(INVALID_PARAMS, f"Unknown prompt: {name!r}")
+        arguments = params.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            raise _RPCError(INVALID_PARAMS, "prompts/get arguments must be an object")
+        missing = [arg for arg in prompt.required if arg not in arguments]
+        if missing:
+            raise _RPCError(INVALID_PARAMS, f"Missing required arguments: {', '.join(missing)}")
+        messages = _prompt_messages(await _resolve(prompt.fn(**arguments)))
+        return _with_optional(
+            {"messages": messages}, description=prompt.definition.get("description")
+        )
+
+    async def _m_complete(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        params = req.params or {}
+        ref, argument = params.get("ref"), params.get("argument")
+        if not isinstance(ref, dict) or not isinstance(argument, dict):
+            raise _RPCError(INVALID_PARAMS, "completion/complete needs ref and argument objects")
+        values: list[str] = []
+        if self._completion is not None:
+            context = params.get("context")
+            values = list(await _resolve(self._completion(ref, argument, context)))
+        completion = {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}
+        return {"completion": completion}
+
+    async def _m_set_level(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        level = (req.params or {}).get("level")
+        if level not in _LEVEL_RANK:
+            raise _RPCError(INVALID_PARAMS, f"Invalid log level: {level!r}")
+        if session is not None:
+            session.log_level = level
+        else:
+            self._log_level = level
+        return {}
+
+
+def _uri_param(req: Request) -> str:
+    uri = (req.params or {}).get("uri")
+    if not isinstance(uri, str):
+        raise _RPCError(INVALID_PARAMS, "params.uri must be a string")
+    return uri
+
+
+# --------------------------------------------------------------------------------------
+# Demo
+# --------------------------------------------------------------------------------------
+
+_CONDITIONS: Final = ("sunny", "cloudy", "rainy", "windy", "snowy", "foggy")
+_CITIES: Final = ("Amsterdam", "Berlin", "Lisbon", "London", "Madrid", "Paris", "Rome", "Vienna")
+_LANGUAGES: Final = ("go", "javascript", "python", "rust", "typescript")
+
+
+def _demo_weather(city: str) -> dict[str, Any]:
+    seed = sum(city.encode())
+    return {
+        "city": city,
+        "temperature_c": seed % 35 - 5,
+        "conditions": _CONDITIONS[seed % len(_CONDITIONS)],
+        "humidity": 30 + seed % 60,
+    }
+
+
+def _demo_complete(
+    ref: dict[str, Any], argument: dict[str, Any], context: dict[str, Any] | None
+) -> list[str]:
+    choices = {"language": _LANGUAGES, "city": _CITIES}.get(argument.get("name", ""), ())
+    prefix = str(argument.get("value", "")).lower()
+    return [choice for choice in choices if choice.lower().startswith(prefix)]
+
+
+def _register_demo_tools(server: MCPTestServer) -> None:
+    add_schema = {
+        "type": "object",
+        "properties": {"result": {"type": "number"}},
+        "required": ["result"],
+    }
+
+    @server.tool(output_schema=add_schema, annotations={"readOnlyHint": True})
+    def add(a: float, b: float) -> dict[str, float]:
+        """Add two numbers."""
+        return {"result": a + b}
+
+    @server.tool
+    def echo(text: str) -> str:
+        """Echo the text back."""
+        return text
+
+    @server.tool
+    async def slow(seconds: float = 1.0, ctx: ToolContext | None = None) -> str:
+        """Sleep for the given seconds, reporting progress in four steps."""
+        for step in range(1, 5):
+            await asyncio.sleep(seconds / 4)
+            if ctx is not None:
+                await ctx.report_progress(step, 4, f"step {step} of 4")
+        return f"slept {seconds} s"
+
+    weather_schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "temperature_c": {"type": "integer"},
+            "conditions": {"type": "string"},
+            "humidity": {"type": "integer"},
+        },
+        "required": ["city", "temperature_c", "conditions", "humidity"],
+    }
+    server.tool(
+        _demo_weather,
+        name="weather",
+        output_schema=weather_schema,
+        description="Current (made-up, deterministic) weather for a city.",
+    )
+
+    @server.tool
+    def fail() -> str:
+        """Always fails (returns an isError result)."""
+        raise RuntimeError("this tool always fails")
+
+
+def demo_server(**kw: Any) -> MCPTestServer:
+    """A server with demo tools, a resource, a template, a prompt and a completion.
+
+    Tools: ``add(a, b)`` (output schema), ``echo(text)``, ``slow(seconds)`` (progress),
+    ``weather(city)`` (structured), ``fail()``. Resource ``demo://readme``; template
+    ``demo://greeting/{name}``; prompt ``review_code(code, language)``; completion of
+    ``language`` and ``city`` arguments. Keyword arguments go to :class:`MCPTestServer`.
+    """
+    kw.setdefault("name", "mcp-async-demo")
+    kw.setdefault("instructions", "A demo MCP server: try the add, echo and weather tools.")
+    server = MCPTestServer(**kw)
+    _register_demo_tools(server)
+    server.resource(
+        "demo://readme",
+        name="readme",
+        text="# mcp_async demo\n\nThis server exists to show the client off.\n",
+        mime_type="text/markdown",
+        description="About this demo server.",
+    )
+    server.resource_template(
+        "demo://greeting/{name}",
+        lambda name: f"Hello, {name}!",
+        name="greeting",
+        mime_type="text/plain",
+    )
+
+    @server.prompt
+    def review_code(code: str, language: str = "python") -> list[tuple[str, str]]:
+        """Ask for a code review."""
+        return [
+            ("user", f"Please review this {language} code:\n\n{code}"),
+            ("assistant", "Sure - here is my review."),
+        ]
+
+    server.completion(_demo_complete)
+    return server

@@ -1,0 +1,42 @@
+"""The exception tree's shape and the cost of importing the package."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import mcp_async
+from mcp_async import _exceptions
+
+
+def test_every_exception_is_exported_and_derives_from_the_root() -> None:
+    for name in _exceptions.__all__:
+        cls = getattr(mcp_async, name)
+        assert issubclass(cls, mcp_async.MCPClientError), name
+        assert name in mcp_async.__all__
+
+
+def test_stdlib_compatible_bases() -> None:
+    assert issubclass(mcp_async.TimeoutError, TimeoutError)
+    assert issubclass(mcp_async.ReadTimeout, TimeoutError)
+    assert issubclass(mcp_async.ConnectError, OSError)
+    assert issubclass(mcp_async.ConfigError, ValueError)
+    assert issubclass(mcp_async.RateLimitedError, mcp_async.HTTPStatusError)
+    assert issubclass(mcp_async.SessionExpiredError, mcp_async.HTTPStatusError)
+
+
+def test_tree_is_drawn_in_the_module_docstring() -> None:
+    doc = _exceptions.__doc__ or ""
+    for name in _exceptions.__all__:
+        assert name in doc, name
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys, mcp_async, mcp_async.auth;"
+        "heavy = [m for m in ('jwt', 'cryptography', 'prometheus_client', 'jsonschema',"
+        " 'pydantic', 'httpx', 'anyio', 'mcp') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

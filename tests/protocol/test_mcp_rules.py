@@ -36,8 +36,12 @@ def test_request_headers() -> None:
 
 @pytest.mark.parametrize(
     ("header", "media"),
-    [("application/json; charset=utf-8", "application/json"), ("Text/Event-Stream", "text/event-stream"),
-     (None, ""), ("", "")],
+    [
+        ("application/json; charset=utf-8", "application/json"),
+        ("Text/Event-Stream", "text/event-stream"),
+        (None, ""),
+        ("", ""),
+    ],
 )
 def test_media_type(header: str | None, media: str) -> None:
     assert mcp.media_type(header) == media
@@ -45,8 +49,16 @@ def test_media_type(header: str | None, media: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("5", 5.0), (" 12 ", 12.0), ("1.5", 1.5), ("-3", 0.0), ("soon", None), ("", None), (None, None),
-     ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0)],
+    [
+        ("5", 5.0),
+        (" 12 ", 12.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("Thu, 01 Jan 1970 00:01:40 GMT", 60.0),
+    ],
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value, now=40.0) == seconds

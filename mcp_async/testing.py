@@ -47,6 +47,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from ._exceptions import InvalidJSONError
 from .protocol.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -636,6 +637,8 @@ def _error_reply(
 
 def _wrong_id(reply: Response | ErrorResponse) -> Response | ErrorResponse:
     rid = reply.id
+    if rid is None:  # an id-less error has no request to mismatch
+        return reply
     new_id: str | int = rid + 1_000_000 if isinstance(rid, int) else f"{rid}-wrong"
     if isinstance(reply, Response):
         return Response(new_id, reply.result)
@@ -1015,7 +1018,7 @@ class MCPTestServer:
         for item in items:
             try:
                 message = parse_message(item)
-            except Exception:  # InvalidJSONError: answered as Invalid Request
+            except InvalidJSONError:  # answered with an Invalid Request error
                 messages.append(None)
                 continue
             if isinstance(message, Request | Notification):
@@ -1076,9 +1079,9 @@ class MCPTestServer:
         if fault.body is not None:
             body = fault.body.encode() if isinstance(fault.body, str) else fault.body
             response.body = body
-            if "Content-Type" not in response.headers:
-                default = JSON_CONTENT_TYPE if fault.status is None else "text/plain"
-                response.headers["Content-Type"] = fault.content_type or default
+        if "Content-Type" not in response.headers and (fault.body or fault.content_type):
+            default = JSON_CONTENT_TYPE if fault.status is None else "text/plain"
+            response.headers["Content-Type"] = fault.content_type or default
         return response
 
     # ---- replies ----------------------------------------------------------------------

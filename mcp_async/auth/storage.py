@@ -13,15 +13,16 @@ Values are the frozen :class:`OAuthTokens` and :class:`ClientRegistration`; thei
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .._exceptions import AuthError, ConfigError
 
@@ -34,6 +35,7 @@ __all__ = [
     "TokenStorageError",
 ]
 
+_T = TypeVar("_T")
 _FILE_FORMAT_VERSION = 1
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -82,9 +84,7 @@ def _expires_in(value: object, step: str) -> float | None:
         except ValueError:
             number = None
     if number is None or not math.isfinite(number) or number < 0:
-        raise AuthError(
-            f"token response has an invalid 'expires_in': {value!r}", step=step
-        )
+        raise AuthError(f"token response has an invalid 'expires_in': {value!r}", step=step)
     return number
 
 
@@ -106,7 +106,7 @@ class OAuthTokens:
     scope: str | None = None
     issuer: str | None = None
     resource: str | None = None
-    raw: Mapping[str, Any] = field(default=_EMPTY, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, compare=False)
 
     @classmethod
     def from_token_response(
@@ -226,13 +226,16 @@ class ClientRegistration:
     token_endpoint_auth_method: str | None = None
     issuer: str | None = None
     client_secret_expires_at: float | None = None
-    raw: Mapping[str, Any] = field(default=_EMPTY, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, compare=False)
 
     @classmethod
     def from_registration_response(
         cls, response: Mapping[str, Any], *, issuer: str | None = None
     ) -> ClientRegistration:
-        """Build from an RFC 7591 registration answer; malformed → ``AuthError(step="registration")``."""
+        """Build from an RFC 7591 registration answer.
+
+        A malformed answer raises :class:`~mcp_async.AuthError` with ``step="registration"``.
+        """
         if not isinstance(response, Mapping):
             raise AuthError("registration response is not a JSON object", step="registration")
         client_id = response.get("client_id")
@@ -241,17 +244,22 @@ class ClientRegistration:
         secret = response.get("client_secret")
         method = response.get("token_endpoint_auth_method")
         if secret is not None and not isinstance(secret, str):
-            raise AuthError("registration response has a non-string 'client_secret'",
-                            step="registration")
+            raise AuthError(
+                "registration response has a non-string 'client_secret'", step="registration"
+            )
         if method is not None and not isinstance(method, str):
-            raise AuthError("registration response has a non-string 'token_endpoint_auth_method'",
-                            step="registration")
+            raise AuthError(
+                "registration response has a non-string 'token_endpoint_auth_method'",
+                step="registration",
+            )
         expires = response.get("client_secret_expires_at")
         if expires is not None and (
             isinstance(expires, bool) or not isinstance(expires, int | float)
         ):
-            raise AuthError("registration response has a non-numeric 'client_secret_expires_at'",
-                            step="registration")
+            raise AuthError(
+                "registration response has a non-numeric 'client_secret_expires_at'",
+                step="registration",
+            )
         return cls(
             client_id=client_id,
             client_secret=secret or None,
@@ -269,8 +277,12 @@ class ClientRegistration:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict; :meth:`from_dict` reverses it."""
         data: dict[str, Any] = {"client_id": self.client_id}
-        for name in ("client_secret", "token_endpoint_auth_method", "issuer",
-                     "client_secret_expires_at"):
+        for name in (
+            "client_secret",
+            "token_endpoint_auth_method",
+            "issuer",
+            "client_secret_expires_at",
+        ):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -453,7 +465,7 @@ class FileTokenStorage:
     def __repr__(self) -> str:
         return f"FileTokenStorage({str(self._path)!r})"
 
-    def _parse(self, parse: Any, data: Any) -> Any:
+    def _parse(self, parse: Callable[[Any], _T], data: Any) -> _T:
         try:
             return parse(data)
         except TokenStorageError as exc:
@@ -537,11 +549,5 @@ class FileTokenStorage:
             ) from exc
         finally:
             if tmp_name is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp_name)
-                except OSError:
-                    pass
-
-
-# ``replace`` is re-exported for callers that derive a token set (e.g. a new scope).
-_ = replace

@@ -1,0 +1,170 @@
+"""The ``mcp-async`` command (also ``python -m mcp_async``).
+
+Subcommands: ``demo`` (embedded local server, end to end), ``tools URL``,
+``call URL TOOL --arg k=v ...`` and ``batch`` (bounded fan-out from a JSONL file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ._client import AsyncMCPClient
+from ._exceptions import MCPClientError
+from .models import CallToolResult
+
+__all__ = ["main", "parse_arg"]
+
+
+def parse_arg(text: str) -> tuple[str, Any]:
+    """Parse ``key=value``; the value is read as JSON when it parses, else kept as a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+def _headers(pairs: Sequence[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition(":")
+        if not sep or not name.strip():
+            raise argparse.ArgumentTypeError(f"expected 'Name: value', got {pair!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _client(args: argparse.Namespace) -> AsyncMCPClient:
+    return AsyncMCPClient(
+        args.url, headers=_headers(args.header), auth=args.token, timeout=args.timeout
+    )
+
+
+def _print_result(result: CallToolResult, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.raw, indent=2, ensure_ascii=False))
+        return
+    if result.structured_content is not None:
+        print(json.dumps(result.structured_content, ensure_ascii=False))
+    elif result.text:
+        print(result.text)
+    for block in result.content:
+        if block.type != "text":
+            print(f"[{block.type} content]")
+
+
+async def _tools(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        tools = await client.list_tools()
+    if args.json:
+        print(json.dumps([tool.raw for tool in tools], indent=2, ensure_ascii=False))
+    else:
+        for tool in tools:
+            print(f"{tool.name:24} {tool.description or ''}".rstrip())
+    return 0
+
+
+async def _call(args: argparse.Namespace) -> int:
+    arguments = dict(args.arg)
+    async with _client(args) as client:
+        result = await client.call_tool(args.tool, arguments)
+    _print_result(result, args.json)
+    return 1 if result.is_error else 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from .testing import demo_server
+
+    async with demo_server(reply=args.reply) as server:
+        print(f"Embedded MCP server listening on {server.url} ({args.reply} replies)\n")
+        async with AsyncMCPClient(server.url) as client:
+            info = await client.initialize()
+            print(f"Connected to {info.server_info.name} {info.server_info.version}, "
+                  f"protocol {client.protocol_version}, session {client.session_id}")
+            tools = await client.list_tools()
+            print(f"\nTools ({len(tools)}):")
+            for tool in tools:
+                print(f"  - {tool.name}: {tool.description or ''}")
+
+            added = await client.call_tool("add", {"a": 2, "b": 40}, validate_output=True)
+            print(f"\nadd(2, 40) -> {added.structured_content}")
+            weather = await client.call_tool("weather", {"city": "Lisbon"})
+            print(f"weather('Lisbon') -> {weather.structured_content}")
+            failed = await client.call_tool("fail")
+            print(f"fail() -> is_error={failed.is_error}: {failed.text}")
+
+            count = args.calls
+            start = time.perf_counter()
+            results = await asyncio.gather(
+                *(client.call_tool("echo", {"text": f"call {i}"}) for i in range(count))
+            )
+            elapsed = time.perf_counter() - start
+            ok = sum(r.text == f"call {i}" for i, r in enumerate(results))
+            print(f"\nConcurrent fan-out: {count} echo calls on one client in {elapsed:.3f} s "
+                  f"({count / elapsed:,.0f} calls/s), {ok} correct, "
+                  f"{server.stats.connections} TCP connection(s) used")
+
+            via_plain = await client.send_request("", {"jsonrpc": "2.0", "id": "plain",
+                                                       "method": "ping"})
+            print(f"\nsend_request('', ping) -> {via_plain}")
+    print("\nDone.")
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mcp-async", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run an embedded MCP server and talk to it")
+    demo.add_argument("--reply", choices=("json", "sse"), default="json")
+    demo.add_argument("--calls", type=int, default=200, help="size of the concurrent fan-out")
+    demo.set_defaults(run=_demo)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("url", help="the server's MCP endpoint URL")
+        p.add_argument("--json", action="store_true", help="print raw JSON")
+        p.add_argument("--header", "-H", action="append", default=[], help="'Name: value'")
+        p.add_argument("--token", help="bearer token")
+        p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+
+    tools = sub.add_parser("tools", help="list a server's tools")
+    common(tools)
+    tools.set_defaults(run=_tools)
+
+    call = sub.add_parser("call", help="call one tool")
+    common(call)
+    call.add_argument("tool")
+    call.add_argument("--arg", "-a", action="append", type=parse_arg, default=[],
+                      help="tool argument key=value (value parsed as JSON if it can be)")
+    call.set_defaults(run=_call)
+
+    try:
+        from .cli_batch import add_batch_parser
+    except ImportError:  # the batch command ships with the resilience module
+        pass
+    else:
+        add_batch_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = asyncio.run(args.run(args))
+    except MCPClientError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result

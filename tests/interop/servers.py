@@ -1,0 +1,461 @@
+"""Start and stop third-party MCP servers for the interop tests (no pytest here).
+
+Two servers nobody on this project wrote:
+
+* the official ``mcp`` Python SDK (tests/interop/sdk_server.py), served by
+  uvicorn, in four modes: JSON or SSE responses x stateful or stateless;
+* ``@modelcontextprotocol/server-everything`` (npm, pinned in
+  tests/interop/package.json) in its Streamable HTTP mode.
+
+Both listen on 127.0.0.1 only, on a free port chosen here, with the MCP
+endpoint at ``/mcp``.  Each server runs in its own process group and is
+stopped with SIGTERM, then SIGKILL after a grace period.  Its stdin is a pipe
+we hold open: both servers exit when it closes, so a killed test run leaves
+no orphans behind.
+
+    server = start_sdk_server("json-stateful")
+    try:
+        ...  # talk to server.url
+        server.restart()  # same port, all sessions forgotten
+    finally:
+        server.stop()
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INTEROP_DIR = Path(__file__).resolve().parent
+REPO_ROOT = INTEROP_DIR.parent.parent
+INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-interop-servers.sh"
+SDK_SERVER_SCRIPT = INTEROP_DIR / "sdk_server.py"
+LOOPBACK_PRELOAD = INTEROP_DIR / "loopback_only.mjs"
+NODE_MODULES = INTEROP_DIR / "node_modules"
+EVERYTHING_PACKAGE = NODE_MODULES / "@modelcontextprotocol" / "server-everything"
+EVERYTHING_ENTRY = EVERYTHING_PACKAGE / "dist" / "index.js"
+EVERYTHING_VERSION = "2026.8.31"
+
+HOST = "127.0.0.1"
+MCP_PATH = "/mcp"
+START_DEADLINE = 20.0  # seconds for a server to start answering
+POLL_TIMEOUT = 0.5  # seconds per readiness probe
+STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+
+# mode id -> (json_response, stateless)
+SDK_MODES: dict[str, tuple[bool, bool]] = {
+    "json-stateful": (True, False),
+    "sse-stateful": (False, False),
+    "json-stateless": (True, True),
+    "sse-stateless": (False, True),
+}
+
+
+class ServerUnavailable(RuntimeError):
+    """The server cannot run on this machine at all (e.g. no node); callers may skip."""
+
+
+class ServerStartError(RuntimeError):
+    """The server process was launched but never started answering."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to launch one server: everything but the port."""
+
+    name: str
+    argv: Callable[[int], list[str]]
+    env: Callable[[int], dict[str, str]]
+    health_path: str  # any HTTP answer on this path means "up"
+    stateful: bool
+    json_response: bool
+    cwd: Path = INTEROP_DIR
+    info: Mapping[str, object] = field(default_factory=dict)
+
+
+_live: set[RunningServer] = set()
+_live_lock = threading.Lock()
+
+
+class RunningServer:
+    """One server subprocess on a fixed loopback port.
+
+    ``url`` is the MCP endpoint (``http://127.0.0.1:<port>/mcp``).  ``restart()``
+    stops the process and starts a fresh one on the same port, so every
+    session the old process knew is gone.
+    """
+
+    def __init__(self, spec: ServerSpec, port: int | None = None) -> None:
+        self.spec = spec
+        self.port = port if port is not None else free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.startup_seconds: float | None = None  # duration of the last start()
+        self.starts = 0
+        self._logdir = Path(tempfile.mkdtemp(prefix=f"mcp-interop-{spec.name}-"))
+        self._stdout_path = self._logdir / "stdout.log"
+        self._stderr_path = self._logdir / "stderr.log"
+        self._stderr_mark = 0
+
+    # ----------------------------------------------------------- properties
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}{MCP_PATH}"
+
+    @property
+    def stateful(self) -> bool:
+        return self.spec.stateful
+
+    @property
+    def json_response(self) -> bool:
+        return self.spec.json_response
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    def is_running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def __repr__(self) -> str:
+        return f"<RunningServer {self.name} {self.url} pid={self.pid}>"
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self, deadline: float = START_DEADLINE) -> RunningServer:
+        if self.is_running():
+            raise RuntimeError(f"{self!r} is already running")
+        began = time.monotonic()
+        end = began + deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            self._spawn()
+            outcome = self._wait_until_ready(end)
+            if outcome == "ready":
+                break
+            # The process died.  On a restart the old socket may still be
+            # draining; retry on the same port until the deadline.
+            exit_code = self.proc.returncode if self.proc else None
+            self._reap()
+            if time.monotonic() >= end or outcome != "exited":
+                raise ServerStartError(self._failure_message(f"did not answer within {deadline:.0f}s"))
+            latest = self.stderr_text()[self._stderr_mark :]
+            if "EADDRINUSE" not in latest and "address already in use" not in latest.lower():
+                raise ServerStartError(self._failure_message(f"exited with code {exit_code}"))
+            time.sleep(0.1)
+        self.startup_seconds = time.monotonic() - began
+        self.starts += 1
+        try:
+            _assert_loopback_only(self.port)
+        except Exception:
+            self.stop()
+            raise
+        with _live_lock:
+            _live.add(self)
+        return self
+
+    def stop(self) -> None:
+        """Terminate the whole process group; SIGKILL after STOP_GRACE seconds."""
+        with _live_lock:
+            _live.discard(self)
+        self._reap()
+
+    def restart(self, deadline: float = START_DEADLINE) -> RunningServer:
+        """Stop, then start again on the SAME port (all sessions are forgotten)."""
+        self.stop()
+        return self.start(deadline)
+
+    def __enter__(self) -> RunningServer:
+        if not self.is_running():
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- logs
+    def stdout_text(self) -> str:
+        return _read(self._stdout_path)
+
+    def stderr_text(self) -> str:
+        return _read(self._stderr_path)
+
+    def cleanup_logs(self) -> None:
+        shutil.rmtree(self._logdir, ignore_errors=True)
+
+    # ------------------------------------------------------------ internals
+    def _spawn(self) -> None:
+        argv = self.spec.argv(self.port)
+        env = self.spec.env(self.port)
+        self._stderr_mark = len(self.stderr_text())
+        with open(self._stdout_path, "ab") as out, open(self._stderr_path, "ab") as err:
+            for stream in (out, err):
+                stream.write(f"--- start #{self.starts + 1}: {' '.join(argv)}\n".encode())
+                stream.flush()
+            self.proc = subprocess.Popen(
+                argv,
+                cwd=self.spec.cwd,
+                env=env,
+                stdin=subprocess.PIPE,  # held open; the child exits on EOF
+                stdout=out,
+                stderr=err,
+                start_new_session=True,  # own process group: killpg() gets everything
+                close_fds=True,
+            )
+
+    def _wait_until_ready(self, end: float) -> str:
+        assert self.proc is not None
+        probe = f"{self.base_url}{self.spec.health_path}"
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                return "exited"
+            if _answers_http(probe):
+                return "ready"
+            time.sleep(0.05)
+        return "timeout"
+
+    def _reap(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        if proc.poll() is None:
+            _killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                _killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        # Anything the server forked into its group goes too.
+        _killpg(proc.pid, signal.SIGKILL)
+
+    def _failure_message(self, what: str) -> str:
+        return (
+            f"{self.name} server on {self.url} {what}.\n"
+            f"argv: {' '.join(self.spec.argv(self.port))}\n"
+            f"----- stderr -----\n{_tail(self.stderr_text())}\n"
+            f"----- stdout -----\n{_tail(self.stdout_text())}"
+        )
+
+
+def _killpg(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=POLL_TIMEOUT) as response:
+            response.read()
+        return True
+    except urllib.error.HTTPError as exc:  # 4xx/5xx: it answered
+        exc.close()
+        return True
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:]) or "<empty>"
+
+
+def _assert_loopback_only(port: int) -> None:
+    """Fail loudly if anything listens on `port` on a non-loopback address (Linux only)."""
+    allowed = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state = fields[1], fields[3]
+            address, _, port_hex = local.partition(":")
+            if state == "0A" and int(port_hex, 16) == port and address.upper() not in allowed:
+                raise RuntimeError(f"a server listens on port {port} at non-loopback address {address} ({table})")
+
+
+def stop_all() -> None:
+    with _live_lock:
+        servers = list(_live)
+    for server in servers:
+        server.stop()
+
+
+atexit.register(stop_all)
+
+
+# ---------------------------------------------------------------- SDK server
+def sdk_server_spec(mode: str) -> ServerSpec:
+    json_response, stateless = SDK_MODES[mode]
+
+    def argv(port: int) -> list[str]:
+        args = [sys.executable, str(SDK_SERVER_SCRIPT), "--port", str(port), "--exit-on-stdin-eof"]
+        if json_response:
+            args.append("--json-response")
+        if stateless:
+            args.append("--stateless")
+        return args
+
+    def env(port: int) -> dict[str, str]:
+        return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+    return ServerSpec(
+        name=f"sdk-{mode}",
+        argv=argv,
+        env=env,
+        health_path="/healthz",
+        stateful=not stateless,
+        json_response=json_response,
+        info={"mode": mode},
+    )
+
+
+def start_sdk_server(mode: str, port: int | None = None) -> RunningServer:
+    return RunningServer(sdk_server_spec(mode), port).start()
+
+
+# -------------------------------------------------------- server-everything
+def node_executable() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise ServerUnavailable("node is not installed (server-everything needs Node.js >= 20)")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    try:
+        major = int(version.lstrip("v").split(".")[0])
+    except ValueError:
+        major = 0
+    if major < 20:
+        raise ServerUnavailable(f"server-everything needs Node.js >= 20, found {version or 'unknown'}")
+    return node
+
+
+def everything_installed() -> bool:
+    stamp = NODE_MODULES / ".interop-installed"
+    lock = INTEROP_DIR / "package-lock.json"
+    return (
+        EVERYTHING_ENTRY.is_file()
+        and stamp.is_file()
+        and stamp.stat().st_mtime >= lock.stat().st_mtime
+    )
+
+
+def ensure_everything_installed() -> None:
+    """Run scripts/install-interop-servers.sh unless node_modules is already current."""
+    node_executable()
+    if everything_installed():
+        return
+    if shutil.which("npm") is None:
+        raise ServerUnavailable("npm is not installed, so server-everything cannot be installed")
+    result = subprocess.run(
+        ["bash", str(INSTALL_SCRIPT)], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0 or not EVERYTHING_ENTRY.is_file():
+        raise RuntimeError(
+            f"{INSTALL_SCRIPT.relative_to(REPO_ROOT)} failed (exit {result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+
+
+def everything_server_spec() -> ServerSpec:
+    node = node_executable()
+
+    def argv(port: int) -> list[str]:
+        # `--import` preloads our shim that pins listen() to 127.0.0.1: the
+        # package itself always listens on all interfaces and has no HOST knob.
+        return [node, "--import", LOOPBACK_PRELOAD.as_uri(), str(EVERYTHING_ENTRY), "streamableHttp"]
+
+    def env(port: int) -> dict[str, str]:
+        # A small, deterministic environment (the get-env tool returns it verbatim).
+        keep = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT") if k in os.environ}
+        return {
+            **keep,
+            "PORT": str(port),
+            "NODE_ENV": "test",
+            "NO_COLOR": "1",
+            # gzip-file-as-resource would fetch from github.com by default;
+            # keep it offline (data: URIs still work).
+            "GZIP_ALLOWED_DOMAINS": "localhost",
+            "MCP_INTEROP_EXIT_ON_STDIN_EOF": "1",
+        }
+
+    return ServerSpec(
+        name="everything",
+        argv=argv,
+        env=env,
+        health_path=MCP_PATH,  # GET /mcp without a session answers 400 at once
+        stateful=True,
+        json_response=False,
+        cwd=EVERYTHING_PACKAGE,
+        info={"version": EVERYTHING_VERSION},
+    )
+
+
+def start_everything_server(port: int | None = None, *, install: bool = True) -> RunningServer:
+    if install:
+        ensure_everything_installed()
+    elif not EVERYTHING_ENTRY.is_file():
+        raise ServerUnavailable(f"{EVERYTHING_ENTRY} is missing; run {INSTALL_SCRIPT}")
+    return RunningServer(everything_server_spec(), port).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python tests/interop/servers.py [sdk-MODE|everything]...`: start, print URLs, wait for Ctrl-C."""
+    names = (argv if argv is not None else sys.argv[1:]) or ["everything", *(f"sdk-{m}" for m in SDK_MODES)]
+    servers = []
+    try:
+        for name in names:
+            server = start_everything_server() if name == "everything" else start_sdk_server(name.removeprefix("sdk-"))
+            servers.append(server)
+            print(f"{server.name:20} {server.url}  (pid {server.pid}, up in {server.startup_seconds:.2f}s)", flush=True)
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""A minimal, fast MCP Streamable HTTP server on bare asyncio (HTTP/1.1 keep-alive).
+
+It exists so that client cost dominates the benchmark: it parses just enough HTTP
+and JSON-RPC to answer ``initialize``, notifications (202), ``ping``,
+``logging/setLevel``, ``tools/list`` and ``tools/call``, with stateful
+``Mcp-Session-Id`` sessions (404 for an unknown one, DELETE ends one).
+
+The reply kind is chosen by the path: ``/json/mcp`` answers with
+``application/json`` bodies, ``/sse/mcp`` with a one-event ``text/event-stream``
+(chunked, ended right after the event, as the SDK server does). ``GET /stats``
+returns how many TCP connections and requests it has seen (a cross-check for the
+client-side connection count).
+
+    python -m benchmarks.minimal_server [--port 0]   # prints "READY <port>"
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from .protocol_data import DEFAULT_VERSION, KNOWN_VERSIONS, TOOLS, call_tool
+from .serving import announce, bind_socket, exit_when_stdin_closes
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 404: "Not Found",
+            405: "Method Not Allowed", 411: "Length Required"}
+
+
+def _head(status: int, headers: list[tuple[str, str]]) -> bytes:
+    lines = [f"HTTP/1.1 {status} {_REASONS[status]}"]
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _plain(status: int, body: bytes = b"", content_type: str = "application/json",
+           extra: list[tuple[str, str]] | None = None) -> bytes:
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    if extra:
+        headers.extend(extra)
+    return _head(status, headers) + body
+
+
+def _sse(body: bytes, extra: list[tuple[str, str]]) -> bytes:
+    event = b"event: message\r\ndata: " + body + b"\r\n\r\n"
+    headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
+               ("Transfer-Encoding", "chunked"), *extra]
+    return _head(200, headers) + b"%x\r\n%s\r\n0\r\n\r\n" % (len(event), event)
+
+
+class ServerState:
+    """Sessions and counters shared by all connections."""
+
+    def __init__(self) -> None:
+        self.sessions: set[str] = set()
+        self.connections = 0
+        self.requests = 0
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+        """Answer one HTTP request with the full response bytes."""
+        self.requests += 1
+        if method == "GET" and path == "/stats":
+            stats = {"connections": self.connections, "requests": self.requests}
+            return _plain(200, _dumps(stats).encode())
+        if method == "DELETE":
+            self.sessions.discard(headers.get("mcp-session-id", ""))
+            return _plain(200)
+        if method != "POST":
+            return _plain(405, extra=[("Allow", "POST, DELETE")])
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return _plain(400, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse"}}')
+        if not isinstance(message, dict):
+            return _plain(400)
+        rpc_method = message.get("method")
+        session = headers.get("mcp-session-id")
+        extra: list[tuple[str, str]] = []
+        if rpc_method == "initialize":
+            session = uuid.uuid4().hex
+            self.sessions.add(session)
+            extra.append(("Mcp-Session-Id", session))
+        elif session is None:
+            return _plain(400, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"no session"}}')
+        elif session not in self.sessions:
+            return _plain(404, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"gone"}}')
+        if "id" not in message or rpc_method is None:
+            return _plain(202)  # a notification, or an answer to a server request
+        reply = _dumps({"jsonrpc": "2.0", "id": message["id"], **self._answer(message)}).encode()
+        if path.startswith("/sse"):
+            return _sse(reply, extra)
+        return _plain(200, reply, extra=extra)
+
+    @staticmethod
+    def _answer(message: dict[str, Any]) -> dict[str, Any]:
+        method = message["method"]
+        params = message.get("params") or {}
+        if method == "tools/call":
+            result = call_tool(params)
+            if result is None:
+                return {"error": {"code": -32602, "message": "unknown tool"}}
+            return {"result": result}
+        if method == "tools/list":
+            return {"result": {"tools": TOOLS}}
+        if method == "initialize":
+            asked = params.get("protocolVersion")
+            return {"result": {
+                "protocolVersion": asked if asked in KNOWN_VERSIONS else DEFAULT_VERSION,
+                "capabilities": {"tools": {"listChanged": False}},
+                "serverInfo": {"name": "benchmarks-minimal", "version": "1.0"},
+            }}
+        if method in ("ping", "logging/setLevel"):
+            return {"result": {}}
+        return {"error": {"code": -32601, "message": f"method not found: {method}"}}
+
+
+class HTTPConnection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection; requests carry a Content-Length body."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.state.connections += 1
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.transport is not None and not self.transport.is_closing():
+            if not self._one_request():
+                return
+
+    def _one_request(self) -> bool:
+        """Answer the first complete request in the buffer; False if there is none yet."""
+        buffer = self.buffer
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+        method, target, _ = lines[0].split(" ", 2)
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        assert self.transport is not None
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            self.transport.write(_plain(411, extra=[("Connection", "close")]))
+            self.transport.close()
+            return False
+        total = end + 4 + int(headers.get("content-length") or 0)
+        if len(buffer) < total:
+            return False
+        body = bytes(buffer[end + 4 : total])
+        del buffer[:total]
+        self.transport.write(self.state.handle(method, target.split("?", 1)[0], headers, body))
+        if headers.get("connection", "").lower() == "close":
+            self.transport.close()
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+
+async def serve(port: int = 0) -> None:
+    """Listen on 127.0.0.1:``port``, announce the port and serve forever."""
+    state = ServerState()
+    sock = bind_socket(port)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: HTTPConnection(state), sock=sock)
+    announce(sock)
+    async with server:
+        await server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description="minimal MCP server for the benchmarks")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--exit-on-stdin-eof", action="store_true")
+    args = parser.parse_args(argv)
+    if args.exit_on_stdin_eof:
+        exit_when_stdin_closes()
+    asyncio.run(serve(args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmark server processes (no third-party imports)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+
+HOST = "127.0.0.1"
+
+
+def bind_socket(port: int = 0) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1 (port 0: any free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def announce(sock: socket.socket) -> None:
+    """Tell the launcher which port we listen on (one ``READY <port>`` line on stdout)."""
+    print(f"READY {sock.getsockname()[1]}", flush=True)
+
+
+def exit_when_stdin_closes() -> None:
+    """Exit as soon as stdin reaches EOF: the launcher holds it open, so no orphan survives it."""
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(1024):
+                pass
+        except (OSError, ValueError):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()

@@ -36,6 +36,7 @@ from ._exceptions import (
 from ._hooks import Hook, middleware, request_hook, response_hook
 from ._version import __version__
 from .auth.bearer import BearerAuth
+from .auth.jwt import JWTAuth
 from .models import CallToolResult, InitializeResult, Tool
 from .transports.base import BytesResponse, HTTPRequest, HTTPResponse
 
@@ -59,6 +60,7 @@ __all__ = [
     "InitializeResult",
     "InvalidJSONError",
     "JSONRPCError",
+    "JWTAuth",
     "MCPClientError",
     "OutputValidationError",
     "ProtocolError",

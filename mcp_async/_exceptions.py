@@ -179,7 +179,8 @@ class AuthError(MCPClientError):
     """Authentication or authorization failed.
 
     ``step`` names where: ``"token"``, ``"refresh"``, ``"discovery"``, ``"registration"``,
-    ``"authorization"``, ``"jwt"`` or ``"unauthorized"`` (the server refused the credentials).
+    ``"authorization"``, ``"jwt"``, ``"storage"`` or ``"unauthorized"`` (the server refused
+    the credentials).
     ``status`` is the HTTP status that triggered it, when there was one.
     """
 

@@ -28,6 +28,10 @@ async def raise_for_status(
     With ``jsonrpc_body``, an error body holding a JSON-RPC error object raises
     :class:`~mcp_async.JSONRPCError` (with ``http_status`` set) instead of a plain
     :class:`HTTPStatusError`, except for statuses with their own meaning below.
+
+    Session expiry: the spec signals it with 404 on a request carrying ``Mcp-Session-Id``
+    (whatever the body). Some servers (the TypeScript SDK's) answer 400 "No valid session
+    ID provided" instead; a 400 whose body mentions the session is treated the same way.
     """
     if 200 <= response.status < 300:
         return
@@ -46,10 +50,12 @@ async def raise_for_status(
         raise RateLimitedError(
             status, retry_after=retry_after, url=url, headers=headers, body=body
         )
-    if status == 404 and SESSION_HEADER in request.headers:
+    if SESSION_HEADER in request.headers and (
+        status == 404 or (status == 400 and b"session" in body.lower())
+    ):
         raise SessionExpiredError(
             status,
-            message=f"MCP session expired (HTTP 404 from {url})",
+            message=f"MCP session expired (HTTP {status} from {url})",
             url=url,
             headers=headers,
             body=body,

@@ -7,9 +7,9 @@ Everything below is ordinary use of the SDK's high-level API
 
 Run it by hand:
 
-    .venv/bin/python tests/interop/sdk_server.py --port 8765                 # SSE responses, stateful
-    .venv/bin/python tests/interop/sdk_server.py --port 8765 --json-response # JSON responses
-    .venv/bin/python tests/interop/sdk_server.py --port 8765 --stateless     # no Mcp-Session-Id
+    .venv/bin/python tests/interop/sdk_server.py --port 8765                  # SSE, stateful
+    .venv/bin/python tests/interop/sdk_server.py --port 8765 --json-response  # JSON bodies
+    .venv/bin/python tests/interop/sdk_server.py --port 8765 --stateless      # no sessions
 
 The MCP endpoint is http://127.0.0.1:<port>/mcp.  `GET /healthz` answers
 `ok` once the app (and its session manager) is running.
@@ -24,7 +24,6 @@ import base64
 import json
 import os
 import struct
-import sys
 import threading
 import warnings
 import zlib
@@ -35,14 +34,19 @@ from mcp.server.mcpserver import AssistantMessage, Context, Image, MCPServer, Us
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resources.types import BinaryResource, TextResource
 from mcp.shared.exceptions import MCPDeprecationWarning
-from mcp_types import Completion, PromptReference, ResourceTemplateReference
+from mcp.shared.message import ServerMessageMetadata
+from mcp_types import (
+    Completion,
+    ListRootsRequest,
+    ListRootsResult,
+    PromptReference,
+    ResourceTemplateReference,
+    SamplingMessage,
+    TextContent,
+)
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-
-# Logging/sampling/roots helpers are flagged deprecated for the 2026-07-28
-# protocol revision; they are still what 2025-11-25 clients speak.
-warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
 
 SERVER_NAME = "mcp-async-interop-sdk-server"
 SERVER_VERSION = "1.0.0"
@@ -54,7 +58,11 @@ def _tiny_png(width: int = 2, height: int = 2, rgb: tuple[int, int, int] = (255,
 
     def chunk(kind: bytes, payload: bytes) -> bytes:
         body = kind + payload
-        return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(payload))
+            + body
+            + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
@@ -70,7 +78,9 @@ TINY_PNG = _tiny_png()
 TINY_PNG_B64 = base64.b64encode(TINY_PNG).decode()
 BLOB_BYTES = bytes(range(256))
 
-CONFIG_JSON = json.dumps({"name": "interop", "debug": False, "features": ["tools", "resources"]}, sort_keys=True)
+CONFIG_JSON = json.dumps(
+    {"name": "interop", "debug": False, "features": ["tools", "resources"]}, sort_keys=True
+)
 README_MD = "# Interop server\n\nServed by the official MCP Python SDK.\n"
 NOTE_COUNT = 10
 
@@ -168,19 +178,21 @@ def build_server() -> MCPServer:
             await asyncio.sleep(delay)
         return f"done {steps}"
 
-    @mcp.tool(description="Ask the client (elicitation/create) for a name; needs the elicitation capability.")
+    @mcp.tool(description="Ask the client for a name (elicitation/create); needs elicitation.")
     async def ask_name(ctx: Context) -> str:
         result = await ctx.elicit("What is your name?", UserInfo)
         if result.action == "accept":
             return f"Hello, {result.data.name}!"
         return f"elicitation {result.action}"
 
-    @mcp.tool(description="Ask the client to sample (sampling/createMessage); needs the sampling capability.")
+    @mcp.tool(description="Ask the client to sample (sampling/createMessage); needs sampling.")
     async def summarize(ctx: Context, text: str) -> str:
-        from mcp_types import SamplingMessage, TextContent
-
         result = await ctx.session.create_message(
-            [SamplingMessage(role="user", content=TextContent(type="text", text=f"Summarize: {text}"))],
+            [
+                SamplingMessage(
+                    role="user", content=TextContent(type="text", text=f"Summarize: {text}")
+                )
+            ],
             max_tokens=50,
             related_request_id=ctx.request_id,
         )
@@ -188,10 +200,34 @@ def build_server() -> MCPServer:
         reply = content.text if isinstance(content, TextContent) else str(content)
         return f"summary: {reply}"
 
-    @mcp.tool(description="Ask the client for its roots (roots/list); needs the roots capability.")
+    @mcp.tool(description="Ask the client for its roots (roots/list) on this call's stream.")
     async def roots(ctx: Context) -> list[str]:
-        result = await ctx.session.list_roots()
+        result = await ctx.session.send_request(
+            ListRootsRequest(),
+            ListRootsResult,
+            request_read_timeout_seconds=10,
+            metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
+        )
         return [str(root.uri) for root in result.roots]
+
+    @mcp.tool(
+        description="roots/list sent unrelated to this call, i.e. on the GET stream; "
+        "fails after `timeout` seconds if no GET stream delivers it."
+    )
+    async def roots_via_get_stream(ctx: Context, timeout: float = 5.0) -> list[str]:
+        result = await ctx.session.send_request(
+            ListRootsRequest(), ListRootsResult, request_read_timeout_seconds=timeout
+        )
+        return [str(root.uri) for root in result.roots]
+
+    @mcp.tool(
+        description="Send tools/resources/prompts list_changed notifications on the GET stream."
+    )
+    async def announce(ctx: Context) -> str:
+        await ctx.session.send_tool_list_changed()
+        await ctx.session.send_resource_list_changed()
+        await ctx.session.send_prompt_list_changed()
+        return "announced"
 
     # -------------------------------------------------------------- resources
     mcp.add_resource(
@@ -242,7 +278,12 @@ def build_server() -> MCPServer:
             )
         )
 
-    @mcp.resource("greeting://{name}", name="greeting", description="Personalised greeting", mime_type="text/plain")
+    @mcp.resource(
+        "greeting://{name}",
+        name="greeting",
+        description="Personalised greeting",
+        mime_type="text/plain",
+    )
     def greeting(name: str) -> str:
         return f"Hello, {name}!"
 
@@ -281,9 +322,12 @@ def build_server() -> MCPServer:
                 candidates = NAMES
             elif ref.uri == "weather://{city}/current" and argument.name == "city":
                 candidates = CITIES
-        elif isinstance(ref, PromptReference):
-            if ref.name == "translate" and argument.name == "language":
-                candidates = LANGUAGES
+        elif (
+            isinstance(ref, PromptReference)
+            and ref.name == "translate"
+            and argument.name == "language"
+        ):
+            candidates = LANGUAGES
         if not candidates:
             return None
         values = [c for c in candidates if c.lower().startswith(prefix)]
@@ -312,6 +356,8 @@ INVENTORY = {
         "ask_name",
         "summarize",
         "roots",
+        "roots_via_get_stream",
+        "announce",
     ],
     "resources": [
         "config://app",
@@ -330,9 +376,9 @@ def _exit_when_stdin_closes() -> None:
 
     def watch() -> None:
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):  # raw fd read: no buffered-reader lock at shutdown
                 pass
-        except (OSError, ValueError):
+        except OSError:
             pass
         os._exit(0)
 
@@ -342,7 +388,9 @@ def _exit_when_stdin_closes() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--json-response", action="store_true", help="answer POSTs with JSON, not SSE")
+    parser.add_argument(
+        "--json-response", action="store_true", help="answer POSTs with JSON, not SSE"
+    )
     parser.add_argument("--stateless", action="store_true", help="no sessions (no Mcp-Session-Id)")
     parser.add_argument(
         "--exit-on-stdin-eof",
@@ -350,6 +398,10 @@ def main(argv: list[str] | None = None) -> None:
         help="exit when stdin reaches EOF (used by the test launcher so no orphan survives it)",
     )
     args = parser.parse_args(argv)
+
+    # Logging/sampling/roots helpers are flagged deprecated for the 2026-07-28
+    # protocol revision; they are still what 2025-11-25 clients speak.
+    warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
 
     if args.exit_on_stdin_eof:
         _exit_when_stdin_closes()
@@ -360,7 +412,9 @@ def main(argv: list[str] | None = None) -> None:
         stateless_http=args.stateless,
         host="127.0.0.1",
     )
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False
+    )
     uvicorn.Server(config).run()
 
 

@@ -23,7 +23,9 @@ no orphans behind.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import os
 import shutil
 import signal
@@ -115,6 +117,7 @@ class RunningServer:
         self._stdout_path = self._logdir / "stdout.log"
         self._stderr_path = self._logdir / "stderr.log"
         self._stderr_mark = 0
+        self._launches = 0
 
     # ----------------------------------------------------------- properties
     @property
@@ -153,9 +156,7 @@ class RunningServer:
             raise RuntimeError(f"{self!r} is already running")
         began = time.monotonic()
         end = began + deadline
-        attempt = 0
         while True:
-            attempt += 1
             self._spawn()
             outcome = self._wait_until_ready(end)
             if outcome == "ready":
@@ -164,8 +165,11 @@ class RunningServer:
             # draining; retry on the same port until the deadline.
             exit_code = self.proc.returncode if self.proc else None
             self._reap()
-            if time.monotonic() >= end or outcome != "exited":
-                raise ServerStartError(self._failure_message(f"did not answer within {deadline:.0f}s"))
+            if outcome != "exited" or time.monotonic() >= end:
+                what = f"did not answer within {deadline:.0f}s"
+                if outcome == "exited":
+                    what += f" (exited with code {exit_code})"
+                raise ServerStartError(self._failure_message(what))
             latest = self.stderr_text()[self._stderr_mark :]
             if "EADDRINUSE" not in latest and "address already in use" not in latest.lower():
                 raise ServerStartError(self._failure_message(f"exited with code {exit_code}"))
@@ -192,6 +196,18 @@ class RunningServer:
         self.stop()
         return self.start(deadline)
 
+    async def arestart(self, deadline: float = START_DEADLINE) -> RunningServer:
+        """`restart()` in a worker thread, so the caller's event loop keeps running.
+
+        Prefer this inside async tests: while the loop runs it notices that the
+        old process closed its keep-alive connections, so a pooled connection
+        to the dead server is not handed out afterwards.
+        """
+        return await asyncio.to_thread(self.restart, deadline)
+
+    async def astop(self) -> None:
+        await asyncio.to_thread(self.stop)
+
     def __enter__(self) -> RunningServer:
         if not self.is_running():
             self.start()
@@ -215,9 +231,10 @@ class RunningServer:
         argv = self.spec.argv(self.port)
         env = self.spec.env(self.port)
         self._stderr_mark = len(self.stderr_text())
+        self._launches += 1
         with open(self._stdout_path, "ab") as out, open(self._stderr_path, "ab") as err:
             for stream in (out, err):
-                stream.write(f"--- start #{self.starts + 1}: {' '.join(argv)}\n".encode())
+                stream.write(f"--- launch #{self._launches}: {' '.join(argv)}\n".encode())
                 stream.flush()
             self.proc = subprocess.Popen(
                 argv,
@@ -246,10 +263,8 @@ class RunningServer:
         if proc is None:
             return
         if proc.stdin is not None:
-            try:
-                proc.stdin.close()
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # both servers exit at once on stdin EOF
         if proc.poll() is None:
             _killpg(proc.pid, signal.SIGTERM)
             try:
@@ -270,10 +285,8 @@ class RunningServer:
 
 
 def _killpg(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _answers_http(url: str) -> bool:
@@ -312,7 +325,9 @@ def _assert_loopback_only(port: int) -> None:
             local, state = fields[1], fields[3]
             address, _, port_hex = local.partition(":")
             if state == "0A" and int(port_hex, 16) == port and address.upper() not in allowed:
-                raise RuntimeError(f"a server listens on port {port} at non-loopback address {address} ({table})")
+                raise RuntimeError(
+                    f"a server listens on port {port} at non-loopback address {address} ({table})"
+                )
 
 
 def stop_all() -> None:
@@ -360,13 +375,17 @@ def node_executable() -> str:
     node = shutil.which("node")
     if node is None:
         raise ServerUnavailable("node is not installed (server-everything needs Node.js >= 20)")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     try:
         major = int(version.lstrip("v").split(".")[0])
     except ValueError:
         major = 0
     if major < 20:
-        raise ServerUnavailable(f"server-everything needs Node.js >= 20, found {version or 'unknown'}")
+        raise ServerUnavailable(
+            f"server-everything needs Node.js >= 20, found {version or 'unknown'}"
+        )
     return node
 
 
@@ -403,11 +422,21 @@ def everything_server_spec() -> ServerSpec:
     def argv(port: int) -> list[str]:
         # `--import` preloads our shim that pins listen() to 127.0.0.1: the
         # package itself always listens on all interfaces and has no HOST knob.
-        return [node, "--import", LOOPBACK_PRELOAD.as_uri(), str(EVERYTHING_ENTRY), "streamableHttp"]
+        return [
+            node,
+            "--import",
+            LOOPBACK_PRELOAD.as_uri(),
+            str(EVERYTHING_ENTRY),
+            "streamableHttp",
+        ]
 
     def env(port: int) -> dict[str, str]:
         # A small, deterministic environment (the get-env tool returns it verbatim).
-        keep = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT") if k in os.environ}
+        keep = {
+            k: os.environ[k]
+            for k in ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
+            if k in os.environ
+        }
         return {
             **keep,
             "PORT": str(port),
@@ -440,14 +469,24 @@ def start_everything_server(port: int | None = None, *, install: bool = True) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python tests/interop/servers.py [sdk-MODE|everything]...`: start, print URLs, wait for Ctrl-C."""
-    names = (argv if argv is not None else sys.argv[1:]) or ["everything", *(f"sdk-{m}" for m in SDK_MODES)]
+    """`python tests/interop/servers.py [everything|sdk-MODE]...`: start them, wait for Ctrl-C."""
+    names = (argv if argv is not None else sys.argv[1:]) or [
+        "everything",
+        *(f"sdk-{m}" for m in SDK_MODES),
+    ]
     servers = []
     try:
         for name in names:
-            server = start_everything_server() if name == "everything" else start_sdk_server(name.removeprefix("sdk-"))
+            server = (
+                start_everything_server()
+                if name == "everything"
+                else start_sdk_server(name.removeprefix("sdk-"))
+            )
             servers.append(server)
-            print(f"{server.name:20} {server.url}  (pid {server.pid}, up in {server.startup_seconds:.2f}s)", flush=True)
+            took = server.startup_seconds or 0.0
+            print(
+                f"{server.name:20} {server.url}  (pid {server.pid}, up in {took:.2f}s)", flush=True
+            )
         signal.pause()
     except KeyboardInterrupt:
         pass

@@ -6,10 +6,11 @@ and JSON-RPC to answer ``initialize``, notifications (202), ``ping``,
 ``Mcp-Session-Id`` sessions (404 for an unknown one, DELETE ends one).
 
 The reply kind is chosen by the path: ``/json/mcp`` answers with
-``application/json`` bodies, ``/sse/mcp`` with a one-event ``text/event-stream``
-(chunked, ended right after the event, as the SDK server does). ``GET /stats``
-returns how many TCP connections and requests it has seen (a cross-check for the
-client-side connection count).
+``application/json`` bodies, ``/event-stream/mcp`` with a one-event
+``text/event-stream`` (chunked, ended right after the event, as the SDK server
+does). No path ends in ``/sse``: FastMCP would take that for the legacy SSE
+transport. ``GET /stats`` returns how many TCP connections and requests it has
+seen (a cross-check for the client-side connection count).
 
     python -m benchmarks.minimal_server [--port 0]   # prints "READY <port>"
 """
@@ -25,6 +26,8 @@ from typing import Any
 from .protocol_data import DEFAULT_VERSION, KNOWN_VERSIONS, TOOLS, call_tool
 from .serving import announce, bind_socket, exit_when_stdin_closes
 
+#: Paths under this prefix get event-stream replies; all others get JSON.
+SSE_PREFIX = "/event-stream"
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 404: "Not Found",
             405: "Method Not Allowed", 411: "Length Required"}
@@ -42,6 +45,11 @@ def _plain(status: int, body: bytes = b"", content_type: str = "application/json
     if extra:
         headers.extend(extra)
     return _head(status, headers) + body
+
+
+def _error(code: int, message: str) -> bytes:
+    error = {"code": code, "message": message}
+    return _dumps({"jsonrpc": "2.0", "id": None, "error": error}).encode()
 
 
 def _sse(body: bytes, extra: list[tuple[str, str]]) -> bytes:
@@ -73,7 +81,7 @@ class ServerState:
         try:
             message = json.loads(body)
         except ValueError:
-            return _plain(400, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse"}}')
+            return _plain(400, _error(-32700, "parse error"))
         if not isinstance(message, dict):
             return _plain(400)
         rpc_method = message.get("method")
@@ -84,13 +92,13 @@ class ServerState:
             self.sessions.add(session)
             extra.append(("Mcp-Session-Id", session))
         elif session is None:
-            return _plain(400, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"no session"}}')
+            return _plain(400, _error(-32600, "missing Mcp-Session-Id"))
         elif session not in self.sessions:
-            return _plain(404, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"gone"}}')
+            return _plain(404, _error(-32001, "session not found"))
         if "id" not in message or rpc_method is None:
             return _plain(202)  # a notification, or an answer to a server request
         reply = _dumps({"jsonrpc": "2.0", "id": message["id"], **self._answer(message)}).encode()
-        if path.startswith("/sse"):
+        if path.startswith(SSE_PREFIX):
             return _sse(reply, extra)
         return _plain(200, reply, extra=extra)
 

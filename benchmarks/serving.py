@@ -11,8 +11,13 @@ HOST = "127.0.0.1"
 
 
 def bind_socket(port: int = 0) -> socket.socket:
-    """A listening TCP socket on 127.0.0.1 (port 0: any free port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A listening TCP socket on 127.0.0.1 (port 0: any free port).
+
+    ``proto`` must say TCP: asyncio sets ``TCP_NODELAY`` on accepted connections only
+    when it does, and without it uvicorn's separate header/body writes meet the
+    client's delayed ACK (40 ms per reply on a keep-alive connection).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
     sock.listen(1024)

@@ -15,7 +15,7 @@ import enum
 import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -34,7 +34,16 @@ from ._exceptions import (
 from ._hooks import Hook, build_pipeline
 from ._session import MCPSession
 from ._status import raise_for_status
+from ._streams import ReconnectPolicy
 from ._version import __version__
+from .handlers import (
+    ElicitationCompleteHandler,
+    ElicitationHandler,
+    ListChangedHandler,
+    ResourceUpdatedHandler,
+    RootsProvider,
+    SamplingHandler,
+)
 from .models import (
     CallToolResult,
     Completion,
@@ -54,6 +63,12 @@ from .models import (
 )
 from .transports.base import HTTPRequest
 from .transports.http import AiohttpTransport, make_session
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Iterable
+
+    from ._batch import BatchResult, CallLike, OutcomeStream, ProgressFn
+    from .retry import RetryPolicy
 
 __all__ = ["AsyncMCPClient", "LOG_LEVELS"]
 
@@ -106,6 +121,9 @@ class AsyncMCPClient:
         auth: a bearer token string or an auth :class:`~mcp_async.Hook`
             (e.g. :class:`~mcp_async.auth.BearerAuth`, :class:`~mcp_async.auth.JWTAuth`).
         retry: a retry policy hook (e.g. :class:`~mcp_async.RetryPolicy`); ``None`` = no retry.
+        trust_idempotent_hint: let the retry policy re-send a tool call after a dropped
+            response when the tool is annotated ``idempotentHint`` or ``readOnlyHint``
+            (hints are the server's word: enable only for servers you trust).
         rate_limit: a rate-limiting hook; ``None`` = unlimited.
         metrics: a metrics hook; it runs outermost and sees one logical request.
         timeout: default :class:`~mcp_async.Timeout` (or seconds, total) for every request.
@@ -117,6 +135,23 @@ class AsyncMCPClient:
         validate_output: validate ``structuredContent`` against tools' ``outputSchema``.
         logging_handler: called with each ``notifications/message``.
         on_notification: called with ``(method, params)`` for every server notification.
+        sampling_handler: answers ``sampling/createMessage`` (see :mod:`mcp_async.handlers`);
+            the ``sampling`` capability is declared only when given.
+        sampling_tools: also declare ``sampling.tools`` (the handler supports tool use).
+        elicitation_handler: answers ``elicitation/create`` in form and URL mode
+            (e.g. :func:`mcp_async.elicitation.accept_with_defaults`).
+        elicitation_complete_handler: called with the id of an accepted URL-mode
+            elicitation when the server reports it complete.
+        roots: the roots answered to ``roots/list``: a list of ``file://`` URIs or
+            :class:`~mcp_async.models.Root`, or a sync/async callable returning one.
+        tools_list_changed_handler: called (no arguments) on ``tools/list_changed``.
+        resources_list_changed_handler: called on ``resources/list_changed``.
+        prompts_list_changed_handler: called on ``prompts/list_changed``.
+        resource_updated_handler: called with the URI of each ``resources/updated``.
+        max_concurrent_handlers: most server requests answered at once.
+        listen: open the standalone GET stream after the handshake when the server
+            assigned a session id (servers send their own requests there).
+        reconnect: how SSE streams are resumed (:class:`~mcp_async.ReconnectPolicy`).
         max_body_size: largest JSON body accepted, in bytes (``None``: no limit).
         max_event_size: largest single SSE event accepted, in bytes.
         connection_limit: size of the owned connection pool.
@@ -130,6 +165,7 @@ class AsyncMCPClient:
         headers: Mapping[str, str] | None = None,
         auth: str | Hook | None = None,
         retry: Hook | None = None,
+        trust_idempotent_hint: bool = False,
         rate_limit: Hook | None = None,
         metrics: Hook | None = None,
         timeout: TimeoutLike = None,
@@ -141,6 +177,18 @@ class AsyncMCPClient:
         validate_output: bool = False,
         logging_handler: LoggingHandler | None = None,
         on_notification: NotificationHandler | None = None,
+        sampling_handler: SamplingHandler | None = None,
+        sampling_tools: bool = False,
+        elicitation_handler: ElicitationHandler | None = None,
+        elicitation_complete_handler: ElicitationCompleteHandler | None = None,
+        roots: RootsProvider | None = None,
+        tools_list_changed_handler: ListChangedHandler | None = None,
+        resources_list_changed_handler: ListChangedHandler | None = None,
+        prompts_list_changed_handler: ListChangedHandler | None = None,
+        resource_updated_handler: ResourceUpdatedHandler | None = None,
+        max_concurrent_handlers: int = 16,
+        listen: bool = True,
+        reconnect: ReconnectPolicy | None = None,
         max_body_size: int | None = 16 * 1024 * 1024,
         max_event_size: int | None = 1024 * 1024,
         connection_limit: int = 100,
@@ -155,15 +203,36 @@ class AsyncMCPClient:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ConfigError("session must be an aiohttp.ClientSession")
         self._borrowed_session = session
+        self.trust_idempotent_hint = trust_idempotent_hint
+        if retry is None:
+            from .retry import per_call_retry
+
+            retry = per_call_retry()  # honours per-call ``retry=`` options only
         self._policy_hooks = self._collect_hooks(metrics, retry, rate_limit, auth, hooks)
         if isinstance(client_info, Implementation):
             client_info = client_info.to_dict()
         self._client_info = dict(client_info or {"name": "mcp-async", "version": __version__})
-        self._capabilities = dict(capabilities or {})
         self.validate_output = validate_output
         self._dispatcher = Dispatcher(
-            logging_handler=logging_handler, on_notification=on_notification
+            logging_handler=logging_handler,
+            on_notification=on_notification,
+            sampling_handler=sampling_handler,
+            sampling_tools=sampling_tools,
+            elicitation_handler=elicitation_handler,
+            elicitation_complete_handler=elicitation_complete_handler,
+            roots=roots,
+            tools_list_changed_handler=tools_list_changed_handler,
+            resources_list_changed_handler=resources_list_changed_handler,
+            prompts_list_changed_handler=prompts_list_changed_handler,
+            resource_updated_handler=resource_updated_handler,
+            max_concurrent_handlers=max_concurrent_handlers,
         )
+        # Capabilities given explicitly win over those the handlers imply.
+        self._capabilities = {**self._dispatcher.capabilities(), **(capabilities or {})}
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+            raise ConfigError("reconnect must be a mcp_async.ReconnectPolicy")
+        self._listen = listen
+        self._reconnect = reconnect
         self._dispatcher.on("notifications/tools/list_changed", self._tools_changed)
         self._max_body_size = max_body_size
         self._max_event_size = max_event_size
@@ -233,6 +302,8 @@ class AsyncMCPClient:
             max_body_size=self._max_body_size,
             default_timeout=self.timeout,
         )
+        for hook in self._policy_hooks:
+            hook.attach(self._transport.send)
         self._send = build_pipeline(self._policy_hooks, self._transport.send)
         self._session = MCPSession(
             self.url,
@@ -242,6 +313,9 @@ class AsyncMCPClient:
             headers=self._headers,
             dispatcher=self._dispatcher,
             max_event_size=self._max_event_size,
+            default_timeout=self.timeout,
+            listen=self._listen,
+            reconnect=self._reconnect,
         )
         self._state = _State.OPEN
         if self._initialize_mode == "eager":
@@ -301,6 +375,7 @@ class AsyncMCPClient:
         *,
         headers: Mapping[str, str] | None = None,
         timeout: TimeoutLike = None,
+        retry: RetryPolicy | bool | None = None,
     ) -> Any:
         """POST ``data`` as JSON to ``{url}/{endpoint}`` and return the decoded JSON reply.
 
@@ -308,6 +383,7 @@ class AsyncMCPClient:
         that is not JSON (before sending), :class:`~mcp_async.HTTPStatusError` (or a
         subclass) for a non-2xx status and :class:`~mcp_async.ContentTypeError` for a
         2xx reply that is not JSON. A 204 No Content reply returns ``None``.
+        ``retry`` overrides the client's policy for this call (``False``: no retry).
         """
         if self._state is not _State.OPEN or self._transport is None:
             raise ClientStateError(self._state_message())
@@ -320,7 +396,7 @@ class AsyncMCPClient:
         request = HTTPRequest(
             "POST", url, headers=request_headers, body=body,
             timeout=self._call_timeout(timeout),
-            extensions={"mcp_method": None, "idempotent": False},
+            extensions={"mcp_method": None, "idempotent": False, **_retry_extension(retry)},
         )
         response = await self._send(request)
         try:
@@ -376,10 +452,51 @@ class AsyncMCPClient:
         headers: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
         idempotent: bool = False,
+        reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None,
+        retry: RetryPolicy | bool | None = None,
     ) -> dict[str, Any]:
-        """Send any JSON-RPC request and return its raw ``result`` object."""
+        """Send any JSON-RPC request and return its raw ``result`` object.
+
+        ``progress`` receives the request's ``notifications/progress``. With
+        ``reset_timeout_on_progress``, the ``timeout`` (its total) restarts on each of
+        them, so a long job that keeps reporting is not cut off; ``max_total_timeout``
+        (seconds) bounds the whole request however much progress arrives. On a timeout
+        the server is sent ``notifications/cancelled`` and :class:`~mcp_async.ReadTimeout`
+        is raised; cancelling the calling task cancels the request the same way.
+        ``retry`` overrides the client's retry policy for this call: ``False`` disables
+        it, a :class:`~mcp_async.RetryPolicy` replaces it, ``True`` uses the client's (or
+        a default) policy.
+        """
+        return await self._request(
+            method, params, timeout=timeout, headers=headers, progress=progress,
+            idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
+            max_total_timeout=max_total_timeout, extensions=_retry_extension(retry),
+        )
+
+    async def _request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None,
+        *,
+        timeout: TimeoutLike,
+        headers: Mapping[str, str] | None,
+        progress: ProgressCallback | None,
+        idempotent: bool,
+        reset_timeout_on_progress: bool,
+        max_total_timeout: float | None,
+        extensions: Mapping[str, Any],
+    ) -> dict[str, Any]:
         if not isinstance(method, str) or not method:
             raise ConfigError("method must be a non-empty string")
+        if max_total_timeout is not None and (
+            isinstance(max_total_timeout, bool)
+            or not isinstance(max_total_timeout, int | float)
+            or not max_total_timeout > 0
+        ):
+            raise ConfigError(
+                f"max_total_timeout must be a positive number of seconds, got {max_total_timeout!r}"
+            )
         return await self._mcp().request(
             method,
             dict(params) if params is not None else None,
@@ -387,6 +504,9 @@ class AsyncMCPClient:
             headers=headers,
             progress=progress,
             idempotent=idempotent,
+            reset_timeout_on_progress=reset_timeout_on_progress,
+            max_total_timeout=max_total_timeout,
+            extensions=extensions or None,
         )
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
@@ -397,6 +517,15 @@ class AsyncMCPClient:
         if session.result is None:
             await session.initialize()
         await session.notify(method, dict(params) if params is not None else None)
+
+    async def notify_roots_changed(self) -> None:
+        """Tell the server the roots changed (``notifications/roots/list_changed``).
+
+        The server then asks ``roots/list`` again, which calls a ``roots`` callable anew.
+        """
+        if not self._dispatcher.has_roots:
+            raise ClientStateError("notify_roots_changed needs roots= on the client")
+        await self.notify("notifications/roots/list_changed")
 
     async def ping(self, *, timeout: TimeoutLike = None) -> None:
         """Check the server is alive (``ping``)."""
@@ -487,6 +616,9 @@ class AsyncMCPClient:
         raise_on_error: bool = False,
         validate_output: bool | None = None,
         idempotent: bool = False,
+        reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None,
+        retry: RetryPolicy | bool | None = None,
     ) -> CallToolResult:
         """Call a tool and return its :class:`~mcp_async.models.CallToolResult`.
 
@@ -495,6 +627,8 @@ class AsyncMCPClient:
         ``validate_output`` (default: the client's setting), ``structuredContent`` is
         checked against the tool's ``outputSchema`` from a shared, once-fetched tool list.
         ``idempotent=True`` lets a retry policy re-send the call after a dropped response.
+        ``reset_timeout_on_progress``, ``max_total_timeout`` and ``retry`` work as in
+        :meth:`request`.
         """
         if not isinstance(name, str) or not name:
             raise ConfigError("tool name must be a non-empty string")
@@ -505,9 +639,13 @@ class AsyncMCPClient:
             params["arguments"] = dict(arguments)
         if meta is not None:
             params["_meta"] = dict(meta)
-        raw = await self.request(
+        if not idempotent and self.trust_idempotent_hint:
+            idempotent = _hints_idempotent(await self._tool(name))
+        raw = await self._request(
             "tools/call", params, timeout=timeout, headers=headers, progress=progress,
-            idempotent=idempotent,
+            idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
+            max_total_timeout=max_total_timeout,
+            extensions={"mcp_name": name, **_retry_extension(retry)},
         )
         result = CallToolResult.from_dict(raw)
         if result.is_error:
@@ -633,6 +771,99 @@ class AsyncMCPClient:
         if level not in LOG_LEVELS:
             raise ConfigError(f"level must be one of {', '.join(LOG_LEVELS)}; got {level!r}")
         await self.request("logging/setLevel", {"level": level}, idempotent=True)
+
+    # -- bounded fan-out (see mcp_async._batch) ------------------------------------------
+    async def call_tools(
+        self,
+        calls: Iterable[CallLike] | AsyncIterable[CallLike],
+        *,
+        concurrency: int = 16,
+        fail_fast: bool = False,
+        progress: ProgressFn | None = None,
+        timeout: TimeoutLike = None,
+        raise_on_error: bool = False,
+        idempotent: bool = False,
+        retry: RetryPolicy | bool | None = None,
+    ) -> BatchResult[CallToolResult]:
+        """Call many tools, at most ``concurrency`` at once; one outcome per call, in order.
+
+        ``calls`` holds :class:`~mcp_async.ToolCall` objects, ``(name, arguments)``
+        tuples or tool names (any iterable or async iterable, read lazily). Each
+        :class:`~mcp_async.Outcome` has the result or the exception; a tool's
+        ``isError`` result is a value unless ``raise_on_error``. With ``fail_fast`` the
+        first failure cancels the rest and raises :class:`~mcp_async.BatchError` naming
+        the item. ``progress(done, total)`` is called after each call.
+        """
+        from ._batch import call_tools
+
+        self._mcp()
+        return await call_tools(
+            self, calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+            timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent, retry=retry,
+        )
+
+    def stream_calls(
+        self,
+        calls: Iterable[CallLike] | AsyncIterable[CallLike],
+        *,
+        concurrency: int = 16,
+        fail_fast: bool = False,
+        progress: ProgressFn | None = None,
+        timeout: TimeoutLike = None,
+        raise_on_error: bool = False,
+        idempotent: bool = False,
+        retry: RetryPolicy | bool | None = None,
+    ) -> OutcomeStream[CallToolResult]:
+        """Like :meth:`call_tools`, but ``async for index, outcome in ...`` as calls finish.
+
+        Memory stays proportional to ``concurrency`` however many calls there are. Use
+        ``async with client.stream_calls(...) as stream:`` to cancel what is still
+        running if the loop is left early.
+        """
+        from ._batch import stream_calls
+
+        self._mcp()
+        return stream_calls(
+            self, calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+            timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent, retry=retry,
+        )
+
+    async def send_requests(
+        self,
+        requests: Iterable[tuple[str, Any]] | AsyncIterable[tuple[str, Any]],
+        *,
+        concurrency: int = 16,
+        fail_fast: bool = False,
+        progress: ProgressFn | None = None,
+        timeout: TimeoutLike = None,
+        headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | bool | None = None,
+    ) -> BatchResult[Any]:
+        """:meth:`send_request` for many ``(endpoint, data)`` pairs, ``concurrency`` at once.
+
+        Outcomes come back in input order, as in :meth:`call_tools`.
+        """
+        from ._batch import send_requests
+
+        if self._state is not _State.OPEN:
+            raise ClientStateError(self._state_message())
+        return await send_requests(
+            self, requests, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+            timeout=timeout, headers=headers, retry=retry,
+        )
+
+
+def _retry_extension(retry: object) -> dict[str, Any]:
+    if retry is None:
+        return {}
+    from .retry import check_retry_option
+
+    return {"retry": check_retry_option(retry)}
+
+
+def _hints_idempotent(tool: Tool | None) -> bool:
+    hints = tool.annotations if tool is not None else None
+    return hints is not None and bool(hints.idempotent_hint or hints.read_only_hint)
 
 
 def _require_str(what: str, value: object) -> None:

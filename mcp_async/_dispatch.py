@@ -1,18 +1,36 @@
 """Routing of messages the server sends to the client: notifications and requests.
 
-Server requests are answered by handlers registered per method; an unknown method
-gets a JSON-RPC "method not found" error and a handler that raises becomes an
-"internal error" response, so the server is never left waiting.
+Notifications are handled in the reader of the stream that carried them, in order.
+Server requests run as tasks, at most ``max_concurrent_handlers`` at a time, so a slow
+handler never holds up a stream; each gets exactly one answer: its result, a JSON-RPC
+"method not found" error for a method without a handler, or an error response when the
+handler raises. ``notifications/cancelled`` from the server cancels the matching task
+(and no answer is sent, as the spec asks).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from .models import LoggingMessage, ProgressNotification
+from ._exceptions import ConfigError, JSONRPCError, UnexpectedResponseError
+from .elicitation import build_result
+from .handlers import (
+    ElicitationCompleteHandler,
+    ElicitationHandler,
+    ElicitationRequest,
+    ListChangedHandler,
+    ResourceUpdatedHandler,
+    RootsProvider,
+    SamplingHandler,
+    SamplingRequest,
+    SamplingResult,
+)
+from .models import LoggingMessage, ProgressNotification, Root
 from .protocol import jsonrpc
 from .protocol.jsonrpc import ErrorResponse, Notification, Request, RequestId, Response
 
@@ -21,6 +39,7 @@ __all__ = [
     "LoggingHandler",
     "NotificationHandler",
     "ProgressCallback",
+    "Reply",
     "RequestHandler",
 ]
 
@@ -34,28 +53,140 @@ LoggingHandler = Callable[[LoggingMessage], Awaitable[None] | None]
 NotificationHandler = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 #: ``handler(params) -> result dict`` answering one server request method.
 RequestHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+#: Sends the answer to a server request back to the server.
+Reply = Callable[[Response | ErrorResponse], Awaitable[None]]
+
+_InternalHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+#: How many accepted URL-mode elicitations are remembered for their completion notice.
+_ELICITATIONS_KEPT = 1024
 
 
-async def _call(fn: Callable[..., Awaitable[None] | None], *args: Any) -> None:
+async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     result = fn(*args)
     if inspect.isawaitable(result):
-        await result
+        return await result
+    return result
+
+
+def _check_callable(name: str, value: object) -> None:
+    if value is not None and not callable(value):
+        raise ConfigError(f"{name} must be callable, got {type(value).__name__}")
+
+
+def _root(item: Any) -> Root:
+    if isinstance(item, Root):
+        root = item
+    elif isinstance(item, str):
+        root = Root(uri=item)
+    elif isinstance(item, Mapping):
+        root = Root.from_dict(item)
+    else:
+        raise ConfigError(f"a root must be a Root, a file:// URI or a dict, got {item!r}")
+    if not root.uri.startswith("file://"):
+        raise ConfigError(f"root URIs must start with file://, got {root.uri!r}")
+    return root
+
+
+def _roots(items: Any) -> list[Root]:
+    if isinstance(items, str) or not isinstance(items, list | tuple):
+        raise ConfigError(f"roots must be a list of roots, got {type(items).__name__}")
+    return [_root(item) for item in items]
 
 
 class Dispatcher:
-    """Routes incoming notifications to callbacks and server requests to handlers."""
+    """Routes incoming notifications to callbacks and server requests to handlers.
+
+    The client builds one from its constructor arguments; :meth:`capabilities` tells
+    which client capabilities those handlers let it declare.
+    """
 
     def __init__(
         self,
         *,
         logging_handler: LoggingHandler | None = None,
         on_notification: NotificationHandler | None = None,
+        sampling_handler: SamplingHandler | None = None,
+        sampling_tools: bool = False,
+        elicitation_handler: ElicitationHandler | None = None,
+        elicitation_complete_handler: ElicitationCompleteHandler | None = None,
+        roots: RootsProvider | None = None,
+        tools_list_changed_handler: ListChangedHandler | None = None,
+        resources_list_changed_handler: ListChangedHandler | None = None,
+        prompts_list_changed_handler: ListChangedHandler | None = None,
+        resource_updated_handler: ResourceUpdatedHandler | None = None,
+        max_concurrent_handlers: int = 16,
     ) -> None:
+        for name, value in (
+            ("logging_handler", logging_handler),
+            ("on_notification", on_notification),
+            ("sampling_handler", sampling_handler),
+            ("elicitation_handler", elicitation_handler),
+            ("elicitation_complete_handler", elicitation_complete_handler),
+            ("tools_list_changed_handler", tools_list_changed_handler),
+            ("resources_list_changed_handler", resources_list_changed_handler),
+            ("prompts_list_changed_handler", prompts_list_changed_handler),
+            ("resource_updated_handler", resource_updated_handler),
+        ):
+            _check_callable(name, value)
+        if (
+            isinstance(max_concurrent_handlers, bool)
+            or not isinstance(max_concurrent_handlers, int)
+            or max_concurrent_handlers < 1
+        ):
+            raise ConfigError(
+                f"max_concurrent_handlers must be an int >= 1, got {max_concurrent_handlers!r}"
+            )
+        if roots is not None and not callable(roots):
+            roots = _roots(roots)
         self.logging_handler = logging_handler
         self.on_notification = on_notification
+        self._sampling = sampling_handler
+        self._sampling_tools = sampling_tools
+        self._elicitation = elicitation_handler
+        self._elicitation_complete = elicitation_complete_handler
+        self._roots = roots
         self._progress: dict[RequestId, ProgressCallback] = {}
-        self._notification_handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
+        self._notification_handlers: dict[str, list[_InternalHandler]] = {}
         self.request_handlers: dict[str, RequestHandler] = {"ping": _answer_ping}
+        self._limit = max_concurrent_handlers
+        self._slots = asyncio.Semaphore(max_concurrent_handlers)
+        self._running: dict[RequestId, asyncio.Task[None]] = {}
+        self._accepted_urls: OrderedDict[str, None] = OrderedDict()
+        if sampling_handler is not None:
+            self.request_handlers["sampling/createMessage"] = self._answer_sampling
+        if elicitation_handler is not None:
+            self.request_handlers["elicitation/create"] = self._answer_elicitation
+        if roots is not None:
+            self.request_handlers["roots/list"] = self._answer_roots
+        for method, callback in (
+            ("notifications/tools/list_changed", tools_list_changed_handler),
+            ("notifications/resources/list_changed", resources_list_changed_handler),
+            ("notifications/prompts/list_changed", prompts_list_changed_handler),
+        ):
+            if callback is not None:
+                self.on(method, _no_args(callback))
+        if resource_updated_handler is not None:
+            self.on("notifications/resources/updated", _with_uri(resource_updated_handler))
+        self.on("notifications/cancelled", self._cancelled)
+        self.on("notifications/elicitation/complete", self._elicitation_completed)
+
+    # -- capabilities ---------------------------------------------------------------------
+    def capabilities(self) -> dict[str, Any]:
+        """The client capabilities the configured handlers support."""
+        capabilities: dict[str, Any] = {}
+        if self._sampling is not None:
+            capabilities["sampling"] = {"tools": {}} if self._sampling_tools else {}
+        if self._elicitation is not None:
+            capabilities["elicitation"] = {"form": {}, "url": {}}
+        if self._roots is not None:
+            capabilities["roots"] = {"listChanged": True}
+        return capabilities
+
+    @property
+    def has_roots(self) -> bool:
+        """Whether the client answers ``roots/list``."""
+        return self._roots is not None
 
     # -- progress -------------------------------------------------------------------------
     def add_progress(self, token: RequestId, callback: ProgressCallback) -> None:
@@ -66,11 +197,11 @@ class Dispatcher:
         """Stop delivering progress for ``token``."""
         self._progress.pop(token, None)
 
-    def on(self, method: str, handler: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        """Register an internal handler for one notification method (one per method)."""
-        self._notification_handlers[method] = handler
+    def on(self, method: str, handler: _InternalHandler) -> None:
+        """Register an internal handler for one notification method (run in order added)."""
+        self._notification_handlers.setdefault(method, []).append(handler)
 
-    # -- incoming -------------------------------------------------------------------------
+    # -- notifications ------------------------------------------------------------------------
     async def notification(self, message: Notification) -> None:
         """Handle one notification; callback errors are logged, never raised."""
         params = message.params or {}
@@ -79,8 +210,7 @@ class Dispatcher:
                 await self._progress_notification(params)
             elif message.method == "notifications/message" and self.logging_handler is not None:
                 await _call(self.logging_handler, LoggingMessage.from_dict(params))
-            internal = self._notification_handlers.get(message.method)
-            if internal is not None:
+            for internal in self._notification_handlers.get(message.method, ()):
                 await internal(params)
             if self.on_notification is not None:
                 await _call(self.on_notification, message.method, params)
@@ -93,6 +223,67 @@ class Dispatcher:
         if callback is not None:
             await _call(callback, ProgressNotification.from_dict(params))
 
+    async def _cancelled(self, params: dict[str, Any]) -> None:
+        request_id = params.get("requestId")
+        task = self._running.get(request_id) if isinstance(request_id, str | int) else None
+        if task is not None:
+            logger.debug("server cancelled its request %r: %s", request_id, params.get("reason"))
+            task.cancel()
+
+    async def _elicitation_completed(self, params: dict[str, Any]) -> None:
+        elicitation_id = params.get("elicitationId")
+        # Unknown or already finished ids must be ignored (spec).
+        if not isinstance(elicitation_id, str) or elicitation_id not in self._accepted_urls:
+            return
+        del self._accepted_urls[elicitation_id]
+        if self._elicitation_complete is not None:
+            await _call(self._elicitation_complete, elicitation_id)
+
+    # -- server requests ----------------------------------------------------------------------
+    def start(self, message: Request, reply: Reply) -> None:
+        """Answer ``message`` in a task of its own, then pass the answer to ``reply``.
+
+        At most ``max_concurrent_handlers`` handlers run at once; as many again may wait
+        for a slot, and requests beyond that are refused with an error at once.
+        """
+        if message.method == "ping":
+            coro = reply(Response(message.id, {}))
+        elif len(self._running) >= 2 * self._limit:
+            coro = reply(ErrorResponse(
+                message.id, jsonrpc.INTERNAL_ERROR,
+                f"client is busy: {len(self._running)} server requests in progress",
+            ))
+        else:
+            coro = self._run(message, reply)
+        task = asyncio.ensure_future(coro)
+        self._running[message.id] = task
+        task.add_done_callback(lambda done: self._forget(message.id, done))
+
+    def _forget(self, request_id: RequestId, task: asyncio.Task[None]) -> None:
+        if self._running.get(request_id) is task:
+            del self._running[request_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("answering server request %r failed", request_id,
+                         exc_info=task.exception())
+
+    async def _run(self, message: Request, reply: Reply) -> None:
+        async with self._slots:
+            answer = await self.request(message)
+        await reply(answer)
+
+    @property
+    def handlers_running(self) -> int:
+        """How many server requests are being answered (running or waiting for a slot)."""
+        return len(self._running)
+
+    async def cancel_all(self) -> None:
+        """Cancel every server request in progress and wait for the tasks to end."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
     async def request(self, message: Request) -> Response | ErrorResponse:
         """Answer one server request; never raises (except cancellation)."""
         handler = self.request_handlers.get(message.method)
@@ -102,13 +293,65 @@ class Dispatcher:
             )
         try:
             result = await handler(message.params or {})
+        except JSONRPCError as exc:
+            return ErrorResponse(message.id, exc.code, exc.message, exc.data)
+        except UnexpectedResponseError as exc:
+            return ErrorResponse(message.id, jsonrpc.INVALID_PARAMS, f"invalid params: {exc}")
         except Exception as exc:
             logger.exception("handler for server request %s failed", message.method)
-            code = getattr(exc, "code", None)
-            if not isinstance(code, int) or isinstance(code, bool):
-                code = jsonrpc.INTERNAL_ERROR
-            return ErrorResponse(message.id, code, str(exc) or type(exc).__name__)
+            return ErrorResponse(
+                message.id, jsonrpc.INTERNAL_ERROR, str(exc) or type(exc).__name__
+            )
         return Response(message.id, result)
+
+    async def _answer_sampling(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self._sampling is not None
+        request = SamplingRequest.from_dict(params)
+        result = await _call(self._sampling, request)
+        if isinstance(result, SamplingResult):
+            return result.to_dict()
+        if isinstance(result, Mapping):
+            return dict(result)
+        raise TypeError(
+            "a sampling handler must return a SamplingResult or a dict, "
+            f"got {type(result).__name__}"
+        )
+
+    async def _answer_elicitation(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self._elicitation is not None
+        request = ElicitationRequest.from_dict(params)
+        result = build_result(request, await _call(self._elicitation, request))
+        if (
+            request.mode == "url"
+            and request.elicitation_id is not None
+            and result.get("action") == "accept"
+        ):
+            self._accepted_urls[request.elicitation_id] = None
+            while len(self._accepted_urls) > _ELICITATIONS_KEPT:
+                self._accepted_urls.popitem(last=False)
+        return result
+
+    async def _answer_roots(self, params: dict[str, Any]) -> dict[str, Any]:
+        provider = self._roots
+        items = await _call(provider) if callable(provider) else provider
+        return {"roots": [root.to_dict() for root in _roots(items)]}
+
+
+def _no_args(callback: ListChangedHandler) -> _InternalHandler:
+    async def handler(params: dict[str, Any]) -> None:
+        await _call(callback)
+
+    return handler
+
+
+def _with_uri(callback: ResourceUpdatedHandler) -> _InternalHandler:
+    async def handler(params: dict[str, Any]) -> None:
+        uri = params.get("uri")
+        if not isinstance(uri, str):
+            raise UnexpectedResponseError("notifications/resources/updated without a string uri")
+        await _call(callback, uri)
+
+    return handler
 
 
 async def _answer_ping(params: dict[str, Any]) -> dict[str, Any]:

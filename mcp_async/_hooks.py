@@ -36,6 +36,14 @@ class Hook:
                 request.headers["X-Trace"] = new_trace_id()
     """
 
+    def attach(self, send: Handler) -> None:
+        """Called once when a client opens, with its bare transport ``send`` (no hooks).
+
+        Hooks that make HTTP requests of their own (an OAuth hook talking to an
+        authorization server) keep it; the default ignores it.
+        """
+        return None
+
     async def on_request(self, request: HTTPRequest) -> None:
         """Called before the request goes further down the chain."""
         return None

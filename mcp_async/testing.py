@@ -22,12 +22,22 @@ POSTs fail in a chosen way: an HTTP status with headers and a body, a delay, a
 dropped connection, an expired session, a garbled or mismatched reply, or an SSE
 stream cut before its response. :class:`ServerStats` (``server.stats``) counts what
 the server saw, including the number of distinct TCP connections.
+
+Two-way traffic: with ``get_stream=True`` a client may open the standalone GET stream,
+on which :meth:`MCPTestServer.notify` and :meth:`MCPTestServer.request` reach it; a
+tool's :class:`ToolContext` sends requests (``elicit``, ``create_message``,
+``list_roots``) on its own SSE reply or, in JSON mode, on that GET stream. With
+``resumable=True`` every SSE event is kept under its id, and a GET with
+``Last-Event-ID`` replays the rest of that stream (the request keeps running after a
+cut, so its response waits there); :meth:`Fault.end_stream` and
+:meth:`Fault.break_stream` cut a reply stream part-way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import functools
 import inspect
@@ -65,6 +75,7 @@ from .protocol.jsonrpc import (
 )
 from .protocol.mcp import (
     JSON_CONTENT_TYPE,
+    LAST_EVENT_ID_HEADER,
     LATEST_VERSION,
     PROTOCOL_VERSION_HEADER,
     SESSION_HEADER,
@@ -72,12 +83,14 @@ from .protocol.mcp import (
     SUPPORTED_VERSIONS,
     media_type,
 )
+from .protocol.sse import encode_event as _encode_event
 
 __all__ = [
     "SESSION_NOT_FOUND",
     "Fault",
     "FaultPlan",
     "MCPTestServer",
+    "RequestFailed",
     "ServerStats",
     "ToolContext",
     "demo_server",
@@ -85,6 +98,8 @@ __all__ = [
 
 #: JSON-RPC code of the body sent with HTTP 404 for an unknown session.
 SESSION_NOT_FOUND: Final = -32001
+#: How many SSE streams a resumable server keeps for replay.
+_KEPT_STREAMS: Final = 512
 
 #: Log levels of ``logging/setLevel`` and ``notifications/message``, least severe first.
 LOG_LEVELS: Final = (
@@ -100,7 +115,7 @@ LOG_LEVELS: Final = (
 _LEVEL_RANK: Final = {level: rank for rank, level in enumerate(LOG_LEVELS)}
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_Emit = Callable[[Notification], Awaitable[None]]
+_Emit = Callable[[Notification | Request], Awaitable[None]]
 _Work = Request | ErrorResponse  # a request to answer, or an answer made while parsing
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -167,6 +182,12 @@ class Fault:
     * ``truncate_sse``: answer with an SSE stream (whatever the reply mode) that ends
       before the response: only a priming event (if ``retry`` is set or the server
       primes, carrying ``retry``) and notifications. The request is still executed.
+    * ``end_after`` / ``break_after``: answer with an SSE stream (whatever the reply
+      mode) that starts with a priming event (carrying ``retry`` if set) and, once that
+      many further events were written, ends cleanly (the server asking the client to
+      poll) or breaks the connection mid-body. The request runs on; on a ``resumable``
+      server its remaining events, response included, wait for a GET with
+      ``Last-Event-ID``.
     """
 
     method: str | None = None
@@ -185,6 +206,8 @@ class Fault:
     invalid_json: bool = False
     truncate_sse: bool = False
     retry: int | None = None
+    end_after: int | None = None
+    break_after: int | None = None
     fired: int = field(default=0, init=False)
     _rng: random.Random = field(init=False, repr=False)
 
@@ -278,6 +301,20 @@ class Fault:
         """Answer with an SSE stream that ends before the response (priming event if ``retry``)."""
         return cls(truncate_sse=True, retry=retry, **match)
 
+    @classmethod
+    def end_stream(
+        cls, after: int = 0, *, retry: int | None = None, **match: Unpack[_Match]
+    ) -> Fault:
+        """End the SSE reply cleanly after the priming event and ``after`` more events."""
+        return cls(end_after=after, retry=retry, **match)
+
+    @classmethod
+    def break_stream(
+        cls, after: int = 0, *, retry: int | None = None, **match: Unpack[_Match]
+    ) -> Fault:
+        """Break the connection after the priming event and ``after`` more events."""
+        return cls(break_after=after, retry=retry, **match)
+
 
 def _retry_after_text(value: float | str) -> str:
     if isinstance(value, str):
@@ -337,7 +374,11 @@ class ServerStats:
     distinct TCP connections (all HTTP methods); ``in_flight`` / ``max_in_flight``:
     concurrent ``tools/call`` executions now / at most; ``sessions_created``;
     ``deletes``: accepted DELETEs; ``last_headers``: headers of the last POST
-    (case-insensitive); ``received``: the last 10,000 ``(method, params)`` pairs.
+    (case-insensitive); ``received``: the last 10,000 ``(method, params)`` pairs;
+    ``get_streams``: standalone GET streams opened; ``resumptions``: GETs with
+    ``Last-Event-ID`` (``last_event_ids`` lists their values); ``replies``: client
+    answers to server requests; ``cancelled``: tool calls stopped by the client's
+    ``notifications/cancelled``.
     """
 
     requests: int = 0
@@ -349,11 +390,18 @@ class ServerStats:
     deletes: int = 0
     last_headers: Mapping[str, str] | None = None
     received: deque[tuple[str, dict[str, Any]]] = field(default_factory=_received_log)
+    get_streams: int = 0
+    resumptions: int = 0
+    last_event_ids: list[str] = field(default_factory=list)
+    replies: int = 0
+    cancelled: int = 0
     _transports: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet, repr=False)
 
     def reset(self) -> None:
         """Zero every counter (``in_flight`` keeps the current value)."""
         self.requests = self.connections = self.sessions_created = self.deletes = 0
+        self.get_streams = self.resumptions = self.replies = self.cancelled = 0
+        self.last_event_ids = []
         self.max_in_flight = self.in_flight
         self.by_method.clear()
         self.received.clear()
@@ -380,10 +428,14 @@ class ToolContext:
     """Passed to a tool parameter annotated ``ToolContext`` (or named ``ctx``).
 
     In SSE reply mode, :meth:`report_progress` and :meth:`log` send notifications on the
-    request's stream before its response; in JSON mode they do nothing.
+    request's stream before its response; in JSON mode they do nothing. :meth:`request`
+    (and ``elicit``, ``create_message``, ``list_roots``) asks the client something on the
+    request's stream, or in JSON mode on the client's GET stream.
     """
 
-    __slots__ = ("_emit", "_log_floor", "progress_token", "request_id", "session_id")
+    __slots__ = (
+        "_emit", "_log_floor", "_requester", "progress_token", "request_id", "session_id"
+    )
 
     def __init__(
         self,
@@ -392,12 +444,59 @@ class ToolContext:
         session_id: str | None,
         emit: _Emit | None,
         log_floor: int,
+        requester: _Requester | None = None,
     ) -> None:
         self.request_id = request_id
         self.progress_token = progress_token
         self.session_id = session_id
         self._emit = emit
         self._log_floor = log_floor
+        self._requester = requester
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        """Send any notification on the request's stream (SSE mode; nothing in JSON mode)."""
+        if self._emit is not None:
+            await self._emit(Notification(method, params))
+
+    async def request(
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Send a request to the client and return its result.
+
+        Raises :class:`RequestFailed` for an error answer and ``TimeoutError`` (after
+        sending ``notifications/cancelled``) when none comes within ``timeout`` seconds.
+        """
+        if self._requester is None:
+            raise RuntimeError("this tool context cannot reach the client")
+        return await self._requester(method, params, self._emit, self.session_id, timeout)
+
+    async def elicit(
+        self, message: str, schema: dict[str, Any], *, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Ask for form input (``elicitation/create``); returns the ``ElicitResult``."""
+        params = {"mode": "form", "message": message, "requestedSchema": schema}
+        return await self.request("elicitation/create", params, timeout=timeout)
+
+    async def create_message(
+        self, text: str, *, max_tokens: int = 100, timeout: float = 10.0, **extra: Any
+    ) -> dict[str, Any]:
+        """Ask the client to sample a reply to ``text`` (``sampling/createMessage``).
+
+        ``extra`` adds wire params such as ``systemPrompt``, ``tools`` or ``toolChoice``.
+        """
+        params = {
+            "messages": [{"role": "user", "content": _text(text)}],
+            "maxTokens": max_tokens,
+            **extra,
+        }
+        return await self.request("sampling/createMessage", params, timeout=timeout)
+
+    async def list_roots(self, *, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The client's roots (``roots/list``)."""
+        roots: list[dict[str, Any]] = (
+            await self.request("roots/list", None, timeout=timeout)
+        )["roots"]
+        return roots
 
     async def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
@@ -428,6 +527,122 @@ class ToolContext:
 # --------------------------------------------------------------------------------------
 # Registrations
 # --------------------------------------------------------------------------------------
+
+
+class RequestFailed(Exception):
+    """The client answered a server request with a JSON-RPC error."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"client answered with error {code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+class _Stream:
+    """The events of one SSE stream, kept (with ``resumable``) so a client can resume it.
+
+    Writers :meth:`add` encoded events; :meth:`follow` writes them to an attached HTTP
+    response until the stream is finished or :meth:`kick` detaches its followers.
+    """
+
+    __slots__ = ("_generation", "_kicked_at", "_wake", "events", "finished")
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int, bytes]] = []
+        self.finished = False
+        self._generation = 0
+        self._kicked_at = 0
+        self._wake = asyncio.Event()
+
+    def _changed(self) -> None:
+        wake, self._wake = self._wake, asyncio.Event()
+        wake.set()
+
+    def add(self, event_id: int, data: bytes) -> None:
+        self.events.append((event_id, data))
+        self._changed()
+
+    def finish(self) -> None:
+        self.finished = True
+        self._changed()
+
+    def kick(self) -> None:
+        self._generation += 1
+        self._kicked_at = len(self.events)
+        self._changed()
+
+    async def follow(self, after: int | None, response: web.StreamResponse) -> None:
+        index = 0
+        if after is not None:
+            index = next(
+                (i + 1 for i, (event_id, _) in enumerate(self.events) if event_id == after), 0
+            )
+        generation = self._generation
+        while True:
+            kicked = generation != self._generation
+            end = self._kicked_at if kicked else len(self.events)
+            batch = self.events[index:end]
+            index = max(index, end)
+            stop = kicked or self.finished
+            wake = self._wake
+            for _, data in batch:
+                await response.write(data)
+            if stop:
+                return
+            if index == len(self.events):
+                await wake.wait()
+
+
+class _Outbox:
+    """Writes the events of one SSE reply, keeps them for resumption, cuts it on cue."""
+
+    __slots__ = ("_break_after", "_end_after", "_request", "_response", "_server", "_stream",
+                 "attached", "written")
+
+    def __init__(
+        self,
+        server: MCPTestServer,
+        request: web.Request,
+        response: web.StreamResponse,
+        stream: _Stream | None,
+        fault: Fault | None,
+    ) -> None:
+        self._server = server
+        self._request = request
+        self._response = response
+        self._stream = stream
+        self._end_after = fault.end_after if fault is not None else None
+        self._break_after = fault.break_after if fault is not None else None
+        self.attached = True
+        self.written = 0
+
+    async def write(self, data: str, *, event: str | None = "message", retry: int | None = None,
+                    last: bool = False) -> None:
+        event_id = next(self._server._event_ids)
+        encoded = _encode_event(data, event=event, id=str(event_id), retry=retry)
+        if self._stream is not None:
+            self._server._keep(event_id, self._stream)
+            self._stream.add(event_id, encoded)
+        if not self.attached:
+            return
+        try:
+            if last:
+                await self._response.write_eof(encoded)
+            else:
+                await self._response.write(encoded)
+        except ConnectionError:  # client gone: let the request finish
+            self.attached = False
+            return
+        self.written += 1
+        if self._end_after is not None and self.written > self._end_after:
+            self.attached = False
+            await self._response.write_eof()
+        elif self._break_after is not None and self.written > self._break_after:
+            self.attached = False
+            transport = self._request.transport
+            if transport is not None:
+                transport.close()
 
 
 class _RPCError(Exception):
@@ -468,6 +683,12 @@ class _Session:
     initialized: bool = False
     log_level: str | None = None
     subscriptions: set[str] = field(default_factory=set)
+    standalone: _Stream | None = None
+
+
+_Requester = Callable[
+    [str, dict[str, Any] | None, _Emit | None, str | None, float], Awaitable[dict[str, Any]]
+]
 
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -674,6 +895,10 @@ class MCPTestServer:
     response, end). ``stateful`` servers hand out an ``Mcp-Session-Id`` on
     ``initialize`` and require it afterwards. ``page_size`` makes every list method
     paginate. ``port=0`` picks a free port; :meth:`start` returns the URL.
+
+    ``get_stream`` (stateful only) offers the standalone GET stream (else GET is 405),
+    whose events are always kept for resumption; ``resumable`` keeps the events of SSE
+    replies too, for replay after ``Last-Event-ID``.
     """
 
     def __init__(
@@ -689,6 +914,8 @@ class MCPTestServer:
         port: int = 0,
         path: str = "/mcp",
         priming: bool = False,
+        get_stream: bool = False,
+        resumable: bool = False,
     ) -> None:
         if reply not in ("json", "sse"):
             raise ValueError("reply must be 'json' or 'sse'")
@@ -701,6 +928,8 @@ class MCPTestServer:
         self.instructions = instructions
         self.page_size = page_size
         self.priming = priming
+        self.get_stream = get_stream
+        self.resumable = resumable
         self._host = host
         self._port = port
         self._path = path
@@ -716,6 +945,13 @@ class MCPTestServer:
         self._sessions: dict[str, _Session] = {}
         self._log_level: str | None = None  # used when stateless
         self._event_ids = itertools.count(1)
+        self._request_ids = itertools.count(1)
+        self._waiting: dict[str | int, asyncio.Future[Response | ErrorResponse]] = {}
+        # Running tools/call handlers by (session id, request id), for notifications/cancelled.
+        self._calls: dict[tuple[str | None, Any], asyncio.Task[Any]] = {}
+        # Event id -> its stream, for resumption; streams are forgotten oldest first.
+        self._event_streams: dict[int, _Stream] = {}
+        self._kept: collections.OrderedDict[_Stream, list[int]] = collections.OrderedDict()
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._methods: dict[
@@ -908,6 +1144,11 @@ class MCPTestServer:
 
     async def stop(self) -> None:
         """Stop listening and close every connection."""
+        for session in self._sessions.values():
+            if session.standalone is not None:
+                session.standalone.kick()
+        for stream in self._kept:
+            stream.kick()
         runner, self._runner, self._url = self._runner, None, None
         if runner is not None:
             await runner.cleanup()
@@ -938,13 +1179,66 @@ class MCPTestServer:
     # ---- HTTP handlers ----------------------------------------------------------------
 
     async def _handle_get(self, request: web.Request) -> web.StreamResponse:
-        """GET opens the standalone server-to-client SSE stream; not offered yet (405).
-
-        A later change can serve ``text/event-stream`` here (and resumption via
-        ``Last-Event-ID``) for server-initiated notifications.
-        """
+        """GET opens the standalone SSE stream (``get_stream``) or, with ``Last-Event-ID``,
+        resumes a stream (``resumable``); 405 when neither is offered."""
         self.stats._see_connection(request)
-        return web.Response(status=405, headers={"Allow": self._allowed()})
+        last = request.headers.get(LAST_EVENT_ID_HEADER)
+        offered = self.get_stream and self.stateful
+        if not (offered or (self.resumable and last is not None)):
+            return web.Response(status=405, headers={"Allow": self._allowed()})
+        accept = {media_type(part) for part in request.headers.get("Accept", "").split(",")}
+        if SSE_CONTENT_TYPE not in accept:
+            return _error_reply(406, INVALID_REQUEST, "Not Acceptable: Accept text/event-stream")
+        session: _Session | None = None
+        if self.stateful:
+            session_id = request.headers.get(SESSION_HEADER)
+            if session_id is None:
+                return _error_reply(400, INVALID_REQUEST, f"Bad Request: missing {SESSION_HEADER}")
+            session = self._sessions.get(session_id)
+            if session is None:
+                return _error_reply(404, SESSION_NOT_FOUND, "Session not found")
+        after: int | None = None
+        if last is not None:
+            self.stats.resumptions += 1
+            self.stats.last_event_ids.append(last)
+            found = self._event_streams.get(int(last)) if last.isdigit() else None
+            if found is None:
+                return _error_reply(400, INVALID_REQUEST, f"Bad Request: unknown event id {last!r}")
+            stream, after = found, int(last)
+        else:
+            assert session is not None
+            if session.standalone is not None:
+                session.standalone.kick()
+            stream = session.standalone = _Stream()
+            self.stats.get_streams += 1
+        headers = {SESSION_HEADER: session.id} if session is not None else {}
+        response = web.StreamResponse(headers=headers)
+        response.content_type = SSE_CONTENT_TYPE
+        response.headers["Cache-Control"] = "no-cache"
+        await response.prepare(request)
+        if last is None and self.priming:
+            self._push(stream, self._event("", event=None))
+        with contextlib.suppress(ConnectionError):
+            await stream.follow(after, response)
+            await response.write_eof()
+        return response
+
+    def _keep(self, event_id: int, stream: _Stream) -> None:
+        """Remember which stream an event belongs to (bounded: oldest streams go first)."""
+        self._event_streams[event_id] = stream
+        ids = self._kept.get(stream)
+        if ids is None:
+            ids = self._kept[stream] = []
+            while len(self._kept) > _KEPT_STREAMS:
+                _, old = self._kept.popitem(last=False)
+                for old_id in old:
+                    self._event_streams.pop(old_id, None)
+        ids.append(event_id)
+
+    def _push(self, stream: _Stream, event: tuple[int, bytes]) -> None:
+        event_id, data = event
+        self._keep(event_id, stream)
+        stream.add(event_id, data)
 
     async def _handle_delete(self, request: web.Request) -> web.StreamResponse:
         """DELETE ends a session (stateful mode); 405 when stateless."""
@@ -954,13 +1248,18 @@ class MCPTestServer:
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is None:
             return _error_reply(400, INVALID_REQUEST, f"Bad Request: missing {SESSION_HEADER}")
-        if self._sessions.pop(session_id, None) is None:
+        ended = self._sessions.pop(session_id, None)
+        if ended is None:
             return _error_reply(404, SESSION_NOT_FOUND, "Session not found")
+        if ended.standalone is not None:
+            ended.standalone.kick()
         self.stats.deletes += 1
         return web.Response(status=200)
 
     def _allowed(self) -> str:
-        return "POST, DELETE" if self.stateful else "POST"
+        if not self.stateful:
+            return "POST"
+        return "GET, POST, DELETE" if self.get_stream else "POST, DELETE"
 
     async def _handle_post(self, request: web.Request) -> web.StreamResponse:
         stats = self.stats
@@ -1098,7 +1397,10 @@ class MCPTestServer:
         headers = {SESSION_HEADER: session.id} if session is not None else {}
         if not work:
             return web.Response(status=202, headers=headers)
-        if self.reply == "sse" or (fault is not None and fault.truncate_sse):
+        if self.reply == "sse" or (
+            fault is not None
+            and (fault.truncate_sse or fault.end_after is not None or fault.break_after is not None)
+        ):
             return await self._reply_sse(request, work, batch, session, fault, headers)
         replies = [await self._answer(item, session, None) for item in work]
         body = self._encode_replies(replies, batch, fault)
@@ -1124,7 +1426,17 @@ class MCPTestServer:
                 and session is not None
             ):
                 session.initialized = True
-            # Client responses (to server requests we never send) are accepted and dropped.
+            elif isinstance(message, Notification) and message.method == "notifications/cancelled":
+                target = (message.params or {}).get("requestId")
+                call = self._calls.get((session.id if session is not None else None, target))
+                if call is not None:
+                    self.stats.cancelled += 1
+                    call.cancel()
+            elif isinstance(message, Response | ErrorResponse):
+                self.stats.replies += 1
+                waiting = self._waiting.get(message.id) if message.id is not None else None
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(message)
         return work
 
     def _encode_replies(
@@ -1149,37 +1461,145 @@ class MCPTestServer:
         fault: Fault | None,
         headers: dict[str, str],
     ) -> web.StreamResponse:
-        from .protocol.sse import encode_event
-
         response = web.StreamResponse(headers=headers)
         response.content_type = SSE_CONTENT_TYPE
         response.headers["Cache-Control"] = "no-cache"
         await response.prepare(request)
         truncate = fault is not None and fault.truncate_sse
         retry = fault.retry if fault is not None else None
+        cuts = fault is not None and (fault.end_after is not None or fault.break_after is not None)
+        stream = _Stream() if self.resumable else None
+        outbox = _Outbox(self, request, response, stream, fault)
         try:
-            if self.priming or retry is not None:
-                await response.write(encode_event("", id=self._next_event_id(), retry=retry))
+            if self.priming or retry is not None or cuts:
+                await outbox.write("", event=None, retry=retry)
 
-            async def emit(notification: Notification) -> None:
-                event = encode_event(
-                    encode(notification).decode(), event="message", id=self._next_event_id()
-                )
-                with contextlib.suppress(ConnectionError):  # client gone: let the tool finish
-                    await response.write(event)
+            async def emit(message: Notification | Request) -> None:
+                await outbox.write(encode(message).decode())
 
             replies = [await self._answer(item, session, emit) for item in work]
-            if truncate:
-                await response.write_eof()
-                return response
             data = self._encode_replies(replies, batch, fault).decode("utf-8", "replace")
-            await response.write_eof(encode_event(data, event="message", id=self._next_event_id()))
+            if truncate and outbox.attached:
+                outbox.attached = False
+                await response.write_eof()
+            await outbox.write(data, last=True)
         except ConnectionError:
             pass
+        finally:
+            if stream is not None:
+                stream.finish()
         return response
 
-    def _next_event_id(self) -> str:
-        return str(next(self._event_ids))
+    def _event(
+        self, data: str, *, event: str | None = "message", retry: int | None = None
+    ) -> tuple[int, bytes]:
+        event_id = next(self._event_ids)
+        return event_id, _encode_event(data, event=event, id=str(event_id), retry=retry)
+
+    # ---- server-initiated messages ------------------------------------------------------
+
+    def _session_named(self, session_id: str | None) -> _Session:
+        if session_id is not None:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise LookupError(f"no session {session_id!r}")
+            return session
+        if len(self._sessions) != 1:
+            raise LookupError(
+                f"name the session: the server has {len(self._sessions)} sessions"
+            )
+        return next(iter(self._sessions.values()))
+
+    async def notify(
+        self, method: str, params: dict[str, Any] | None = None, *, session_id: str | None = None
+    ) -> int:
+        """Send a notification on the GET stream of one session (or of every session).
+
+        Returns how many streams it went to; a session without a GET stream is skipped.
+        """
+        sessions = (
+            [self._session_named(session_id)] if session_id is not None
+            else list(self._sessions.values())
+        )
+        sent = 0
+        for session in sessions:
+            if session.standalone is not None:
+                self._push(session.standalone, self._event(encode(Notification(method, params))
+                                                            .decode()))
+                sent += 1
+        return sent
+
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        session_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
+        """Send a request on a session's GET stream and return the client's result.
+
+        ``session_id`` may be omitted when there is exactly one session. Raises
+        :class:`RequestFailed` for an error answer, ``TimeoutError`` without one.
+        """
+        session = self._session_named(session_id)
+        return await self._server_request(method, params, None, session.id, timeout)
+
+    def end_get_streams(self, *, retry: int | None = None) -> int:
+        """End every open GET stream cleanly, as a server asking its clients to poll.
+
+        With ``retry``, an event carrying it (and an id) is sent first. The streams are
+        kept: a client that reconnects with ``Last-Event-ID`` misses nothing. Returns
+        how many streams were ended.
+        """
+        ended = 0
+        for session in self._sessions.values():
+            stream = session.standalone
+            if stream is not None:
+                if retry is not None:
+                    self._push(stream, self._event("", event=None, retry=retry))
+                stream.kick()
+                ended += 1
+        return ended
+
+    async def _server_request(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        emit: _Emit | None,
+        session_id: str | None,
+        timeout: float,
+    ) -> dict[str, Any]:
+        request_id = f"s-{next(self._request_ids)}"
+        future: asyncio.Future[Response | ErrorResponse] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._waiting[request_id] = future
+
+        async def send(message: Notification | Request) -> None:
+            if emit is not None:
+                await emit(message)
+                return
+            session = self._sessions.get(session_id) if session_id is not None else None
+            if session is None or session.standalone is None:
+                raise RuntimeError("the client has no GET stream open to send a request on")
+            self._push(session.standalone, self._event(encode(message).decode()))
+
+        try:
+            await send(Request(request_id, method, params))
+            try:
+                async with asyncio.timeout(timeout):
+                    reply = await future
+            except TimeoutError:
+                cancel = {"requestId": request_id, "reason": "timed out"}
+                with contextlib.suppress(RuntimeError, ConnectionError):
+                    await send(Notification("notifications/cancelled", cancel))
+                raise
+        finally:
+            self._waiting.pop(request_id, None)
+        if isinstance(reply, ErrorResponse):
+            raise RequestFailed(reply.code, reply.message, reply.data)
+        return reply.result
 
     async def _answer(
         self, item: _Work, session: _Session | None, emit: _Emit | None
@@ -1260,12 +1680,18 @@ class MCPTestServer:
         stats = self.stats
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        key = (session.id if session is not None else None, req.id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._calls[key] = task
         try:
             return _tool_result(await _resolve(tool.fn(**arguments)), tool.structured)
         except Exception as exc:
             return _error_result(exc)
         finally:
             stats.in_flight -= 1
+            if self._calls.get(key) is task:
+                del self._calls[key]
 
     def _context(self, req: Request, session: _Session | None, emit: _Emit | None) -> ToolContext:
         meta = (req.params or {}).get("_meta")
@@ -1273,7 +1699,7 @@ class MCPTestServer:
         level = session.log_level if session is not None else self._log_level
         floor = _LEVEL_RANK[level] if level is not None else 0
         session_id = session.id if session is not None else None
-        return ToolContext(req.id, token, session_id, emit, floor)
+        return ToolContext(req.id, token, session_id, emit, floor, self._server_request)
 
     async def _m_resources_list(
         self, req: Request, session: _Session | None, emit: _Emit | None

@@ -31,7 +31,7 @@ class PKCE:
 
     @classmethod
     def generate(cls, length: int = 64) -> PKCE:
-        """A fresh verifier of ``length`` characters (43–128) from a CSPRNG."""
+        """A fresh verifier of ``length`` characters (43 to 128) from a CSPRNG."""
         if not 43 <= length <= 128:
             raise ConfigError("a PKCE code verifier must have 43 to 128 characters")
         verifier = secrets.token_urlsafe(length)[:length]

@@ -1,0 +1,518 @@
+"""RetryPolicy: what is retried, how long it waits, what it raises — with an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from email.utils import formatdate
+from typing import Any
+
+import pytest
+
+from mcp_async import (
+    AsyncMCPClient,
+    BytesResponse,
+    ConfigError,
+    ConnectError,
+    ConnectTimeout,
+    HTTPRequest,
+    HTTPStatusError,
+    JSONRPCError,
+    MCPClientError,
+    RateLimitedError,
+    ReadError,
+    ReadTimeout,
+)
+from mcp_async import retry as retry_module
+from mcp_async.retry import RetryPolicy, per_call_retry, redact_url
+from mcp_async.testing import Fault, MCPTestServer
+from mcp_async.transports.base import HTTPResponse
+
+Step = HTTPResponse | BaseException | tuple[int, dict[str, str]]
+
+
+class FakeClock:
+    """A clock that only moves when someone sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0)
+        self.now += seconds
+
+
+def script(
+    *steps: Step,
+) -> tuple[Callable[[HTTPRequest], Awaitable[HTTPResponse]], list[int | None]]:
+    """A call_next that plays ``steps`` (responses, (status, headers) or errors), then 200."""
+    queue = list(steps)
+    attempts: list[int | None] = []
+
+    async def call_next(request: HTTPRequest) -> HTTPResponse:
+        attempts.append(request.extensions.get("attempt"))
+        step: Step = queue.pop(0) if queue else BytesResponse(200, b"{}")
+        if isinstance(step, BaseException):
+            raise step
+        if isinstance(step, tuple):
+            return BytesResponse(step[0], b"nope", step[1], url=request.url)
+        return step
+
+    return call_next, attempts
+
+
+def policy(clock: FakeClock, **kwargs: Any) -> RetryPolicy:
+    kwargs.setdefault("jitter", False)
+    return RetryPolicy(sleep=clock.sleep, clock=clock, **kwargs)
+
+
+def mcp_request(method: str = "tools/call", *, idempotent: bool = False, **ext: Any) -> HTTPRequest:
+    return HTTPRequest(
+        "POST", "http://127.0.0.1:1/mcp",
+        extensions={"mcp_method": method, "idempotent": idempotent, **ext},
+    )
+
+
+# -- what is retried ----------------------------------------------------------------------
+
+
+async def test_429_with_retry_after_then_success() -> None:
+    clock = FakeClock()
+    call_next, attempts = script((429, {"Retry-After": "2"}))
+    request = mcp_request()
+    response = await policy(clock).around(request, call_next)
+    assert response.status == 200
+    assert attempts == [1, 2]
+    assert clock.sleeps == [2.0]
+    assert request.extensions["attempt"] == 2
+
+
+async def test_retry_after_http_date() -> None:
+    clock = FakeClock()
+    when = formatdate(time.time() + 30, usegmt=True)
+    call_next, attempts = script((503, {"Retry-After": when}))
+    await policy(clock).around(mcp_request(), call_next)
+    assert attempts == [1, 2]
+    assert clock.sleeps[0] == pytest.approx(30, abs=2)
+
+
+async def test_503_burst_backs_off_exponentially_with_cap() -> None:
+    clock = FakeClock()
+    call_next, attempts = script(*[(503, {})] * 4, (502, {}), (504, {}))
+    response = await policy(clock, attempts=10, backoff=1, max_backoff=5).around(
+        mcp_request(), call_next
+    )
+    assert response.status == 200
+    assert attempts == [1, 2, 3, 4, 5, 6, 7]
+    assert clock.sleeps == [1, 2, 4, 5, 5, 5]
+
+
+async def test_jitter_stays_within_the_backoff() -> None:
+    clock = FakeClock()
+    call_next, _ = script(*[(503, {})] * 5)
+    await policy(clock, attempts=6, backoff=1, max_backoff=8, jitter=True).around(
+        mcp_request(), call_next
+    )
+    for sleep, cap in zip(clock.sleeps, [1, 2, 4, 8, 8], strict=True):
+        assert 0 <= sleep <= cap
+
+
+async def test_exhausted_503_raises_typed_error_with_attempts() -> None:
+    clock = FakeClock()
+    call_next, attempts = script(*[(503, {})] * 5)
+    with pytest.raises(HTTPStatusError) as info:
+        await policy(clock, attempts=3, backoff=0).around(mcp_request(), call_next)
+    assert info.value.status == 503
+    assert info.value.attempts == 3
+    assert attempts == [1, 2, 3]
+
+
+async def test_exhausted_429_raises_rate_limited_with_retry_after() -> None:
+    clock = FakeClock()
+    call_next, _ = script(*[(429, {"Retry-After": "1"})] * 5)
+    with pytest.raises(RateLimitedError) as info:
+        await policy(clock, attempts=2).around(mcp_request(), call_next)
+    assert info.value.retry_after == 1.0
+    assert info.value.attempts == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409, 500, 501])
+async def test_other_statuses_are_not_retried(status: int) -> None:
+    clock = FakeClock()
+    call_next, attempts = script((status, {}))
+    response = await policy(clock).around(mcp_request(), call_next)
+    assert response.status == status
+    assert attempts == [1]
+
+
+async def test_jsonrpc_error_in_a_200_is_not_retried() -> None:
+    clock = FakeClock()
+    body = b'{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"boom"}}'
+    call_next, attempts = script(
+        BytesResponse(200, body, {"Content-Type": "application/json"})
+    )
+    response = await policy(clock).around(mcp_request(), call_next)
+    assert await response.read() == body
+    assert attempts == [1]
+
+
+async def test_jsonrpc_error_in_a_502_body_is_retried_then_raised() -> None:
+    clock = FakeClock()
+    body = b'{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"upstream"}}'
+    bad = [BytesResponse(502, body, {"Content-Type": "application/json"}) for _ in range(3)]
+    call_next, _attempts = script(*bad)
+    with pytest.raises(JSONRPCError) as info:
+        await policy(clock, attempts=3, backoff=0).around(mcp_request(), call_next)
+    assert info.value.http_status == 502
+    assert info.value.attempts == 3
+
+
+@pytest.mark.parametrize(
+    ("error", "idempotent", "retried"),
+    [
+        (ConnectError("refused", sent=False), False, True),
+        (ConnectTimeout("slow connect"), False, True),
+        (ConnectError("reset", sent=True), False, False),
+        (ConnectError("reset", sent=True), True, True),
+        (ReadError("dropped"), False, False),
+        (ReadError("dropped"), True, True),
+        (ReadTimeout("slow"), False, False),
+        (ReadTimeout("slow"), True, True),
+    ],
+)
+async def test_transport_errors_retried_only_when_safe(
+    error: MCPClientError, idempotent: bool, retried: bool
+) -> None:
+    clock = FakeClock()
+    call_next, attempts = script(error)
+    request = mcp_request(idempotent=idempotent)
+    if retried:
+        response = await policy(clock).around(request, call_next)
+        assert response.status == 200
+        assert attempts == [1, 2]
+    else:
+        with pytest.raises(type(error)) as info:
+            await policy(clock).around(request, call_next)
+        assert info.value is error
+        assert info.value.attempts == 1
+        assert attempts == [1]
+
+
+async def test_idempotent_json_reply_is_buffered_and_a_broken_body_retried() -> None:
+    class BrokenBody(BytesResponse):
+        released = False
+
+        async def read(self) -> bytes:
+            raise ReadError("connection lost mid-body")
+
+        def release(self) -> None:
+            self.released = True
+
+    json = {"Content-Type": "application/json"}
+    broken = BrokenBody(200, b"", json)
+    good = BytesResponse(200, b'{"ok":1}', json)
+    clock = FakeClock()
+    call_next, attempts = script(broken, good)
+    response = await policy(clock).around(mcp_request("tools/list", idempotent=True), call_next)
+    assert attempts == [1, 2]
+    assert broken.released
+    assert await response.read() == b'{"ok":1}'
+
+
+async def test_non_idempotent_reply_is_passed_through_unread() -> None:
+    original = BytesResponse(200, b"{}", {"Content-Type": "application/json"})
+    call_next, _ = script(original)
+    assert await policy(FakeClock()).around(mcp_request(), call_next) is original
+
+
+# -- deadline and Retry-After caps -----------------------------------------------------------
+
+
+async def test_deadline_stops_before_a_wait_that_would_pass_it() -> None:
+    clock = FakeClock()
+    call_next, _attempts = script(*[(503, {})] * 10)
+    with pytest.raises(HTTPStatusError) as info:
+        await policy(clock, attempts=10, backoff=1, deadline=5).around(mcp_request(), call_next)
+    # waits 1 + 2 = 3 s; the next (4 s) would end at 7 s > 5 s
+    assert clock.sleeps == [1, 2]
+    assert info.value.attempts == 3
+
+
+async def test_retry_after_beyond_deadline_gives_up_at_once() -> None:
+    clock = FakeClock()
+    call_next, _attempts = script((429, {"Retry-After": "90"}))
+    with pytest.raises(RateLimitedError) as info:
+        await policy(clock, deadline=60).around(mcp_request(), call_next)
+    assert clock.sleeps == []
+    assert info.value.retry_after == 90.0
+    assert info.value.attempts == 1
+
+
+async def test_retry_after_beyond_max_retry_after_gives_up() -> None:
+    clock = FakeClock()
+    call_next, _ = script((429, {"Retry-After": "30"}))
+    with pytest.raises(RateLimitedError):
+        await policy(clock, deadline=None, max_retry_after=10).around(mcp_request(), call_next)
+    assert clock.sleeps == []
+
+
+async def test_time_spent_in_tries_counts_against_the_deadline() -> None:
+    clock = FakeClock()
+
+    async def slow_fail(request: HTTPRequest) -> HTTPResponse:
+        clock.now += 4  # each try takes 4 s
+        return BytesResponse(503)
+
+    with pytest.raises(HTTPStatusError) as info:
+        await policy(clock, attempts=10, backoff=0.5, deadline=10).around(
+            mcp_request(), slow_fail
+        )
+    # tries end at 4, 8.5 and 13.5 s; waits of 0.5 and 1 s fit, the next 2 s would not
+    assert clock.sleeps == [0.5, 1.0]
+    assert info.value.attempts == 3
+
+
+# -- per-request overrides -----------------------------------------------------------------
+
+
+async def test_retry_false_in_extensions_skips_the_policy() -> None:
+    call_next, attempts = script((503, {}))
+    response = await policy(FakeClock()).around(mcp_request(retry=False), call_next)
+    assert response.status == 503
+    assert attempts == [None]
+
+
+async def test_policy_in_extensions_replaces_the_client_policy() -> None:
+    clock = FakeClock()
+    call_next, attempts = script(*[(503, {})] * 4)
+    override = policy(clock, attempts=5, backoff=0)
+    response = await policy(clock, attempts=2).around(mcp_request(retry=override), call_next)
+    assert response.status == 200
+    assert attempts == [1, 2, 3, 4, 5]
+
+
+async def test_per_call_hook_without_client_policy() -> None:
+    clock = FakeClock()
+    hook = per_call_retry()
+    call_next, attempts = script((503, {}))
+    assert (await hook.around(mcp_request(), call_next)).status == 503
+    assert attempts == [None]
+    call_next, attempts = script((503, {}))
+    request = mcp_request(retry=policy(clock, backoff=0))
+    assert (await hook.around(request, call_next)).status == 200
+    assert attempts == [1, 2]
+
+
+async def test_per_call_true_uses_the_default_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(retry_module, "_DEFAULT", [policy(clock, backoff=3)])
+    call_next, _attempts = script((503, {}))
+    response = await per_call_retry().around(mcp_request(retry=True), call_next)
+    assert response.status == 200
+    assert clock.sleeps == [3]
+
+
+async def test_one_policy_serves_concurrent_requests_independently() -> None:
+    clock = FakeClock()
+    shared = policy(clock, attempts=6, backoff=0)
+
+    async def one(failures: int) -> int:
+        call_next, _attempts = script(*[(503, {})] * failures)
+        request = mcp_request()
+        await shared.around(request, call_next)
+        return int(request.extensions["attempt"])
+
+    results = await asyncio.gather(*(one(n % 5) for n in range(20)))
+    assert results == [n % 5 + 1 for n in range(20)]
+
+
+# -- configuration and logging -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"attempts": 0}, {"attempts": 1.5}, {"attempts": True}, {"backoff": -1},
+     {"max_backoff": "x"}, {"deadline": 0}, {"deadline": -3}, {"statuses": [200]},
+     {"statuses": ["429"]}, {"max_retry_after": -1}],
+)
+def test_bad_configuration_is_a_config_error(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        RetryPolicy(**kwargs)
+
+
+def test_redact_url() -> None:
+    assert redact_url("http://h:1/mcp") == "http://h:1/mcp"
+    assert redact_url("http://u:pw@h/mcp?token=abc&x=1") == "http://h/mcp?token=***&x=***"
+
+
+async def test_retry_logs_never_show_credentials(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    request = HTTPRequest(
+        "POST", "http://127.0.0.1:1/mcp?api_key=sekrit-key",
+        headers={"Authorization": "Bearer sekrit-token"},
+        extensions={"mcp_method": "tools/list", "idempotent": True},
+    )
+    call_next, _ = script(
+        ConnectError(f"connection to {request.url} failed", sent=False), (503, {})
+    )
+    with caplog.at_level(logging.DEBUG, logger="mcp_async"):
+        await policy(clock, backoff=0).around(request, call_next)
+    assert "retrying tools/list" in caplog.text
+    assert "sekrit" not in caplog.text
+    assert "Authorization" not in caplog.text
+
+
+# -- against the test server -----------------------------------------------------------------
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MCPTestServer]:
+    server = MCPTestServer()
+    calls: list[int] = []
+
+    @server.tool
+    def record(n: int) -> dict[str, int]:
+        """Record a call."""
+        calls.append(n)
+        return {"n": n}
+
+    server.calls = calls  # type: ignore[attr-defined]
+    async with server:
+        yield server
+
+
+async def test_server_429_with_retry_after_then_success(server: MCPTestServer) -> None:
+    server.faults.add(Fault.rate_limited(retry_after=2, method="tools/call", times=1))
+    clock = FakeClock()
+    async with AsyncMCPClient(server.url, retry=policy(clock)) as client:
+        result = await client.call_tool("record", {"n": 1})
+    assert result.structured_content == {"n": 1}
+    assert clock.sleeps == [2.0]
+    assert server.stats.by_method["tools/call"] == 2
+    assert server.calls == [1]  # type: ignore[attr-defined]
+
+
+async def test_server_503_burst(server: MCPTestServer) -> None:
+    server.faults.add(Fault.error(503, method="tools/call", times=3))
+    clock = FakeClock()
+    async with AsyncMCPClient(server.url, retry=policy(clock, attempts=5)) as client:
+        result = await client.call_tool("record", {"n": 2})
+    assert not result.is_error
+    assert clock.sleeps == [0.5, 1.0, 2.0]
+    assert server.stats.by_method["tools/call"] == 4
+
+
+async def test_server_503_burst_longer_than_attempts(server: MCPTestServer) -> None:
+    server.faults.add(Fault.error(503, method="tools/call", times=10))
+    async with AsyncMCPClient(server.url, retry=policy(FakeClock(), attempts=3)) as client:
+        with pytest.raises(HTTPStatusError) as info:
+            await client.call_tool("record", {"n": 3})
+        assert info.value.status == 503
+        assert info.value.attempts == 3
+        server.faults.clear()
+        assert (await client.call_tool("record", {"n": 4})).structured_content == {"n": 4}
+
+
+async def test_dropped_connection_not_resent_for_a_plain_tool_call(
+    server: MCPTestServer,
+) -> None:
+    server.faults.add(Fault.disconnect(method="tools/call", times=1))
+    async with AsyncMCPClient(server.url, retry=policy(FakeClock())) as client:
+        with pytest.raises(ConnectError) as info:
+            await client.call_tool("record", {"n": 5})
+        assert info.value.sent is True
+        assert info.value.attempts == 1
+        # the session survives: the next call works
+        assert (await client.call_tool("record", {"n": 6})).structured_content == {"n": 6}
+    assert server.stats.by_method["tools/call"] == 2
+
+
+async def test_dropped_connection_resent_for_an_idempotent_call(server: MCPTestServer) -> None:
+    server.faults.add(Fault.disconnect(method="tools/call", times=2))
+    clock = FakeClock()
+    async with AsyncMCPClient(server.url, retry=policy(clock)) as client:
+        result = await client.call_tool("record", {"n": 7}, idempotent=True)
+        assert result.structured_content == {"n": 7}
+        # listing is idempotent by nature
+        server.faults.add(Fault.disconnect(method="tools/list", times=1))
+        assert [t.name for t in await client.list_tools()] == ["record"]
+    assert server.stats.by_method["tools/call"] == 3
+    assert len(clock.sleeps) == 3
+
+
+# -- per-call options through the client ---------------------------------------------------
+
+
+async def test_call_tool_retry_false_disables_the_client_policy(server: MCPTestServer) -> None:
+    server.faults.add(Fault.error(503, method="tools/call", times=1))
+    async with AsyncMCPClient(server.url, retry=policy(FakeClock())) as client:
+        with pytest.raises(HTTPStatusError) as info:
+            await client.call_tool("record", {"n": 1}, retry=False)
+        assert info.value.status == 503
+    assert server.stats.by_method["tools/call"] == 1
+
+
+async def test_call_tool_policy_without_a_client_policy(server: MCPTestServer) -> None:
+    server.faults.add(Fault.error(503, method="tools/call", times=2))
+    clock = FakeClock()
+    async with AsyncMCPClient(server.url) as client:
+        with pytest.raises(HTTPStatusError):
+            await client.call_tool("record", {"n": 1})  # no policy: no retry
+        result = await client.call_tool("record", {"n": 2}, retry=policy(clock))
+        assert result.structured_content == {"n": 2}
+        assert len(clock.sleeps) == 1
+        server.faults.add(Fault.error(503, method="tools/list", times=1))
+        raw = await client.request("tools/list", retry=policy(clock))
+        assert [t["name"] for t in raw["tools"]] == ["record"]
+        with pytest.raises(ConfigError):
+            await client.call_tool("record", {"n": 3}, retry="yes")  # type: ignore[arg-type]
+
+
+async def test_send_request_retry(make_server: Any) -> None:
+    from aiohttp import web
+
+    hits = 0
+
+    async def flaky(request: web.Request) -> web.Response:
+        nonlocal hits
+        hits += 1
+        if hits == 1:
+            return web.Response(status=429, headers={"Retry-After": "4"})
+        return web.json_response({"hits": hits})
+
+    echo = await make_server({"/api/flaky": flaky})
+    clock = FakeClock()
+    async with AsyncMCPClient(echo.url) as client:
+        assert await client.send_request("flaky", {}, retry=policy(clock)) == {"hits": 2}
+    assert clock.sleeps == [4.0]
+
+
+async def test_trusted_idempotent_hint_allows_resending(server: MCPTestServer) -> None:
+    seen: list[int] = []
+
+    @server.tool(annotations={"idempotentHint": True})
+    def lookup(n: int) -> dict[str, int]:
+        """An idempotent lookup."""
+        seen.append(n)
+        return {"n": n}
+
+    server.faults.add(Fault.disconnect(method="tools/call", name="lookup", times=1))
+    async with AsyncMCPClient(server.url, retry=policy(FakeClock())) as client:
+        with pytest.raises(ConnectError):  # hints are not trusted by default
+            await client.call_tool("lookup", {"n": 1})
+    server.faults.add(Fault.disconnect(method="tools/call", name="lookup", times=1))
+    server.faults.add(Fault.disconnect(method="tools/call", name="record", times=1))
+    async with AsyncMCPClient(
+        server.url, retry=policy(FakeClock()), trust_idempotent_hint=True
+    ) as client:
+        assert (await client.call_tool("lookup", {"n": 2})).structured_content == {"n": 2}
+        with pytest.raises(ConnectError):  # "record" has no hint
+            await client.call_tool("record", {"n": 3})
+    assert seen == [2]

@@ -6,10 +6,19 @@ The public API is flat::
 """
 
 from . import models
+from ._batch import (
+    BatchResult,
+    Outcome,
+    OutcomeStream,
+    ToolCall,
+    gather_bounded,
+    stream_bounded,
+)
 from ._client import LOG_LEVELS, AsyncMCPClient
 from ._config import Timeout
 from ._exceptions import (
     AuthError,
+    BatchError,
     BodyTooLargeError,
     ClientStateError,
     ConfigError,
@@ -37,13 +46,18 @@ from ._hooks import Hook, middleware, request_hook, response_hook
 from ._version import __version__
 from .auth.bearer import BearerAuth
 from .auth.jwt import JWTAuth
+from .metrics import MetricsHook, PrometheusMetrics, RequestSample
 from .models import CallToolResult, InitializeResult, Tool
+from .ratelimit import RateLimit, TokenBucket
+from .retry import RetryPolicy
 from .transports.base import BytesResponse, HTTPRequest, HTTPResponse
 
 __all__ = [
     "LOG_LEVELS",
     "AsyncMCPClient",
     "AuthError",
+    "BatchError",
+    "BatchResult",
     "BearerAuth",
     "BodyTooLargeError",
     "BytesResponse",
@@ -62,23 +76,34 @@ __all__ = [
     "JSONRPCError",
     "JWTAuth",
     "MCPClientError",
+    "MetricsHook",
+    "Outcome",
+    "OutcomeStream",
     "OutputValidationError",
+    "PrometheusMetrics",
     "ProtocolError",
+    "RateLimit",
     "RateLimitedError",
     "ReadError",
     "ReadTimeout",
+    "RequestSample",
     "RetryError",
+    "RetryPolicy",
     "SessionExpiredError",
     "Timeout",
     "TimeoutError",
+    "TokenBucket",
     "Tool",
+    "ToolCall",
     "ToolError",
     "TransportError",
     "UnexpectedResponseError",
     "VersionMismatchError",
-    "__version__",
+    "gather_bounded",
     "middleware",
     "models",
     "request_hook",
     "response_hook",
+    "stream_bounded",
+    "__version__",
 ]

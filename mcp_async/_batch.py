@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
 
 from ._config import TimeoutLike
-from ._exceptions import ConfigError, MCPClientError
+from ._exceptions import BatchError, ConfigError
 
 if TYPE_CHECKING:
     from ._client import AsyncMCPClient
@@ -121,20 +121,6 @@ class Outcome(Generic[R]):
         if self.error is not None:
             raise self.error
         return self.value  # type: ignore[return-value]
-
-
-class BatchError(MCPClientError):
-    """A ``fail_fast`` batch stopped at its first failure.
-
-    ``index`` is the failing item's position in the input and ``error`` its exception
-    (also the ``__cause__``); ``done`` counts the items that had finished.
-    """
-
-    def __init__(self, index: int, error: BaseException, *, done: int) -> None:
-        super().__init__(f"batch item {index} failed: {type(error).__name__}: {error}")
-        self.index = index
-        self.error = error
-        self.done = done
 
 
 @dataclass(frozen=True, slots=True)

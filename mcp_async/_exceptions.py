@@ -30,6 +30,7 @@ transport boundary and chained with ``from``.
     ├── JSONRPCError                  the server answered a JSON-RPC error: .code .message .data
     ├── ToolError                     a tool returned isError and the caller asked to raise
     ├── OutputValidationError         structuredContent does not match the tool's outputSchema
+    ├── BatchError                    a fail_fast batch stopped: .index, .error, .done
     └── RetryError                    retries ran out: .attempts, .last_error (also the __cause__)
 
 Retry-exhaustion keeps the *type* of the last error: :class:`RetryError` is only
@@ -43,6 +44,7 @@ from typing import Any
 
 __all__ = [
     "AuthError",
+    "BatchError",
     "BodyTooLargeError",
     "ClientStateError",
     "ConfigError",
@@ -292,3 +294,17 @@ class RetryError(MCPClientError):
         super().__init__(message)
         self.attempts = attempts
         self.last_error = last_error
+
+
+class BatchError(MCPClientError):
+    """A ``fail_fast`` batch stopped at its first failure.
+
+    ``index`` is the failing item's position in the input and ``error`` its exception
+    (also the ``__cause__``); ``done`` counts the items that had finished.
+    """
+
+    def __init__(self, index: int, error: BaseException, *, done: int) -> None:
+        super().__init__(f"batch item {index} failed: {type(error).__name__}: {error}")
+        self.index = index
+        self.error = error
+        self.done = done

@@ -32,6 +32,13 @@ from .models import CallToolResult
 
 __all__ = ["add_batch_parser", "run_batch"]
 
+_DESCRIPTION = """\
+Call TOOL once for every line of the input: each line is the JSON object of the
+tool's arguments. Writes one JSON line per input line, in input order, errors
+included: {"line": N, "ok": true|false, "result": {...}} or
+{"line": N, "ok": false, "error": {"type": ..., "message": ...}}.
+Exit status: 0 all succeeded, 1 some failed, 2 could not run."""
+
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -217,7 +224,7 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "batch",
         help="call a tool for every line of a JSONL file, N at a time",
-        description=__doc__,
+        description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("url", help="the server's MCP endpoint URL")

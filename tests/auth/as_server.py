@@ -239,7 +239,7 @@ class AuthorizationServer:
         prefix = self.options.issuer_path
         if not path.startswith(prefix):
             return web.json_response({"error": "not_found"}, status=404)
-        name = path[len(prefix):]
+        name = path[len(prefix) :]
         if name == "/authorize" and request.method == "GET":
             return await self._authorize(request)
         if name == "/token" and request.method == "POST":
@@ -268,7 +268,10 @@ class AuthorizationServer:
             "introspection_endpoint": base + "/introspect",
             "response_types_supported": ["code"],
             "grant_types_supported": [
-                "authorization_code", "refresh_token", "client_credentials", JWT_BEARER,
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                JWT_BEARER,
                 TOKEN_EXCHANGE,
             ],
             "token_endpoint_auth_methods_supported": list(ALL_METHODS),
@@ -336,7 +339,10 @@ class AuthorizationServer:
         for registered in client.redirect_uris:
             have = urlsplit(registered)
             if (have.scheme, have.hostname, have.path, have.query) == (
-                wanted.scheme, wanted.hostname, wanted.path, wanted.query,
+                wanted.scheme,
+                wanted.hostname,
+                wanted.path,
+                wanted.query,
             ):
                 return True
         return False
@@ -403,7 +409,9 @@ class AuthorizationServer:
 
     # -- /token -----------------------------------------------------------------------------
     async def _token(self, request: web.Request) -> web.Response:
-        form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+        form = {
+            key: value for key, value in (await request.post()).items() if isinstance(value, str)
+        }
         grant = form.get("grant_type", "")
         self.log.append(("token", form))
         forced = self._forced("refresh" if grant == "refresh_token" else "token")
@@ -445,7 +453,11 @@ class AuthorizationServer:
         elif "client_assertion" in form:
             method, client_id, secret = "private_key_jwt", None, None
         elif "client_secret" in form:
-            method, client_id, secret = "client_secret_post", form.get("client_id"), form["client_secret"]
+            method, client_id, secret = (
+                "client_secret_post",
+                form.get("client_id"),
+                form["client_secret"],
+            )
         else:
             method, client_id, secret = "none", form.get("client_id"), None
         self.client_auth_methods.append(method)
@@ -493,8 +505,13 @@ class AuthorizationServer:
         return client, None
 
     def _issue(
-        self, client: Client, scope: str | None, resource: str | None, subject: str,
-        *, refresh: bool,
+        self,
+        client: Client,
+        scope: str | None,
+        resource: str | None,
+        subject: str,
+        *,
+        refresh: bool,
     ) -> web.Response:
         now = self.clock()
         if scope:
@@ -556,7 +573,11 @@ class AuthorizationServer:
         if client.token_endpoint_auth_method == "none":
             return _error("unauthorized_client", "public clients cannot use client_credentials")
         scope = form.get("scope")
-        if scope and client.allowed_scopes is not None and not set(scope.split()) <= client.allowed_scopes:
+        if (
+            scope
+            and client.allowed_scopes is not None
+            and not set(scope.split()) <= client.allowed_scopes
+        ):
             return _error("invalid_scope")
         resource = form.get("resource")
         if not self._resource_ok(resource):
@@ -579,9 +600,15 @@ class AuthorizationServer:
             return _error("invalid_grant", "untrusted issuer")
         try:
             claims = jwt.decode(
-                assertion, key, algorithms=["RS256"], audience=self.issuer,
-                options={"verify_exp": False, "verify_iat": False,
-                         "require": ["exp", "jti", "sub", "client_id"]},
+                assertion,
+                key,
+                algorithms=["RS256"],
+                audience=self.issuer,
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "require": ["exp", "jti", "sub", "client_id"],
+                },
             )
         except jwt.PyJWTError as exc:
             return _error("invalid_grant", f"assertion rejected: {exc}")
@@ -609,8 +636,13 @@ class AuthorizationServer:
             return _error("invalid_target", "no audience or no client mapping")
         now = int(self.clock())
         claims = {
-            "iss": self.issuer, "sub": subject, "aud": audience, "client_id": target_client,
-            "jti": secrets.token_urlsafe(12), "iat": now, "exp": now + 300,
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": audience,
+            "client_id": target_client,
+            "jti": secrets.token_urlsafe(12),
+            "iat": now,
+            "exp": now + 300,
         }
         if form.get("resource"):
             claims["resource"] = form["resource"]
@@ -619,10 +651,14 @@ class AuthorizationServer:
         assertion = jwt.encode(
             claims, self.signing_key, algorithm="RS256", headers={"typ": "oauth-id-jag+jwt"}
         )
-        return web.json_response({
-            "access_token": assertion, "issued_token_type": ID_JAG, "token_type": "N_A",
-            "expires_in": 300,
-        })
+        return web.json_response(
+            {
+                "access_token": assertion,
+                "issued_token_type": ID_JAG,
+                "token_type": "N_A",
+                "expires_in": 300,
+            }
+        )
 
     # -- /register, /introspect -----------------------------------------------------------------
     async def _register(self, request: web.Request) -> web.Response:
@@ -642,13 +678,15 @@ class AuthorizationServer:
         )
         if method not in ALL_METHODS or method == "private_key_jwt":
             return _error("invalid_client_metadata", f"unsupported method {method}")
-        client = self.add_client(Client(
-            client_id="dcr_" + secrets.token_urlsafe(8),
-            token_endpoint_auth_method=method,
-            client_secret=secrets.token_urlsafe(24) if method in SECRET_METHODS else None,
-            redirect_uris=list(uris),
-            grant_types=list(data.get("grant_types") or ["authorization_code"]),
-        ))
+        client = self.add_client(
+            Client(
+                client_id="dcr_" + secrets.token_urlsafe(8),
+                token_endpoint_auth_method=method,
+                client_secret=secrets.token_urlsafe(24) if method in SECRET_METHODS else None,
+                redirect_uris=list(uris),
+                grant_types=list(data.get("grant_types") or ["authorization_code"]),
+            )
+        )
         body = {
             **data,
             "client_id": client.client_id,
@@ -670,8 +708,12 @@ class AuthorizationServer:
         if issued is None or not issued.active or issued.expires_at <= self.clock():
             return web.json_response({"active": False})
         body: dict[str, Any] = {
-            "active": True, "client_id": issued.client_id, "sub": issued.subject,
-            "iss": self.issuer, "exp": int(issued.expires_at), "token_type": "Bearer",
+            "active": True,
+            "client_id": issued.client_id,
+            "sub": issued.subject,
+            "iss": self.issuer,
+            "exp": int(issued.expires_at),
+            "token_type": "Bearer",
             "scope": issued.scope or "",
         }
         if issued.resource is not None:
@@ -843,7 +885,10 @@ class _Shim:
     """ASGI wrapper in front of the SDK app; see :class:`ShimOptions`."""
 
     def __init__(
-        self, app: Any, rs: Callable[[], ResourceServer], authorization: AuthorizationServer,
+        self,
+        app: Any,
+        rs: Callable[[], ResourceServer],
+        authorization: AuthorizationServer,
     ) -> None:
         self.app = app
         self.rs = rs
@@ -863,6 +908,8 @@ class _Shim:
         async def record_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
+                # Recorded before the client can see the response, so tests never race it.
+                rs.stats.requests.append((method, path, auth, message["status"]))
                 if message["status"] == 401:
                     message["headers"] = self._rewrite_challenge(message["headers"], rs)
             await send(message)
@@ -889,17 +936,23 @@ class _Shim:
                     have = set((info or {}).get("scope", "").split())
                     if info is not None and needed not in have:
                         wanted = " ".join(sorted(have | {needed}))
-                        await _send_json(record_send, 403, {"error": "insufficient_scope"}, {
-                            "www-authenticate": (
-                                f'Bearer error="insufficient_scope", scope="{wanted}", '
-                                f'resource_metadata="{rs.origin}{rs.prm_path}"'
-                            ),
-                        })
+                        await _send_json(
+                            record_send,
+                            403,
+                            {"error": "insufficient_scope"},
+                            {
+                                "www-authenticate": (
+                                    f'Bearer error="insufficient_scope", scope="{wanted}", '
+                                    f'resource_metadata="{rs.origin}{rs.prm_path}"'
+                                ),
+                            },
+                        )
                         return
                 receive = _replay(body)
             await self.app(scope, receive, record_send)
         finally:
-            rs.stats.requests.append((method, path, auth, status_box[0]))
+            if not status_box[0]:
+                rs.stats.requests.append((method, path, auth, 0))
 
     @staticmethod
     def _rewrite_challenge(raw: list[tuple[bytes, bytes]], rs: ResourceServer) -> list[Any]:
@@ -943,7 +996,8 @@ class _Shim:
         query = scope.get("query_string", b"").decode()
         url = self.authorization.origin + path + (f"?{query}" if query else "")
         forwarded = {
-            k.decode(): v.decode() for k, v in scope["headers"]
+            k.decode(): v.decode()
+            for k, v in scope["headers"]
             if k.lower() in (b"authorization", b"content-type", b"accept")
         }
         assert self.authorization._http is not None
@@ -952,14 +1006,18 @@ class _Shim:
         ) as response:
             payload = await response.read()
             keep = {
-                k.lower(): v for k, v in response.headers.items()
+                k.lower(): v
+                for k, v in response.headers.items()
                 if k.lower() in ("content-type", "location", "www-authenticate")
             }
-        await send({
-            "type": "http.response.start", "status": response.status,
-            "headers": [(k.encode(), v.encode()) for k, v in keep.items()]
-            + [(b"content-length", str(len(payload)).encode())],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [(k.encode(), v.encode()) for k, v in keep.items()]
+                + [(b"content-length", str(len(payload)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -1041,8 +1099,13 @@ async def start_resource_server(
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     rs = ResourceServer(
-        url=url, origin=origin, shim=shim or ShimOptions(), stats=stats, verifier=verifier,
-        server=server, task=task,
+        url=url,
+        origin=origin,
+        shim=shim or ShimOptions(),
+        stats=stats,
+        verifier=verifier,
+        server=server,
+        task=task,
     )
     holder.append(rs)
     while not server.started:
@@ -1119,7 +1182,9 @@ class env_context:
         clock = FakeClock()
         self._as = await AuthorizationServer(self.options, clock=clock).start()
         self._rs = await start_resource_server(
-            self._as, shim=self.shim, required_scopes=self.required_scopes,
+            self._as,
+            shim=self.shim,
+            required_scopes=self.required_scopes,
             validate_resource=self.validate_resource,
         )
         return Env(self._as, self._rs, clock, self.browser)

@@ -67,7 +67,9 @@ class TestProtectedResourceMetadata:
             shim.challenge_metadata = env.rs.origin + "/nothing-here"
             await call_echo(env)
             assert rs_paths(env)[:3] == [
-                ("/nothing-here", 404), (PRM_PATH, 404), (PRM_ROOT, 200),
+                ("/nothing-here", 404),
+                (PRM_PATH, 404),
+                (PRM_ROOT, 200),
             ]
 
     async def test_server_error_is_not_absence(self) -> None:
@@ -112,15 +114,21 @@ class TestAuthorizationServerMetadata:
         ("kind", "expected_hits"),
         [
             ("oauth", ["/.well-known/oauth-authorization-server/tenant1"]),
-            ("oidc-insert", [
-                "/.well-known/oauth-authorization-server/tenant1",
-                "/.well-known/openid-configuration/tenant1",
-            ]),
-            ("oidc-append", [
-                "/.well-known/oauth-authorization-server/tenant1",
-                "/.well-known/openid-configuration/tenant1",
-                "/tenant1/.well-known/openid-configuration",
-            ]),
+            (
+                "oidc-insert",
+                [
+                    "/.well-known/oauth-authorization-server/tenant1",
+                    "/.well-known/openid-configuration/tenant1",
+                ],
+            ),
+            (
+                "oidc-append",
+                [
+                    "/.well-known/oauth-authorization-server/tenant1",
+                    "/.well-known/openid-configuration/tenant1",
+                    "/tenant1/.well-known/openid-configuration",
+                ],
+            ),
         ],
     )
     async def test_issuer_with_path(self, kind: str, expected_hits: list[str]) -> None:
@@ -135,9 +143,13 @@ class TestAuthorizationServerMetadata:
         ("kind", "expected_hits"),
         [
             ("oauth", ["/.well-known/oauth-authorization-server"]),
-            ("oidc-insert", [
-                "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
-            ]),
+            (
+                "oidc-insert",
+                [
+                    "/.well-known/oauth-authorization-server",
+                    "/.well-known/openid-configuration",
+                ],
+            ),
         ],
     )
     async def test_root_issuer(self, kind: str, expected_hits: list[str]) -> None:
@@ -183,7 +195,9 @@ class TestLegacy20250326:
             assert auth.discovery.issuer == env.rs.origin
             assert not auth.discovery.metadata.legacy_defaults
             assert [p for p, _ in rs_paths(env)[:3]] == [
-                PRM_PATH, PRM_ROOT, "/.well-known/oauth-authorization-server",
+                PRM_PATH,
+                PRM_ROOT,
+                "/.well-known/oauth-authorization-server",
             ]
             authorize = env.authorization.requests_to("authorize")[0]
             assert authorize["resource"] == env.rs.url

@@ -54,7 +54,9 @@ class TestWWWAuthenticate:
         ]
 
     def test_quoted_pairs_case_and_spacing(self) -> None:
-        challenge = bearer_challenge('bearer  ERROR = "invalid_token" , error_description="a \\"q\\""')
+        challenge = bearer_challenge(
+            'bearer  ERROR = "invalid_token" , error_description="a \\"q\\""'
+        )
         assert challenge is not None
         assert challenge.error == "invalid_token"
         assert challenge.params["error_description"] == 'a "q"'
@@ -174,16 +176,27 @@ class TestURLs:
 
     @pytest.mark.parametrize(
         "url",
-        ["https://as.example.com/token", "http://127.0.0.1:9000/token", "http://localhost/t",
-         "http://[::1]:80/token", "http://127.5.6.7/token"],
+        [
+            "https://as.example.com/token",
+            "http://127.0.0.1:9000/token",
+            "http://localhost/t",
+            "http://[::1]:80/token",
+            "http://127.5.6.7/token",
+        ],
     )
     def test_safe_endpoints(self, url: str) -> None:
         assert check_endpoint(url, "token endpoint", step="discovery") == url
 
     @pytest.mark.parametrize(
         "url",
-        ["http://as.example.com/token", "http://10.0.0.1/token", "ftp://as.example.com/",
-         "https://as.example.com/token#frag", "https://user:pw@as.example.com/token", "/token"],
+        [
+            "http://as.example.com/token",
+            "http://10.0.0.1/token",
+            "ftp://as.example.com/",
+            "https://as.example.com/token#frag",
+            "https://user:pw@as.example.com/token",
+            "/token",
+        ],
     )
     def test_unsafe_endpoints(self, url: str) -> None:
         with pytest.raises(AuthError) as info:
@@ -200,18 +213,29 @@ class TestURLs:
 class TestMetadata:
     def test_prm_document(self) -> None:
         prm = ProtectedResourceMetadata.from_dict(
-            {"resource": "https://m/mcp", "authorization_servers": ["https://as"],
-             "scopes_supported": ["a", "b"]}
+            {
+                "resource": "https://m/mcp",
+                "authorization_servers": ["https://as"],
+                "scopes_supported": ["a", "b"],
+            }
         )
         assert prm.authorization_servers == ("https://as",)
         assert prm.scopes_supported == ("a", "b")
 
     @pytest.mark.parametrize(
         "doc",
-        [[], {"authorization_servers": ["https://as"]}, {"resource": "https://m"},
-         {"resource": "https://m", "authorization_servers": []},
-         {"resource": "https://m", "authorization_servers": "https://as"},
-         {"resource": "https://m", "authorization_servers": ["https://as"], "scopes_supported": [1]}],
+        [
+            [],
+            {"authorization_servers": ["https://as"]},
+            {"resource": "https://m"},
+            {"resource": "https://m", "authorization_servers": []},
+            {"resource": "https://m", "authorization_servers": "https://as"},
+            {
+                "resource": "https://m",
+                "authorization_servers": ["https://as"],
+                "scopes_supported": [1],
+            },
+        ],
     )
     def test_bad_prm_documents(self, doc: object) -> None:
         with pytest.raises(AuthError) as info:
@@ -219,30 +243,41 @@ class TestMetadata:
         assert info.value.step == "discovery"
 
     def test_as_document(self) -> None:
-        metadata = AuthServerMetadata.from_dict({
-            "issuer": "https://as", "token_endpoint": "https://as/token",
-            "authorization_endpoint": "https://as/authorize",
-            "code_challenge_methods_supported": ["plain", "S256"],
-            "grant_types_supported": ["authorization_code"],
-            "client_id_metadata_document_supported": True,
-            "authorization_response_iss_parameter_supported": "yes",
-        })
+        metadata = AuthServerMetadata.from_dict(
+            {
+                "issuer": "https://as",
+                "token_endpoint": "https://as/token",
+                "authorization_endpoint": "https://as/authorize",
+                "code_challenge_methods_supported": ["plain", "S256"],
+                "grant_types_supported": ["authorization_code"],
+                "client_id_metadata_document_supported": True,
+                "authorization_response_iss_parameter_supported": "yes",
+            }
+        )
         assert metadata.supports_s256
         assert not metadata.supports_refresh
         assert metadata.client_id_metadata_document_supported
         assert not metadata.authorization_response_iss_parameter_supported
         assert dict(metadata.endpoints()) == {
-            "token_endpoint": "https://as/token", "authorization_endpoint": "https://as/authorize",
+            "token_endpoint": "https://as/token",
+            "authorization_endpoint": "https://as/authorize",
         }
 
     def test_absent_pkce_list_is_not_s256(self) -> None:
-        metadata = AuthServerMetadata.from_dict({"issuer": "https://as", "token_endpoint": "https://as/t"})
+        metadata = AuthServerMetadata.from_dict(
+            {"issuer": "https://as", "token_endpoint": "https://as/t"}
+        )
         assert not metadata.supports_s256
         assert metadata.supports_refresh
 
     @pytest.mark.parametrize(
-        "doc", [{"token_endpoint": "https://as/t"}, {"issuer": "https://as"},
-                {"issuer": "https://as", "token_endpoint": 5}, "x"],
+        "doc",
+        [
+            {"token_endpoint": "https://as/t"},
+            {"issuer": "https://as"},
+            {"issuer": "https://as", "token_endpoint": 5},
+            "x",
+        ],
     )
     def test_bad_as_documents(self, doc: object) -> None:
         with pytest.raises(AuthError):
@@ -252,7 +287,9 @@ class TestMetadata:
 class TestScopes:
     prm = ProtectedResourceMetadata("https://m", ("https://as",), ("read", "write"))
     bare_prm = ProtectedResourceMetadata("https://m", ("https://as",))
-    offline_as = AuthServerMetadata("https://as", "https://as/t", scopes_supported=("read", "offline_access"))
+    offline_as = AuthServerMetadata(
+        "https://as", "https://as/t", scopes_supported=("read", "offline_access")
+    )
     plain_as = AuthServerMetadata("https://as", "https://as/t", scopes_supported=("read",))
 
     def test_challenge_scope_wins(self) -> None:
@@ -272,7 +309,9 @@ class TestScopes:
         assert select_scope("read", self.prm, self.plain_as, offline_access=True) == "read"
         assert select_scope("read", self.prm, self.offline_as, offline_access=False) == "read"
         no_refresh = AuthServerMetadata(
-            "https://as", "https://as/t", scopes_supported=("offline_access",),
+            "https://as",
+            "https://as/t",
+            scopes_supported=("offline_access",),
             grant_types_supported=("authorization_code",),
         )
         assert select_scope("read", None, no_refresh, offline_access=True) == "read"
@@ -318,7 +357,10 @@ class TestClientPieces:
             "http://127.0.0.1:1/cb?code=abc&state=xyz&iss=https%3A%2F%2Fas"
         )
         assert (answer.code, answer.state, answer.iss, answer.error) == (
-            "abc", "xyz", "https://as", None
+            "abc",
+            "xyz",
+            "https://as",
+            None,
         )
         assert "abc" not in repr(answer) and "xyz" not in repr(answer)
         error = AuthorizationResponse.from_params({"error": "access_denied", "state": "s"})
@@ -332,7 +374,11 @@ class TestClientPieces:
             FunctionCallbackHandler(lambda: "x", redirect_uri=uri)
 
     async def test_function_callback_results(self) -> None:
-        for value in ("http://127.0.0.1/cb?code=c&state=s", {"code": "c", "state": "s"}, ("c", "s")):
+        for value in (
+            "http://127.0.0.1/cb?code=c&state=s",
+            {"code": "c", "state": "s"},
+            ("c", "s"),
+        ):
             handler = FunctionCallbackHandler(lambda v=value: v, redirect_uri="https://app/cb")
             async with handler.listen() as pending:
                 answer = await pending.wait()

@@ -30,6 +30,7 @@ import zlib
 from typing import TypedDict
 
 import uvicorn
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import AssistantMessage, Context, Image, MCPServer, UserMessage
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resources.types import BinaryResource, TextResource
@@ -37,13 +38,18 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types import (
     Completion,
+    EmptyResult,
     ListRootsRequest,
     ListRootsResult,
     PromptReference,
     ResourceTemplateReference,
     SamplingMessage,
+    SubscribeRequestParams,
     TextContent,
+    ToolChoice,
+    UnsubscribeRequestParams,
 )
+from mcp_types import Tool as ToolDefinition
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -110,6 +116,15 @@ class UserInfo(BaseModel):
     """Schema sent with the `ask_name` elicitation."""
 
     name: str = Field(description="Your name")
+
+
+class Preferences(BaseModel):
+    """Schema sent with the `ask_preferences` elicitation: every field but one has a default."""
+
+    name: str = Field(description="Your name")
+    color: str = Field(default="blue", description="Favourite colour")
+    count: int = Field(default=3, description="How many")
+    subscribe: bool = Field(default=True, description="Subscribe to the newsletter")
 
 
 def _weather_for(city: str) -> Weather:
@@ -228,6 +243,73 @@ def build_server() -> MCPServer:
         await ctx.session.send_resource_list_changed()
         await ctx.session.send_prompt_list_changed()
         return "announced"
+
+    # ------------------------------------------- two-way traffic (mcp_async issue 4)
+    @mcp.tool(description="Ask for preferences whose schema carries defaults (SEP-1034).")
+    async def ask_preferences(ctx: Context) -> str:
+        result = await ctx.elicit("Your preferences?", Preferences)
+        if result.action == "accept":
+            return result.data.model_dump_json()
+        return f"elicitation {result.action}"
+
+    @mcp.tool(description="URL-mode elicitation, then notifications/elicitation/complete.")
+    async def open_url(ctx: Context, url: str, elicitation_id: str) -> str:
+        result = await ctx.elicit_url("Please log in", url, elicitation_id)
+        if result.action == "accept":
+            await ctx.session.send_elicit_complete(elicitation_id, ctx.request_id)
+        return result.action
+
+    @mcp.tool(description="Sampling with a tool the model may call (needs sampling.tools).")
+    async def sample_with_tools(ctx: Context, text: str) -> str:
+        lookup = ToolDefinition(
+            name="lookup",
+            description="Look a word up.",
+            input_schema={"type": "object", "properties": {"word": {"type": "string"}}},
+        )
+        result = await ctx.session.create_message(
+            [SamplingMessage(role="user", content=TextContent(type="text", text=text))],
+            max_tokens=50,
+            tools=[lookup],
+            tool_choice=ToolChoice(mode="auto"),
+            related_request_id=ctx.request_id,
+        )
+        return result.model_dump_json(by_alias=True, exclude_none=True)
+
+    @mcp.tool(description="Send one log message per level in `levels` (logger 'interop').")
+    async def log(ctx: Context, levels: list[str]) -> str:
+        for level in levels:
+            await ctx.log(level, f"a {level} message", logger_name="interop")  # type: ignore[arg-type]
+        return f"logged {len(levels)}"
+
+    # Subscribed URIs per MCP session id.
+    subscribed: dict[str | None, set[str]] = {}
+
+    def session_of(ctx: ServerRequestContext) -> str | None:
+        request = ctx.request
+        headers = getattr(request, "headers", None)
+        return headers.get("mcp-session-id") if headers is not None else None
+
+    async def subscribe(ctx: ServerRequestContext, params: SubscribeRequestParams) -> EmptyResult:
+        subscribed.setdefault(session_of(ctx), set()).add(str(params.uri))
+        return EmptyResult()
+
+    async def unsubscribe(
+        ctx: ServerRequestContext, params: UnsubscribeRequestParams
+    ) -> EmptyResult:
+        subscribed.get(session_of(ctx), set()).discard(str(params.uri))
+        return EmptyResult()
+
+    # The high-level server has no decorator for the legacy resources/subscribe pair.
+    lowlevel = mcp._lowlevel_server
+    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
+
+    @mcp.tool(description="Report `uri` as updated (GET stream) if this session subscribed to it.")
+    async def touch(ctx: Context, uri: str) -> bool:
+        if uri not in subscribed.get(session_of(ctx.request_context), set()):
+            return False
+        await ctx.session.send_resource_updated(uri)
+        return True
 
     # -------------------------------------------------------------- resources
     mcp.add_resource(
@@ -358,6 +440,11 @@ INVENTORY = {
         "roots",
         "roots_via_get_stream",
         "announce",
+        "ask_preferences",
+        "open_url",
+        "sample_with_tools",
+        "log",
+        "touch",
     ],
     "resources": [
         "config://app",

@@ -110,7 +110,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 [("echo", {"text": f"call {i}"}) for i in range(count)], concurrency=16
             )
             elapsed = time.perf_counter() - start
-            ok = sum(o.ok and o.value.text == f"call {i}" for i, o in enumerate(batch))
+            ok = sum(o.ok and o.unwrap().text == f"call {i}" for i, o in enumerate(batch))
             print(f"\nBounded fan-out: {count} echo calls at concurrency 16 in {elapsed:.3f} s "
                   f"({count / elapsed:,.0f} calls/s): {ok} correct, in order, over "
                   f"{server.stats.connections} TCP connection(s)")

@@ -282,15 +282,15 @@ class _OAuthHook(Hook, ABC):
         await self._load()
         tokens = self._tokens
         if tokens is None:
-            return None
+            # Tokens are being obtained: wait rather than collect a 401 of our own.
+            task = self._task
+            return await self._join(task) if task is not None and not task.done() else None
         now = self._clock()
         renewable = tokens.refresh_token is not None or self._silent
         if tokens.is_expired(now):
             if not renewable:
                 return None
-            return await self._replace(
-                tokens, self._fresh, lambda: self._renew(request)
-            )
+            return await self._replace(tokens, self._fresh, lambda: self._renew(request))
         if renewable and tokens.is_expired(now, self.refresh_margin):
             self._background(lambda: self._renew(request))
         return tokens
@@ -301,9 +301,7 @@ class _OAuthHook(Hook, ABC):
     async def _after_401(
         self, sent: OAuthTokens | None, challenge: Challenge | None, request: HTTPRequest
     ) -> OAuthTokens | None:
-        return await self._replace(
-            sent, self._fresh, lambda: self._recover(challenge, request)
-        )
+        return await self._replace(sent, self._fresh, lambda: self._recover(challenge, request))
 
     async def _after_403(
         self, sent: OAuthTokens | None, challenge: Challenge, request: HTTPRequest

@@ -5,4 +5,4 @@ Nothing in this package performs I/O or imports aiohttp or asyncio.
 
 from . import headers, jsonrpc, mcp, sse
 
-__all__ = ["headers", "jsonrpc", "mcp", "sse"]
+__all__ = ["headers", "jsonrpc", "mcp", "sse"]  # also: protocol.oauth, protocol.ratelimit_headers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import stat
 from pathlib import Path
@@ -10,8 +11,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from mcp_async import AsyncMCPClient, AuthError
-from mcp_async.auth.oauth import OAuth
+from mcp_async import AsyncMCPClient, AuthError, BytesResponse, HTTPRequest
+from mcp_async._hooks import build_pipeline
+from mcp_async.auth.oauth import ClientCredentials, OAuth
 from mcp_async.auth.storage import FileTokenStorage, MemoryTokenStorage, OAuthTokens
 from tests.auth.as_server import ASOptions, Browser, Env, ShimOptions, env_context, headless_oauth
 
@@ -242,3 +244,44 @@ def _query(url: str) -> dict[str, str]:
     from urllib.parse import parse_qsl, urlsplit
 
     return dict(parse_qsl(urlsplit(url).query))
+
+
+async def test_requests_arriving_during_a_grant_wait_for_it() -> None:
+    """A request with no token while tokens are being obtained waits instead of a 401."""
+    server = "https://mcp.example.com/mcp"
+    issuer = "https://as.example.com"
+    grant_started = asyncio.Event()
+    release_grant = asyncio.Event()
+    statuses: list[int] = []
+    documents = {
+        "https://mcp.example.com/.well-known/oauth-protected-resource/mcp": {
+            "resource": server,
+            "authorization_servers": [issuer],
+        },
+        issuer + "/.well-known/oauth-authorization-server": {
+            "issuer": issuer,
+            "token_endpoint": issuer + "/token",
+        },
+    }
+
+    async def send(request: HTTPRequest) -> BytesResponse:
+        if request.url == server:
+            ok = request.headers.get("Authorization") == "Bearer t1"
+            statuses.append(200 if ok else 401)
+            return BytesResponse(200 if ok else 401, b"{}", {"WWW-Authenticate": "Bearer"})
+        if request.url == issuer + "/token":
+            grant_started.set()
+            await release_grant.wait()
+            body = {"access_token": "t1", "token_type": "Bearer", "expires_in": 60}
+            return BytesResponse(200, json.dumps(body).encode())
+        return BytesResponse(200, json.dumps(documents[request.url]).encode())
+
+    handler = build_pipeline([ClientCredentials("svc", "secret", send=send)], send)
+    first = asyncio.ensure_future(handler(HTTPRequest("POST", server)))
+    await grant_started.wait()
+    later = [asyncio.ensure_future(handler(HTTPRequest("POST", server))) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    release_grant.set()
+    responses = await asyncio.gather(first, *later)
+    assert [r.status for r in responses] == [200] * 5
+    assert statuses == [401] + [200] * 5

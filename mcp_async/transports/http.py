@@ -62,6 +62,31 @@ def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     )
 
 
+class _Chunks:
+    """Body chunks as they arrive.
+
+    A plain iterator object rather than an async generator: a generator left unfinished
+    after the MCP response event is closed by asyncio's finalizer hook, which costs an
+    extra task and a self-pipe wake-up on every SSE reply.
+    """
+
+    __slots__ = ("_content", "_url")
+
+    def __init__(self, content: aiohttp.StreamReader, url: str) -> None:
+        self._content = content
+        self._url = url
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        with map_errors(self._url, reading=True):
+            chunk = await self._content.readany()
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+
 class AiohttpResponse(HTTPResponse):
     """A response read lazily from an ``aiohttp.ClientResponse``."""
 
@@ -98,11 +123,8 @@ class AiohttpResponse(HTTPResponse):
         finally:
             raw.release()
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
-        raw = self._raw
-        with map_errors(self.url, reading=True):
-            async for chunk in raw.content.iter_any():
-                yield chunk
+    def iter_chunks(self) -> AsyncIterator[bytes]:
+        return _Chunks(self._raw.content, self.url)
 
     @property
     def at_eof(self) -> bool:

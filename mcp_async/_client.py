@@ -439,6 +439,11 @@ class AsyncMCPClient:
         return self._mcp().require_result().instructions
 
     @property
+    def listening(self) -> bool:
+        """Whether the standalone GET stream for server-initiated messages is open now."""
+        return self._mcp().listening
+
+    @property
     def session_id(self) -> str | None:
         """The ``Mcp-Session-Id`` in use (``None`` if stateless or before the handshake)."""
         return self._mcp().session_id

@@ -307,6 +307,12 @@ class Dispatcher:
     async def _answer_sampling(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._sampling is not None
         request = SamplingRequest.from_dict(params)
+        if (request.tools or request.tool_choice is not None) and not self._sampling_tools:
+            # The spec requires an error here: the client did not declare sampling.tools.
+            raise JSONRPCError(
+                jsonrpc.INVALID_PARAMS,
+                "tool use in sampling needs the sampling.tools capability (sampling_tools=True)",
+            )
         result = await _call(self._sampling, request)
         if isinstance(result, SamplingResult):
             return result.to_dict()

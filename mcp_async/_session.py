@@ -365,7 +365,14 @@ class MCPSession:
                 )
             response.release()
             decoder.flush()
-            return _unwrap(await self._resume(request_id, method, decoder, timeout, started))
+            try:
+                found = await self._resume(request_id, method, decoder, timeout, started)
+            except MCPClientError as exc:
+                # Timeouts send their cancellation in _exchange.
+                if method != "initialize" and not isinstance(exc, TimeoutError):
+                    self._cancel_remote(request_id, f"the response could not be received: {exc}")
+                raise
+            return _unwrap(found)
         # Read to the end so the connection goes back to the pool; a server that keeps
         # the stream open after the response loses the connection instead.
         if not getattr(response, "at_eof", True):

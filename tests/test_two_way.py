@@ -187,7 +187,7 @@ async def test_get_stream_opens_after_handshake_and_closes_with_client(
     async with AsyncMCPClient(json_server.url) as client:
         await client.initialize()
         assert json_server.stats.get_streams == 1
-        assert client._mcp().listening
+        assert client.listening
     await _until(lambda: not json_server.session_ids)
 
 
@@ -196,7 +196,7 @@ async def test_405_means_no_get_stream_and_no_retries() -> None:
         async with AsyncMCPClient(server.url, reconnect=FAST) as client:
             await client.initialize()
             await asyncio.sleep(0.1)
-            assert not client._mcp().listening
+            assert not client.listening
             assert (await client.call_tool("echo", {"text": "hi"})).text == "hi"
         assert server.stats.get_streams == 0
         assert server.stats.connections == 1  # the 405 came back before the first call
@@ -208,7 +208,7 @@ async def test_no_get_stream_without_a_session() -> None:
         AsyncMCPClient(server.url, listen=True) as client,
     ):
         await client.initialize()
-        assert not client._mcp().listening
+        assert not client.listening
     async with demo_server(reply="json", get_stream=True) as server:
         async with AsyncMCPClient(server.url, listen=False) as client:
             await client.initialize()
@@ -267,7 +267,7 @@ async def test_get_stream_resumes_after_the_server_ends_it(json_server: MCPTestS
         await _until(lambda: updates == ["a://1", "a://2"])
         assert json_server.stats.resumptions == 1
         assert json_server.stats.get_streams == 1
-        await _until(lambda: client._mcp().listening)
+        await _until(lambda: client.listening)
 
 
 async def test_get_stream_gives_up_after_bounded_failures() -> None:
@@ -320,6 +320,22 @@ async def test_sampling_with_tools_on_the_reply_stream(sse_server: MCPTestServer
     assert request.system_prompt == "be brief" and request.max_tokens == 100
     assert [tool.name for tool in request.tools] == ["lookup"]
     assert request.tool_choice == "auto"
+
+
+async def test_sampling_tools_without_the_capability_are_refused(
+    sse_server: MCPTestServer,
+) -> None:
+    called = False
+
+    async def sample(request: SamplingRequest) -> SamplingResult:
+        nonlocal called
+        called = True
+        return SamplingResult("x", model="m")
+
+    async with AsyncMCPClient(sse_server.url, sampling_handler=sample) as client:
+        result = await client.call_tool("sample", {"text": "hello"})
+    assert result.is_error and "sampling.tools" in result.text
+    assert not called
 
 
 @pytest.mark.parametrize("reply", ["json", "sse"])
@@ -398,7 +414,9 @@ async def test_slow_handler_does_not_block_other_calls(sse_server: MCPTestServer
         await release.wait()
         return SamplingResult("late", model="m")
 
-    async with AsyncMCPClient(sse_server.url, sampling_handler=sample) as client:
+    async with AsyncMCPClient(
+        sse_server.url, sampling_handler=sample, sampling_tools=True
+    ) as client:
         slow = asyncio.ensure_future(client.call_tool("sample", {"text": "x"}))
         await _until(lambda: client._dispatcher.handlers_running == 1)
         for i in range(5):
@@ -567,6 +585,7 @@ async def test_server_without_resumption_fails_fast() -> None:
             with pytest.raises(HTTPStatusError) as failed:
                 await client.call_tool("echo", {"text": "x"})
             assert failed.value.status == 405
+            await _until(lambda: server.stats.by_method["notifications/cancelled"] == 1)
             assert (await client.call_tool("echo", {"text": "y"})).text == "y"
 
 

@@ -13,7 +13,7 @@ class Adapter:
     """One ``fastmcp.Client`` entered for the whole run."""
 
     def __init__(self, url: str) -> None:
-        self.manager = Client(url, mode="legacy")
+        self.manager: Any = Client(url, mode="legacy")
         self.client: Any = None
 
     async def start(self) -> None:

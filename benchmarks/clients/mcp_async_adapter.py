@@ -20,7 +20,7 @@ class Adapter:
     async def call(self) -> str:
         """One ``call_tool``; returns the first text block."""
         result = await self.client.call_tool(TOOL_NAME, TOOL_ARGUMENTS)
-        return result.content[0].text  # type: ignore[union-attr,no-any-return]
+        return result.content[0].text  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         """DELETE the session and close the client."""

@@ -121,7 +121,7 @@ async def test_everything_roots_on_the_get_stream(everything_server: RunningServ
         everything_server.url, roots=lambda: roots, logging_handler=logs.append
     ) as client:
         await client.initialize()
-        assert client._mcp().listening
+        assert client.listening
         # The server asks for roots on its own, on the GET stream, after the handshake.
         await _until(lambda: saw(1))
         listed = await client.call_tool("get-roots-list")

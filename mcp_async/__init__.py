@@ -43,9 +43,20 @@ from ._exceptions import (
     VersionMismatchError,
 )
 from ._hooks import Hook, middleware, request_hook, response_hook
+from ._streams import ReconnectPolicy
 from ._version import __version__
 from .auth.bearer import BearerAuth
 from .auth.jwt import JWTAuth
+from .elicitation import accept_with_defaults
+from .handlers import (
+    ElicitationRequest,
+    ElicitationResult,
+    SamplingMessage,
+    SamplingRequest,
+    SamplingResult,
+    ToolResultContent,
+    ToolUseContent,
+)
 from .metrics import MetricsHook, PrometheusMetrics, RequestSample
 from .models import CallToolResult, InitializeResult, Tool
 from .ratelimit import RateLimit, TokenBucket
@@ -67,6 +78,8 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "ContentTypeError",
+    "ElicitationRequest",
+    "ElicitationResult",
     "HTTPRequest",
     "HTTPResponse",
     "HTTPStatusError",
@@ -86,9 +99,13 @@ __all__ = [
     "RateLimitedError",
     "ReadError",
     "ReadTimeout",
+    "ReconnectPolicy",
     "RequestSample",
     "RetryError",
     "RetryPolicy",
+    "SamplingMessage",
+    "SamplingRequest",
+    "SamplingResult",
     "SessionExpiredError",
     "Timeout",
     "TimeoutError",
@@ -96,6 +113,8 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolError",
+    "ToolResultContent",
+    "ToolUseContent",
     "TransportError",
     "UnexpectedResponseError",
     "VersionMismatchError",
@@ -106,4 +125,5 @@ __all__ = [
     "response_hook",
     "stream_bounded",
     "__version__",
+    "accept_with_defaults",
 ]

@@ -99,11 +99,9 @@ class PendingCallback(Protocol):
     @property
     def redirect_uri(self) -> str:
         """The ``redirect_uri`` to register and send in the authorization request."""
-        ...
 
     async def wait(self) -> AuthorizationResponse:
         """Wait for the redirect and return its parameters."""
-        ...
 
 
 @runtime_checkable
@@ -112,7 +110,6 @@ class CallbackHandler(Protocol):
 
     def listen(self) -> AbstractAsyncContextManager[PendingCallback]:
         """Prepare for one redirect (bind a listener, ...); release it on exit."""
-        ...
 
 
 async def open_browser(url: str) -> None:

@@ -331,23 +331,18 @@ class TokenStorage(Protocol):
 
     async def get_tokens(self, key: str) -> OAuthTokens | None:
         """The tokens stored under ``key``, or ``None``."""
-        ...
 
     async def set_tokens(self, key: str, tokens: OAuthTokens) -> None:
         """Store ``tokens`` under ``key``, replacing what was there."""
-        ...
 
     async def get_client_info(self, key: str) -> ClientRegistration | None:
         """The client registration stored under ``key``, or ``None``."""
-        ...
 
     async def set_client_info(self, key: str, info: ClientRegistration) -> None:
         """Store ``info`` under ``key``, replacing what was there."""
-        ...
 
     async def delete(self, key: str, *, keep_client_info: bool = False) -> None:
         """Forget the tokens (and, unless ``keep_client_info``, the registration) for ``key``."""
-        ...
 
 
 def _check_key(key: object) -> str:

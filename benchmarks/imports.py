@@ -3,10 +3,16 @@
 Each sample is one new ``python -c`` process that times its own import statement
 with ``time.perf_counter`` (interpreter start-up excluded). Packages alternate
 within each repetition; one unrecorded pass first fills the bytecode caches.
+
+Every package is timed from bytecode, as after a ``pip install`` (which compiles the
+installed ``.py`` files): the child processes may write ``__pycache__`` even when the
+calling shell sets ``PYTHONDONTWRITEBYTECODE``, otherwise an editable checkout would be
+recompiled from source on every sample while site-packages would not.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -26,9 +32,10 @@ _PROGRAM = "import time\nt = time.perf_counter()\n{stmt}\nprint(time.perf_counte
 
 def import_seconds(statement: str) -> float:
     """Seconds one fresh interpreter spends on ``statement``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run(
         [sys.executable, "-c", _PROGRAM.format(stmt=statement)],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=120,
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True, timeout=120,
     )
     return float(out.stdout.strip().splitlines()[-1])
 

@@ -5,15 +5,9 @@ The public API is flat::
     from mcp_async import AsyncMCPClient, Timeout, Hook, MCPClientError
 """
 
+from typing import TYPE_CHECKING
+
 from . import models
-from ._batch import (
-    BatchResult,
-    Outcome,
-    OutcomeStream,
-    ToolCall,
-    gather_bounded,
-    stream_bounded,
-)
 from ._client import LOG_LEVELS, AsyncMCPClient
 from ._config import Timeout
 from ._exceptions import (
@@ -43,25 +37,64 @@ from ._exceptions import (
     VersionMismatchError,
 )
 from ._hooks import Hook, middleware, request_hook, response_hook
+from ._lazy import lazy_attributes
 from ._streams import ReconnectPolicy
 from ._version import __version__
 from .auth.bearer import BearerAuth
-from .auth.jwt import JWTAuth
-from .elicitation import accept_with_defaults
-from .handlers import (
-    ElicitationRequest,
-    ElicitationResult,
-    SamplingMessage,
-    SamplingRequest,
-    SamplingResult,
-    ToolResultContent,
-    ToolUseContent,
-)
-from .metrics import MetricsHook, PrometheusMetrics, RequestSample
 from .models import CallToolResult, InitializeResult, Tool
-from .ratelimit import RateLimit, TokenBucket
-from .retry import RetryPolicy
 from .transports.base import BytesResponse, HTTPRequest, HTTPResponse
+
+if TYPE_CHECKING:
+    from ._batch import (
+        BatchResult,
+        Outcome,
+        OutcomeStream,
+        ToolCall,
+        gather_bounded,
+        stream_bounded,
+    )
+    from .auth.jwt import JWTAuth
+    from .elicitation import accept_with_defaults
+    from .handlers import (
+        ElicitationRequest,
+        ElicitationResult,
+        SamplingMessage,
+        SamplingRequest,
+        SamplingResult,
+        ToolResultContent,
+        ToolUseContent,
+    )
+    from .metrics import MetricsHook, PrometheusMetrics, RequestSample
+    from .ratelimit import RateLimit, TokenBucket
+    from .retry import RetryPolicy
+
+# Policies, fan-out, JWT and server-request handlers load on first use, which keeps
+# ``import mcp_async`` close to the cost of importing aiohttp.
+_LAZY = {
+    "BatchResult": "._batch",
+    "Outcome": "._batch",
+    "OutcomeStream": "._batch",
+    "ToolCall": "._batch",
+    "gather_bounded": "._batch",
+    "stream_bounded": "._batch",
+    "JWTAuth": ".auth.jwt",
+    "accept_with_defaults": ".elicitation",
+    "ElicitationRequest": ".handlers",
+    "ElicitationResult": ".handlers",
+    "SamplingMessage": ".handlers",
+    "SamplingRequest": ".handlers",
+    "SamplingResult": ".handlers",
+    "ToolResultContent": ".handlers",
+    "ToolUseContent": ".handlers",
+    "MetricsHook": ".metrics",
+    "PrometheusMetrics": ".metrics",
+    "RequestSample": ".metrics",
+    "RateLimit": ".ratelimit",
+    "TokenBucket": ".ratelimit",
+    "RetryPolicy": ".retry",
+}
+
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "LOG_LEVELS",

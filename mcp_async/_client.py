@@ -36,14 +36,6 @@ from ._session import MCPSession
 from ._status import raise_for_status
 from ._streams import ReconnectPolicy
 from ._version import __version__
-from .handlers import (
-    ElicitationCompleteHandler,
-    ElicitationHandler,
-    ListChangedHandler,
-    ResourceUpdatedHandler,
-    RootsProvider,
-    SamplingHandler,
-)
 from .models import (
     CallToolResult,
     Completion,
@@ -68,6 +60,14 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
     from ._batch import BatchResult, CallLike, OutcomeStream, ProgressFn
+    from .handlers import (
+        ElicitationCompleteHandler,
+        ElicitationHandler,
+        ListChangedHandler,
+        ResourceUpdatedHandler,
+        RootsProvider,
+        SamplingHandler,
+    )
     from .retry import RetryPolicy
 
 __all__ = ["AsyncMCPClient", "LOG_LEVELS"]

@@ -15,24 +15,22 @@ import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConfigError, JSONRPCError, UnexpectedResponseError
-from .elicitation import build_result
-from .handlers import (
-    ElicitationCompleteHandler,
-    ElicitationHandler,
-    ElicitationRequest,
-    ListChangedHandler,
-    ResourceUpdatedHandler,
-    RootsProvider,
-    SamplingHandler,
-    SamplingRequest,
-    SamplingResult,
-)
 from .models import LoggingMessage, ProgressNotification, Root
 from .protocol import jsonrpc
 from .protocol.jsonrpc import ErrorResponse, Notification, Request, RequestId, Response
+
+if TYPE_CHECKING:
+    from .handlers import (
+        ElicitationCompleteHandler,
+        ElicitationHandler,
+        ListChangedHandler,
+        ResourceUpdatedHandler,
+        RootsProvider,
+        SamplingHandler,
+    )
 
 __all__ = [
     "Dispatcher",
@@ -306,6 +304,9 @@ class Dispatcher:
 
     async def _answer_sampling(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._sampling is not None
+        # The handler types load with the first server request, not with the package.
+        from .handlers import SamplingRequest, SamplingResult
+
         request = SamplingRequest.from_dict(params)
         if (request.tools or request.tool_choice is not None) and not self._sampling_tools:
             # The spec requires an error here: the client did not declare sampling.tools.
@@ -325,6 +326,9 @@ class Dispatcher:
 
     async def _answer_elicitation(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._elicitation is not None
+        from .elicitation import build_result
+        from .handlers import ElicitationRequest
+
         request = ElicitationRequest.from_dict(params)
         result = build_result(request, await _call(self._elicitation, request))
         if (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import mcp_async
 from mcp_async import _exceptions
 
@@ -40,3 +42,31 @@ def test_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_optional_parts_load_on_first_use_only() -> None:
+    code = (
+        "import sys, mcp_async;"
+        "loaded = [m for m in ('tenacity', 'mcp_async.retry', 'mcp_async.ratelimit',"
+        " 'mcp_async.metrics', 'mcp_async._batch', 'mcp_async.handlers',"
+        " 'mcp_async.elicitation', 'mcp_async.auth.jwt', 'mcp_async.auth.storage',"
+        " 'mcp_async.auth.oauth') if m in sys.modules];"
+        "print(','.join(loaded));"
+        "mcp_async.RetryPolicy; mcp_async.SamplingRequest;"
+        "print('mcp_async.retry' in sys.modules, 'mcp_async.handlers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["", "True True"]
+
+
+def test_every_public_name_resolves() -> None:
+    for package in (mcp_async, mcp_async.auth):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, (package.__name__, name)
+        assert sorted(package.__all__) == sorted(set(package.__all__))
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        mcp_async.Nope  # noqa: B018
+    assert not hasattr(mcp_async.auth, "Nope")

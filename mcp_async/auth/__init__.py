@@ -1,61 +1,94 @@
 """Authentication hooks: bearer tokens (static or provided), signed JWTs and OAuth 2.1.
 
-pyjwt and cryptography are imported only when a JWT is built or signed; the OAuth names
-(which bring the loopback callback server, aiohttp.web) load on first access.
+Only :class:`BearerAuth` loads with the package. The JWT, token-storage and OAuth names
+load on first access (OAuth brings the loopback callback server, aiohttp.web), and
+pyjwt/cryptography are imported only when a JWT is built or signed.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_attributes
 from .bearer import BearerAuth, TokenProvider
-from .jwt import SUPPORTED_ALGORITHMS, JWTAuth
-from .storage import (
-    ClientRegistration,
-    FileTokenStorage,
-    MemoryTokenStorage,
-    OAuthTokens,
-    TokenStorage,
-    TokenStorageError,
-)
 
-_OAUTH_NAMES = {
-    "OAuth": "oauth",
-    "ClientCredentials": "oauth",
-    "IdentityAssertionAuth": "oauth",
-    "IdPTokenExchange": "oauth",
-    "AssertionProvider": "oauth",
-    "LoopbackCallbackHandler": "callback",
-    "FunctionCallbackHandler": "callback",
-    "CallbackHandler": "callback",
-    "PendingCallback": "callback",
-    "AuthorizationResponse": "callback",
-    "RedirectHandler": "callback",
-    "open_browser": "callback",
-    "print_authorization_url": "callback",
-    "PKCE": "pkce",
+if TYPE_CHECKING:
+    from .callback import (
+        AuthorizationResponse,
+        CallbackHandler,
+        FunctionCallbackHandler,
+        LoopbackCallbackHandler,
+        PendingCallback,
+        RedirectHandler,
+        open_browser,
+        print_authorization_url,
+    )
+    from .jwt import SUPPORTED_ALGORITHMS, JWTAuth
+    from .oauth import (
+        AssertionProvider,
+        ClientCredentials,
+        IdentityAssertionAuth,
+        IdPTokenExchange,
+        OAuth,
+    )
+    from .pkce import PKCE
+    from .storage import (
+        ClientRegistration,
+        FileTokenStorage,
+        MemoryTokenStorage,
+        OAuthTokens,
+        TokenStorage,
+        TokenStorageError,
+    )
+
+_LAZY = {
+    "JWTAuth": ".jwt",
+    "SUPPORTED_ALGORITHMS": ".jwt",
+    "ClientRegistration": ".storage",
+    "FileTokenStorage": ".storage",
+    "MemoryTokenStorage": ".storage",
+    "OAuthTokens": ".storage",
+    "TokenStorage": ".storage",
+    "TokenStorageError": ".storage",
+    "OAuth": ".oauth",
+    "ClientCredentials": ".oauth",
+    "IdentityAssertionAuth": ".oauth",
+    "IdPTokenExchange": ".oauth",
+    "AssertionProvider": ".oauth",
+    "LoopbackCallbackHandler": ".callback",
+    "FunctionCallbackHandler": ".callback",
+    "CallbackHandler": ".callback",
+    "PendingCallback": ".callback",
+    "AuthorizationResponse": ".callback",
+    "RedirectHandler": ".callback",
+    "open_browser": ".callback",
+    "print_authorization_url": ".callback",
+    "PKCE": ".pkce",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _OAUTH_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
-    *_OAUTH_NAMES,
+    "PKCE",
     "SUPPORTED_ALGORITHMS",
+    "AssertionProvider",
+    "AuthorizationResponse",
     "BearerAuth",
+    "CallbackHandler",
+    "ClientCredentials",
     "ClientRegistration",
     "FileTokenStorage",
+    "FunctionCallbackHandler",
+    "IdPTokenExchange",
+    "IdentityAssertionAuth",
     "JWTAuth",
+    "LoopbackCallbackHandler",
     "MemoryTokenStorage",
+    "OAuth",
     "OAuthTokens",
+    "PendingCallback",
+    "RedirectHandler",
     "TokenProvider",
     "TokenStorage",
     "TokenStorageError",
+    "open_browser",
+    "print_authorization_url",
 ]

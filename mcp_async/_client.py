@@ -14,7 +14,7 @@ import asyncio
 import enum
 import json
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
@@ -53,7 +53,7 @@ from .models import (
     ServerCapabilities,
     Tool,
 )
-from .transports.base import HTTPRequest
+from .transports.base import Handler, HTTPRequest, HTTPResponse
 from .transports.http import AiohttpTransport, make_session
 
 if TYPE_CHECKING:
@@ -204,10 +204,13 @@ class AsyncMCPClient:
             raise ConfigError("session must be an aiohttp.ClientSession")
         self._borrowed_session = session
         self.trust_idempotent_hint = trust_idempotent_hint
+        # Without a policy of its own the client still honours per-call ``retry=``
+        # options, through a stand-in hook in a second pipeline used only by such calls.
+        self._retry_stand_in: Hook | None = None
         if retry is None:
             from .retry import per_call_retry
 
-            retry = per_call_retry()  # honours per-call ``retry=`` options only
+            retry = self._retry_stand_in = per_call_retry()
         self._policy_hooks = self._collect_hooks(metrics, retry, rate_limit, auth, hooks)
         if isinstance(client_info, Implementation):
             client_info = client_info.to_dict()
@@ -305,6 +308,11 @@ class AsyncMCPClient:
         for hook in self._policy_hooks:
             hook.attach(self._transport.send)
         self._send = build_pipeline(self._policy_hooks, self._transport.send)
+        if self._retry_stand_in is not None:
+            lean = [hook for hook in self._policy_hooks if hook is not self._retry_stand_in]
+            self._send = _by_retry_option(
+                self._send, build_pipeline(lean, self._transport.send)
+            )
         self._session = MCPSession(
             self.url,
             self._send,
@@ -479,7 +487,7 @@ class AsyncMCPClient:
             max_total_timeout=max_total_timeout, extensions=_retry_extension(retry),
         )
 
-    async def _request(
+    def _request(
         self,
         method: str,
         params: Mapping[str, Any] | None,
@@ -491,7 +499,9 @@ class AsyncMCPClient:
         reset_timeout_on_progress: bool,
         max_total_timeout: float | None,
         extensions: Mapping[str, Any],
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
+        # A plain function that checks its input and returns the session's coroutine:
+        # one coroutine layer less on every call.
         if not isinstance(method, str) or not method:
             raise ConfigError("method must be a non-empty string")
         if max_total_timeout is not None and (
@@ -502,7 +512,7 @@ class AsyncMCPClient:
             raise ConfigError(
                 f"max_total_timeout must be a positive number of seconds, got {max_total_timeout!r}"
             )
-        return await self._mcp().request(
+        return self._mcp().request(
             method,
             dict(params) if params is not None else None,
             timeout=self._call_timeout(timeout),
@@ -856,6 +866,15 @@ class AsyncMCPClient:
             self, requests, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
             timeout=timeout, headers=headers, retry=retry,
         )
+
+
+def _by_retry_option(with_option: Handler, without: Handler) -> Handler:
+    """Send requests that carry a per-call ``retry`` option through ``with_option``."""
+
+    def send(request: HTTPRequest) -> Awaitable[HTTPResponse]:
+        return (with_option if "retry" in request.extensions else without)(request)
+
+    return send
 
 
 def _retry_extension(retry: object) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from ._config import Timeout
 from ._dispatch import Dispatcher, ProgressCallback
@@ -321,8 +321,10 @@ class MCPSession:
     ) -> dict[str, Any]:
         content_type = response.content_type
         if content_type == mcp.JSON_CONTENT_TYPE:
-            body = await response.read()
-            found = await self._route(jsonrpc.decode(body), request_id)
+            decoded = jsonrpc.decode(await response.read())
+            found = decoded if _answers(decoded, request_id) else await self._route(
+                decoded, request_id
+            )
             if found is None:
                 raise UnexpectedResponseError(
                     f"JSON reply to {method!r} (id {request_id!r}) holds no response with that id"
@@ -348,7 +350,10 @@ class MCPSession:
                 for event in decoder.feed(chunk):
                     if not event.data or event.event != "message":
                         continue
-                    reply = await self._route(jsonrpc.decode(event.data), request_id)
+                    decoded = jsonrpc.decode(event.data)
+                    reply = decoded if _answers(decoded, request_id) else await self._route(
+                        decoded, request_id
+                    )
                     if reply is not None:
                         found = reply
                 if found is not None:
@@ -650,6 +655,11 @@ class MCPSession:
                 "(or make any MCP call)"
             )
         return self.result
+
+
+def _answers(decoded: Message | list[Message], request_id: RequestId) -> TypeGuard[_Reply]:
+    """Whether ``decoded`` is just the response to ``request_id`` (nothing to route)."""
+    return isinstance(decoded, Response | ErrorResponse) and decoded.id == request_id
 
 
 def _unwrap(message: Response | ErrorResponse) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from mcp_async import (
     RateLimitedError,
     ReadError,
     ReadTimeout,
+    middleware,
 )
 from mcp_async import retry as retry_module
 from mcp_async.retry import RetryPolicy, per_call_retry, redact_url
@@ -473,6 +474,31 @@ async def test_call_tool_policy_without_a_client_policy(server: MCPTestServer) -
         assert [t["name"] for t in raw["tools"]] == ["record"]
         with pytest.raises(ConfigError):
             await client.call_tool("record", {"n": 3}, retry="yes")  # type: ignore[arg-type]
+
+
+async def test_per_call_retry_runs_inside_metrics_and_outside_user_hooks(
+    server: MCPTestServer,
+) -> None:
+    seen: dict[str, int] = {"outer": 0, "inner": 0}
+
+    def counting(name: str) -> Any:
+        async def count(request: HTTPRequest, call_next: Any) -> HTTPResponse:
+            seen[name] += 1
+            response: HTTPResponse = await call_next(request)
+            return response
+
+        return middleware(count)
+
+    server.faults.add(Fault.error(503, method="tools/call", times=1))
+    async with AsyncMCPClient(
+        server.url, metrics=counting("outer"), hooks=[counting("inner")]
+    ) as client:
+        await client.initialize()
+        seen.update(outer=0, inner=0)
+        await client.call_tool("record", {"n": 1}, retry=policy(FakeClock()))
+        assert seen == {"outer": 1, "inner": 2}  # one logical call, two attempts
+        await client.call_tool("record", {"n": 2})  # no option: the lean pipeline
+        assert seen == {"outer": 2, "inner": 3}
 
 
 async def test_send_request_retry(make_server: Any) -> None:

@@ -504,19 +504,20 @@ async def test_close_cancels_running_handlers(json_server: MCPTestServer) -> Non
 async def test_timeout_resets_on_progress(sse_server: MCPTestServer) -> None:
     seen: list[ProgressNotification] = []
     async with AsyncMCPClient(sse_server.url) as client:
+        # Gaps of 0.05 s against a 0.3 s timeout leave room for a busy machine.
         result = await client.call_tool(
-            "ticking", {"ticks": 6, "every": 0.05}, timeout=0.15,
+            "ticking", {"ticks": 8, "every": 0.05}, timeout=0.3,
             reset_timeout_on_progress=True, progress=seen.append,
         )
         assert result.text == "ticked"
-        assert [p.progress for p in seen] == [1, 2, 3, 4, 5, 6]
-        # Without progress tokens the same job runs past the timeout.
+        assert [p.progress for p in seen] == [1, 2, 3, 4, 5, 6, 7, 8]
+        # Without the reset the same kind of job runs past the timeout.
         with pytest.raises(ReadTimeout, match="nothing was heard"):
-            await client.call_tool("ticking", {"ticks": 6, "every": 0.05}, timeout=0.15,
+            await client.call_tool("ticking", {"ticks": 12, "every": 0.05}, timeout=0.3,
                                    max_total_timeout=5)
         with pytest.raises(ReadTimeout, match="max_total_timeout"):
-            await client.call_tool("ticking", {"ticks": 20, "every": 0.05}, timeout=0.15,
-                                   reset_timeout_on_progress=True, max_total_timeout=0.4)
+            await client.call_tool("ticking", {"ticks": 20, "every": 0.05}, timeout=0.3,
+                                   reset_timeout_on_progress=True, max_total_timeout=0.5)
         await _until(lambda: sse_server.stats.cancelled == 2)
         assert len(_sent(sse_server, "notifications/cancelled")) == 2
         assert (await client.call_tool("echo", {"text": "ok"})).text == "ok"

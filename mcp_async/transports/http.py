@@ -1,13 +1,12 @@
 """The aiohttp transport: the only module that talks to aiohttp.
 
-Every aiohttp/asyncio failure is translated here, by :func:`map_errors`, into the
+Every aiohttp/asyncio failure is translated here, by :func:`translate_error`, into the
 ``mcp_async`` exception tree and chained with ``from``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -17,43 +16,44 @@ from .._exceptions import (
     BodyTooLargeError,
     ConnectError,
     ConnectTimeout,
+    MCPClientError,
     ReadError,
     ReadTimeout,
     TransportError,
 )
 from .base import HTTPRequest, HTTPResponse
 
-__all__ = ["AiohttpResponse", "AiohttpTransport", "make_session", "map_errors"]
+__all__ = ["AiohttpResponse", "AiohttpTransport", "make_session", "translate_error"]
 
 _CHUNK = 65536
 
 
-@contextmanager
-def map_errors(url: str, *, reading: bool) -> Iterator[None]:
-    """Translate aiohttp/asyncio exceptions raised inside the block.
+#: What :func:`translate_error` maps: aiohttp errors and the asyncio/OS ones it lets through.
+_FAILURES = (aiohttp.ClientError, TimeoutError, ConnectionError)
+
+
+def translate_error(exc: BaseException, url: str, *, reading: bool) -> MCPClientError:
+    """The ``mcp_async`` error for an aiohttp/asyncio failure (one of ``_FAILURES``).
 
     ``reading`` is True once a response has started to arrive: failures then are read
     errors (the request certainly reached the server) rather than connect errors.
     """
-    try:
-        yield
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise ConnectTimeout(f"timed out connecting to {url}") from exc
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise ReadTimeout(f"timed out waiting for {url}") from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise ConnectError(f"cannot connect to {url}: {exc.os_error or exc}", sent=False) from exc
-    except aiohttp.InvalidURL as exc:
-        raise ConnectError(f"invalid URL {url!r}: {exc}", sent=False) from exc
-    except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
-        raise ReadError(f"broken response from {url}: {exc}") from exc
-    except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectTimeout(f"timed out connecting to {url}")
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return ReadTimeout(f"timed out waiting for {url}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"cannot connect to {url}: {exc.os_error or exc}", sent=False)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return ConnectError(f"invalid URL {url!r}: {exc}", sent=False)
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return ReadError(f"broken response from {url}: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError):
         detail = str(exc) or type(exc).__name__
         if reading:
-            raise ReadError(f"connection to {url} lost while reading: {detail}") from exc
-        raise ConnectError(f"connection to {url} failed: {detail}", sent=True) from exc
-    except aiohttp.ClientError as exc:
-        raise TransportError(f"HTTP request to {url} failed: {exc}") from exc
+            return ReadError(f"connection to {url} lost while reading: {detail}")
+        return ConnectError(f"connection to {url} failed: {detail}", sent=True)
+    return TransportError(f"HTTP request to {url} failed: {exc}")
 
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
@@ -80,8 +80,10 @@ class _Chunks:
         return self
 
     async def __anext__(self) -> bytes:
-        with map_errors(self._url, reading=True):
+        try:
             chunk = await self._content.readany()
+        except _FAILURES as exc:
+            raise translate_error(exc, self._url, reading=True) from exc
         if not chunk:
             raise StopAsyncIteration
         return chunk
@@ -92,31 +94,31 @@ class AiohttpResponse(HTTPResponse):
 
     __slots__ = ("_max_body", "_raw")
 
-    def __init__(self, raw: aiohttp.ClientResponse, max_body: int | None) -> None:
-        super().__init__(raw.status, raw.headers, str(raw.url))
+    def __init__(self, raw: aiohttp.ClientResponse, url: str, max_body: int | None) -> None:
+        super().__init__(raw.status, raw.headers, url)
         self._raw = raw
         self._max_body = max_body
 
     async def read(self) -> bytes:
         raw = self._raw
         try:
-            with map_errors(self.url, reading=True):
-                limit = self._max_body
-                if limit is None:
-                    return await raw.read()
-                length = raw.content_length
-                if length is not None and length > limit:
+            limit = self._max_body
+            length = raw.content_length
+            if limit is None or length is not None:
+                if length is not None and limit is not None and length > limit:
                     raise BodyTooLargeError(limit)
-                if length is not None:
-                    return await raw.read()
-                parts: list[bytes] = []
-                size = 0
-                async for chunk in raw.content.iter_chunked(_CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise BodyTooLargeError(limit)
-                    parts.append(chunk)
-                return b"".join(parts)
+                return await raw.read()
+            parts: list[bytes] = []
+            size = 0
+            async for chunk in raw.content.iter_chunked(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLargeError(limit)
+                parts.append(chunk)
+            return b"".join(parts)
+        except _FAILURES as exc:
+            raw.close()
+            raise translate_error(exc, self.url, reading=True) from exc
         except BaseException:
             raw.close()
             raise
@@ -172,7 +174,7 @@ class AiohttpTransport:
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         """Send ``request``; returns a response for any status, or raises a TransportError."""
-        with map_errors(request.url, reading=False):
+        try:
             raw = await self.session.request(
                 request.method,
                 request.url,
@@ -181,7 +183,10 @@ class AiohttpTransport:
                 timeout=self._aiohttp_timeout(request.timeout),
                 allow_redirects=False,
             )
-        return AiohttpResponse(raw, self.max_body_size)
+        except _FAILURES as exc:
+            raise translate_error(exc, request.url, reading=False) from exc
+        # Redirects are not followed, so the response URL is the request's.
+        return AiohttpResponse(raw, request.url, self.max_body_size)
 
     async def aclose(self) -> None:
         """Close the session if this transport owns it."""

@@ -25,5 +25,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check mcp_async tests
 	$(BIN)/mypy mcp_async
 
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks.run --quick --clients floor,mcp_async --servers minimal
+
 clean:
 	rm -rf $(VENV) tests/interop/node_modules

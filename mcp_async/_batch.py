@@ -47,11 +47,10 @@ __all__ = [
     "OutcomeStream",
     "ProgressFn",
     "ToolCall",
-    "call_tools",
     "gather_bounded",
     "send_requests",
     "stream_bounded",
-    "stream_calls",
+    "tool_caller",
 ]
 
 T = TypeVar("T")
@@ -259,7 +258,7 @@ class OutcomeStream(AsyncIterator[tuple[int, Outcome[R]]]):
 
         async with client.stream_calls(calls, concurrency=32) as stream:
             async for index, outcome in stream:
-                ...
+                print(index, outcome.ok)
     """
 
     def __init__(
@@ -342,7 +341,7 @@ async def gather_bounded(
 # -- the client layers --------------------------------------------------------------------
 
 
-def _tool_caller(
+def tool_caller(
     client: AsyncMCPClient,
     *,
     timeout: TimeoutLike,
@@ -350,6 +349,8 @@ def _tool_caller(
     idempotent: bool,
     retry: RetryPolicy | bool | None,
 ) -> Callable[[CallLike], Awaitable[CallToolResult]]:
+    """``call(item)`` making one :meth:`AsyncMCPClient.call_tool` of a batch item."""
+
     async def call(item: CallLike) -> CallToolResult:
         tool_call = ToolCall.coerce(item)
         return await client.call_tool(
@@ -363,50 +364,6 @@ def _tool_caller(
         )
 
     return call
-
-
-async def call_tools(
-    client: AsyncMCPClient,
-    calls: Iterable[CallLike] | AsyncIterable[CallLike],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: ProgressFn | None = None,
-    timeout: TimeoutLike = None,
-    raise_on_error: bool = False,
-    idempotent: bool = False,
-    retry: RetryPolicy | bool | None = None,
-) -> BatchResult[CallToolResult]:
-    """Call many tools through ``client``; see :meth:`AsyncMCPClient.call_tools`."""
-    caller = _tool_caller(
-        client, timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
-        retry=retry,
-    )
-    return await gather_bounded(
-        calls, caller, concurrency=concurrency, fail_fast=fail_fast, progress=progress
-    )
-
-
-def stream_calls(
-    client: AsyncMCPClient,
-    calls: Iterable[CallLike] | AsyncIterable[CallLike],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: ProgressFn | None = None,
-    timeout: TimeoutLike = None,
-    raise_on_error: bool = False,
-    idempotent: bool = False,
-    retry: RetryPolicy | bool | None = None,
-) -> OutcomeStream[CallToolResult]:
-    """Stream tool-call outcomes as they finish; see :meth:`AsyncMCPClient.stream_calls`."""
-    caller = _tool_caller(
-        client, timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
-        retry=retry,
-    )
-    return stream_bounded(
-        calls, caller, concurrency=concurrency, fail_fast=fail_fast, progress=progress
-    )
 
 
 async def send_requests(

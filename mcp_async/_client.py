@@ -809,12 +809,15 @@ class AsyncMCPClient:
         first failure cancels the rest and raises :class:`~mcp_async.BatchError` naming
         the item. ``progress(done, total)`` is called after each call.
         """
-        from ._batch import call_tools
+        from ._batch import gather_bounded, tool_caller
 
         self._mcp()
-        return await call_tools(
-            self, calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
-            timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent, retry=retry,
+        caller = tool_caller(
+            self, timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
+            retry=retry,
+        )
+        return await gather_bounded(
+            calls, caller, concurrency=concurrency, fail_fast=fail_fast, progress=progress
         )
 
     def stream_calls(
@@ -835,12 +838,15 @@ class AsyncMCPClient:
         ``async with client.stream_calls(...) as stream:`` to cancel what is still
         running if the loop is left early.
         """
-        from ._batch import stream_calls
+        from ._batch import stream_bounded, tool_caller
 
         self._mcp()
-        return stream_calls(
-            self, calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
-            timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent, retry=retry,
+        caller = tool_caller(
+            self, timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
+            retry=retry,
+        )
+        return stream_bounded(
+            calls, caller, concurrency=concurrency, fail_fast=fail_fast, progress=progress
         )
 
     async def send_requests(

@@ -21,7 +21,7 @@ as tasks, so a slow one never holds up other traffic; a handler that raises
         return SamplingResult(content=text, model="my-llm")
 
     async with AsyncMCPClient(url, sampling_handler=sample) as client:
-        ...
+        await client.call_tool("summarise", {"path": "notes.txt"})
 
 The notification callbacks (``tools_list_changed_handler``, ``resource_updated_handler``,
 ...) are typed here too. They run in the reader of the stream that carried them, so keep

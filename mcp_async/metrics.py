@@ -7,7 +7,7 @@ call: its retries and rate-limit waits are inside it and are reported as such::
 
     registry = CollectorRegistry()
     async with AsyncMCPClient(url, metrics=PrometheusMetrics(registry=registry)) as client:
-        ...
+        await client.call_tool("echo", {"text": "hi"})
 
 Latency is measured until the response headers arrive (a streamed body is read later,
 by the session). Nothing here ever logs request headers, so ``Authorization`` and tokens

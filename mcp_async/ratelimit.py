@@ -4,7 +4,7 @@
 
     limit = RateLimit(rate=20, per=1.0, burst=5)   # at most 20 requests a second
     async with AsyncMCPClient(url, rate_limit=limit) as client:
-        ...
+        await client.call_tool("echo", {"text": "hi"})
 
 One hook does three things, for every task of the client at once:
 

@@ -102,7 +102,7 @@ class RetryPolicy(Hook):
 
         policy = RetryPolicy(attempts=4, backoff=0.5, max_backoff=10, deadline=30)
         async with AsyncMCPClient(url, retry=policy) as client:
-            ...
+            await client.call_tool("echo", {"text": "hi"})
 
     Args:
         attempts: total tries, the first included (``1`` disables retrying).

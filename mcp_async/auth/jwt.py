@@ -182,7 +182,7 @@ class JWTAuth(Hook):
         auth = JWTAuth(Path("key.pem").read_text(), algorithm="RS256",
                        issuer="my-agent", audience="https://mcp.example.com/mcp")
         async with AsyncMCPClient("https://mcp.example.com/mcp", auth=auth) as client:
-            ...
+            print(await client.list_tools())
     """
 
     def __init__(

@@ -17,6 +17,7 @@ from ._exceptions import (
     ClientStateError,
     ConfigError,
     ConnectError,
+    ConnectionLostError,
     ConnectTimeout,
     ContentTypeError,
     HTTPStatusError,
@@ -29,20 +30,23 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RetryError,
+    ServerExitedError,
+    ServerSpawnError,
     SessionExpiredError,
     TimeoutError,
     ToolError,
+    TransportDetectionError,
     TransportError,
     UnexpectedResponseError,
     VersionMismatchError,
 )
 from ._hooks import Hook, middleware, request_hook, response_hook
 from ._lazy import lazy_attributes
-from ._streams import ReconnectPolicy
 from ._version import __version__
 from .auth.bearer import BearerAuth
 from .models import CallToolResult, InitializeResult, Tool
 from .transports.base import BytesResponse, HTTPRequest, HTTPResponse
+from .transports.sse_streams import ReconnectPolicy
 
 if TYPE_CHECKING:
     from ._batch import (
@@ -67,6 +71,9 @@ if TYPE_CHECKING:
     from .metrics import MetricsHook, PrometheusMetrics, RequestSample
     from .ratelimit import RateLimit, TokenBucket
     from .retry import RetryPolicy
+    from .transports.memory import MemoryTransport
+    from .transports.message import MessageTransport
+    from .transports.stdio import StdioTransport
 
 # Policies, fan-out, JWT and server-request handlers load on first use, which keeps
 # ``import mcp_async`` close to the cost of importing aiohttp.
@@ -92,6 +99,9 @@ _LAZY = {
     "RateLimit": ".ratelimit",
     "TokenBucket": ".ratelimit",
     "RetryPolicy": ".retry",
+    "MemoryTransport": ".transports.memory",
+    "MessageTransport": ".transports.message",
+    "StdioTransport": ".transports.stdio",
 }
 
 __getattr__ = lazy_attributes(__name__, _LAZY)
@@ -110,6 +120,7 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "ConnectTimeout",
+    "ConnectionLostError",
     "ContentTypeError",
     "ElicitationRequest",
     "ElicitationResult",
@@ -122,6 +133,8 @@ __all__ = [
     "JSONRPCError",
     "JWTAuth",
     "MCPClientError",
+    "MemoryTransport",
+    "MessageTransport",
     "MetricsHook",
     "Outcome",
     "OutcomeStream",
@@ -139,7 +152,10 @@ __all__ = [
     "SamplingMessage",
     "SamplingRequest",
     "SamplingResult",
+    "ServerExitedError",
+    "ServerSpawnError",
     "SessionExpiredError",
+    "StdioTransport",
     "Timeout",
     "TimeoutError",
     "TokenBucket",
@@ -148,6 +164,7 @@ __all__ = [
     "ToolError",
     "ToolResultContent",
     "ToolUseContent",
+    "TransportDetectionError",
     "TransportError",
     "UnexpectedResponseError",
     "VersionMismatchError",

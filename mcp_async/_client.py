@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import os
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -21,7 +22,6 @@ import aiohttp
 from yarl import URL
 
 from ._config import DEFAULT_TIMEOUT, Timeout, TimeoutLike, to_timeout
-from ._dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
 from ._exceptions import (
     ClientStateError,
     ConfigError,
@@ -32,9 +32,6 @@ from ._exceptions import (
     UnexpectedResponseError,
 )
 from ._hooks import Hook, build_pipeline
-from ._session import MCPSession
-from ._status import raise_for_status
-from ._streams import ReconnectPolicy
 from ._version import __version__
 from .models import (
     CallToolResult,
@@ -53,8 +50,14 @@ from .models import (
     ServerCapabilities,
     Tool,
 )
+from .session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
+from .session.engine import SessionEngine
 from .transports.base import Handler, HTTPRequest, HTTPResponse
+from .transports.detect import url_transport
 from .transports.http import AiohttpTransport, make_session
+from .transports.message import MessageTransport
+from .transports.sse_streams import ReconnectPolicy
+from .transports.status import raise_for_status
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
         SamplingHandler,
     )
     from .retry import RetryPolicy
+    from .transports.stdio import StderrTarget
 
 __all__ = ["AsyncMCPClient", "LOG_LEVELS"]
 
@@ -79,6 +83,12 @@ _Page = TypeVar("_Page")
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
 _JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+_DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+#: What ``transport=`` accepts for a URL.
+_URL_TRANSPORTS = ("auto", "streamable-http", "sse")
 
 
 class _State(enum.Enum):
@@ -113,11 +123,17 @@ def _is_json_type(media_type: str) -> bool:
 
 
 class AsyncMCPClient:
-    """An asyncio MCP client over Streamable HTTP, safe to share between tasks.
+    """An asyncio MCP client, safe to share between tasks.
+
+    It reaches a server by URL (Streamable HTTP or legacy HTTP+SSE), by command
+    (:meth:`stdio`), or through any :class:`~mcp_async.transports.MessageTransport`.
 
     Args:
-        url: the server's MCP endpoint (``http(s)://host[:port]/path``).
-        headers: default headers sent on every request; per-call ``headers=`` win.
+        url: the server's MCP endpoint (``http(s)://host[:port]/path``), or a
+            transport object such as :class:`~mcp_async.transports.StdioTransport`.
+        transport: for a URL: ``"auto"`` (try Streamable HTTP, fall back to legacy
+            HTTP+SSE on 400/404/405), ``"streamable-http"`` or ``"sse"``.
+        headers: default headers sent on every HTTP request; per-call ``headers=`` win.
         auth: a bearer token string or an auth :class:`~mcp_async.Hook`
             (e.g. :class:`~mcp_async.auth.BearerAuth`, :class:`~mcp_async.auth.JWTAuth`).
         retry: a retry policy hook (e.g. :class:`~mcp_async.RetryPolicy`); ``None`` = no retry.
@@ -160,8 +176,9 @@ class AsyncMCPClient:
 
     def __init__(
         self,
-        url: str,
+        url: str | MessageTransport,
         *,
+        transport: Literal["auto", "streamable-http", "sse"] = "auto",
         headers: Mapping[str, str] | None = None,
         auth: str | Hook | None = None,
         retry: Hook | None = None,
@@ -189,12 +206,27 @@ class AsyncMCPClient:
         max_concurrent_handlers: int = 16,
         listen: bool = True,
         reconnect: ReconnectPolicy | None = None,
-        max_body_size: int | None = 16 * 1024 * 1024,
+        max_body_size: int | None = _DEFAULT_MAX_BODY,
         max_event_size: int | None = 1024 * 1024,
         connection_limit: int = 100,
         max_list_pages: int = 1000,
     ) -> None:
-        self.url = _check_url(url)
+        if isinstance(url, MessageTransport):
+            self._given_transport: MessageTransport | None = url
+            self.url: str | None = None
+            for name, value in (("auth", auth), ("session", session), ("headers", headers)):
+                if value:
+                    raise ConfigError(f"{name}= applies only to HTTP transports, not {url.kind}")
+            if hooks:
+                raise ConfigError(f"hooks= apply only to HTTP transports, not {url.kind}")
+        else:
+            self._given_transport = None
+            self.url = _check_url(url)
+        if transport not in _URL_TRANSPORTS:
+            raise ConfigError(
+                f"transport must be one of {', '.join(_URL_TRANSPORTS)}; got {transport!r}"
+            )
+        self._transport_choice = transport
         self.timeout = to_timeout(timeout, DEFAULT_TIMEOUT)
         self._headers = dict(headers or {})
         if initialize not in ("lazy", "eager"):
@@ -247,10 +279,51 @@ class AsyncMCPClient:
         self.max_list_pages = max_list_pages
         self._state = _State.NEW
         self._transport: AiohttpTransport | None = None
-        self._session: MCPSession | None = None
+        self._session: SessionEngine | None = None
         self._tools: dict[str, Tool] | None = None
         self._tools_task: asyncio.Task[dict[str, Tool]] | None = None
         self._validators: dict[str, Any] = {}
+
+    @classmethod
+    def stdio(
+        cls,
+        command: str,
+        args: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        inherit_env: bool = False,
+        stderr: StderrTarget = None,
+        restart: bool = False,
+        **client_options: Any,
+    ) -> AsyncMCPClient:
+        """A client for a local server started as ``command args...`` and spoken to over
+        stdio (newline-delimited JSON-RPC on its stdin and stdout).
+
+        The process starts when the client is entered, without a shell. It inherits
+        only ``HOME``, ``LOGNAME``, ``PATH``, ``SHELL``, ``TERM`` and ``USER`` plus
+        ``env`` (``inherit_env=True``: the whole environment plus ``env``). Its stderr
+        goes, line by line, to the logger ``mcp_async.server.<name>``, or to ``stderr``
+        (a callable taking one line, a :class:`logging.Logger` or a writable text file).
+        With ``restart=True`` a call after the server died starts a new process and
+        handshake; otherwise it raises :class:`~mcp_async.ServerExitedError`.
+        ``client_options`` are the other :class:`AsyncMCPClient` arguments
+        (``max_body_size`` also bounds one line of the server's output).
+
+        Example::
+
+            server = ["-y", "@modelcontextprotocol/server-everything"]
+            async with AsyncMCPClient.stdio("npx", server) as client:
+                print(await client.list_tools())
+        """
+        from .transports.stdio import StdioTransport
+
+        max_line = client_options.get("max_body_size", _DEFAULT_MAX_BODY)
+        transport = StdioTransport(
+            command, args, env=env, cwd=cwd, inherit_env=inherit_env, stderr=stderr,
+            restart=restart, max_line_size=max_line,
+        )
+        return cls(transport, **client_options)
 
     @staticmethod
     def _collect_hooks(
@@ -288,11 +361,33 @@ class AsyncMCPClient:
         await self.aclose()
 
     async def open(self) -> None:
-        """Create the HTTP session (unless borrowed), build the pipeline, maybe handshake."""
+        """Set up the transport (and the HTTP session, unless borrowed); maybe handshake."""
         if self._state is _State.OPEN:
             raise ClientStateError("client is already open; enter it only once")
         if self._state is _State.CLOSED:
             raise ClientStateError("client is closed; create a new AsyncMCPClient")
+        if self._given_transport is not None:
+            messages = self._given_transport
+        else:
+            messages = self._url_transport()
+        self._session = SessionEngine(
+            messages,
+            client_info=self._client_info,
+            capabilities=self._capabilities,
+            dispatcher=self._dispatcher,
+            default_timeout=self.timeout,
+        )
+        self._state = _State.OPEN
+        if self._initialize_mode == "eager":
+            try:
+                await self.initialize()
+            except BaseException:
+                await self.aclose()
+                raise
+
+    def _url_transport(self) -> MessageTransport:
+        """Build the HTTP session, the hook pipeline and the transport for ``self.url``."""
+        assert self.url is not None
         if self._borrowed_session is not None:
             if self._borrowed_session.closed:
                 raise ClientStateError("the borrowed aiohttp session is closed")
@@ -313,25 +408,16 @@ class AsyncMCPClient:
             self._send = _by_retry_option(
                 self._send, build_pipeline(lean, self._transport.send)
             )
-        self._session = MCPSession(
+        return url_transport(
+            self._transport_choice,
             self.url,
             self._send,
-            client_info=self._client_info,
-            capabilities=self._capabilities,
             headers=self._headers,
-            dispatcher=self._dispatcher,
             max_event_size=self._max_event_size,
             default_timeout=self.timeout,
             listen=self._listen,
             reconnect=self._reconnect,
         )
-        self._state = _State.OPEN
-        if self._initialize_mode == "eager":
-            try:
-                await self.initialize()
-            except BaseException:
-                await self.aclose()
-                raise
 
     async def aclose(self) -> None:
         """End the MCP session (DELETE) and close the owned HTTP session. Idempotent."""
@@ -348,6 +434,21 @@ class AsyncMCPClient:
             if self._transport is not None:
                 await self._transport.aclose()
 
+    def _target(self) -> str:
+        return self.url if self.url is not None else repr(self._given_transport)
+
+    @property
+    def transport_kind(self) -> str:
+        """The transport in use: ``"streamable-http"``, ``"sse"``, ``"stdio"`` or
+        ``"memory"``. For a URL with ``transport="auto"`` it is known after the first
+        exchange with the server (``"auto"`` before that)."""
+        session = self._session
+        if session is None:
+            if self._given_transport is not None:
+                return self._given_transport.kind
+            return self._transport_choice
+        return session.transport.kind
+
     @property
     def closed(self) -> bool:
         """True once :meth:`aclose` ran."""
@@ -356,13 +457,14 @@ class AsyncMCPClient:
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         if getattr(self, "_state", None) is _State.OPEN and self._borrowed_session is None:
             _warn(
-                f"Unclosed AsyncMCPClient for {self.url}; use 'async with' or await aclose()",
+                f"Unclosed AsyncMCPClient for {self._target()}; use 'async with' or await "
+                "aclose()",
                 ResourceWarning,
                 source=self,
                 stacklevel=1,
             )
 
-    def _mcp(self) -> MCPSession:
+    def _mcp(self) -> SessionEngine:
         if self._state is not _State.OPEN or self._session is None:
             raise ClientStateError(self._state_message())
         return self._session
@@ -393,8 +495,12 @@ class AsyncMCPClient:
         2xx reply that is not JSON. A 204 No Content reply returns ``None``.
         ``retry`` overrides the client's policy for this call (``False``: no retry).
         """
-        if self._state is not _State.OPEN or self._transport is None:
+        if self._state is not _State.OPEN:
             raise ClientStateError(self._state_message())
+        if self._transport is None or self.url is None:
+            raise ClientStateError(
+                f"send_request needs an HTTP server; this client speaks {self.transport_kind}"
+            )
         url = _join(self.url, endpoint)
         body = _JSON_DUMPS(data).encode()
         request_headers = {**self._headers, "Content-Type": "application/json",
@@ -449,12 +555,12 @@ class AsyncMCPClient:
     @property
     def listening(self) -> bool:
         """Whether the standalone GET stream for server-initiated messages is open now."""
-        return self._mcp().listening
+        return self._mcp().transport.listening
 
     @property
     def session_id(self) -> str | None:
         """The ``Mcp-Session-Id`` in use (``None`` if stateless or before the handshake)."""
-        return self._mcp().session_id
+        return self._mcp().transport.session_id
 
     async def request(
         self,
@@ -528,10 +634,7 @@ class AsyncMCPClient:
         """Send any JSON-RPC notification (after the handshake)."""
         if not isinstance(method, str) or not method:
             raise ConfigError("method must be a non-empty string")
-        session = self._mcp()
-        if session.result is None:
-            await session.initialize()
-        await session.notify(method, dict(params) if params is not None else None)
+        await self._mcp().notify(method, dict(params) if params is not None else None)
 
     async def notify_roots_changed(self) -> None:
         """Tell the server the roots changed (``notifications/roots/list_changed``).

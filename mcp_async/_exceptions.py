@@ -11,9 +11,13 @@ transport boundary and chained with ``from``.
     MCPClientError
     ├── ClientStateError              client used before entering, after closing, or entered twice
     ├── ConfigError (ValueError)      an argument the caller passed is unusable (URL, option)
-    ├── TransportError                the request did not produce an HTTP response
+    ├── TransportError                the request did not produce a response
     │   ├── ConnectError (OSError)    refused / reset / DNS / TLS before a response arrived
+    │   │   └── ServerSpawnError      a stdio server command could not be started
     │   ├── ReadError                 the connection broke while reading a response
+    │   │   └── ConnectionLostError   a legacy SSE stream ended with the request in flight
+    │   ├── ServerExitedError         a stdio server exited: .exit_code, .stderr_tail
+    │   ├── TransportDetectionError   neither Streamable HTTP nor legacy SSE works: .errors
     │   └── TimeoutError (TimeoutError)
     │       ├── ConnectTimeout
     │       └── ReadTimeout
@@ -50,6 +54,7 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "ConnectTimeout",
+    "ConnectionLostError",
     "ContentTypeError",
     "HTTPStatusError",
     "InvalidJSONError",
@@ -61,9 +66,12 @@ __all__ = [
     "ReadError",
     "ReadTimeout",
     "RetryError",
+    "ServerExitedError",
+    "ServerSpawnError",
     "SessionExpiredError",
     "TimeoutError",
     "ToolError",
+    "TransportDetectionError",
     "TransportError",
     "UnexpectedResponseError",
     "VersionMismatchError",
@@ -122,6 +130,41 @@ class ConnectError(TransportError, OSError):
 
 class ReadError(TransportError):
     """The connection broke while the response was being read."""
+
+
+class ConnectionLostError(ReadError):
+    """The connection to the server (a legacy SSE stream) was lost with the request in
+    flight. Idempotent requests are re-sent once on a new connection; others are not."""
+
+
+class ServerSpawnError(ConnectError):
+    """A stdio server could not be started (command not found or not executable)."""
+
+    def __init__(self, message: str, *, command: str) -> None:
+        super().__init__(message, sent=False)
+        self.command = command
+
+
+class ServerExitedError(TransportError):
+    """A stdio server process exited. ``exit_code`` is its status (negative: the signal
+    that killed it) and ``stderr_tail`` its last lines of stderr."""
+
+    def __init__(self, message: str, *, exit_code: int | None, stderr_tail: tuple[str, ...] = ()):
+        tail = "\n".join(stderr_tail)
+        super().__init__(f"{message}\n--- last lines of stderr ---\n{tail}" if tail else message)
+        self.exit_code = exit_code
+        self.stderr_tail = stderr_tail
+
+
+class TransportDetectionError(TransportError):
+    """Neither Streamable HTTP nor legacy HTTP+SSE worked for a URL; the message says
+    what each attempt got, and ``attempts`` maps the transport to its error."""
+
+    def __init__(self, url: str, errors: dict[str, BaseException]) -> None:
+        detail = "; ".join(f"{kind}: {type(exc).__name__}: {exc}" for kind, exc in errors.items())
+        super().__init__(f"no MCP transport works for {url} ({detail})")
+        self.url = url
+        self.errors = errors
 
 
 class TimeoutError(TransportError, _builtin_timeout_error):

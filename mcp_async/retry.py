@@ -39,10 +39,10 @@ from ._exceptions import (
     ReadTimeout,
 )
 from ._hooks import Hook
-from ._status import raise_for_status
 from .protocol.headers import parse_retry_after
 from .protocol.mcp import JSON_CONTENT_TYPE
 from .transports.base import BytesResponse, Handler, HTTPRequest, HTTPResponse
+from .transports.status import raise_for_status
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState

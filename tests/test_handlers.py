@@ -17,8 +17,8 @@ from mcp_async import (
     ReadError,
     UnexpectedResponseError,
 )
-from mcp_async._dispatch import Dispatcher
-from mcp_async._streams import ReconnectPolicy, gives_up
+from mcp_async.session.dispatch import Dispatcher
+from mcp_async.transports.sse_streams import ReconnectPolicy, gives_up
 from mcp_async.elicitation import (
     accept_with_defaults,
     build_result,

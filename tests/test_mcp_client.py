@@ -277,7 +277,7 @@ async def test_unsupported_server_version_fails_clearly() -> None:
                 "jsonrpc": "2.0",
                 "id": body["id"],
                 "result": {
-                    "protocolVersion": "2024-11-05",
+                    "protocolVersion": "2024-10-07",
                     "capabilities": {},
                     "serverInfo": {"name": "old", "version": "0"},
                 },
@@ -287,7 +287,7 @@ async def test_unsupported_server_version_fails_clearly() -> None:
     server = await _scripted(handler)
     try:
         async with AsyncMCPClient(str(server.make_url("/mcp"))) as client:
-            with pytest.raises(VersionMismatchError, match="2024-11-05"):
+            with pytest.raises(VersionMismatchError, match="2024-10-07"):
                 await client.initialize()
     finally:
         await server.close()

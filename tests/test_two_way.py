@@ -21,7 +21,7 @@ from mcp_async import (
     ReadTimeout,
     UnexpectedResponseError,
 )
-from mcp_async._streams import ReconnectPolicy
+from mcp_async.transports.sse_streams import ReconnectPolicy
 from mcp_async.elicitation import accept_with_defaults
 from mcp_async.handlers import (
     ElicitationRequest,

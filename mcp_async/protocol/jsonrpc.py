@@ -146,6 +146,8 @@ def decode(body: bytes | str) -> Message | list[Message]:
         obj = _loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidJSONError(f"body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise InvalidJSONError("body is not usable JSON: it is nested too deeply") from None
     if isinstance(obj, list):
         if not obj:
             raise InvalidJSONError("empty JSON-RPC batch")

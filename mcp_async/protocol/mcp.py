@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 #: Handshake revisions this client speaks, newest first. The first is offered.
-SUPPORTED_VERSIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26")
+SUPPORTED_VERSIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
 LATEST_VERSION: Final = SUPPORTED_VERSIONS[0]
 
 ACCEPT: Final = "application/json, text/event-stream"

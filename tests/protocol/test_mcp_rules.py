@@ -9,12 +9,12 @@ from mcp_async.protocol import mcp
 from mcp_async.protocol.headers import parse_retry_after
 
 
-@pytest.mark.parametrize("version", ["2025-11-25", "2025-06-18", "2025-03-26"])
+@pytest.mark.parametrize("version", ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"])
 def test_supported_versions_are_accepted(version: str) -> None:
     assert mcp.accept_server_version(version) == version
 
 
-@pytest.mark.parametrize("version", ["2024-11-05", "2026-07-28", "2099-01-01", None, 20251125])
+@pytest.mark.parametrize("version", ["2026-07-28", "2099-01-01", "2024-10-07", None, 20251125])
 def test_unsupported_versions_are_refused(version: object) -> None:
     with pytest.raises(VersionMismatchError) as info:
         mcp.accept_server_version(version)

@@ -17,13 +17,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import ConfigError, JSONRPCError, UnexpectedResponseError
-from .models import LoggingMessage, ProgressNotification, Root
-from .protocol import jsonrpc
-from .protocol.jsonrpc import ErrorResponse, Notification, Request, RequestId, Response
+from .._exceptions import ConfigError, JSONRPCError, UnexpectedResponseError
+from ..models import LoggingMessage, ProgressNotification, Root
+from ..protocol import jsonrpc
+from ..protocol.jsonrpc import ErrorResponse, Notification, Request, RequestId, Response
 
 if TYPE_CHECKING:
-    from .handlers import (
+    from ..handlers import (
         ElicitationCompleteHandler,
         ElicitationHandler,
         ListChangedHandler,
@@ -305,7 +305,7 @@ class Dispatcher:
     async def _answer_sampling(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._sampling is not None
         # The handler types load with the first server request, not with the package.
-        from .handlers import SamplingRequest, SamplingResult
+        from ..handlers import SamplingRequest, SamplingResult
 
         request = SamplingRequest.from_dict(params)
         if (request.tools or request.tool_choice is not None) and not self._sampling_tools:
@@ -326,8 +326,8 @@ class Dispatcher:
 
     async def _answer_elicitation(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._elicitation is not None
-        from .elicitation import build_result
-        from .handlers import ElicitationRequest
+        from ..elicitation import build_result
+        from ..handlers import ElicitationRequest
 
         request = ElicitationRequest.from_dict(params)
         result = build_result(request, await _call(self._elicitation, request))

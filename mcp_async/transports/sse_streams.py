@@ -2,7 +2,7 @@
 
 After the handshake, a server that assigned a session id may offer a GET stream for
 messages it starts itself (requests such as ``elicitation/create``, and notifications).
-:class:`Listener` owns the one background task that reads it; the session owns the
+:class:`Listener` owns the one background task that reads it; the Streamable HTTP transport owns the
 listener and stops it on close or when the session is replaced.
 
 Streams end for ordinary reasons: a 2025-11-25 server closes them on purpose to make the
@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from ._config import Timeout
-from ._exceptions import (
+from .._config import Timeout
+from .._exceptions import (
     AuthError,
     ConfigError,
     HTTPStatusError,
@@ -29,9 +29,8 @@ from ._exceptions import (
     SessionExpiredError,
     TransportError,
 )
-from .protocol.jsonrpc import ErrorResponse, RequestId, Response
-from .protocol.sse import SSEDecoder
-from .transports.base import HTTPResponse
+from ..protocol.sse import SSEDecoder
+from .base import HTTPResponse
 
 __all__ = ["Listener", "ReconnectPolicy", "StreamHost", "gives_up"]
 
@@ -91,10 +90,10 @@ class StreamHost(Protocol):
         """GET the endpoint as an event stream (resuming after ``last_event_id``)."""
 
     async def pump_events(
-        self, response: HTTPResponse, decoder: SSEDecoder, request_id: RequestId | None
-    ) -> tuple[Response | ErrorResponse | None, int]:
-        """Route the stream's messages; return the response to ``request_id`` (if it came)
-        and the number of events read."""
+        self, response: HTTPResponse, decoder: SSEDecoder, waiter: Any
+    ) -> int:
+        """Route the stream's messages until ``waiter`` is done (``None``: to the end);
+        return the number of events read."""
 
 
 class Listener:
@@ -195,7 +194,7 @@ class Listener:
                 error = None
                 self.connected = True
                 try:
-                    _, events = await self._host.pump_events(response, decoder, None)
+                    events = await self._host.pump_events(response, decoder, None)
                 except TransportError as exc:
                     error = exc
                 finally:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from ._exceptions import (
+from .._exceptions import (
     AuthError,
     HTTPStatusError,
     MCPClientError,
     RateLimitedError,
     SessionExpiredError,
 )
-from .protocol import jsonrpc
-from .protocol.headers import parse_retry_after
-from .protocol.mcp import JSON_CONTENT_TYPE, SESSION_HEADER
-from .transports.base import HTTPRequest, HTTPResponse
+from ..protocol import jsonrpc
+from ..protocol.headers import parse_retry_after
+from ..protocol.mcp import JSON_CONTENT_TYPE, SESSION_HEADER
+from .base import HTTPRequest, HTTPResponse
 
 __all__ = ["raise_for_status"]
 

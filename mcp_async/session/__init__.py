@@ -1,0 +1,1 @@
+"""The session engine: one MCP session over any message transport."""

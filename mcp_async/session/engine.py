@@ -1,0 +1,355 @@
+"""The session engine: one MCP session over any :class:`MessageTransport`.
+
+The engine owns everything about a session that does not depend on how messages
+travel:
+
+* id allocation and **one table** from request id to the future waiting for its reply,
+  fed by whichever stream the reply arrives on (a POST reply, the GET stream, the
+  legacy SSE stream, a process's stdout);
+* the dispatch of server requests and notifications to the :class:`Dispatcher`;
+* progress tokens, cancellation (``notifications/cancelled`` on timeout or when the
+  caller is cancelled) and MCP-level deadlines that progress pushes back;
+* the ``initialize`` handshake, single-flight, and re-running it when the transport
+  reports that the server forgot the session or the connection was lost.
+
+It never imports aiohttp and never sees an HTTP type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from .._config import Timeout
+from .._exceptions import (
+    ClientStateError,
+    ConnectionLostError,
+    MCPClientError,
+    ReadTimeout,
+    SessionExpiredError,
+)
+from ..models import InitializeResult, ProgressNotification
+from ..protocol import jsonrpc, mcp
+from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
+from ..transports.message import Call, MessageTransport, Reply
+from .dispatch import Dispatcher, ProgressCallback
+
+__all__ = ["SessionEngine"]
+
+logger = logging.getLogger("mcp_async")
+
+
+class SessionEngine:
+    """The MCP state of one client: negotiated version, waiting requests, handlers."""
+
+    def __init__(
+        self,
+        transport: MessageTransport,
+        *,
+        client_info: Mapping[str, Any],
+        capabilities: Mapping[str, Any],
+        dispatcher: Dispatcher,
+        default_timeout: Timeout | None = None,
+    ) -> None:
+        self.transport = transport
+        self._client_info = dict(client_info)
+        self._capabilities = dict(capabilities)
+        self.dispatcher = dispatcher
+        self._default_timeout = default_timeout
+        self._ids = jsonrpc.IdAllocator()
+        self._waiting: dict[RequestId, asyncio.Future[Reply]] = {}
+        self.protocol_version: str | None = None
+        self.result: InitializeResult | None = None
+        #: Counts handshakes, so that concurrent failures re-initialize only once.
+        self._generation = 0
+        self._init_task: asyncio.Task[InitializeResult] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+        transport.bind(self)
+
+    # -- handshake ---------------------------------------------------------------------
+    async def initialize(self) -> InitializeResult:
+        """Run the handshake once; concurrent callers share it (single flight)."""
+        if self.result is not None:
+            return self.result
+        if self._closed:
+            raise ClientStateError("the client was closed")
+        task = self._init_task
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = self._init_task = asyncio.ensure_future(self._handshake())
+        return await asyncio.shield(task)
+
+    async def _handshake(self) -> InitializeResult:
+        self.result = None
+        self.protocol_version = None
+        await self.transport.prepare()
+        params = mcp.initialize_params(self._client_info, self._capabilities)
+        raw = await self._exchange("initialize", params)
+        version = mcp.accept_server_version(raw.get("protocolVersion"))
+        result = InitializeResult.from_dict(raw)
+        self.protocol_version = version
+        self.transport.negotiated(version)
+        await self.transport.send(Notification("notifications/initialized", None))
+        self._generation += 1
+        self.result = result
+        await self.transport.handshake_done()
+        self.transport = self.transport.resolved()
+        return result
+
+    async def _reinitialize(self, generation: int, why: str) -> None:
+        """Start a new session after the one of ``generation`` was lost (once, whoever asks)."""
+        if self._generation != generation and self.result is not None:
+            return  # another task already replaced it
+        task = self._init_task
+        if task is None or task.done():
+            logger.info("MCP session lost (%s); initializing a new one", why)
+            self.result = None
+            task = self._init_task = asyncio.ensure_future(self._handshake())
+        await asyncio.shield(task)
+
+    # -- requests ----------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        *,
+        timeout: Timeout | None = None,
+        headers: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        idempotent: bool = False,
+        reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request (after the handshake) and return its result object.
+
+        With ``reset_timeout_on_progress`` or ``max_total_timeout``, ``timeout.total`` is
+        enforced here, as a deadline that each progress notification pushes back (when
+        asked) but never past ``max_total_timeout`` seconds from the start.
+
+        If the server forgot the session, the request is sent once more in a new one.
+        If the connection was lost with the request in flight, an idempotent request is
+        sent once more on a new connection; any other fails with
+        :class:`~mcp_async.ConnectionLostError`.
+        """
+        if reset_timeout_on_progress or max_total_timeout is not None:
+            return await self._request_within(
+                method, params, timeout, headers, progress, idempotent,
+                reset_timeout_on_progress, max_total_timeout, extensions,
+            )
+        if self.result is None:
+            await self.initialize()
+        generation = self._generation
+        try:
+            return await self._exchange(
+                method, params, timeout=timeout, headers=headers, progress=progress,
+                idempotent=idempotent, extensions=extensions,
+            )
+        except SessionExpiredError:
+            await self._reinitialize(generation, "the server no longer knows the session")
+        except ConnectionLostError:
+            if not idempotent:
+                raise
+            await self._reinitialize(generation, "the connection was lost")
+        return await self._exchange(
+            method, params, timeout=timeout, headers=headers, progress=progress,
+            idempotent=idempotent, extensions=extensions,
+        )
+
+    async def _request_within(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        timeout: Timeout | None,
+        headers: Mapping[str, str] | None,
+        progress: ProgressCallback | None,
+        idempotent: bool,
+        reset: bool,
+        max_total: float | None,
+        extensions: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        timeout = timeout or self._default_timeout or Timeout()
+        idle = timeout.total
+        inner = Timeout(total=None, connect=timeout.connect, read=timeout.read)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        hard = None if max_total is None else start + max_total
+        first = None if idle is None else start + idle
+        if hard is not None:
+            first = hard if first is None else min(first, hard)
+        deadline = asyncio.timeout_at(first)
+        if reset and idle is not None:
+            user = progress
+
+            def on_progress(note: ProgressNotification) -> Any:
+                when = loop.time() + idle
+                deadline.reschedule(when if hard is None else min(when, hard))
+                return None if user is None else user(note)
+
+            progress = on_progress
+        try:
+            async with deadline:
+                return await self.request(
+                    method, params, timeout=inner, headers=headers, progress=progress,
+                    idempotent=idempotent, extensions=extensions,
+                )
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            if hard is not None and loop.time() >= hard:
+                detail = f"it ran past max_total_timeout ({max_total}s)"
+            else:
+                detail = f"nothing was heard for {idle}s"
+            raise ReadTimeout(f"{method!r} timed out: {detail}") from None
+
+    async def _exchange(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        *,
+        timeout: Timeout | None = None,
+        headers: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        idempotent: bool = False,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        request_id = self._ids.next()
+        if progress is not None:
+            params = dict(params or {})
+            meta = dict(params.get("_meta") or {})
+            meta["progressToken"] = request_id
+            params["_meta"] = meta
+            self.dispatcher.add_progress(request_id, progress)
+        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = waiter
+        call = Call(waiter, timeout, headers, idempotent, extensions)
+        try:
+            await self.transport.request(Request(request_id, method, params), call)
+            if not waiter.done():
+                await self._wait(waiter, method, request_id, timeout)
+            reply = waiter.result()
+        except (asyncio.CancelledError, TimeoutError):
+            if method != "initialize":
+                self.cancel(request_id, "request timed out or was cancelled")
+            raise
+        finally:
+            del self._waiting[request_id]
+            if progress is not None:
+                self.dispatcher.remove_progress(request_id)
+        if type(reply) is Response:
+            return reply.result
+        assert isinstance(reply, ErrorResponse)
+        raise jsonrpc.error_to_exception(reply)
+
+    async def _wait(
+        self,
+        waiter: asyncio.Future[Reply],
+        method: str,
+        request_id: RequestId,
+        timeout: Timeout | None,
+    ) -> None:
+        """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream)."""
+        timeout = timeout or self._default_timeout
+        total = timeout.total if timeout is not None else None
+        if total is None:
+            await waiter
+            return
+        try:
+            async with asyncio.timeout(total):
+                await waiter
+        except TimeoutError:
+            if waiter.done():
+                return
+            raise ReadTimeout(
+                f"no response to {method!r} (id {request_id!r}) within {total}s"
+            ) from None
+
+    # -- incoming messages ---------------------------------------------------------------
+    async def receive(self, message: Message) -> None:
+        """Route one incoming message; called by the transports' readers."""
+        if isinstance(message, Response | ErrorResponse):
+            waiter = self._waiting.get(message.id) if message.id is not None else None
+            if waiter is None:
+                logger.warning("ignoring a response nobody waits for (id %r)", message.id)
+            elif not waiter.done():
+                waiter.set_result(message)
+        elif isinstance(message, Notification):
+            await self.dispatcher.notification(message)
+        else:
+            self.dispatcher.start(message, self._reply)
+
+    def connection_lost(self, error: MCPClientError) -> None:
+        """Fail every waiting request with ``error``; the next call starts a new session."""
+        self.result = None
+        for waiter in self._waiting.values():
+            if not waiter.done():
+                waiter.set_exception(error)
+                waiter.exception()  # the caller may be gone; do not warn about it
+
+    def expects(self, request_id: RequestId) -> bool:
+        """Whether a request with this id is waiting for its reply."""
+        return request_id in self._waiting
+
+    def fail(self, request_id: RequestId, error: MCPClientError) -> None:
+        """Fail the request ``request_id`` with ``error``, if it is still waiting."""
+        waiter = self._waiting.get(request_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+
+    async def _reply(self, answer: Response | ErrorResponse) -> None:
+        try:
+            await self.transport.send(answer)
+        except MCPClientError as exc:
+            logger.warning("could not deliver the answer to server request %r: %s",
+                           answer.id, exc)
+
+    # -- notifications -----------------------------------------------------------------
+    async def notify(self, method: str, params: dict[str, Any] | None) -> None:
+        """Send a notification (after the handshake)."""
+        if self.result is None:
+            await self.initialize()
+        await self.transport.send(Notification(method, params))
+
+    def cancel(self, request_id: RequestId, reason: str) -> None:
+        """Tell the server, in the background, that request ``request_id`` is abandoned."""
+        if self.result is None:
+            return
+        note = Notification("notifications/cancelled", {"requestId": request_id, "reason": reason})
+        self._spawn(self._quiet(self.transport.send(note)))
+
+    @staticmethod
+    async def _quiet(coro: Any) -> None:
+        try:
+            await coro
+        except MCPClientError as exc:
+            logger.debug("best-effort notification failed: %s", exc)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- shutdown ----------------------------------------------------------------------
+    async def close(self) -> None:
+        """Stop server-request handlers, finish background work, close the transport."""
+        self._closed = True
+        if self._init_task is not None and not self._init_task.done():
+            self._init_task.cancel()
+        await self.dispatcher.cancel_all()
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=5)
+            for task in self._background:
+                task.cancel()
+        self.connection_lost(ClientStateError("the client was closed"))
+        await self.transport.close()
+
+    def require_result(self) -> InitializeResult:
+        """The handshake result, or a clear error if it has not happened yet."""
+        if self.result is None:
+            raise ClientStateError(
+                "the MCP handshake has not run yet: await client.initialize() first "
+                "(or make any MCP call)"
+            )
+        return self.result

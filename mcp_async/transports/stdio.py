@@ -1,0 +1,360 @@
+"""The stdio transport: a local server process spoken to over its stdin and stdout.
+
+The server is started with :func:`asyncio.create_subprocess_exec` (never a shell), in a
+process group of its own so that everything it starts (``npx`` children) can be
+signalled together. Messages are newline-delimited JSON-RPC.
+
+* stdout carries only MCP messages; a line that is not JSON-RPC (a banner, a stray
+  print) is logged and skipped, and a line above ``max_line_size`` fails the request it
+  answers with :class:`~mcp_async.BodyTooLargeError` without being held in memory.
+* stderr belongs to the server: it is read continuously (so the pipe never fills and
+  blocks the child) and forwarded line by line to a logger, callable or file; the
+  last lines are kept for :class:`~mcp_async.ServerExitedError`.
+* Shutdown follows the spec: close stdin, wait, SIGTERM to the group, wait, SIGKILL.
+  It finishes even when the caller is cancelled, and a transport garbage-collected
+  while its process runs kills it (with a :class:`ResourceWarning`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import warnings
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO
+
+from .._exceptions import (
+    BodyTooLargeError,
+    ConfigError,
+    ProtocolError,
+    ServerExitedError,
+    ServerSpawnError,
+)
+from ..protocol import jsonrpc
+from ..protocol.jsonrpc import ErrorResponse, Notification, Request, Response
+from ..protocol.ndjson import LineDecoder, OversizedLine, guess_id
+from .message import Call, MessageTransport
+
+__all__ = ["SAFE_ENV_VARS", "StderrTarget", "StdioTransport"]
+
+logger = logging.getLogger("mcp_async")
+
+#: The variables a server inherits by default (the spec's safe minimal set).
+SAFE_ENV_VARS = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+#: Where the server's stderr goes: a callable taking one line, a logger or a text file.
+StderrTarget = Callable[[str], object] | logging.Logger | IO[str] | None
+
+_READ_CHUNK = 1 << 16
+_STDERR_LINE_LIMIT = 1 << 16
+_GRACE = 2.0  # seconds after closing stdin, and again after SIGTERM
+
+
+class StdioTransport(MessageTransport):
+    """Starts ``command args...`` and exchanges MCP messages over its stdin and stdout.
+
+    Args:
+        command: the program (looked up on ``PATH``, as a shell would).
+        args: its arguments.
+        env: extra environment variables for the server.
+        cwd: the server's working directory.
+        inherit_env: pass the whole environment (default: only :data:`SAFE_ENV_VARS`).
+        stderr: where stderr lines go (default: the logger ``mcp_async.server.<name>``).
+        restart: after the server died, the next call starts a new process (and
+            handshake); otherwise it raises :class:`~mcp_async.ServerExitedError`.
+        max_line_size: the longest line accepted from the server, in bytes.
+        name: the server's name in logs and errors (default: the command's base name).
+        stderr_lines_kept: how many stderr lines a ServerExitedError carries.
+    """
+
+    kind = "stdio"
+
+    def __init__(
+        self,
+        command: str,
+        args: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        inherit_env: bool = False,
+        stderr: StderrTarget = None,
+        restart: bool = False,
+        max_line_size: int | None = 16 * 1024 * 1024,
+        name: str | None = None,
+        stderr_lines_kept: int = 20,
+    ) -> None:
+        if not isinstance(command, str) or not command:
+            raise ConfigError(f"command must be a non-empty string, got {command!r}")
+        if isinstance(args, str) or not all(isinstance(arg, str) for arg in args):
+            raise ConfigError(f"args must be a sequence of strings, got {args!r}")
+        if env is not None and not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in env.items()
+        ):
+            raise ConfigError("env must map strings to strings")
+        if max_line_size is not None and max_line_size < 1:
+            raise ConfigError("max_line_size must be at least 1 (or None)")
+        self.command = command
+        self.args = tuple(args)
+        self.cwd = cwd
+        self._env = dict(env or {})
+        self._inherit_env = inherit_env
+        self.name = name or os.path.basename(command)
+        self._stderr = _stderr_sink(stderr, self.name)
+        self.restart = restart
+        self._max_line = max_line_size
+        self._tail: deque[str] = deque(maxlen=stderr_lines_kept)
+        self._process: asyncio.subprocess.Process | None = None
+        self._readers: list[asyncio.Task[None]] = []
+        self._exited: ServerExitedError | None = None
+        self._closing = False
+
+    def __repr__(self) -> str:
+        return f"<StdioTransport {' '.join((self.command, *self.args))!r}>"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        process = self._process
+        return process.pid if process is not None and process.returncode is None else None
+
+    def environment(self) -> dict[str, str]:
+        """The environment the server is started with."""
+        base = dict(os.environ) if self._inherit_env else {
+            key: os.environ[key] for key in SAFE_ENV_VARS if key in os.environ
+        }
+        base.update(self._env)
+        return base
+
+    # -- starting ------------------------------------------------------------------------
+    async def prepare(self) -> None:
+        """Start the server, unless it runs (or raise how it died, without ``restart``)."""
+        if self._process is not None and self._exited is None:
+            return
+        if self._exited is not None and not self.restart:
+            raise self._exited
+        await self._stop_process()
+        self._exited = None
+        self._tail.clear()
+        self._closing = False
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.command, *self.args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self.environment(),
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            where = f" (in {os.fspath(self.cwd)!r})" if self.cwd is not None else ""
+            raise ServerSpawnError(
+                f"cannot start MCP server {self.command!r}{where}: {exc.strerror}: "
+                f"{exc.filename or self.command!r}", command=self.command,
+            ) from exc
+        except PermissionError as exc:
+            raise ServerSpawnError(
+                f"cannot start MCP server {self.command!r}: not executable ({exc.strerror})",
+                command=self.command,
+            ) from exc
+        except OSError as exc:
+            raise ServerSpawnError(
+                f"cannot start MCP server {self.command!r}: {exc}", command=self.command
+            ) from exc
+        self._process = process
+        stderr_reader = asyncio.ensure_future(self._read_stderr(process))
+        self._readers = [
+            asyncio.ensure_future(self._read_stdout(process, stderr_reader)), stderr_reader,
+        ]
+
+    # -- reading -------------------------------------------------------------------------
+    async def _read_stdout(
+        self, process: asyncio.subprocess.Process, stderr_reader: asyncio.Task[None]
+    ) -> None:
+        assert process.stdout is not None
+        decoder = LineDecoder(self._max_line)
+        receiver = self.receiver
+        try:
+            while chunk := await process.stdout.read(_READ_CHUNK):
+                for line in decoder.feed(chunk):
+                    if isinstance(line, OversizedLine):
+                        self._oversized(line)
+                        continue
+                    try:
+                        decoded = jsonrpc.decode(line)
+                    except ProtocolError as exc:
+                        logger.warning("MCP server %s wrote a line that is not JSON-RPC "
+                                       "(skipped): %s: %r", self.name, exc, line[:200])
+                        continue
+                    for message in decoded if isinstance(decoded, list) else (decoded,):
+                        if isinstance(message, ErrorResponse) and message.id is None:
+                            logger.warning("MCP server %s sent an error without id: %s",
+                                           self.name, message)
+                            continue
+                        await receiver.receive(message)
+        except (ConnectionError, OSError) as exc:
+            logger.debug("reading the stdout of %s failed: %s", self.name, exc)
+        if self._closing:
+            return
+        # stdout is closed: the server is gone (or has made itself unreachable).
+        try:
+            await asyncio.wait_for(asyncio.shield(process.wait()), _GRACE)
+        except TimeoutError:
+            await _terminate(process)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(stderr_reader), 1.0)
+        if self._closing:
+            return
+        self._exited = ServerExitedError(
+            f"MCP server {self.name!r} exited with code {process.returncode}",
+            exit_code=process.returncode, stderr_tail=tuple(self._tail),
+        )
+        logger.warning("%s", self._exited)
+        receiver.connection_lost(self._exited)
+
+    def _oversized(self, line: OversizedLine) -> None:
+        request_id = guess_id(line)
+        error = BodyTooLargeError(self._max_line or 0, f"line from MCP server {self.name!r}")
+        if request_id is None:
+            logger.error("MCP server %s wrote a %d-byte line, over the %s-byte limit; dropped",
+                         self.name, line.size, self._max_line)
+            return
+        self.receiver.fail(request_id, error)
+
+    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stderr is not None
+        decoder = LineDecoder(_STDERR_LINE_LIMIT)
+        try:
+            while chunk := await process.stderr.read(_READ_CHUNK):
+                for raw in decoder.feed(chunk):
+                    if isinstance(raw, OversizedLine):
+                        raw = raw.head + b"..."
+                    line = raw.decode("utf-8", "replace")
+                    self._tail.append(line)
+                    try:
+                        self._stderr(line)
+                    except Exception:
+                        logger.exception("the stderr handler of %s failed", self.name)
+        except (ConnectionError, OSError) as exc:
+            logger.debug("reading the stderr of %s failed: %s", self.name, exc)
+
+    # -- writing -------------------------------------------------------------------------
+    async def request(self, request: Request, call: Call) -> None:
+        """Write ``request``; its response comes on stdout."""
+        await self._write(jsonrpc.encode_request(request.id, request.method, request.params))
+
+    async def send(self, message: Notification | Response | ErrorResponse) -> None:
+        """Write a notification or an answer."""
+        await self._write(jsonrpc.encode(message))
+
+    async def _write(self, body: bytes) -> None:
+        process = self._process
+        if self._exited is not None:
+            raise self._exited
+        if process is None or process.stdin is None:
+            raise ServerExitedError(f"MCP server {self.name!r} is not running", exit_code=None)
+        stdin = process.stdin
+        try:
+            stdin.write(body + b"\n")
+            await stdin.drain()
+        except (ConnectionError, OSError, RuntimeError) as exc:
+            # The process is gone; its reader will report how it ended.
+            reader = self._readers[0] if self._readers else None
+            if reader is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(reader), _GRACE * 2)
+            if self._exited is not None:
+                raise self._exited from exc
+            raise ServerExitedError(
+                f"cannot write to MCP server {self.name!r}: {exc}",
+                exit_code=process.returncode, stderr_tail=tuple(self._tail),
+            ) from exc
+
+    # -- shutdown ------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Stop the server as the spec says; never leaves a process behind."""
+        self._closing = True
+        await self._stop_process()
+
+    async def _stop_process(self) -> None:
+        process, self._process = self._process, None
+        readers, self._readers = self._readers, []
+        if process is None:
+            return
+        stopping = asyncio.ensure_future(_shut_down(process, readers))
+        try:
+            await asyncio.shield(stopping)
+        except asyncio.CancelledError:
+            # The caller cannot wait: kill now; the child watcher reaps the process.
+            _signal_group(process, signal.SIGKILL)
+            for reader in readers:
+                reader.cancel()
+            raise
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        process = getattr(self, "_process", None)
+        if process is not None and process.returncode is None:
+            _warn(f"{self!r} was not closed; killing its server process {process.pid}",
+                  ResourceWarning, source=self, stacklevel=1)
+            _signal_group(process, signal.SIGKILL)
+
+
+async def _shut_down(
+    process: asyncio.subprocess.Process, readers: list[asyncio.Task[None]]
+) -> None:
+    if process.returncode is None and process.stdin is not None:
+        process.stdin.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await process.stdin.wait_closed()
+    if not await _exited_within(process, _GRACE):
+        await _terminate(process)
+    # Whatever the server started in its group goes with it.
+    _signal_group(process, signal.SIGTERM)
+    for reader in readers:
+        if not reader.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(reader), 1.0)
+            reader.cancel()
+    if readers:
+        await asyncio.wait(readers)
+
+
+async def _terminate(process: asyncio.subprocess.Process) -> None:
+    _signal_group(process, signal.SIGTERM)
+    if not await _exited_within(process, _GRACE):
+        _signal_group(process, signal.SIGKILL)
+        await process.wait()
+
+
+async def _exited_within(process: asyncio.subprocess.Process, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(asyncio.shield(process.wait()), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def _stderr_sink(target: StderrTarget, name: str) -> Callable[[str], object]:
+    if target is None:
+        server_logger = logging.getLogger(f"mcp_async.server.{name}")
+        return lambda line: server_logger.info("%s", line)
+    if isinstance(target, logging.Logger):
+        chosen = target
+        return lambda line: chosen.info("%s", line)
+    if callable(target):
+        return target
+    write = getattr(target, "write", None)
+    if callable(write):
+        return lambda line: write(line + "\n")
+    raise ConfigError(
+        f"stderr must be a callable, a logging.Logger or a text file, got {target!r}"
+    )
+

@@ -32,6 +32,7 @@ from ._exceptions import (
     UnexpectedResponseError,
 )
 from ._hooks import Hook, build_pipeline
+from ._policy import MessagePolicy
 from ._version import __version__
 from .models import (
     CallToolResult,
@@ -366,8 +367,21 @@ class AsyncMCPClient:
             raise ClientStateError("client is already open; enter it only once")
         if self._state is _State.CLOSED:
             raise ClientStateError("client is closed; create a new AsyncMCPClient")
+        policies: list[MessagePolicy] = []
+        retry_option_policies: list[MessagePolicy] | None = None
         if self._given_transport is not None:
             messages = self._given_transport
+            # Without HTTP, metrics, retry and rate limiting act on each request message.
+            for hook in self._policy_hooks:
+                if not isinstance(hook, MessagePolicy):
+                    raise ConfigError(
+                        f"{hook!r} is an HTTP hook; over {messages.kind} only policies with "
+                        "around_message (metrics, retry, rate limits) apply"
+                    )
+            chain: list[Any] = list(self._policy_hooks)
+            policies = [hook for hook in chain if hook is not self._retry_stand_in]
+            if self._retry_stand_in is not None:
+                retry_option_policies = chain
         else:
             messages = self._url_transport()
         self._session = SessionEngine(
@@ -376,6 +390,8 @@ class AsyncMCPClient:
             capabilities=self._capabilities,
             dispatcher=self._dispatcher,
             default_timeout=self.timeout,
+            policies=policies,
+            retry_option_policies=retry_option_policies,
         )
         self._state = _State.OPEN
         if self._initialize_mode == "eager":

@@ -2,6 +2,11 @@
 
 Subcommands: ``demo`` (embedded local server, end to end), ``tools URL``,
 ``call URL TOOL --arg k=v ...`` and ``batch`` (bounded fan-out from a JSONL file).
+Instead of a URL, every command that talks to a server takes the command of a local
+stdio server after ``--``::
+
+    mcp-async tools -- npx -y @modelcontextprotocol/server-everything
+    mcp-async call echo -a message=hi -- npx -y @modelcontextprotocol/server-everything
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._client import AsyncMCPClient
-from ._exceptions import MCPClientError
-from .cli_batch import add_batch_parser
+from ._exceptions import ConfigError, MCPClientError
+from .cli_batch import add_batch_parser, make_client
 from .models import CallToolResult
 
 __all__ = ["main", "parse_arg"]
@@ -45,8 +50,9 @@ def _headers(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _client(args: argparse.Namespace) -> AsyncMCPClient:
-    return AsyncMCPClient(
-        args.url, headers=_headers(args.header), auth=args.token, timeout=args.timeout
+    return make_client(
+        args.url, args.server_command, transport=args.transport,
+        headers=_headers(args.header), token=args.token, timeout=args.timeout,
     )
 
 
@@ -75,6 +81,8 @@ async def _tools(args: argparse.Namespace) -> int:
 
 
 async def _call(args: argparse.Namespace) -> int:
+    if args.tool is None:
+        raise ConfigError("name the tool to call")
     arguments = dict(args.arg)
     async with _client(args) as client:
         result = await client.call_tool(args.tool, arguments)
@@ -128,7 +136,9 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("url", help="the server's MCP endpoint URL")
+        p.add_argument("url", nargs="?", help="the server's MCP endpoint URL (or use -- COMMAND)")
+        p.add_argument("--transport", choices=("auto", "streamable-http", "sse"),
+                       default="auto", help="the transport for a URL (default: detect)")
         p.add_argument("--json", action="store_true", help="print raw JSON")
         p.add_argument("--header", "-H", action="append", default=[], help="'Name: value'")
         p.add_argument("--token", help="bearer token")
@@ -140,7 +150,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     call = sub.add_parser("call", help="call one tool")
     common(call)
-    call.add_argument("tool")
+    call.add_argument("tool", nargs="?")
     call.add_argument("--arg", "-a", action="append", type=parse_arg, default=[],
                       help="tool argument key=value (value parsed as JSON if it can be)")
     call.set_defaults(run=_call)
@@ -151,8 +161,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] | None = None
+    if "--" in argv:
+        split = argv.index("--")
+        argv, command = argv[:split], argv[split + 1:]
+        if not command:
+            print("error: give the server command after --", file=sys.stderr)
+            return 2
     parser = _build_parser()
     args = parser.parse_args(argv)
+    args.server_command = command
+    if command and getattr(args, "tool", "") is None and getattr(args, "url", None):
+        args.url, args.tool = None, args.url  # 'call TOOL -- command'
     try:
         result: int = asyncio.run(args.run(args))
     except MCPClientError as exc:

@@ -22,8 +22,8 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, Literal
 
 from ._batch import Outcome
 from ._client import AsyncMCPClient
@@ -31,6 +31,9 @@ from ._exceptions import ConfigError
 from .models import CallToolResult
 
 __all__ = ["add_batch_parser", "run_batch"]
+
+#: What ``--transport`` accepts.
+URLTransport = Literal["auto", "streamable-http", "sse"]
 
 _DESCRIPTION = """\
 Call TOOL once for every line of the input: each line is the JSON object of the
@@ -123,8 +126,29 @@ class _ProgressBar:
         self.stream.flush()
 
 
+def make_client(
+    url: str | None,
+    command: Sequence[str] | None,
+    *,
+    transport: URLTransport = "auto",
+    headers: dict[str, str] | None = None,
+    token: str | None = None,
+    **options: Any,
+) -> AsyncMCPClient:
+    """The client for a URL, or for a stdio server ``command`` (program and arguments)."""
+    if command:
+        if url is not None:
+            raise ConfigError("give either a URL or a command after --, not both")
+        if headers or token:
+            raise ConfigError("--header and --token apply to HTTP servers, not to a command")
+        return AsyncMCPClient.stdio(command[0], command[1:], **options)
+    if url is None:
+        raise ConfigError("give the server's URL, or a command to start after --")
+    return AsyncMCPClient(url, transport=transport, headers=headers, auth=token, **options)
+
+
 async def run_batch(
-    url: str,
+    url: str | None,
     tool: str,
     input_path: str,
     output_path: str,
@@ -138,13 +162,16 @@ async def run_batch(
     idempotent: bool = False,
     progress: bool | None = None,
     client: AsyncMCPClient | None = None,
+    command: Sequence[str] | None = None,
+    transport: URLTransport = "auto",
 ) -> int:
     """Call ``tool`` once per line of ``input_path``; write one result line per input line.
 
     ``"-"`` means stdin / stdout. ``retries`` extra tries go to failures that are safe to
     retry (``idempotent`` also allows re-sending after a dropped response); ``rate``
     caps requests per second. ``progress`` draws a bar on stderr (default: when stderr
-    is a terminal). An open ``client`` may be passed instead of the connection options.
+    is a terminal). ``command`` starts a stdio server instead of connecting to ``url``.
+    An open ``client`` may be passed instead of the connection options.
     Returns the exit status: 0 all succeeded, 1 some failed, 2 could not run.
     """
     try:
@@ -160,10 +187,12 @@ async def run_batch(
         from .ratelimit import RateLimit
         from .retry import RetryPolicy
 
-        async with AsyncMCPClient(
+        async with make_client(
             url,
+            command,
+            transport=transport,
             headers=headers,
-            auth=token,
+            token=token,
             timeout=timeout,
             retry=RetryPolicy(attempts=retries + 1) if retries > 0 else None,
             rate_limit=RateLimit(rate=rate) if rate is not None else None,
@@ -227,8 +256,8 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("url", help="the server's MCP endpoint URL")
-    parser.add_argument("tool", help="the tool to call for each line")
+    parser.add_argument("url", nargs="?", help="the server's MCP endpoint URL (or use -- COMMAND)")
+    parser.add_argument("tool", nargs="?", help="the tool to call for each line")
     parser.add_argument("--input", "-i", default="-",
                         help="JSONL file of argument objects ('-': stdin, the default)")
     parser.add_argument("--output", "-o", default="-",
@@ -244,6 +273,8 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--header", "-H", action="append", default=[], help="'Name: value'")
     parser.add_argument("--token", help="bearer token")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    parser.add_argument("--transport", choices=("auto", "streamable-http", "sse"),
+                        default="auto", help="the transport for a URL (default: detect)")
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="always draw the progress bar on stderr")
@@ -261,10 +292,14 @@ async def _run_from_args(args: argparse.Namespace) -> int:
             print(f"error: expected 'Name: value', got {pair!r}", file=sys.stderr)
             return 2
         headers[name.strip()] = value.strip()
+    if args.tool is None:
+        print("error: name the tool to call", file=sys.stderr)
+        return 2
     return await run_batch(
         args.url, args.tool, args.input, args.output, args.concurrency,
         headers=headers, token=args.token, timeout=args.timeout, retries=args.retries,
         rate=args.rate, idempotent=args.idempotent, progress=args.progress,
+        command=args.server_command, transport=args.transport,
     )
 
 

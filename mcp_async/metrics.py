@@ -27,6 +27,7 @@ from typing import Any
 
 from ._exceptions import ConfigError, HTTPStatusError, JSONRPCError
 from ._hooks import Hook
+from ._policy import Exchange, NextStep
 from .retry import redact_url
 from .transports.base import Handler, HTTPRequest, HTTPResponse
 
@@ -120,6 +121,19 @@ class MetricsHook(Hook):
                 },
             )
 
+    async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
+        """Time one request message (transports without HTTP) and report the outcome."""
+        method = exchange.method
+        tool = exchange.extensions.get("mcp_name") or ""
+        self.on_start(method, tool)
+        start = self._clock()
+        try:
+            await call_next(exchange)
+        except BaseException as exc:
+            self._finish(exchange, method, tool, outcome_of(exc), None, start)
+            raise
+        self._finish(exchange, method, tool, "ok", None, start)
+
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         """Time the rest of the pipeline and report the outcome, success or failure."""
         method = method_label(request)
@@ -140,7 +154,7 @@ class MetricsHook(Hook):
 
     def _finish(
         self,
-        request: HTTPRequest,
+        request: HTTPRequest | Exchange,
         method: str,
         tool: str,
         outcome: str,

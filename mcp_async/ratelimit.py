@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from ._exceptions import ConfigError
 from ._hooks import Hook
+from ._policy import Exchange, NextStep
 from .protocol.headers import parse_retry_after
 from .protocol.ratelimit_headers import RateLimitInfo, parse_rate_limit
 from .transports.base import Handler, HTTPRequest, HTTPResponse
@@ -261,6 +262,14 @@ class RateLimit(Hook):
             self.waited += waited
             logger.debug("rate limit: request waited %.3fs", waited)
         return waited
+
+    async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
+        """Wait for a turn, then send one request message (transports without HTTP)."""
+        waited = await self.acquire()
+        if waited > 0:
+            extensions = exchange.extensions
+            extensions["rate_limit_wait"] = extensions.get("rate_limit_wait", 0.0) + waited
+        await call_next(exchange)
 
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         """Wait for a turn, send, then learn from the response."""

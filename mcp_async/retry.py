@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._exceptions import (
     ConfigError,
@@ -39,6 +39,7 @@ from ._exceptions import (
     ReadTimeout,
 )
 from ._hooks import Hook
+from ._policy import Exchange, NextStep
 from .protocol.headers import parse_retry_after
 from .protocol.mcp import JSON_CONTENT_TYPE
 from .transports.base import BytesResponse, Handler, HTTPRequest, HTTPResponse
@@ -54,6 +55,7 @@ logger = logging.getLogger("mcp_async.retry")
 #: Statuses retried by default: rate limited, bad gateway, unavailable, gateway timeout.
 DEFAULT_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
+_T = TypeVar("_T")
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -185,7 +187,7 @@ class RetryPolicy(Hook):
         )
 
     # -- decisions ------------------------------------------------------------------------
-    def is_retryable(self, request: HTTPRequest, exc: BaseException) -> bool:
+    def is_retryable(self, request: HTTPRequest | Exchange, exc: BaseException) -> bool:
         """Whether ``exc``, raised by one try of ``request``, allows another try.
 
         Override to widen or narrow what is retried; keep the safety rules in mind.
@@ -217,14 +219,27 @@ class RetryPolicy(Hook):
         policy = override if isinstance(override, RetryPolicy) else self
         return await policy.run(request, call_next)
 
+    async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
+        """The same policy around one request message (transports without HTTP)."""
+        override = exchange.extensions.get("retry")
+        if override is False:
+            return await call_next(exchange)
+        policy = override if isinstance(override, RetryPolicy) else self
+        return await policy._run(exchange, lambda: call_next(exchange))
+
     async def run(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         """Send ``request`` through ``call_next`` under this policy (ignores overrides)."""
+        return await self._run(request, lambda: self._try(request, call_next))
+
+    async def _run(
+        self, request: HTTPRequest | Exchange, attempt_once: Callable[[], Awaitable[_T]]
+    ) -> _T:
         start = self._clock()
         # The first try runs without tenacity: most requests succeed, and setting up
         # AsyncRetrying costs more than the rest of the pipeline.
         request.extensions["attempt"] = 1
         try:
-            return await self._try(request, call_next)
+            return await attempt_once()
         except MCPClientError as exc:
             if self.attempts == 1 or not self.is_retryable(request, exc):
                 exc.attempts = 1
@@ -286,7 +301,7 @@ class RetryPolicy(Hook):
                     if attempt == 1:
                         raise first_error  # hand the fast path's failure to tenacity
                     request.extensions["attempt"] = attempt
-                    return await self._try(request, call_next)
+                    return await attempt_once()
         except MCPClientError as exc:
             exc.attempts = attempt
             raise
@@ -316,6 +331,15 @@ class _PerCallRetry(Hook):
     """Stands in for a client without a policy: applies only per-call ``retry=`` options."""
 
     __slots__ = ()
+
+    async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
+        """The same, around one request message (transports without HTTP)."""
+        override = exchange.extensions.get("retry")
+        if isinstance(override, RetryPolicy):
+            return await override.around_message(exchange, call_next)
+        if override is True:
+            return await _default_policy().around_message(exchange, call_next)
+        return await call_next(exchange)
 
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         override = request.extensions.get("retry")

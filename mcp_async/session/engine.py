@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._config import Timeout
@@ -30,6 +30,7 @@ from .._exceptions import (
     ReadTimeout,
     SessionExpiredError,
 )
+from .._policy import Exchange, MessagePolicy, build_chain
 from ..models import InitializeResult, ProgressNotification
 from ..protocol import jsonrpc, mcp
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
@@ -52,8 +53,17 @@ class SessionEngine:
         capabilities: Mapping[str, Any],
         dispatcher: Dispatcher,
         default_timeout: Timeout | None = None,
+        policies: Sequence[MessagePolicy] = (),
+        retry_option_policies: Sequence[MessagePolicy] | None = None,
     ) -> None:
         self.transport = transport
+        # Message-level policies for transports without HTTP (on HTTP they are hooks);
+        # requests with a per-call ``retry`` option take the second chain.
+        self._chain = build_chain(policies, self._send_and_wait) if policies else None
+        self._retry_chain = (
+            build_chain(retry_option_policies, self._send_and_wait)
+            if retry_option_policies else self._chain
+        )
         self._client_info = dict(client_info)
         self._capabilities = dict(capabilities)
         self.dispatcher = dispatcher
@@ -225,10 +235,21 @@ class SessionEngine:
         waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = waiter
         call = Call(waiter, timeout, headers, idempotent, extensions)
+        request = Request(request_id, method, params)
+        chain = self._chain
+        if extensions and "retry" in extensions:
+            chain = self._retry_chain
         try:
-            await self.transport.request(Request(request_id, method, params), call)
-            if not waiter.done():
-                await self._wait(waiter, method, request_id, timeout)
+            if chain is None:
+                await self.transport.request(request, call)
+                if not waiter.done():
+                    await self._wait(waiter, method, request_id, timeout)
+            else:
+                await chain(Exchange(
+                    method, self._target(),
+                    {"mcp_method": method, "idempotent": idempotent, **(extensions or {})},
+                    (request, call),
+                ))
             reply = waiter.result()
         except (asyncio.CancelledError, TimeoutError):
             if method != "initialize":
@@ -242,6 +263,17 @@ class SessionEngine:
             return reply.result
         assert isinstance(reply, ErrorResponse)
         raise jsonrpc.error_to_exception(reply)
+
+    async def _send_and_wait(self, exchange: Exchange) -> None:
+        """The innermost step of the policy chain: send, then wait for the reply."""
+        request, call = exchange.payload
+        await self.transport.request(request, call)
+        if not call.waiter.done():
+            await self._wait(call.waiter, request.method, request.id, call.timeout)
+
+    def _target(self) -> str:
+        transport = self.transport
+        return f"{transport.kind}:{getattr(transport, 'name', '') or transport.kind}"
 
     async def _wait(
         self,

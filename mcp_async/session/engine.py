@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .._config import Timeout
@@ -87,7 +88,7 @@ class SessionEngine:
         if self._closed:
             raise ClientStateError("the client was closed")
         task = self._init_task
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+        if task is None or task.done():  # done: it failed, or its session was lost since
             task = self._init_task = asyncio.ensure_future(self._handshake())
         return await asyncio.shield(task)
 
@@ -232,9 +233,7 @@ class SessionEngine:
             meta["progressToken"] = request_id
             params["_meta"] = meta
             self.dispatcher.add_progress(request_id, progress)
-        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = waiter
-        call = Call(waiter, timeout, headers, idempotent, extensions)
+        call = Call(self._register(request_id), timeout, headers, idempotent, extensions)
         request = Request(request_id, method, params)
         chain = self._chain
         if extensions and "retry" in extensions:
@@ -242,21 +241,25 @@ class SessionEngine:
         try:
             if chain is None:
                 await self.transport.request(request, call)
-                if not waiter.done():
-                    await self._wait(waiter, method, request_id, timeout)
+                if not call.waiter.done():
+                    await self._wait(call.waiter, method, request_id, timeout)
             else:
-                await chain(Exchange(
+                exchange = Exchange(
                     method, self._target(),
                     {"mcp_method": method, "idempotent": idempotent, **(extensions or {})},
                     (request, call),
-                ))
-            reply = waiter.result()
+                )
+                try:
+                    await chain(exchange)
+                finally:
+                    request, call = exchange.payload  # the last attempt's
+            reply = call.waiter.result()
         except (asyncio.CancelledError, TimeoutError):
             if method != "initialize":
-                self.cancel(request_id, "request timed out or was cancelled")
+                self.cancel(request.id, "request timed out or was cancelled")
             raise
         finally:
-            del self._waiting[request_id]
+            self._waiting.pop(request.id, None)
             if progress is not None:
                 self.dispatcher.remove_progress(request_id)
         if type(reply) is Response:
@@ -264,9 +267,24 @@ class SessionEngine:
         assert isinstance(reply, ErrorResponse)
         raise jsonrpc.error_to_exception(reply)
 
+    def _register(self, request_id: RequestId) -> asyncio.Future[Reply]:
+        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = waiter
+        return waiter
+
     async def _send_and_wait(self, exchange: Exchange) -> None:
-        """The innermost step of the policy chain: send, then wait for the reply."""
+        """The innermost step of the policy chain: send, then wait for the reply.
+
+        A retried attempt goes out under a new id (the server may still be working on
+        the old one, which is cancelled), with the same progress token.
+        """
         request, call = exchange.payload
+        if call.waiter.done():
+            self._waiting.pop(request.id, None)
+            self.cancel(request.id, "the request is being retried")
+            request = Request(self._ids.next(), request.method, request.params)
+            call = replace(call, waiter=self._register(request.id))
+            exchange.payload = (request, call)
         await self.transport.request(request, call)
         if not call.waiter.done():
             await self._wait(call.waiter, request.method, request.id, call.timeout)
@@ -292,7 +310,8 @@ class SessionEngine:
             async with asyncio.timeout(total):
                 await waiter
         except TimeoutError:
-            if waiter.done():
+            # The timeout cancels the waiter itself; a reply that won the race counts.
+            if waiter.done() and not waiter.cancelled():
                 return
             raise ReadTimeout(
                 f"no response to {method!r} (id {request_id!r}) within {total}s"

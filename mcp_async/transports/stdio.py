@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO
@@ -165,41 +166,56 @@ class StdioTransport(MessageTransport):
                 f"cannot start MCP server {self.command!r}: {exc}", command=self.command
             ) from exc
         self._process = process
-        stderr_reader = asyncio.ensure_future(self._read_stderr(process))
+        # The readers hold the transport weakly, so that a client dropped without being
+        # closed can be collected, and its process killed (see __del__).
+        owner = weakref.ref(self)
+        stderr_reader = asyncio.ensure_future(_read_stderr(owner, process))
         self._readers = [
-            asyncio.ensure_future(self._read_stdout(process, stderr_reader)), stderr_reader,
+            asyncio.ensure_future(_read_stdout(owner, process, stderr_reader)), stderr_reader,
         ]
 
     # -- reading -------------------------------------------------------------------------
-    async def _read_stdout(
+    async def _handle_line(self, line: bytes | OversizedLine) -> None:
+        if isinstance(line, OversizedLine):
+            self._oversized(line)
+            return
+        try:
+            decoded = jsonrpc.decode(line)
+        except ProtocolError as exc:
+            logger.warning("MCP server %s wrote a line that is not JSON-RPC (skipped): %s: %r",
+                           self.name, exc, line[:200])
+            return
+        for message in decoded if isinstance(decoded, list) else (decoded,):
+            if isinstance(message, ErrorResponse) and message.id is None:
+                logger.warning("MCP server %s sent an error without id: %s", self.name, message)
+                continue
+            await self.receiver.receive(message)
+
+    def _oversized(self, line: OversizedLine) -> None:
+        request_id = guess_id(line)
+        error = BodyTooLargeError(self._max_line or 0, f"line from MCP server {self.name!r}")
+        if request_id is None:
+            logger.error("MCP server %s wrote a %d-byte line, over the %s-byte limit; dropped",
+                         self.name, line.size, self._max_line)
+            return
+        self.receiver.fail(request_id, error)
+
+    def _stderr_line(self, raw: bytes | OversizedLine) -> None:
+        if isinstance(raw, OversizedLine):
+            raw = raw.head + b"..."
+        line = raw.decode("utf-8", "replace")
+        self._tail.append(line)
+        try:
+            self._stderr(line)
+        except Exception:
+            logger.exception("the stderr handler of %s failed", self.name)
+
+    async def _stdout_closed(
         self, process: asyncio.subprocess.Process, stderr_reader: asyncio.Task[None]
     ) -> None:
-        assert process.stdout is not None
-        decoder = LineDecoder(self._max_line)
-        receiver = self.receiver
-        try:
-            while chunk := await process.stdout.read(_READ_CHUNK):
-                for line in decoder.feed(chunk):
-                    if isinstance(line, OversizedLine):
-                        self._oversized(line)
-                        continue
-                    try:
-                        decoded = jsonrpc.decode(line)
-                    except ProtocolError as exc:
-                        logger.warning("MCP server %s wrote a line that is not JSON-RPC "
-                                       "(skipped): %s: %r", self.name, exc, line[:200])
-                        continue
-                    for message in decoded if isinstance(decoded, list) else (decoded,):
-                        if isinstance(message, ErrorResponse) and message.id is None:
-                            logger.warning("MCP server %s sent an error without id: %s",
-                                           self.name, message)
-                            continue
-                        await receiver.receive(message)
-        except (ConnectionError, OSError) as exc:
-            logger.debug("reading the stdout of %s failed: %s", self.name, exc)
+        """stdout ended: the server is gone (or made itself unreachable); report how."""
         if self._closing:
             return
-        # stdout is closed: the server is gone (or has made itself unreachable).
         try:
             await asyncio.wait_for(asyncio.shield(process.wait()), _GRACE)
         except TimeoutError:
@@ -213,33 +229,7 @@ class StdioTransport(MessageTransport):
             exit_code=process.returncode, stderr_tail=tuple(self._tail),
         )
         logger.warning("%s", self._exited)
-        receiver.connection_lost(self._exited)
-
-    def _oversized(self, line: OversizedLine) -> None:
-        request_id = guess_id(line)
-        error = BodyTooLargeError(self._max_line or 0, f"line from MCP server {self.name!r}")
-        if request_id is None:
-            logger.error("MCP server %s wrote a %d-byte line, over the %s-byte limit; dropped",
-                         self.name, line.size, self._max_line)
-            return
-        self.receiver.fail(request_id, error)
-
-    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stderr is not None
-        decoder = LineDecoder(_STDERR_LINE_LIMIT)
-        try:
-            while chunk := await process.stderr.read(_READ_CHUNK):
-                for raw in decoder.feed(chunk):
-                    if isinstance(raw, OversizedLine):
-                        raw = raw.head + b"..."
-                    line = raw.decode("utf-8", "replace")
-                    self._tail.append(line)
-                    try:
-                        self._stderr(line)
-                    except Exception:
-                        logger.exception("the stderr handler of %s failed", self.name)
-        except (ConnectionError, OSError) as exc:
-            logger.debug("reading the stderr of %s failed: %s", self.name, exc)
+        self.receiver.connection_lost(self._exited)
 
     # -- writing -------------------------------------------------------------------------
     async def request(self, request: Request, call: Call) -> None:
@@ -300,6 +290,55 @@ class StdioTransport(MessageTransport):
             _warn(f"{self!r} was not closed; killing its server process {process.pid}",
                   ResourceWarning, source=self, stacklevel=1)
             _signal_group(process, signal.SIGKILL)
+            pipes = getattr(process, "_transport", None)  # closes the pipes quietly
+            if pipes is not None:
+                with contextlib.suppress(Exception):
+                    pipes.close()
+
+
+async def _read_stdout(
+    owner: weakref.ref[StdioTransport],
+    process: asyncio.subprocess.Process,
+    stderr_reader: asyncio.Task[None],
+) -> None:
+    assert process.stdout is not None
+    transport = owner()
+    if transport is None:
+        return
+    decoder = LineDecoder(transport._max_line)
+    name = transport.name
+    del transport
+    try:
+        while chunk := await process.stdout.read(_READ_CHUNK):
+            lines = decoder.feed(chunk)
+            transport = owner()
+            if transport is None:
+                return
+            for line in lines:
+                await transport._handle_line(line)
+            del transport
+    except (ConnectionError, OSError) as exc:
+        logger.debug("reading the stdout of %s failed: %s", name, exc)
+    transport = owner()
+    if transport is not None:
+        await transport._stdout_closed(process, stderr_reader)
+
+
+async def _read_stderr(
+    owner: weakref.ref[StdioTransport], process: asyncio.subprocess.Process
+) -> None:
+    assert process.stderr is not None
+    decoder = LineDecoder(_STDERR_LINE_LIMIT)
+    try:
+        while chunk := await process.stderr.read(_READ_CHUNK):
+            transport = owner()
+            if transport is None:
+                return
+            for raw in decoder.feed(chunk):
+                transport._stderr_line(raw)
+            del transport
+    except (ConnectionError, OSError) as exc:
+        logger.debug("reading the stderr of a server failed: %s", exc)
 
 
 async def _shut_down(

@@ -1,0 +1,105 @@
+"""A tiny stdio MCP server for fault injection (standard library only, starts fast).
+
+Flags: --banner (a non-JSON line on stdout first), --stderr N (N lines on stderr at
+start), --ignore-sigterm, --ignore-eof (keep running after stdin closes).
+Tools: echo(text) / big(size) / die(code) / sleep(seconds) / env() / oversized(size) /
+ask() (sends sampling/createMessage and returns the answer's text).
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+args = sys.argv[1:]
+out_lock = threading.Lock()
+pending: dict[str, dict] = {}
+
+
+def send(message: dict) -> None:
+    data = (json.dumps(message) + "\n").encode()
+    with out_lock:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+def result(rid, value: dict) -> None:
+    send({"jsonrpc": "2.0", "id": rid, "result": value})
+
+
+def text(value: str) -> dict:
+    return {"content": [{"type": "text", "text": value}]}
+
+
+def call_tool(rid, name: str, arguments: dict) -> None:
+    if name == "echo":
+        result(rid, text(arguments.get("text", "")))
+    elif name == "big":
+        result(rid, text("x" * int(arguments["size"])))
+    elif name == "oversized":
+        size = int(arguments["size"])
+        send({"jsonrpc": "2.0", "id": rid, "result": text("y" * size)})
+    elif name == "die":
+        sys.stderr.write("dying now\n")
+        sys.stderr.flush()
+        os._exit(int(arguments.get("code", 3)))
+    elif name == "sleep":
+        def later() -> None:
+            time.sleep(float(arguments["seconds"]))
+            result(rid, text("slept"))
+        threading.Thread(target=later, daemon=True).start()
+    elif name == "env":
+        result(rid, {"content": [], "structuredContent": {"env": dict(os.environ),
+                                                          "cwd": os.getcwd()}})
+    elif name == "ask":
+        pending["ask-1"] = {"reply_to": rid}
+        send({"jsonrpc": "2.0", "id": "ask-1", "method": "sampling/createMessage",
+              "params": {"messages": [{"role": "user",
+                                       "content": {"type": "text", "text": "hi?"}}],
+                         "maxTokens": 5}})
+    else:
+        send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "no tool"}})
+
+
+def main() -> None:
+    if "--ignore-sigterm" in args:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if "--banner" in args:
+        print("Server starting... (not JSON)", flush=True)
+    if "--stderr" in args:
+        for i in range(int(args[args.index("--stderr") + 1])):
+            sys.stderr.write(f"log line {i}\n")
+        sys.stderr.flush()
+    for raw in sys.stdin.buffer:
+        message = json.loads(raw)
+        method = message.get("method")
+        rid = message.get("id")
+        if method is None:  # a response to our request
+            waiting = pending.pop(rid, None)
+            if waiting is not None:
+                answer = message["result"]["content"]["text"]
+                result(waiting["reply_to"], text(answer))
+            continue
+        if method == "notifications/cancelled":
+            sys.stderr.write(f"cancelled {message['params']['requestId']}\n")
+            sys.stderr.flush()
+        elif rid is None:
+            continue
+        elif method == "initialize":
+            result(rid, {"protocolVersion": message["params"]["protocolVersion"],
+                         "capabilities": {"tools": {}},
+                         "serverInfo": {"name": "fault-server", "version": "1"}})
+        elif method == "ping":
+            result(rid, {})
+        elif method == "tools/list":
+            result(rid, {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]})
+        elif method == "tools/call":
+            call_tool(rid, message["params"]["name"], message["params"].get("arguments", {}))
+    if "--ignore-eof" in args:
+        while True:
+            time.sleep(1)
+
+
+main()

@@ -1,4 +1,4 @@
-"""The stdio transport against a small fault-injection server (tests/transports/stdio_fault_server.py).
+"""The stdio transport against a small fault-injection server (stdio_fault_server.py).
 
 What it proves: spawning without a shell, the minimal environment, stderr forwarding,
 skipping non-JSON lines, the line size limit, unexpected exits, restart, spawn
@@ -215,7 +215,7 @@ async def test_a_file_that_is_not_executable_is_a_typed_error(tmp_path: Path) ->
     script = tmp_path / "server.sh"
     script.write_text("#!/bin/sh\n")
     script.chmod(0o644)
-    with pytest.raises(ServerSpawnError, match="server.sh"):
+    with pytest.raises(ServerSpawnError, match=r"server\.sh"):
         async with AsyncMCPClient.stdio(str(script), initialize="eager"):
             pass
 

@@ -8,13 +8,23 @@
   Streamable HTTP mode (session scoped).  Its npm dependencies are installed
   by scripts/install-interop-servers.sh on first use; the fixture skips only
   when Node.js/npm are missing altogether.
+* ``sdk_sse_server`` / ``everything_sse_server``: the same two servers over
+  legacy HTTP+SSE (session scoped; ``.url`` ends in ``/sse``, the GET endpoint
+  whose first event names the POST endpoint).  Every GET opens its own MCP
+  session, so tests share the process safely.
+* ``sdk_stdio_command`` / ``everything_stdio_command``: a ``servers.StdioCommand``
+  (``command``, ``args``, ``env``, ``cwd``) for a client that spawns the server
+  itself; each spawn is a fresh process that exits when its stdin closes.
+  ``servers.open_stdio(command)`` spawns one for raw access and always reaps it.
 * ``start_server``: a function-scoped factory for a private server, for tests
-  that must not disturb the shared ones: ``start_server("everything")`` or
-  ``start_server("sdk-json-stateful")``.
+  that must not disturb the shared ones: ``start_server("everything")``,
+  ``start_server("sdk-json-stateful")``, ``start_server("sdk-sse")`` or
+  ``start_server("everything-sse")``.
 
-Both shared fixtures yield a ``servers.RunningServer``: ``.url`` ends in
-``/mcp``; ``.restart()`` keeps the port and forgets every session.  A test
-that restarts a shared server leaves it running (just without sessions).
+The shared HTTP fixtures yield a ``servers.RunningServer``: ``.url`` is the MCP
+endpoint (``/mcp``, or ``/sse`` for legacy SSE; ``.transport`` says which);
+``.restart()`` keeps the port and forgets every session.  A test that restarts
+a shared server leaves it running (just without sessions).
 
 Every test in this directory is marked ``interop``.
 """
@@ -32,7 +42,7 @@ if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
 import servers  # noqa: E402
-from servers import SDK_MODES, RunningServer, ServerUnavailable  # noqa: E402
+from servers import SDK_MODES, RunningServer, ServerUnavailable, StdioCommand  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -66,21 +76,59 @@ def everything_server() -> Iterator[RunningServer]:
         server.cleanup_logs()
 
 
+@pytest.fixture(scope="session")
+def sdk_sse_server() -> Iterator[RunningServer]:
+    """The official Python SDK server over legacy HTTP+SSE (``.url`` ends in ``/sse``)."""
+    server = servers.start_sdk_sse_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.cleanup_logs()
+
+
+@pytest.fixture(scope="session")
+def everything_sse_server() -> Iterator[RunningServer]:
+    """server-everything over legacy HTTP+SSE (``.url`` ends in ``/sse``)."""
+    try:
+        server = servers.start_everything_sse_server()
+    except ServerUnavailable as exc:
+        pytest.skip(f"server-everything cannot run here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.cleanup_logs()
+
+
+@pytest.fixture(scope="session")
+def sdk_stdio_command() -> StdioCommand:
+    """How to spawn the official Python SDK server over stdio."""
+    return servers.sdk_stdio_command()
+
+
+@pytest.fixture(scope="session")
+def everything_stdio_command() -> StdioCommand:
+    """How to spawn server-everything over stdio (installs its npm package if needed)."""
+    try:
+        return servers.everything_stdio_command()
+    except ServerUnavailable as exc:
+        pytest.skip(f"server-everything cannot run here: {exc}")
+
+
 @pytest.fixture
 def start_server() -> Iterator[Callable[[str], RunningServer]]:
-    """Factory for private servers: "everything" or "sdk-<mode>"; all stopped at teardown."""
+    """Factory for private servers (see servers.HTTP_SERVER_KINDS); all stopped at teardown."""
     started: list[RunningServer] = []
 
     def start(kind: str) -> RunningServer:
-        if kind == "everything":
+        if kind.startswith("everything"):
             try:
-                server = servers.start_everything_server()
+                server = servers.start_server(kind)
             except ServerUnavailable as exc:
                 pytest.skip(f"server-everything cannot run here: {exc}")
-        elif kind.startswith("sdk-") and kind.removeprefix("sdk-") in SDK_MODES:
-            server = servers.start_sdk_server(kind.removeprefix("sdk-"))
         else:
-            raise ValueError(f"unknown interop server {kind!r}")
+            server = servers.start_server(kind)
         started.append(server)
         return server
 

@@ -2,17 +2,26 @@
 
 It exists so that mcp_async's interop tests talk to a server nobody here wrote.
 Everything below is ordinary use of the SDK's high-level API
-(`mcp.server.mcpserver.MCPServer`); the Streamable HTTP app comes from
-`MCPServer.streamable_http_app()` and is served by uvicorn on 127.0.0.1 only.
+(`mcp.server.mcpserver.MCPServer`).  The same server speaks all three transports
+the SDK offers:
+
+* Streamable HTTP (default): `MCPServer.streamable_http_app()` served by uvicorn
+  on 127.0.0.1 only; the MCP endpoint is http://127.0.0.1:<port>/mcp;
+* legacy HTTP+SSE (`--transport sse`): `MCPServer.sse_app()` served by uvicorn on
+  127.0.0.1 only; the client GETs http://127.0.0.1:<port>/sse, whose first event
+  (`endpoint`) names the URL to POST to (/messages/?session_id=...);
+* stdio (`--transport stdio`): `MCPServer.run("stdio")`, newline-delimited
+  JSON-RPC on stdin/stdout; it exits when stdin reaches EOF.
 
 Run it by hand:
 
     .venv/bin/python tests/interop/sdk_server.py --port 8765                  # SSE, stateful
     .venv/bin/python tests/interop/sdk_server.py --port 8765 --json-response  # JSON bodies
     .venv/bin/python tests/interop/sdk_server.py --port 8765 --stateless      # no sessions
+    .venv/bin/python tests/interop/sdk_server.py --port 8765 --transport sse  # legacy SSE
+    .venv/bin/python tests/interop/sdk_server.py --transport stdio            # stdio
 
-The MCP endpoint is http://127.0.0.1:<port>/mcp.  `GET /healthz` answers
-`ok` once the app (and its session manager) is running.
+On both HTTP transports `GET /healthz` answers `ok` once the app is running.
 
 The full inventory of tools/resources/prompts lives in INVENTORY below and is
 what the interop tests assert against; keep the two in sync.
@@ -138,7 +147,14 @@ class Sum(TypedDict):
     sum: int
 
 
-def build_server() -> MCPServer:
+def build_server(*, per_connection_subscriptions: bool = False) -> MCPServer:
+    """The server, transport-agnostic.
+
+    Resource subscriptions are kept per ``Mcp-Session-Id`` header (Streamable HTTP;
+    stateless requests all share the key ``None``).  With
+    ``per_connection_subscriptions`` (stdio, legacy SSE: no such header) they are
+    kept per SDK connection instead, so two SSE clients of one server stay apart.
+    """
     mcp = MCPServer(
         SERVER_NAME,
         title="mcp_async interop server",
@@ -281,10 +297,13 @@ def build_server() -> MCPServer:
             await ctx.log(level, f"a {level} message", logger_name="interop")  # type: ignore[arg-type]
         return f"logged {len(levels)}"
 
-    # Subscribed URIs per MCP session id.
-    subscribed: dict[str | None, set[str]] = {}
+    # Subscribed URIs per MCP session id (or per connection, see build_server).
+    subscribed: dict[object, set[str]] = {}
 
-    def session_of(ctx: ServerRequestContext) -> str | None:
+    def session_of(ctx: ServerRequestContext) -> object:
+        if per_connection_subscriptions:
+            # ctx.session is made per request; the connection behind it is not.
+            return id(getattr(ctx.session, "_connection", None))
         request = ctx.request
         headers = getattr(request, "headers", None)
         return headers.get("mcp-session-id") if headers is not None else None
@@ -474,7 +493,13 @@ def _exit_when_stdin_closes() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--transport",
+        choices=["streamable-http", "sse", "stdio"],
+        default="streamable-http",
+        help="streamable-http (default), legacy HTTP+SSE, or stdio",
+    )
+    parser.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (HTTP transports)")
     parser.add_argument(
         "--json-response", action="store_true", help="answer POSTs with JSON, not SSE"
     )
@@ -485,20 +510,36 @@ def main(argv: list[str] | None = None) -> None:
         help="exit when stdin reaches EOF (used by the test launcher so no orphan survives it)",
     )
     args = parser.parse_args(argv)
+    if args.transport != "stdio" and args.port is None:
+        parser.error(f"--port is required with --transport {args.transport}")
+    if args.transport != "streamable-http" and (args.json_response or args.stateless):
+        parser.error("--json-response and --stateless apply to streamable-http only")
 
     # Logging/sampling/roots helpers are flagged deprecated for the 2026-07-28
     # protocol revision; they are still what 2025-11-25 clients speak.
     warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
 
+    if args.transport == "stdio":
+        # stdin carries the protocol, and the SDK's stdio server returns at EOF
+        # anyway, so --exit-on-stdin-eof needs no watchdog here (one would steal
+        # the client's messages).
+        build_server(per_connection_subscriptions=True).run("stdio")
+        return
+
     if args.exit_on_stdin_eof:
         _exit_when_stdin_closes()
 
-    app = build_server().streamable_http_app(
-        streamable_http_path="/mcp",
-        json_response=args.json_response,
-        stateless_http=args.stateless,
-        host="127.0.0.1",
-    )
+    if args.transport == "sse":
+        app = build_server(per_connection_subscriptions=True).sse_app(
+            sse_path="/sse", message_path="/messages/", host="127.0.0.1"
+        )
+    else:
+        app = build_server().streamable_http_app(
+            streamable_http_path="/mcp",
+            json_response=args.json_response,
+            stateless_http=args.stateless,
+            host="127.0.0.1",
+        )
     config = uvicorn.Config(
         app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False
     )

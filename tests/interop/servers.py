@@ -1,17 +1,24 @@
 """Start and stop third-party MCP servers for the interop tests (no pytest here).
 
-Two servers nobody on this project wrote:
+Two servers nobody on this project wrote, each in every transport it offers:
 
-* the official ``mcp`` Python SDK (tests/interop/sdk_server.py), served by
-  uvicorn, in four modes: JSON or SSE responses x stateful or stateless;
+* the official ``mcp`` Python SDK (tests/interop/sdk_server.py):
+  - Streamable HTTP on uvicorn, in four modes: JSON or SSE responses x stateful
+    or stateless (``start_sdk_server(mode)``, endpoint ``/mcp``);
+  - legacy HTTP+SSE, its ``sse_app()`` on uvicorn (``start_sdk_sse_server()``,
+    endpoint ``/sse``; messages are POSTed to ``/messages/?session_id=...``);
+  - stdio (``sdk_stdio_command()``);
 * ``@modelcontextprotocol/server-everything`` (npm, pinned in
-  tests/interop/package.json) in its Streamable HTTP mode.
+  tests/interop/package.json):
+  - Streamable HTTP (``start_everything_server()``, endpoint ``/mcp``);
+  - legacy HTTP+SSE (``start_everything_sse_server()``, endpoint ``/sse``;
+    messages are POSTed to ``/message?sessionId=...``);
+  - stdio (``everything_stdio_command()``).
 
-Both listen on 127.0.0.1 only, on a free port chosen here, with the MCP
-endpoint at ``/mcp``.  Each server runs in its own process group and is
-stopped with SIGTERM, then SIGKILL after a grace period.  Its stdin is a pipe
-we hold open: both servers exit when it closes, so a killed test run leaves
-no orphans behind.
+The HTTP servers listen on 127.0.0.1 only, on a free port chosen here.  Each
+runs in its own process group and is stopped with SIGTERM, then SIGKILL after a
+grace period.  Its stdin is a pipe we hold open: every server exits when it
+closes, so a killed test run leaves no orphans behind.
 
     server = start_sdk_server("json-stateful")
     try:
@@ -19,6 +26,13 @@ no orphans behind.
         server.restart()  # same port, all sessions forgotten
     finally:
         server.stop()
+
+A stdio server is not started here: ``*_stdio_command()`` returns a
+``StdioCommand`` (command, args, env, cwd) for a client that spawns the process
+itself.  Both stdio servers exit as soon as their stdin reaches EOF, so the
+server dies with its client even if the client is killed.  For raw access
+(smoke tests) ``open_stdio(command)`` spawns one in its own process group and
+always reaps it.
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -37,7 +52,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +66,11 @@ EVERYTHING_PACKAGE = NODE_MODULES / "@modelcontextprotocol" / "server-everything
 EVERYTHING_ENTRY = EVERYTHING_PACKAGE / "dist" / "index.js"
 EVERYTHING_VERSION = "2026.8.31"
 
+STDIO_EOF_PRELOAD = INTEROP_DIR / "exit_on_stdin_end.mjs"
+
 HOST = "127.0.0.1"
 MCP_PATH = "/mcp"
+SSE_PATH = "/sse"  # legacy HTTP+SSE: GET here; the `endpoint` event names the POST URL
 START_DEADLINE = 20.0  # seconds for a server to start answering
 POLL_TIMEOUT = 0.5  # seconds per readiness probe
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
@@ -92,6 +110,8 @@ class ServerSpec:
     stateful: bool
     json_response: bool
     cwd: Path = INTEROP_DIR
+    endpoint_path: str = MCP_PATH  # what `url` points at: /mcp, or /sse (legacy SSE)
+    transport: str = "streamable-http"  # or "sse"
     info: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -102,7 +122,8 @@ _live_lock = threading.Lock()
 class RunningServer:
     """One server subprocess on a fixed loopback port.
 
-    ``url`` is the MCP endpoint (``http://127.0.0.1:<port>/mcp``).  ``restart()``
+    ``url`` is the MCP endpoint: ``http://127.0.0.1:<port>/mcp`` for Streamable
+    HTTP, ``http://127.0.0.1:<port>/sse`` for legacy HTTP+SSE.  ``restart()``
     stops the process and starts a fresh one on the same port, so every
     session the old process knew is gone.
     """
@@ -130,7 +151,12 @@ class RunningServer:
 
     @property
     def url(self) -> str:
-        return f"{self.base_url}{MCP_PATH}"
+        return f"{self.base_url}{self.spec.endpoint_path}"
+
+    @property
+    def transport(self) -> str:
+        """``"streamable-http"`` or ``"sse"`` (legacy HTTP+SSE)."""
+        return self.spec.transport
 
     @property
     def stateful(self) -> bool:
@@ -333,8 +359,11 @@ def _assert_loopback_only(port: int) -> None:
 def stop_all() -> None:
     with _live_lock:
         servers = list(_live)
+        groups = list(_live_stdio_groups)
     for server in servers:
         server.stop()
+    for pgid in groups:  # stdio servers whose `open_stdio` block never finished
+        _killpg(pgid, signal.SIGKILL)
 
 
 atexit.register(stop_all)
@@ -368,6 +397,42 @@ def sdk_server_spec(mode: str) -> ServerSpec:
 
 def start_sdk_server(mode: str, port: int | None = None) -> RunningServer:
     return RunningServer(sdk_server_spec(mode), port).start()
+
+
+def _sdk_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def sdk_sse_server_spec() -> ServerSpec:
+    """The SDK server's legacy HTTP+SSE app (``MCPServer.sse_app()`` on uvicorn)."""
+
+    def argv(port: int) -> list[str]:
+        return [
+            sys.executable,
+            str(SDK_SERVER_SCRIPT),
+            "--transport",
+            "sse",
+            "--port",
+            str(port),
+            "--exit-on-stdin-eof",
+        ]
+
+    return ServerSpec(
+        name="sdk-sse",
+        argv=argv,
+        env=lambda port: _sdk_env(),
+        health_path="/healthz",
+        stateful=True,  # one MCP session per GET /sse stream
+        json_response=False,
+        endpoint_path=SSE_PATH,
+        transport="sse",
+        info={"mode": "legacy-sse"},
+    )
+
+
+def start_sdk_sse_server(port: int | None = None) -> RunningServer:
+    """Official SDK server over legacy HTTP+SSE; ``.url`` is ``http://127.0.0.1:<port>/sse``."""
+    return RunningServer(sdk_sse_server_spec(), port).start()
 
 
 # -------------------------------------------------------- server-everything
@@ -416,42 +481,37 @@ def ensure_everything_installed() -> None:
         )
 
 
+def _everything_env() -> dict[str, str]:
+    # A small, deterministic environment (the get-env tool returns it verbatim).
+    names = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
+    keep = {k: os.environ[k] for k in names if k in os.environ}
+    return {
+        **keep,
+        "NODE_ENV": "test",
+        "NO_COLOR": "1",
+        # gzip-file-as-resource would fetch from github.com by default;
+        # keep it offline (data: URIs still work).
+        "GZIP_ALLOWED_DOMAINS": "localhost",
+    }
+
+
+def _everything_http_env(port: int) -> dict[str, str]:
+    return {**_everything_env(), "PORT": str(port), "MCP_INTEROP_EXIT_ON_STDIN_EOF": "1"}
+
+
+def _everything_http_argv(node: str, mode: str) -> list[str]:
+    # `--import` preloads our shim that pins listen() to 127.0.0.1: the
+    # package itself always listens on all interfaces and has no HOST knob.
+    return [node, "--import", LOOPBACK_PRELOAD.as_uri(), str(EVERYTHING_ENTRY), mode]
+
+
 def everything_server_spec() -> ServerSpec:
     node = node_executable()
 
-    def argv(port: int) -> list[str]:
-        # `--import` preloads our shim that pins listen() to 127.0.0.1: the
-        # package itself always listens on all interfaces and has no HOST knob.
-        return [
-            node,
-            "--import",
-            LOOPBACK_PRELOAD.as_uri(),
-            str(EVERYTHING_ENTRY),
-            "streamableHttp",
-        ]
-
-    def env(port: int) -> dict[str, str]:
-        # A small, deterministic environment (the get-env tool returns it verbatim).
-        keep = {
-            k: os.environ[k]
-            for k in ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT")
-            if k in os.environ
-        }
-        return {
-            **keep,
-            "PORT": str(port),
-            "NODE_ENV": "test",
-            "NO_COLOR": "1",
-            # gzip-file-as-resource would fetch from github.com by default;
-            # keep it offline (data: URIs still work).
-            "GZIP_ALLOWED_DOMAINS": "localhost",
-            "MCP_INTEROP_EXIT_ON_STDIN_EOF": "1",
-        }
-
     return ServerSpec(
         name="everything",
-        argv=argv,
-        env=env,
+        argv=lambda port: _everything_http_argv(node, "streamableHttp"),
+        env=_everything_http_env,
         health_path=MCP_PATH,  # GET /mcp without a session answers 400 at once
         stateful=True,
         json_response=False,
@@ -460,28 +520,207 @@ def everything_server_spec() -> ServerSpec:
     )
 
 
-def start_everything_server(port: int | None = None, *, install: bool = True) -> RunningServer:
+def _require_everything(install: bool) -> None:
     if install:
         ensure_everything_installed()
     elif not EVERYTHING_ENTRY.is_file():
         raise ServerUnavailable(f"{EVERYTHING_ENTRY} is missing; run {INSTALL_SCRIPT}")
+
+
+def start_everything_server(port: int | None = None, *, install: bool = True) -> RunningServer:
+    _require_everything(install)
     return RunningServer(everything_server_spec(), port).start()
 
 
+def everything_sse_server_spec() -> ServerSpec:
+    """server-everything's legacy HTTP+SSE mode (``dist/index.js sse``, express, PORT env).
+
+    GET /sse opens a stream (and creates a fresh MCP server for it); its first event
+    names ``/message?sessionId=<uuid>``.  A POST for an unknown sessionId is never
+    answered, so the probe uses ``/healthz`` (express answers 404 at once).
+    """
+    node = node_executable()
+    return ServerSpec(
+        name="everything-sse",
+        argv=lambda port: _everything_http_argv(node, "sse"),
+        env=_everything_http_env,
+        health_path="/healthz",
+        stateful=True,
+        json_response=False,
+        cwd=EVERYTHING_PACKAGE,
+        endpoint_path=SSE_PATH,
+        transport="sse",
+        info={"version": EVERYTHING_VERSION},
+    )
+
+
+def start_everything_sse_server(port: int | None = None, *, install: bool = True) -> RunningServer:
+    """server-everything over legacy HTTP+SSE; ``.url`` is ``http://127.0.0.1:<port>/sse``."""
+    _require_everything(install)
+    return RunningServer(everything_sse_server_spec(), port).start()
+
+
+# ------------------------------------------------------------------- stdio
+@dataclass(frozen=True)
+class StdioCommand:
+    """How a client spawns a stdio MCP server: ``command *args`` in ``cwd`` with ``env``.
+
+    ``env`` holds every variable the server needs (a small, deterministic set);
+    ``open_stdio`` uses it as the whole environment, a client may add its own
+    minimal set (HOME, PATH, ...) to it.  ``None``: inherit ours.
+
+        async with AsyncMCPClient.stdio(cmd.command, cmd.args, env=cmd.env, cwd=cmd.cwd):
+            ...
+    """
+
+    command: str
+    args: list[str]
+    env: dict[str, str] | None = None
+    cwd: str | None = None
+    name: str = "stdio"
+
+    @property
+    def argv(self) -> list[str]:
+        return [self.command, *self.args]
+
+    def __str__(self) -> str:
+        return shlex.join(self.argv)
+
+
+def sdk_stdio_command() -> StdioCommand:
+    """The official SDK server over stdio (``MCPServer.run("stdio")``); exits on stdin EOF."""
+    env = {
+        k: os.environ[k]
+        for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+        if k in os.environ
+    }
+    env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+    return StdioCommand(
+        command=sys.executable,
+        args=[str(SDK_SERVER_SCRIPT), "--transport", "stdio"],
+        env=env,
+        cwd=str(INTEROP_DIR),
+        name="sdk-stdio",
+    )
+
+
+def everything_stdio_command(
+    *, install: bool = True, exit_on_stdin_eof: bool = True
+) -> StdioCommand:
+    """server-everything over stdio (``node dist/index.js stdio``).
+
+    On its own the server outlives its stdin while any timer is pending (an unanswered
+    ``roots/list`` waits 60 s; simulated logging repeats forever), so by default a
+    preload (exit_on_stdin_end.mjs) makes it exit at stdin EOF, as the SDK server
+    does.  ``exit_on_stdin_eof=False`` gives the bare package, e.g. to test a
+    client's SIGTERM escalation.  stdio mode opens no socket.
+    """
+    node = node_executable()
+    _require_everything(install)
+    preload = ["--import", STDIO_EOF_PRELOAD.as_uri()] if exit_on_stdin_eof else []
+    return StdioCommand(
+        command=node,
+        args=[*preload, str(EVERYTHING_ENTRY), "stdio"],
+        env=_everything_env(),
+        cwd=str(EVERYTHING_PACKAGE),
+        name="everything-stdio",
+    )
+
+
+_live_stdio_groups: set[int] = set()
+
+
+@contextlib.asynccontextmanager
+async def open_stdio(
+    command: StdioCommand, *, stop_grace: float = STOP_GRACE
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Spawn a stdio server (own process group, pipes for stdin/stdout) and always reap it.
+
+    On exit: close stdin, wait up to ``stop_grace`` seconds, then SIGTERM and SIGKILL
+    the whole group.  stderr goes to a temporary file; on failure read it with
+    ``stdio_stderr(process)``.
+    """
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally
+    process = await asyncio.create_subprocess_exec(
+        command.command,
+        *command.args,
+        env=command.env,
+        cwd=command.cwd,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+        start_new_session=True,
+        limit=16 * 1024 * 1024,  # one JSON-RPC message per line; tools/list is long
+    )
+    process._mcp_interop_stderr = stderr  # type: ignore[attr-defined]
+    with _live_lock:
+        _live_stdio_groups.add(process.pid)
+    try:
+        yield process
+    finally:
+        try:
+            await _astop_process(process, stop_grace)
+        finally:
+            # Leftovers in the group, or the leader itself if the wait was cancelled.
+            _killpg(process.pid, signal.SIGKILL)
+            with _live_lock:
+                _live_stdio_groups.discard(process.pid)
+            stderr.close()
+
+
+def stdio_stderr(process: asyncio.subprocess.Process) -> str:
+    """What a process spawned by ``open_stdio`` wrote to stderr so far."""
+    stderr = getattr(process, "_mcp_interop_stderr", None)
+    if stderr is None or stderr.closed:
+        return ""
+    stderr.seek(0)
+    return bytes(stderr.read()).decode(errors="replace")
+
+
+async def _astop_process(process: asyncio.subprocess.Process, grace: float) -> None:
+    if process.stdin is not None and not process.stdin.is_closing():
+        process.stdin.close()  # both stdio servers exit on EOF
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), grace)
+        return
+    _killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), grace)
+        return
+    _killpg(process.pid, signal.SIGKILL)
+    await process.wait()
+
+
+def start_server(kind: str) -> RunningServer:
+    """Start an HTTP server by name: everything, everything-sse, sdk-sse or sdk-<mode>."""
+    if kind == "everything":
+        return start_everything_server()
+    if kind == "everything-sse":
+        return start_everything_sse_server()
+    if kind == "sdk-sse":
+        return start_sdk_sse_server()
+    if kind.startswith("sdk-") and kind.removeprefix("sdk-") in SDK_MODES:
+        return start_sdk_server(kind.removeprefix("sdk-"))
+    raise ValueError(f"unknown interop server {kind!r}")
+
+
+HTTP_SERVER_KINDS = (
+    "everything",
+    "everything-sse",
+    "sdk-sse",
+    *(f"sdk-{m}" for m in SDK_MODES),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python tests/interop/servers.py [everything|sdk-MODE]...`: start them, wait for Ctrl-C."""
-    names = (argv if argv is not None else sys.argv[1:]) or [
-        "everything",
-        *(f"sdk-{m}" for m in SDK_MODES),
-    ]
+    """`python tests/interop/servers.py [KIND]...`: start them, print stdio commands, wait."""
+    names = (argv if argv is not None else sys.argv[1:]) or list(HTTP_SERVER_KINDS)
     servers = []
     try:
+        for command in (sdk_stdio_command(), everything_stdio_command()):
+            print(f"{command.name:20} {command}  (cwd {command.cwd})", flush=True)
         for name in names:
-            server = (
-                start_everything_server()
-                if name == "everything"
-                else start_sdk_server(name.removeprefix("sdk-"))
-            )
+            server = start_server(name)
             servers.append(server)
             took = server.startup_seconds or 0.0
             print(

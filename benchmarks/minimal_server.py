@@ -23,7 +23,7 @@ import json
 import uuid
 from typing import Any
 
-from .protocol_data import DEFAULT_VERSION, KNOWN_VERSIONS, TOOLS, call_tool
+from .protocol_data import answer
 from .serving import announce, bind_socket, exit_when_stdin_closes
 
 #: Paths under this prefix get event-stream replies; all others get JSON.
@@ -104,25 +104,7 @@ class ServerState:
 
     @staticmethod
     def _answer(message: dict[str, Any]) -> dict[str, Any]:
-        method = message["method"]
-        params = message.get("params") or {}
-        if method == "tools/call":
-            result = call_tool(params)
-            if result is None:
-                return {"error": {"code": -32602, "message": "unknown tool"}}
-            return {"result": result}
-        if method == "tools/list":
-            return {"result": {"tools": TOOLS}}
-        if method == "initialize":
-            asked = params.get("protocolVersion")
-            return {"result": {
-                "protocolVersion": asked if asked in KNOWN_VERSIONS else DEFAULT_VERSION,
-                "capabilities": {"tools": {"listChanged": False}},
-                "serverInfo": {"name": "benchmarks-minimal", "version": "1.0"},
-            }}
-        if method in ("ping", "logging/setLevel"):
-            return {"result": {}}
-        return {"error": {"code": -32601, "message": f"method not found: {method}"}}
+        return answer(message, "benchmarks-minimal")
 
 
 class HTTPConnection(asyncio.Protocol):

@@ -57,3 +57,30 @@ def call_tool(params: dict[str, Any]) -> dict[str, Any] | None:
         "structuredContent": {"result": value},
         "isError": False,
     }
+
+
+def answer(message: dict[str, Any], server_name: str) -> dict[str, Any]:
+    """The ``result`` or ``error`` member of the reply to JSON-RPC request ``message``.
+
+    Shared by every minimal server (Streamable HTTP, stdio, legacy HTTP+SSE), so each
+    transport's clients parse exactly the same replies.
+    """
+    method = message["method"]
+    params = message.get("params") or {}
+    if method == "tools/call":
+        result = call_tool(params)
+        if result is None:
+            return {"error": {"code": -32602, "message": "unknown tool"}}
+        return {"result": result}
+    if method == "tools/list":
+        return {"result": {"tools": TOOLS}}
+    if method == "initialize":
+        asked = params.get("protocolVersion")
+        return {"result": {
+            "protocolVersion": asked if asked in KNOWN_VERSIONS else DEFAULT_VERSION,
+            "capabilities": {"tools": {"listChanged": False}},
+            "serverInfo": {"name": server_name, "version": "1.0"},
+        }}
+    if method in ("ping", "logging/setLevel"):
+        return {"result": {}}
+    return {"error": {"code": -32601, "message": f"method not found: {method}"}}

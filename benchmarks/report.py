@@ -1,9 +1,11 @@
 """Medians, paired ratios and the Markdown tables of a benchmark run.
 
-Every worker result carries ``server``, ``reply``, ``concurrency``, ``client`` and
-``round``. A ratio "x floor" is the median over rounds of the ratio of the two
-clients' figures *in the same round* (paired, so slow drift of the shared machine
-cancels out); plain figures are medians over rounds.
+Every worker result carries ``transport`` (``http`` when absent, as in older result
+files), ``server``, ``reply``, ``concurrency``, ``client`` and ``round``. A ratio
+"x floor" is the median over rounds of the ratio of the two clients' figures *in the
+same round* (paired, so slow drift of the shared machine cancels out); plain figures
+are medians over rounds. Streamable HTTP gets one table per server; stdio and the
+legacy HTTP+SSE transport one table each.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-Cell = tuple[str, str, int]  # server, reply kind, concurrency
-CLIENT_ORDER = ("floor", "mcp_async", "mcp", "fastmcp")
+Cell = tuple[str, str, str, int]  # transport, server, reply kind, concurrency
+CLIENT_ORDER = ("floor", "floor_orjson", "floor_protocol", "mcp_async", "mcp", "fastmcp")
+TRANSPORT_ORDER = ("http", "stdio", "sse")
+TRANSPORT_TITLES = {
+    "stdio": "stdio (`benchmarks/stdio_server.py`, spawned by each client)",
+    "sse": "legacy HTTP+SSE, 2024-11-05 (`benchmarks/legacy_sse_server.py`)",
+}
 CPU_TARGET = 1.3
 RSS_TARGET = 1.3
 IMPORT_TARGET = 1.3
@@ -36,20 +43,26 @@ class Summary:
             lambda: defaultdict(dict)
         )
         for row in results:
-            cell = (row["server"], row["reply"], row["concurrency"])
+            cell = (row.get("transport", "http"), row["server"], row["reply"], row["concurrency"])
             self.runs[cell][row["client"]][row["round"]] = row
 
     def cells(self) -> list[Cell]:
-        """All cells, ordered by server, reply kind and concurrency."""
-        return sorted(self.runs, key=lambda c: (c[0] != "minimal", c[1] != "json", c[2]))
+        """All cells, ordered by transport, server, reply kind and concurrency."""
+        return sorted(self.runs, key=lambda c: (_transport_rank(c[0]), c[1] != "minimal",
+                                                c[2] != "json", c[3]))
+
+    def transports(self) -> list[str]:
+        """Transports measured, in report order."""
+        return sorted({c[0] for c in self.runs}, key=_transport_rank)
 
     def clients(self, cell: Cell) -> list[str]:
         """Clients measured in ``cell``, in table order."""
         return [c for c in CLIENT_ORDER if c in self.runs[cell]]
 
     def median(self, cell: Cell, client: str, key: str) -> float | None:
-        """Median of ``key`` over the rounds of ``client`` in ``cell``."""
-        return _median(r[key] for r in self.runs[cell].get(client, {}).values())
+        """Median of ``key`` over the rounds of ``client`` in ``cell`` (missing values skipped)."""
+        return _median(r[key] for r in self.runs[cell].get(client, {}).values()
+                       if r.get(key) is not None)
 
     def ratio(self, cell: Cell, client: str, other: str, key: str) -> float | None:
         """Median over rounds of ``client[key] / other[key]`` measured in the same round."""
@@ -59,13 +72,17 @@ class Summary:
             mine[r][key] / theirs[r][key] for r in mine if r in theirs and theirs[r][key]
         )
 
-    def connect_ms(self, server: str, client: str) -> float | None:
-        """Median connect+initialize time of ``client`` against ``server`` over all cells."""
+    def connect_ms(self, transport: str, server: str, client: str) -> float | None:
+        """Median connect+initialize time of ``client`` on ``transport`` against ``server``."""
         return _median(
             row["connect_ms"]
-            for cell, by_client in self.runs.items() if cell[0] == server
+            for cell, by_client in self.runs.items() if cell[:2] == (transport, server)
             for row in by_client.get(client, {}).values()
         )
+
+
+def _transport_rank(transport: str) -> int:
+    return TRANSPORT_ORDER.index(transport) if transport in TRANSPORT_ORDER else 99
 
 
 def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
@@ -81,7 +98,7 @@ def _cell_row(summary: Summary, cell: Cell, client: str) -> str:
 
     name = f"**{client}**" if client == "mcp_async" else client
     return (
-        f"| {cell[1]} | {cell[2]} | {name} | {_fmt(med('calls_per_s'), ',.0f')} "
+        f"| {cell[2]} | {cell[3]} | {name} | {_fmt(med('calls_per_s'), ',.0f')} "
         f"| {_fmt(ratio('floor', 'calls_per_s'), '.2f')} "
         f"| {_fmt(med('cpu_us_per_call'), ',.0f')} "
         f"| {_fmt(ratio('floor', 'cpu_us_per_call'), '.2f')} "
@@ -92,25 +109,76 @@ def _cell_row(summary: Summary, cell: Cell, client: str) -> str:
 
 
 def cell_table(summary: Summary, server: str) -> list[str]:
-    """The Markdown table of every cell of ``server``."""
+    """The Markdown table of every Streamable HTTP cell of ``server``."""
     lines = [
         "| reply | conc | client | calls/s | x floor | CPU us/call | x floor | x mcp "
         "| new conn/call | peak RSS MB | x floor |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for cell in summary.cells():
-        if cell[0] == server:
+        if cell[:2] == ("http", server):
             lines.extend(_cell_row(summary, cell, client) for client in summary.clients(cell))
     return lines
 
 
+def _transport_row(summary: Summary, cell: Cell, client: str, connections: bool) -> str:
+    def med(key: str) -> float | None:
+        return summary.median(cell, client, key)
+
+    def ratio(other: str, key: str) -> float | None:
+        return summary.ratio(cell, client, other, key)
+
+    name = f"**{client}**" if client == "mcp_async" else client
+    conn = f" {_fmt(med('conn_per_call'), '.3f')} |" if connections else ""
+    return (
+        f"| {cell[3]} | {name} | {_fmt(med('calls_per_s'), ',.0f')} "
+        f"| {_fmt(ratio('floor', 'calls_per_s'), '.2f')} "
+        f"| {_fmt(med('cpu_us_per_call'), ',.0f')} "
+        f"| {_fmt(ratio('floor', 'cpu_us_per_call'), '.2f')} "
+        f"| {_fmt(ratio('mcp', 'cpu_us_per_call'), '.2f')} "
+        f"| {_fmt(med('server_cpu_us_per_call'), ',.0f')} |{conn} "
+        f"{_fmt(med('peak_rss_mb'), '.1f')} | {_fmt(ratio('floor', 'peak_rss_mb'), '.2f')} |"
+    )
+
+
+def transport_table(summary: Summary, transport: str) -> list[str]:
+    """The Markdown table of a stdio or legacy-SSE run: one row per concurrency and client."""
+    connections = transport != "stdio"
+    lines = [
+        "| conc | client | calls/s | x floor | CPU us/call | x floor | x mcp | server CPU us/call "
+        + ("| new conn/call " if connections else "") + "| peak RSS MB | x floor |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if connections else "")
+        + "---:|---:|",
+    ]
+    for cell in summary.cells():
+        if cell[0] == transport:
+            lines.extend(_transport_row(summary, cell, client, connections)
+                         for client in summary.clients(cell))
+    return lines
+
+
+def _columns(summary: Summary) -> list[tuple[str, str, str]]:
+    """(transport, server, heading) of every connect-time column."""
+    columns = []
+    for transport in summary.transports():
+        servers = sorted({c[1] for c in summary.runs if c[0] == transport},
+                         key=lambda s: s != "minimal")
+        for server in servers:
+            if transport == "http":
+                heading = f"{server} server (ms)"
+            else:
+                heading = "stdio (ms)" if transport == "stdio" else "legacy SSE (ms)"
+            columns.append((transport, server, heading))
+    return columns
+
+
 def connect_table(summary: Summary) -> list[str]:
-    """Median connect+initialize time per client and server."""
-    servers = sorted({cell[0] for cell in summary.runs}, key=lambda s: s != "minimal")
-    lines = ["| client | " + " | ".join(f"{s} server (ms)" for s in servers) + " |",
-             "|---|" + "---:|" * len(servers)]
+    """Median connect+initialize time per client and server (stdio: spawn included)."""
+    columns = _columns(summary)
+    lines = ["| client | " + " | ".join(heading for _, _, heading in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
     for client in CLIENT_ORDER:
-        values = [summary.connect_ms(s, client) for s in servers]
+        values = [summary.connect_ms(t, s, client) for t, s, _ in columns]
         if any(v is not None for v in values):
             lines.append(f"| {client} | " + " | ".join(_fmt(v, '.1f') for v in values) + " |")
     return lines
@@ -144,9 +212,14 @@ def _verdict(ok: bool | None) -> str:
 
 def targets(summary: Summary, imports: dict[str, Any] | None,
             fanout: dict[str, Any] | None) -> list[str]:
-    """The issue's targets for mcp_async, each with the measured worst case."""
-    mine = [c for c in summary.cells() if c[0] == "minimal" and "mcp_async" in summary.runs[c]]
-    every = [c for c in summary.cells() if "mcp_async" in summary.runs[c]]
+    """The issue's targets for mcp_async, each with the measured worst case.
+
+    The Streamable HTTP targets are measured on HTTP cells only; stdio and legacy SSE get
+    the same CPU bar as rows of their own.
+    """
+    http = [c for c in summary.cells() if c[0] == "http"]
+    mine = [c for c in http if c[1] == "minimal" and "mcp_async" in summary.runs[c]]
+    every = [c for c in http if "mcp_async" in summary.runs[c]]
     rows: list[tuple[str, str, bool | None]] = []
 
     cpu = [summary.ratio(c, "mcp_async", "floor", "cpu_us_per_call") for c in mine]
@@ -156,10 +229,11 @@ def targets(summary: Summary, imports: dict[str, Any] | None,
                  _fmt(worst, ".2f", "x worst"), None if worst is None else worst <= CPU_TARGET))
 
     sse = []
-    for server, reply, conc in mine:
-        if reply == "sse" and (server, "json", conc) in summary.runs:
-            a = summary.median((server, "sse", conc), "mcp_async", "cpu_us_per_call")
-            b = summary.median((server, "json", conc), "mcp_async", "cpu_us_per_call")
+    for transport, server, reply, conc in mine:
+        if reply == "sse" and (transport, server, "json", conc) in summary.runs:
+            a = summary.median((transport, server, "sse", conc), "mcp_async", "cpu_us_per_call")
+            b = summary.median((transport, server, "json", conc), "mcp_async",
+                               "cpu_us_per_call")
             if a and b:
                 sse.append(a / b)
     worst = max(sse, default=None)
@@ -171,7 +245,7 @@ def targets(summary: Summary, imports: dict[str, Any] | None,
     rows.append(("0 new TCP connections per call after warm-up (all cells)",
                  _fmt(worst, ".3f", " worst"), None if worst is None else worst == 0))
 
-    tput = [summary.ratio(c, "mcp_async", "floor", "calls_per_s") for c in mine if c[2] == 64]
+    tput = [summary.ratio(c, "mcp_async", "floor", "calls_per_s") for c in mine if c[3] == 64]
     worst = min((v for v in tput if v is not None), default=None)
     rows.append((f"calls/s at conc 64 >= {THROUGHPUT_TARGET}x floor (minimal server)",
                  _fmt(worst, ".2f", "x worst"),
@@ -187,6 +261,15 @@ def targets(summary: Summary, imports: dict[str, Any] | None,
     rows.append((f"peak RSS <= {RSS_TARGET}x floor (all cells)", _fmt(worst, ".2f", "x worst"),
                  None if worst is None else worst <= RSS_TARGET))
 
+    for transport, label in (("stdio", "stdio"), ("sse", "legacy HTTP+SSE")):
+        cells = [c for c in summary.cells() if c[0] == transport]
+        if not cells:
+            continue
+        cpu = [summary.ratio(c, "mcp_async", "floor", "cpu_us_per_call") for c in cells]
+        worst = max((v for v in cpu if v is not None), default=None)
+        rows.append((f"{label}: CPU/call <= {CPU_TARGET}x floor (every cell)",
+                     _fmt(worst, ".2f", "x worst"), None if worst is None else worst <= CPU_TARGET))
+
     if fanout:
         name = f"{fanout['calls']:,}-call fan-out peak RSS < {FANOUT_RSS_TARGET}x single-call"
         rows.append((name,
@@ -197,13 +280,29 @@ def targets(summary: Summary, imports: dict[str, Any] | None,
     return lines
 
 
+def _skipped(unavailable: dict[str, dict[str, str]] | None, transport: str) -> list[str]:
+    notes = (unavailable or {}).get(transport, {})
+    return [f"*{client} not measured: {reason}.*" for client, reason in notes.items()]
+
+
 def render(results: list[dict[str, Any]], imports: dict[str, Any] | None,
-           fanout: dict[str, Any] | None) -> str:
-    """The whole report as Markdown."""
+           fanout: dict[str, Any] | None,
+           unavailable: dict[str, dict[str, str]] | None = None) -> str:
+    """The whole report as Markdown (``unavailable``: transport -> client -> reason)."""
     summary = Summary(results)
     out: list[str] = []
-    for server in sorted({c[0] for c in summary.runs}, key=lambda s: s != "minimal"):
+    http_servers = sorted({c[1] for c in summary.runs if c[0] == "http"},
+                          key=lambda s: s != "minimal")
+    for server in http_servers:
         out += [f"### {server} server", "", *cell_table(summary, server), ""]
+    if http_servers and _skipped(unavailable, "http"):
+        out += [*_skipped(unavailable, "http"), ""]
+    for transport in ("stdio", "sse"):
+        if transport in summary.transports() or (unavailable or {}).get(transport):
+            out += [f"### {TRANSPORT_TITLES[transport]}", "", *transport_table(summary, transport),
+                    ""]
+            if _skipped(unavailable, transport):
+                out += [*_skipped(unavailable, transport), ""]
     out += ["### connect + initialize", "", *connect_table(summary), ""]
     if imports:
         out += ["### import time", "", *import_table(imports), ""]

@@ -1,12 +1,19 @@
 """The one command: run every benchmark and print the Markdown tables.
 
-    .venv/bin/python -m benchmarks.run            # full run (about 10 minutes here)
-    .venv/bin/python -m benchmarks.run --quick    # smoke-sized, under a minute
+    .venv/bin/python -m benchmarks.run            # full run (about 16 minutes here)
+    .venv/bin/python -m benchmarks.run --quick    # smoke-sized, about two minutes
+    .venv/bin/python -m benchmarks.run --transports stdio,sse --no-imports --no-fanout
 
-Servers run in their own processes; every (round, cell, client) measurement is a
-fresh worker process (``benchmarks.worker``), so ``getrusage`` and ``ru_maxrss``
-cover one client only. Within a round every client runs once per cell, in an
-order that rotates from round to round. See ``docs/performance.md``.
+Three transports (``--transports``, default all): Streamable HTTP against the minimal
+and the SDK server (``--servers``, ``--replies``), stdio (every client spawns
+``benchmarks/stdio_server.py`` itself) and the legacy HTTP+SSE transport (2024-11-05)
+against ``benchmarks.legacy_sse_server``. HTTP servers run in their own processes;
+every (round, cell, client) measurement is a fresh worker process
+(``benchmarks.worker``), so ``getrusage`` and ``ru_maxrss`` cover one client only (a
+stdio server is the worker's child: not in its ``RUSAGE_SELF``). Within a round every
+client runs once per cell, in an order that rotates from round to round. A client
+whose library lacks a transport (the worker reports it unavailable) is skipped on that
+transport for the rest of the run. See ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -20,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from . import imports, report, servers
-from .clients import CLIENTS
+from .clients import ALL_CLIENTS, CLIENTS, TRANSPORTS, available
+from .legacy_sse_server import SSE_PATH as LEGACY_SSE_PATH
 from .minimal_server import SSE_PREFIX
-from .servers import REPO_ROOT, ServerProcess
+from .servers import REPO_ROOT, STDIO_SCRIPT, ServerProcess
 
 WORKER_TIMEOUT = 900.0
 
@@ -40,9 +48,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sdk-calls", type=int, help="calls per SDK-server cell (500 / 100)")
     parser.add_argument("--warmup", type=int, help="untimed calls before each cell (200 / 20)")
     parser.add_argument("--concurrency", type=lambda t: _csv(int, t), default=[1, 16, 64])
-    parser.add_argument("--clients", type=lambda t: _csv(str, t), default=list(CLIENTS))
-    parser.add_argument("--servers", type=lambda t: _csv(str, t), default=["minimal", "sdk"])
-    parser.add_argument("--replies", type=lambda t: _csv(str, t), default=["json", "sse"])
+    parser.add_argument("--clients", type=lambda t: _csv(str, t), default=list(CLIENTS),
+                        help="from " + ",".join(ALL_CLIENTS) + " (floor_orjson: the floor "
+                        "with orjson, if importable; floor_protocol: stdio only)")
+    parser.add_argument("--transports", type=lambda t: _csv(str, t), default=list(TRANSPORTS),
+                        help="http (Streamable HTTP), stdio, sse (legacy HTTP+SSE)")
+    parser.add_argument("--servers", type=lambda t: _csv(str, t), default=["minimal", "sdk"],
+                        help="Streamable HTTP servers: minimal, sdk")
+    parser.add_argument("--replies", type=lambda t: _csv(str, t), default=["json", "sse"],
+                        help="Streamable HTTP reply kinds: json, sse")
     parser.add_argument("--import-reps", type=int, help="import samples per package (7 / 2)")
     parser.add_argument("--fanout-calls", type=int, help="fan-out calls (100000 / 2000)")
     parser.add_argument("--fanout-concurrency", type=int, default=256)
@@ -51,15 +65,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write all raw results here")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     args = parser.parse_args(argv)
+    if "http" not in args.transports:
+        args.no_fanout = True  # the fan-out measures Streamable HTTP
     quick = args.quick
     for name, full, small in (("rounds", 5, 1), ("calls", 2000, 200), ("sdk_calls", 500, 100),
                               ("warmup", 200, 20), ("import_reps", 7, 2),
                               ("fanout_calls", 100_000, 2000)):
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
-    unknown = set(args.clients) - set(CLIENTS)
+    unknown = set(args.clients) - set(ALL_CLIENTS)
     if unknown:
         parser.error(f"unknown clients: {', '.join(sorted(unknown))}")
+    unknown = set(args.transports) - set(TRANSPORTS)
+    if unknown:
+        parser.error(f"unknown transports: {', '.join(sorted(unknown))}")
     return args
 
 
@@ -80,45 +99,91 @@ def run_module(module: str, *args: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+#: Reply kind recorded for the cells of the new transports (their tables have no such column).
+STDIO_REPLY = "line"
+LEGACY_SSE_REPLY = "event"
+
+Target = tuple[str, int | None]  # worker --url (URL or stdio script), server pid if ours
+
+
 def endpoints(
     args: argparse.Namespace, running: dict[str, ServerProcess]
-) -> dict[tuple[str, str], str]:
-    """(server, reply kind) -> MCP endpoint URL, starting the servers needed."""
-    urls: dict[tuple[str, str], str] = {}
-    if "minimal" in args.servers or not args.no_fanout:
-        running["minimal"] = servers.start_minimal()
-        base = running["minimal"].base_url
-        urls[("minimal", "json")] = f"{base}/json/mcp"
-        urls[("minimal", "sse")] = f"{base}{SSE_PREFIX}/mcp"
-    if "sdk" in args.servers:
+) -> dict[tuple[str, str, str], Target]:
+    """(transport, server, reply kind) -> worker target, starting the servers needed."""
+    targets: dict[tuple[str, str, str], Target] = {}
+    if "http" in args.transports and ("minimal" in args.servers or not args.no_fanout):
+        minimal = running["minimal"] = servers.start_minimal()
+        targets[("http", "minimal", "json")] = (f"{minimal.base_url}/json/mcp", minimal.pid)
+        targets[("http", "minimal", "sse")] = (f"{minimal.base_url}{SSE_PREFIX}/mcp",
+                                               minimal.pid)
+    if "http" in args.transports and "sdk" in args.servers:
         for reply in args.replies:
             server = running[f"sdk-{reply}"] = servers.start_sdk(json_response=reply == "json")
-            urls[("sdk", reply)] = f"{server.base_url}/mcp"
-    return urls
+            targets[("http", "sdk", reply)] = (f"{server.base_url}/mcp", server.pid)
+    if "stdio" in args.transports:
+        targets[("stdio", "minimal", STDIO_REPLY)] = (str(STDIO_SCRIPT), None)
+    if "sse" in args.transports:
+        legacy = running["legacy-sse"] = servers.start_legacy_sse()
+        targets[("sse", "minimal", LEGACY_SSE_REPLY)] = (legacy.base_url + LEGACY_SSE_PATH,
+                                                          legacy.pid)
+    return targets
 
 
-def run_cells(args: argparse.Namespace, urls: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
-    """Every (round, server, reply, concurrency, client) worker, clients rotating per round."""
+def cell_list(args: argparse.Namespace) -> list[tuple[str, str, str, int]]:
+    """Every (transport, server, reply kind, concurrency) cell of the run, in run order."""
+    cells: list[tuple[str, str, str, int]] = []
+    for transport in args.transports:
+        if transport == "http":
+            cells += [("http", s, r, c) for s in args.servers for r in args.replies
+                      for c in args.concurrency]
+        else:
+            reply = STDIO_REPLY if transport == "stdio" else LEGACY_SSE_REPLY
+            cells += [(transport, "minimal", reply, c) for c in args.concurrency]
+    return cells
+
+
+def run_cells(
+    args: argparse.Namespace,
+    targets: dict[tuple[str, str, str], Target],
+    unavailable: dict[str, dict[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every (round, cell, client) worker, clients rotating per round.
+
+    A client the worker reports unavailable on a transport is recorded in
+    ``unavailable[transport][client]`` (the reason) and not run there again.
+    """
+    skipped: dict[str, dict[str, str]] = {} if unavailable is None else unavailable
     results: list[dict[str, Any]] = []
-    cells = [(s, r, c) for s in args.servers for r in args.replies for c in args.concurrency]
+    cells = cell_list(args)
     for round_no in range(args.rounds):
-        for index, (server, reply, conc) in enumerate(cells):
+        for index, (transport, server, reply, conc) in enumerate(cells):
             shift = (round_no + index) % len(args.clients)
             for client in args.clients[shift:] + args.clients[:shift]:
+                if not available(client, transport) or client in skipped.get(transport, {}):
+                    continue
+                target, server_pid = targets[(transport, server, reply)]
                 calls = args.calls if server == "minimal" else args.sdk_calls
+                where = f"{transport}/{server}/{reply} c={conc}"
+                command = [
+                    "benchmarks.worker", "--transport", transport, "--client", client,
+                    "--url", target, "--calls", str(calls), "--concurrency", str(conc),
+                    "--warmup", str(args.warmup),
+                ]
+                if server_pid is not None:
+                    command += ["--server-pid", str(server_pid)]
                 try:
-                    row = run_module(
-                        "benchmarks.worker", "--client", client, "--url", urls[(server, reply)],
-                        "--calls", str(calls), "--concurrency", str(conc),
-                        "--warmup", str(args.warmup),
-                    )
+                    row = run_module(*command)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                    log(f"!! {client} on {server}/{reply} c={conc}: {exc}")
+                    log(f"!! {client} on {where}: {exc}")
+                    continue
+                if "unavailable" in row:
+                    skipped.setdefault(transport, {})[client] = row["unavailable"]
+                    log(f"-- {client} skipped on {transport}: {row['unavailable']}")
                     continue
                 row.update(server=server, reply=reply, round=round_no)
                 results.append(row)
-                log(f"[{round_no + 1}/{args.rounds}] {server:7} {reply:4} c={conc:<3} "
-                    f"{client:9} {row['calls_per_s']:8,.0f} calls/s "
+                log(f"[{round_no + 1}/{args.rounds}] {transport:5} {server:7} {reply:5} "
+                    f"c={conc:<3} {client:12} {row['calls_per_s']:8,.0f} calls/s "
                     f"{row['cpu_us_per_call']:7,.0f} us/call  conn/call "
                     f"{row['conn_per_call']:.3f}  rss {row['peak_rss_mb']:.1f} MB")
     return results
@@ -131,9 +196,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     running: dict[str, ServerProcess] = {}
     fanout: dict[str, Any] | None = None
     import_figures: dict[str, Any] | None = None
+    unavailable: dict[str, dict[str, str]] = {}
     try:
-        urls = endpoints(args, running)
-        results = run_cells(args, urls)
+        targets = endpoints(args, running)
+        results = run_cells(args, targets, unavailable)
         for name in [n for n in running if n != "minimal"]:
             running.pop(name).stop()
         if not args.no_imports:
@@ -142,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not args.no_fanout:
             log(f"fan-out: {args.fanout_calls:,} calls, concurrency {args.fanout_concurrency}")
             fanout = run_module(
-                "benchmarks.fanout", "--url", urls[("minimal", "json")],
+                "benchmarks.fanout", "--url", targets[("http", "minimal", "json")][0],
                 "--calls", str(args.fanout_calls),
                 "--concurrency", str(args.fanout_concurrency),
                 "--baseline-calls", str(max(args.calls, args.fanout_concurrency)),
@@ -150,11 +216,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     finally:
         for server in running.values():
             server.stop()
-    text = report.render(results, import_figures, fanout)
+    text = report.render(results, import_figures, fanout, unavailable)
     print(text)
     log(f"done in {time.monotonic() - started:.0f} s")
     everything = {"settings": {k: v for k, v in vars(args).items() if not isinstance(v, Path)},
-                  "results": results, "imports": import_figures, "fanout": fanout}
+                  "results": results, "imports": import_figures, "fanout": fanout,
+                  "unavailable": unavailable}
     if args.json:
         args.json.write_text(json.dumps(everything, indent=1))
     if args.markdown:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The stdio server every stdio client spawns itself (``sys.executable STDIO_SCRIPT``).
+STDIO_SCRIPT = REPO_ROOT / "benchmarks" / "stdio_server.py"
 START_TIMEOUT = 30.0
 
 
@@ -24,6 +26,11 @@ class ServerProcess:
     name: str
     base_url: str
     process: subprocess.Popen[str] = field(repr=False)
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        return self.process.pid
 
     def stop(self) -> None:
         """Close its stdin (it exits), then terminate/kill it if it lingers."""
@@ -76,3 +83,8 @@ def start_sdk(json_response: bool) -> ServerProcess:
     """The official SDK server on uvicorn, answering with JSON or SSE."""
     args = ("--json-response",) if json_response else ()
     return start("sdk-json" if json_response else "sdk-sse", "benchmarks.sdk_server", *args)
+
+
+def start_legacy_sse() -> ServerProcess:
+    """The legacy HTTP+SSE (2024-11-05) minimal server (``GET /sse``, ``POST /messages``)."""
+    return start("legacy-sse", "benchmarks.legacy_sse_server")

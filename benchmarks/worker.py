@@ -1,6 +1,8 @@
 """One measured client process: connect, warm up, time N calls at concurrency C, report.
 
     python -m benchmarks.worker --client mcp_async --url URL --calls 2000 --concurrency 16
+    python -m benchmarks.worker --transport stdio --client floor --url benchmarks/stdio_server.py
+    python -m benchmarks.worker --transport sse --client mcp --url http://127.0.0.1:PORT/sse
 
 Prints one JSON object on stdout:
 
@@ -11,7 +13,17 @@ Prints one JSON object on stdout:
 * ``connections`` / ``conn_per_call`` - TCP connections opened during the timed part,
   counted by wrapping the event loop's ``create_connection`` (which aiohttp, httpx2's
   anyio backend and the floor all use to open sockets);
-* ``peak_rss_mb`` - ``ru_maxrss`` of this process at the end (imports included).
+* ``peak_rss_mb`` - ``ru_maxrss`` of this process at the end (imports included);
+* ``server_cpu_us_per_call`` - the server process's CPU over the timed part per call, from
+  ``/proc/<pid>/task/*/schedstat`` (``None`` where unknown). For
+  stdio the server is this process's child (found through ``/proc``); otherwise the
+  driver passes ``--server-pid``. It is never part of ``cpu_us_per_call``: ``getrusage``
+  of ``RUSAGE_SELF`` excludes children.
+
+``--transport`` picks the adapter class (``http``: Streamable HTTP, ``stdio``, ``sse``:
+legacy HTTP+SSE); for stdio ``--url`` is the server script, run with ``sys.executable``.
+When the client has no such transport, the worker prints ``{"unavailable": reason}``
+instead of figures.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import time
 from collections.abc import Awaitable, Callable
@@ -57,6 +70,57 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time of process ``pid`` so far, from ``/proc``; ``None`` if it cannot be read.
+
+    The sum of its threads' ``schedstat`` run times (nanoseconds) where the kernel keeps
+    them, else ``utime + stime`` from ``stat`` (clock ticks, 10 ms: rough on short runs).
+    """
+    try:
+        total = 0
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as schedstat:
+                total += int(schedstat.read().split()[0])
+        if total:
+            return total / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids() -> list[int]:
+    """Pids of this process's children (the stdio server), from ``/proc``."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def servers_cpu_seconds(pids: list[int]) -> float | None:
+    """Summed CPU of ``pids``; ``None`` if any cannot be read."""
+    total = 0.0
+    for pid in pids:
+        seconds = process_cpu_seconds(pid)
+        if seconds is None:
+            return None
+        total += seconds
+    return total
+
+
 async def run_calls(call: Callable[[], Awaitable[Any]], calls: int, concurrency: int) -> None:
     """Make ``calls`` calls with ``concurrency`` lanes pulling from one shared counter."""
     remaining = iter(range(calls))
@@ -69,15 +133,19 @@ async def run_calls(call: Callable[[], Awaitable[Any]], calls: int, concurrency:
 
 
 async def measure(
-    client: str, url: str, calls: int, concurrency: int, warmup: int
+    client: str, url: str, calls: int, concurrency: int, warmup: int,
+    transport: str = "http", server_pid: int | None = None,
 ) -> dict[str, Any]:
     """Run the whole measurement for one client in this process."""
-    from .clients import load
+    from .clients import Unavailable, load
 
-    adapter_class = load(client)
+    adapter_class = load(client, transport)
     started = time.perf_counter()
-    adapter = adapter_class(url)
-    await adapter.start()
+    try:
+        adapter = adapter_class(url)
+        await adapter.start()
+    except Unavailable as exc:
+        return {"client": client, "transport": transport, "unavailable": str(exc)}
     connect_ms = (time.perf_counter() - started) * 1000
     try:
         text = await adapter.call()
@@ -85,15 +153,20 @@ async def measure(
             raise RuntimeError(f"{client}: unexpected tool result {text!r}")
         # Enough warm-up calls for every lane to have opened its connection.
         await run_calls(adapter.call, max(warmup, 4 * concurrency), concurrency)
+        server_pids = [server_pid] if server_pid else child_pids()
+        server0 = servers_cpu_seconds(server_pids) if server_pids else None
         conn0, cpu0, wall0 = connections(), cpu_seconds(), time.perf_counter()
         await run_calls(adapter.call, calls, concurrency)
         wall = time.perf_counter() - wall0
         cpu = cpu_seconds() - cpu0
         new_connections = connections() - conn0
+        server1 = servers_cpu_seconds(server_pids) if server0 is not None else None
     finally:
         await adapter.stop()
+    server_cpu = None if server0 is None or server1 is None else (server1 - server0)
     return {
         "client": client,
+        "transport": transport,
         "url": url,
         "calls": calls,
         "concurrency": concurrency,
@@ -104,6 +177,7 @@ async def measure(
         "connections": new_connections,
         "conn_per_call": new_connections / calls,
         "peak_rss_mb": peak_rss_mb(),
+        "server_cpu_us_per_call": None if server_cpu is None else server_cpu / calls * 1e6,
     }
 
 
@@ -111,13 +185,17 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description="measure one client in this process")
     parser.add_argument("--client", required=True)
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--transport", choices=("http", "stdio", "sse"), default="http")
+    parser.add_argument("--url", "--target", dest="url", required=True,
+                        help="MCP endpoint URL; for stdio, the server script")
+    parser.add_argument("--server-pid", type=int, help="server process, for its CPU figure")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=200)
     args = parser.parse_args(argv)
     count_connections()
-    result = asyncio.run(measure(args.client, args.url, args.calls, args.concurrency, args.warmup))
+    result = asyncio.run(measure(args.client, args.url, args.calls, args.concurrency, args.warmup,
+                                 args.transport, args.server_pid))
     print(json.dumps(result), flush=True)
 
 

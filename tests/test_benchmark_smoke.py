@@ -1,28 +1,48 @@
-"""Keep the benchmark harness working: a smoke-sized run that asserts figures, not speed.
+"""Keep the benchmark harness working: smoke-sized runs that assert figures, not speed.
 
-Runs ``python -m benchmarks.run --quick`` for mcp_async and the raw floor against the
-minimal server (JSON and SSE replies), with a small fan-out and one import sample,
-as a subprocess, and checks that every cell produced numbers.
+Runs ``python -m benchmarks.run --quick`` as a subprocess and checks that every cell
+produced numbers:
+
+* Streamable HTTP: mcp_async and the raw floor against the minimal server (JSON and SSE
+  replies), with a small fan-out and one import sample;
+* stdio and legacy HTTP+SSE: the raw floors always; mcp_async where this checkout has
+  the transport (``AsyncMCPClient.stdio``; ``AsyncMCPClient(url, transport="sse")``),
+  skipped with the reason otherwise.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ("floor", "mcp_async")
 REPLIES = ("json", "sse")
 CONCURRENCY = (1, 16)
+NEW_TRANSPORTS = ("stdio", "sse")
+NEW_CALLS = 100
+
+
+def _check_row(row: dict[str, Any], calls: int) -> None:
+    assert row["calls"] == calls
+    assert row["calls_per_s"] > 0
+    assert row["cpu_us_per_call"] > 0
+    assert row["peak_rss_mb"] > 0
+    assert row["connect_ms"] > 0
+    assert row["conn_per_call"] >= 0
 
 
 def test_quick_benchmark_produces_figures(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [
-            sys.executable, "-m", "benchmarks.run", "--quick",
+            sys.executable, "-m", "benchmarks.run", "--quick", "--transports", "http",
             "--clients", ",".join(CLIENTS), "--servers", "minimal",
             "--concurrency", ",".join(map(str, CONCURRENCY)),
             "--calls", "150", "--import-reps", "1", "--fanout-calls", "600",
@@ -39,13 +59,7 @@ def test_quick_benchmark_produces_figures(tmp_path: Path) -> None:
     for client in CLIENTS:
         for reply in REPLIES:
             for conc in CONCURRENCY:
-                row = cells[(client, reply, conc)]
-                assert row["calls"] == 150
-                assert row["calls_per_s"] > 0
-                assert row["cpu_us_per_call"] > 0
-                assert row["peak_rss_mb"] > 0
-                assert row["connect_ms"] > 0
-                assert row["conn_per_call"] >= 0
+                _check_row(cells[(client, reply, conc)], 150)
 
     assert set(figures["imports"]) == {"aiohttp", "mcp_async"}
     assert figures["imports"]["mcp_async"]["ms"] > 0
@@ -53,3 +67,68 @@ def test_quick_benchmark_produces_figures(tmp_path: Path) -> None:
     assert fanout["calls"] == 600
     assert fanout["wall_s"] > 0
     assert fanout["peak_rss_mb"] >= fanout["single_call_rss_mb"] > 0
+
+
+@pytest.fixture(scope="module")
+def new_transports_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One quick run of the stdio and legacy SSE cells, floor and mcp_async."""
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "benchmarks.run", "--quick",
+            "--transports", ",".join(NEW_TRANSPORTS), "--clients", ",".join(CLIENTS),
+            "--concurrency", ",".join(map(str, CONCURRENCY)), "--calls", str(NEW_CALLS),
+            "--warmup", "10", "--no-imports", "--no-fanout", "--json", str(out),
+        ],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures: dict[str, Any] = json.loads(out.read_text())
+    figures["stdout"] = done.stdout
+    figures["stderr"] = done.stderr
+    return figures
+
+
+def _cells(figures: dict[str, Any], client: str, transport: str) -> dict[int, dict[str, Any]]:
+    return {r["concurrency"]: r for r in figures["results"]
+            if r["client"] == client and r["transport"] == transport}
+
+
+@pytest.mark.parametrize("transport", NEW_TRANSPORTS)
+def test_quick_new_transport_floor(new_transports_run: dict[str, Any], transport: str) -> None:
+    assert "### stdio" in new_transports_run["stdout"]
+    assert "### legacy HTTP+SSE" in new_transports_run["stdout"]
+    cells = _cells(new_transports_run, "floor", transport)
+    assert set(cells) == set(CONCURRENCY), new_transports_run["stderr"][-2000:]
+    for row in cells.values():
+        _check_row(row, NEW_CALLS)
+        assert row["conn_per_call"] == 0  # the floor keeps its connections (none for stdio)
+    if transport == "stdio":
+        # The stdio server is the worker's child: its CPU is measured apart from the client's.
+        assert all(row["server_cpu_us_per_call"] is not None for row in cells.values())
+
+
+def _mcp_async_lacks(transport: str) -> str | None:
+    """Why this checkout's mcp_async cannot be measured on ``transport``, or ``None``."""
+    from mcp_async import AsyncMCPClient
+
+    if transport == "stdio" and not hasattr(AsyncMCPClient, "stdio"):
+        return "AsyncMCPClient.stdio does not exist yet"
+    if transport == "sse" and "transport" not in inspect.signature(AsyncMCPClient).parameters:
+        return "AsyncMCPClient(url, transport='sse') does not exist yet"
+    return None
+
+
+@pytest.mark.parametrize("transport", NEW_TRANSPORTS)
+def test_quick_new_transport_mcp_async(
+    new_transports_run: dict[str, Any], transport: str
+) -> None:
+    reason = _mcp_async_lacks(transport)
+    if reason is None:
+        reason = new_transports_run["unavailable"].get(transport, {}).get("mcp_async")
+    if reason is not None:
+        pytest.skip(f"mcp_async on {transport}: {reason}")
+    cells = _cells(new_transports_run, "mcp_async", transport)
+    assert set(cells) == set(CONCURRENCY), new_transports_run["stderr"][-2000:]
+    for row in cells.values():
+        _check_row(row, NEW_CALLS)

@@ -17,8 +17,6 @@ from mcp_async import (
     ReadError,
     UnexpectedResponseError,
 )
-from mcp_async.session.dispatch import Dispatcher
-from mcp_async.transports.sse_streams import ReconnectPolicy, gives_up
 from mcp_async.elicitation import (
     accept_with_defaults,
     build_result,
@@ -36,6 +34,8 @@ from mcp_async.handlers import (
 )
 from mcp_async.models import ImageContent, Root, TextContent
 from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
+from mcp_async.session.dispatch import Dispatcher
+from mcp_async.transports.sse_streams import ReconnectPolicy, gives_up
 
 SCHEMA = {
     "type": "object",

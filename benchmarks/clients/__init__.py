@@ -1,9 +1,13 @@
-"""One adapter module per measured client, imported lazily by name.
+"""One adapter module per measured client and transport, imported lazily by name.
 
-Every module defines ``Adapter(url)`` with three coroutines: ``start()`` (open the
-HTTP client and run the MCP handshake), ``call()`` (one ``tools/call`` of
+Every adapter class takes one ``target`` (the MCP endpoint URL; for stdio, the server
+script to run with ``sys.executable``) and has three coroutines: ``start()`` (open the
+client or spawn the server, and run the MCP handshake), ``call()`` (one ``tools/call`` of
 ``echo``; returns the echoed text) and ``stop()``. Nothing here imports a client
 library, so a worker process loads only the client it measures.
+
+An adapter whose library lacks the transport raises :class:`Unavailable` from its
+constructor or ``start()``; the driver then skips that client on that transport.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-#: Client name -> module holding its ``Adapter``. The order is the table order.
+#: Transports measured, in report order: Streamable HTTP, stdio, legacy HTTP+SSE (2024-11-05).
+TRANSPORTS = ("http", "stdio", "sse")
+
+#: Client name -> module holding its ``Adapter`` (Streamable HTTP). The order is the table order.
 CLIENTS: dict[str, str] = {
     "floor": "benchmarks.clients.floor",
     "mcp_async": "benchmarks.clients.mcp_async_adapter",
@@ -19,7 +26,48 @@ CLIENTS: dict[str, str] = {
     "fastmcp": "benchmarks.clients.fastmcp_adapter",
 }
 
+#: Transport -> client name -> module. ``floor_orjson`` is the floor with orjson instead of
+#: the stdlib ``json`` (measured only when asked for and when orjson is importable);
+#: ``floor_protocol`` (stdio only) the floor on a ``SubprocessProtocol``, no reader task.
+MODULES: dict[str, dict[str, str]] = {
+    "http": {**CLIENTS, "floor_orjson": "benchmarks.clients.floor"},
+    "stdio": {
+        "floor": "benchmarks.clients.stdio_floor",
+        "floor_orjson": "benchmarks.clients.stdio_floor",
+        "floor_protocol": "benchmarks.clients.stdio_floor",
+        "mcp_async": "benchmarks.clients.mcp_async_adapter",
+        "mcp": "benchmarks.clients.official_adapter",
+        "fastmcp": "benchmarks.clients.fastmcp_adapter",
+    },
+    "sse": {
+        "floor": "benchmarks.clients.sse_floor",
+        "floor_orjson": "benchmarks.clients.sse_floor",
+        "mcp_async": "benchmarks.clients.mcp_async_adapter",
+        "mcp": "benchmarks.clients.official_adapter",
+        "fastmcp": "benchmarks.clients.fastmcp_adapter",
+    },
+}
 
-def load(name: str) -> Any:
-    """The ``Adapter`` class of client ``name`` (imports its library)."""
-    return importlib.import_module(CLIENTS[name]).Adapter
+#: Every client name known on some transport, in table order.
+ALL_CLIENTS = ("floor", "floor_orjson", "floor_protocol", "mcp_async", "mcp", "fastmcp")
+
+_CLASS = {"http": "Adapter", "stdio": "StdioAdapter", "sse": "SSEAdapter"}
+
+
+class Unavailable(Exception):
+    """This client cannot run on this transport (yet): skip it, do not fail the run."""
+
+
+def available(name: str, transport: str = "http") -> bool:
+    """Whether ``name`` has an adapter for ``transport`` (without importing it)."""
+    return name in MODULES.get(transport, {})
+
+
+def load(name: str, transport: str = "http") -> Any:
+    """The adapter class of client ``name`` on ``transport`` (imports its library)."""
+    module = importlib.import_module(MODULES[transport][name])
+    if name == "floor_orjson":
+        return module.OrjsonAdapter
+    if name == "floor_protocol":
+        return module.ProtocolAdapter
+    return getattr(module, _CLASS[transport])

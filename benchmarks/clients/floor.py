@@ -8,7 +8,9 @@ no models, no id matching.
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -18,12 +20,12 @@ from benchmarks.protocol_data import DEFAULT_VERSION, TOOL_ARGUMENTS, TOOL_NAME
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _message(content_type: str, body: bytes) -> Any:
+def _message(content_type: str, body: bytes, loads: Callable[[bytes], Any] = json.loads) -> Any:
     if content_type != "text/event-stream":
-        return json.loads(body)
+        return loads(body)
     for line in body.split(b"\n"):
         if line.startswith(b"data:"):
-            message = json.loads(line[5:])
+            message = loads(line[5:])
             if "result" in message or "error" in message:
                 return message
     raise RuntimeError("event stream without a response")
@@ -32,6 +34,9 @@ def _message(content_type: str, body: bytes) -> Any:
 class Adapter:
     """Hand-written Streamable HTTP exchange on one aiohttp session."""
 
+    dumps: Callable[[Any], bytes] = staticmethod(lambda message: _dumps(message).encode())
+    loads: Callable[[bytes], Any] = staticmethod(json.loads)
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.next_id = 0
@@ -39,12 +44,12 @@ class Adapter:
                         "Accept": "application/json, text/event-stream"}
 
     async def _post(self, payload: dict[str, Any]) -> tuple[Any, aiohttp.ClientResponse]:
-        async with self.http.post(self.url, data=_dumps(payload).encode(),
+        async with self.http.post(self.url, data=self.dumps(payload),
                                   headers=self.headers) as response:
             body = await response.read()
             if response.status == 202:
                 return None, response
-            return _message(response.content_type, body), response
+            return _message(response.content_type, body, self.loads), response
 
     async def start(self) -> None:
         """Open the session and run the handshake by hand."""
@@ -74,3 +79,18 @@ class Adapter:
         async with self.http.delete(self.url, headers=self.headers) as response:
             await response.read()
         await self.http.close()
+
+
+class OrjsonAdapter(Adapter):
+    """The same floor with ``orjson.dumps`` / ``orjson.loads``."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            orjson = importlib.import_module("orjson")
+        except ImportError as exc:
+            from benchmarks.clients import Unavailable
+
+            raise Unavailable("orjson is not installed") from exc
+        self.dumps = orjson.dumps
+        self.loads = orjson.loads
+        super().__init__(url)

@@ -1,12 +1,18 @@
-"""The official ``mcp`` 2.3.0 client: ``mcp.Client(url, mode="legacy")``.
+"""The official ``mcp`` 2.3.0 client: ``mcp.Client(..., mode="legacy")`` on each transport.
 
 ``mode="legacy"`` runs the initialize handshake (the same exchange as every other
-client here) instead of first probing ``server/discover``. The URL form builds
-``streamable_http_client(url)`` with the SDK's default ``httpx2`` client.
+client here) instead of first probing ``server/discover``.
+
+* Streamable HTTP: the URL form builds ``streamable_http_client(url)`` with the SDK's
+  default ``httpx2`` client.
+* stdio: ``mcp.client.stdio.stdio_client(StdioServerParameters(...))`` (anyio
+  subprocess, pipe tasks) under the ``ClientSession`` that ``mcp.Client`` wraps.
+* legacy HTTP+SSE: ``mcp.client.sse.sse_client(url)`` under the same ``ClientSession``.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from mcp import Client
@@ -33,3 +39,24 @@ class Adapter:
     async def stop(self) -> None:
         """Leave the client (DELETE + close)."""
         await self.manager.__aexit__(None, None, None)
+
+
+class StdioAdapter(Adapter):
+    """``mcp.Client(stdio_client(StdioServerParameters(sys.executable, [script])))``."""
+
+    def __init__(self, target: str) -> None:
+        from mcp.client.stdio import StdioServerParameters, stdio_client
+
+        params = StdioServerParameters(command=sys.executable, args=[target])
+        self.manager = Client(stdio_client(params), mode="legacy")
+        self.client = None
+
+
+class SSEAdapter(Adapter):
+    """``mcp.Client(sse_client(url))``: the legacy HTTP+SSE transport."""
+
+    def __init__(self, url: str) -> None:
+        from mcp.client.sse import sse_client
+
+        self.manager = Client(sse_client(url), mode="legacy")
+        self.client = None

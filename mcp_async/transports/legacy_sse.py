@@ -198,12 +198,17 @@ class LegacySSETransport(MessageTransport):
             timeout=timeout,
             extensions={"mcp_method": method, "idempotent": idempotent, **(extensions or {})},
         )
+        stream = self._stream
         response = await self._send(request)
         try:
             if response.status == 404:
-                # The server no longer knows the stream's session.
-                await self._disconnect()
-                raise ConnectionLostError(f"{self.endpoint} answered 404: the session is gone")
+                # The server no longer knows the stream's session (unless a new stream
+                # replaced it meanwhile): end it, and fail what waits on it.
+                lost = ConnectionLostError(f"{request.url} answered 404: the session is gone")
+                if stream is not None and self._stream is stream:
+                    await self._disconnect()
+                    self.receiver.connection_lost(lost)
+                raise lost
             if not response.ok:
                 await raise_for_status(request, response, jsonrpc_body=True)
         finally:

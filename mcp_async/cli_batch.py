@@ -299,7 +299,7 @@ async def _run_from_args(args: argparse.Namespace) -> int:
         args.url, args.tool, args.input, args.output, args.concurrency,
         headers=headers, token=args.token, timeout=args.timeout, retries=args.retries,
         rate=args.rate, idempotent=args.idempotent, progress=args.progress,
-        command=args.server_command, transport=args.transport,
+        command=getattr(args, "server_command", None), transport=args.transport,
     )
 
 

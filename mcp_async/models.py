@@ -793,6 +793,10 @@ _CONTENT_PARSERS: dict[str, Callable[[dict[str, Any]], ContentBlock]] = {
 
 def parse_content(block: Mapping[str, Any]) -> ContentBlock:
     """Decode one content block by its ``type``; unknown types give :class:`UnknownContent`."""
+    if type(block) is dict and len(block) == 2 and block.get("type") == "text":
+        text = block.get("text")
+        if type(text) is str:  # the common plain text block, without the general checks
+            return TextContent(text, None, None, block)
     d = _obj(block, "ContentBlock")
     kind = _req_str(d, "type", "ContentBlock")
     parser = _CONTENT_PARSERS.get(kind)

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
+
 from .._exceptions import InvalidJSONError, JSONRPCError
 
 __all__ = [
@@ -44,8 +46,26 @@ RESOURCE_NOT_FOUND: Final = -32002
 
 RequestId = str | int
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-_loads = json.loads
+_strict_dumps = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def _dumps(obj: Any) -> bytes:
+    """Compact UTF-8 JSON, with the standard library's strictness at orjson's speed."""
+    try:
+        out = orjson.dumps(obj)
+    except orjson.JSONEncodeError:
+        # Non-string keys, integers beyond 64 bits, ...: the standard library either
+        # accepts them or raises the TypeError/ValueError callers expect.
+        return _strict_dumps(obj).encode()
+    if b"null" in out:
+        # orjson writes NaN and the infinities as null; the standard library refuses them.
+        return _strict_dumps(obj).encode()
+    return out
+
+
+_loads = orjson.loads
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +149,7 @@ def encode(message: Message) -> bytes:
 
     Raises ``TypeError``/``ValueError`` (from :mod:`json`) for params that are not JSON.
     """
-    return _dumps(message.to_dict()).encode()
+    return _dumps(message.to_dict())
 
 
 def encode_request(request_id: RequestId, method: str, params: dict[str, Any] | None) -> bytes:
@@ -137,17 +157,15 @@ def encode_request(request_id: RequestId, method: str, params: dict[str, Any] | 
     out: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
     if params is not None:
         out["params"] = params
-    return _dumps(out).encode()
+    return _dumps(out)
 
 
 def decode(body: bytes | str) -> Message | list[Message]:
     """Decode a body holding one message or (2025-03-26) a batch array of messages."""
     try:
         obj = _loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # orjson.JSONDecodeError, also for nesting beyond 1024
         raise InvalidJSONError(f"body is not valid JSON: {exc}") from exc
-    except RecursionError:
-        raise InvalidJSONError("body is not usable JSON: it is nested too deeply") from None
     if isinstance(obj, list):
         if not obj:
             raise InvalidJSONError("empty JSON-RPC batch")

@@ -300,36 +300,41 @@ class SessionEngine:
         request_id: RequestId,
         timeout: Timeout | None,
     ) -> None:
-        """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream)."""
+        """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream).
+
+        The timeout is one timer that fails the waiter: cheaper per call than a
+        cancel scope, and a retry then knows this attempt is over.
+        """
         timeout = timeout or self._default_timeout
         total = timeout.total if timeout is not None else None
         if total is None:
             await waiter
             return
+        timer = asyncio.get_running_loop().call_later(
+            total, _expire, waiter, method, request_id, total
+        )
         try:
-            async with asyncio.timeout(total):
-                await waiter
-        except TimeoutError:
-            # The timeout cancels the waiter itself; a reply that won the race counts.
-            if waiter.done() and not waiter.cancelled():
-                return
-            raise ReadTimeout(
-                f"no response to {method!r} (id {request_id!r}) within {total}s"
-            ) from None
+            await waiter
+        finally:
+            timer.cancel()
 
     # -- incoming messages ---------------------------------------------------------------
     async def receive(self, message: Message) -> None:
         """Route one incoming message; called by the transports' readers."""
         if isinstance(message, Response | ErrorResponse):
-            waiter = self._waiting.get(message.id) if message.id is not None else None
-            if waiter is None:
-                logger.warning("ignoring a response nobody waits for (id %r)", message.id)
-            elif not waiter.done():
-                waiter.set_result(message)
+            self.resolve(message)
         elif isinstance(message, Notification):
             await self.dispatcher.notification(message)
         else:
             self.dispatcher.start(message, self._reply)
+
+    def resolve(self, reply: Response | ErrorResponse) -> None:
+        """Complete the request ``reply`` answers; a reply nobody waits for is logged."""
+        waiter = self._waiting.get(reply.id) if reply.id is not None else None
+        if waiter is None:
+            logger.warning("ignoring a response nobody waits for (id %r)", reply.id)
+        elif not waiter.done():
+            waiter.set_result(reply)
 
     def connection_lost(self, error: MCPClientError) -> None:
         """Fail every waiting request with ``error``; the next call starts a new session."""
@@ -404,3 +409,11 @@ class SessionEngine:
                 "(or make any MCP call)"
             )
         return self.result
+
+
+def _expire(waiter: asyncio.Future[Reply], method: str, request_id: RequestId,
+            total: float) -> None:
+    if not waiter.done():
+        waiter.set_exception(
+            ReadTimeout(f"no response to {method!r} (id {request_id!r}) within {total}s")
+        )

@@ -159,10 +159,12 @@ class LegacySSETransport(MessageTransport):
             logger.warning("skipping a bad message on the SSE stream of %s: %s", self.url, exc)
             return
         for message in decoded if isinstance(decoded, list) else (decoded,):
-            if isinstance(message, ErrorResponse) and message.id is None:
+            if type(message) is Response:
+                self.receiver.resolve(message)
+            elif isinstance(message, ErrorResponse) and message.id is None:
                 logger.warning("ignoring an error without id from %s: %s", self.url, message)
-                continue
-            await self.receiver.receive(message)
+            else:
+                await self.receiver.receive(message)
 
     # -- sending -------------------------------------------------------------------------
     async def request(self, request: Request, call: Call) -> None:

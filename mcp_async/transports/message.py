@@ -37,6 +37,9 @@ class Receiver(Protocol):
     async def receive(self, message: Message) -> None:
         """Route one incoming message (complete a request, run a handler, notify)."""
 
+    def resolve(self, reply: Response | ErrorResponse) -> None:
+        """Complete the request ``reply`` answers (the fast path for responses)."""
+
     def connection_lost(self, error: MCPClientError) -> None:
         """The connection is gone with everything in flight: fail the waiting requests."""
 

@@ -36,7 +36,7 @@ from .._exceptions import (
     ServerSpawnError,
 )
 from ..protocol import jsonrpc
-from ..protocol.jsonrpc import ErrorResponse, Notification, Request, Response
+from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
 from ..protocol.ndjson import LineDecoder, OversizedLine, guess_id
 from .message import Call, MessageTransport
 
@@ -175,21 +175,26 @@ class StdioTransport(MessageTransport):
         ]
 
     # -- reading -------------------------------------------------------------------------
-    async def _handle_line(self, line: bytes | OversizedLine) -> None:
+    def _messages(self, line: bytes | OversizedLine) -> tuple[Message, ...] | list[Message]:
+        """The messages of one line of stdout; a bad line is logged and gives none."""
         if isinstance(line, OversizedLine):
             self._oversized(line)
-            return
+            return ()
         try:
             decoded = jsonrpc.decode(line)
         except ProtocolError as exc:
             logger.warning("MCP server %s wrote a line that is not JSON-RPC (skipped): %s: %r",
                            self.name, exc, line[:200])
-            return
+            return ()
+        if type(decoded) is Response:
+            return (decoded,)
+        kept: list[Message] = []
         for message in decoded if isinstance(decoded, list) else (decoded,):
             if isinstance(message, ErrorResponse) and message.id is None:
                 logger.warning("MCP server %s sent an error without id: %s", self.name, message)
-                continue
-            await self.receiver.receive(message)
+            else:
+                kept.append(message)
+        return kept
 
     def _oversized(self, line: OversizedLine) -> None:
         request_id = guess_id(line)
@@ -314,9 +319,14 @@ async def _read_stdout(
             transport = owner()
             if transport is None:
                 return
+            receiver = transport.receiver
             for line in lines:
-                await transport._handle_line(line)
-            del transport
+                for message in transport._messages(line):
+                    if type(message) is Response or type(message) is ErrorResponse:
+                        receiver.resolve(message)
+                    else:
+                        await receiver.receive(message)
+            del transport, receiver
     except (ConnectionError, OSError) as exc:
         logger.debug("reading the stdout of %s failed: %s", name, exc)
     transport = owner()

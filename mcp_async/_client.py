@@ -779,7 +779,9 @@ class AsyncMCPClient:
             "tools/call", params, timeout=timeout, headers=headers, progress=progress,
             idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
             max_total_timeout=max_total_timeout,
-            extensions={"mcp_name": name, **_retry_extension(retry)},
+            extensions={"mcp_name": name} if retry is None else {
+                "mcp_name": name, **_retry_extension(retry)
+            },
         )
         result = CallToolResult.from_dict(raw)
         if result.is_error:

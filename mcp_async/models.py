@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self, TypeAlias, TypeVar
@@ -805,6 +806,9 @@ def parse_content(block: Mapping[str, Any]) -> ContentBlock:
     return parser(d)
 
 
+_PLAIN_RESULT_KEYS = frozenset({"content", "structuredContent", "isError"})
+
+
 @dataclass(frozen=True, slots=True)
 class CallToolResult:
     """The result of ``tools/call``. ``is_error`` means the *tool* failed (not the protocol)."""
@@ -818,6 +822,15 @@ class CallToolResult:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``CallToolResult``."""
+        if type(data) is dict and data.keys() <= _PLAIN_RESULT_KEYS:
+            content = data.get("content")
+            is_error = data.get("isError", False)
+            if type(content) is list and type(is_error) is bool:  # the common shape
+                try:
+                    return cls(tuple(map(parse_content, content)),
+                               data.get("structuredContent"), is_error, None, data)
+                except UnexpectedResponseError:
+                    pass  # decoded again below, to name the bad block
         m = "CallToolResult"
         d = _obj(data, m)
         return cls(

@@ -17,6 +17,18 @@ completions, add static resources and URI templates, then start it::
 Everything is deterministic: session ids are random but nothing depends on them,
 and probabilistic faults draw from a seeded :class:`random.Random`.
 
+The same server speaks the two other MCP transports, with the same tools, resources,
+prompts, logging, progress and server requests:
+
+* **stdio**: :meth:`MCPTestServer.serve_stdio` serves one session as newline-delimited
+  JSON-RPC on stdin/stdout (or given streams) until the input ends; from a shell,
+  ``python -m mcp_async.testing --stdio`` runs :func:`demo_server` that way (see
+  :func:`main` for the fault-injection flags).
+* **legacy HTTP+SSE** (2024-11-05): ``MCPTestServer(transport="sse")`` serves
+  ``GET /sse`` (an event stream whose first event, ``endpoint``, names
+  ``/messages?session_id=...``) and ``POST /messages`` (answered 202; replies go out on
+  the stream). :meth:`MCPTestServer.drop_sse_streams` breaks the open streams.
+
 Faults (:class:`Fault`, added with ``server.faults.add(...)``) make the next matching
 POSTs fail in a chosen way: an HTTP status with headers and a body, a delay, a
 dropped connection, an expired session, a garbled or mismatched reply, or an SSE
@@ -35,6 +47,7 @@ cut, so its response waits there); :meth:`Fault.end_stream` and
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import collections
@@ -46,6 +59,8 @@ import json
 import random
 import re
 import secrets
+import signal
+import sys
 import types
 import typing
 import weakref
@@ -58,6 +73,8 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from ._exceptions import InvalidJSONError
+from ._testing_sse import SSEChannel
+from ._testing_stdio import Send, serve_lines
 from .protocol.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -76,7 +93,6 @@ from .protocol.jsonrpc import (
 from .protocol.mcp import (
     JSON_CONTENT_TYPE,
     LAST_EVENT_ID_HEADER,
-    LATEST_VERSION,
     PROTOCOL_VERSION_HEADER,
     SESSION_HEADER,
     SSE_CONTENT_TYPE,
@@ -94,12 +110,23 @@ __all__ = [
     "ServerStats",
     "ToolContext",
     "demo_server",
+    "main",
 ]
 
 #: JSON-RPC code of the body sent with HTTP 404 for an unknown session.
 SESSION_NOT_FOUND: Final = -32001
 #: How many SSE streams a resumable server keeps for replay.
 _KEPT_STREAMS: Final = 512
+#: The revision of the legacy HTTP+SSE transport, the oldest the server speaks.
+_LEGACY_VERSION: Final = "2024-11-05"
+#: Every handshake revision the server knows, newest first.
+_KNOWN_VERSIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26", _LEGACY_VERSION)
+#: What each transport accepts in ``initialize`` by default; the first is the fallback.
+_DEFAULT_VERSIONS: Final[dict[str, tuple[str, ...]]] = {
+    "http": SUPPORTED_VERSIONS,
+    "sse": (_LEGACY_VERSION, *_KNOWN_VERSIONS[:-1]),
+    "stdio": _KNOWN_VERSIONS,
+}
 
 #: Log levels of ``logging/setLevel`` and ``notifications/message``, least severe first.
 LOG_LEVELS: Final = (
@@ -188,6 +215,11 @@ class Fault:
       poll) or breaks the connection mid-body. The request runs on; on a ``resumable``
       server its remaining events, response included, wait for a GET with
       ``Last-Event-ID``.
+
+    On the legacy SSE transport faults match POSTed messages: ``delay``, ``drop``,
+    ``expire_session``, ``status`` and ``body`` act on the POST, ``wrong_id`` and
+    ``invalid_json`` on the reply event. Over stdio they match lines: ``delay``,
+    ``wrong_id`` and ``invalid_json`` apply (the latter cuts the reply line in half).
     """
 
     method: str | None = None
@@ -370,15 +402,16 @@ def _received_log() -> deque[tuple[str, dict[str, Any]]]:
 class ServerStats:
     """What the server saw since start (or the last :meth:`reset`).
 
-    ``requests``: POSTs; ``by_method``: messages per JSON-RPC method; ``connections``:
-    distinct TCP connections (all HTTP methods); ``in_flight`` / ``max_in_flight``:
-    concurrent ``tools/call`` executions now / at most; ``sessions_created``;
+    ``requests``: POSTs (stdio: JSON lines read); ``by_method``: messages per
+    JSON-RPC method; ``connections``: distinct TCP connections (all HTTP methods);
+    ``in_flight`` / ``max_in_flight``: concurrent ``tools/call`` executions now / at
+    most; ``sessions_created`` (stdio and legacy SSE sessions included);
     ``deletes``: accepted DELETEs; ``last_headers``: headers of the last POST
     (case-insensitive); ``received``: the last 10,000 ``(method, params)`` pairs;
     ``get_streams``: standalone GET streams opened; ``resumptions``: GETs with
     ``Last-Event-ID`` (``last_event_ids`` lists their values); ``replies``: client
     answers to server requests; ``cancelled``: tool calls stopped by the client's
-    ``notifications/cancelled``.
+    ``notifications/cancelled``; ``sse_streams``: legacy SSE streams opened.
     """
 
     requests: int = 0
@@ -395,12 +428,14 @@ class ServerStats:
     last_event_ids: list[str] = field(default_factory=list)
     replies: int = 0
     cancelled: int = 0
+    sse_streams: int = 0
     _transports: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet, repr=False)
 
     def reset(self) -> None:
         """Zero every counter (``in_flight`` keeps the current value)."""
         self.requests = self.connections = self.sessions_created = self.deletes = 0
         self.get_streams = self.resumptions = self.replies = self.cancelled = 0
+        self.sse_streams = 0
         self.last_event_ids = []
         self.max_in_flight = self.in_flight
         self.by_method.clear()
@@ -430,7 +465,8 @@ class ToolContext:
     In SSE reply mode, :meth:`report_progress` and :meth:`log` send notifications on the
     request's stream before its response; in JSON mode they do nothing. :meth:`request`
     (and ``elicit``, ``create_message``, ``list_roots``) asks the client something on the
-    request's stream, or in JSON mode on the client's GET stream.
+    request's stream, or in JSON mode on the client's GET stream. Over stdio and legacy
+    SSE everything goes on the session's one stream.
     """
 
     __slots__ = (
@@ -645,6 +681,102 @@ class _Outbox:
                 transport.close()
 
 
+class _Link:
+    """A session on a stream transport (stdio or legacy SSE).
+
+    Everything the server says to the client, replies included, goes out through one
+    ``send`` (a line on stdout, an event on the SSE stream). Notifications and answers
+    to server requests are acted on as they arrive; each request (or batch) is answered
+    in its own task, so a slow tool does not hold up the others.
+    """
+
+    __slots__ = ("_send", "_server", "_tasks", "closed", "kind", "session")
+
+    def __init__(
+        self, server: MCPTestServer, session: _Session, send: Send, kind: Literal["sse", "stdio"]
+    ) -> None:
+        self._server = server
+        self._send = send
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.session = session
+        self.kind = kind
+        self.closed = False
+        session.link = self
+
+    async def emit(self, message: Notification | Request) -> None:
+        """Send a notification or server request; ConnectionError once closed."""
+        if self.closed:
+            raise ConnectionResetError("the session's transport is closed")
+        await self._send(encode(message))
+
+    def receive(self, body: Any) -> None:
+        """Take one JSON value read from a stdio line: a message or a batch."""
+        server = self._server
+        server.stats.requests += 1
+        batch = isinstance(body, list)
+        messages = server._parse(body if batch else [body])
+        fault = server.faults.pick(*_primary(messages)) if len(server.faults) else None
+        self.take(messages, batch, fault, delay=fault.delay if fault is not None else 0.0)
+
+    def take(
+        self,
+        messages: list[Message | None],
+        batch: bool,
+        fault: Fault | None,
+        *,
+        delay: float = 0.0,
+    ) -> None:
+        """Act on notifications and replies now; answer requests in a task (after ``delay``)."""
+        work: list[_Work]
+        if batch and not messages:
+            work, batch = [ErrorResponse(None, INVALID_REQUEST, "Invalid Request")], False
+        else:
+            work = self._server._work(messages, batch, self.session)
+        if work and not self.closed:
+            task = asyncio.create_task(self._answer(work, batch, fault, delay))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _answer(
+        self, work: list[_Work], batch: bool, fault: Fault | None, delay: float
+    ) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        data = await self._server._answer_all(work, batch, self.session, self.emit, fault)
+        if not self.closed:
+            with contextlib.suppress(ConnectionError):
+                await self._send(data)
+
+    async def finish(self, grace: float) -> None:
+        """The client stopped sending: fail the server requests it can no longer answer,
+        give running requests ``grace`` seconds to answer, then :meth:`close`."""
+        self._fail_pending("the client closed its input")
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
+        tasks = set(self._tasks)
+        self.close()
+        if tasks:
+            await asyncio.wait(tasks)
+
+    def close(self) -> None:
+        """Cancel running requests, fail waiting server requests, forget the session."""
+        if self.closed:
+            return
+        self.closed = True
+        for task in self._tasks:
+            task.cancel()
+        self._fail_pending("the session's transport closed")
+        sessions = self._server._sessions
+        if sessions.get(self.session.id) is self.session:
+            del sessions[self.session.id]
+
+    def _fail_pending(self, reason: str) -> None:
+        for request_id in list(self.session.pending):
+            future = self._server._waiting.get(request_id)
+            if future is not None and not future.done():
+                future.set_exception(ConnectionResetError(reason))
+
+
 class _RPCError(Exception):
     def __init__(self, code: int, message: str, data: Any = None) -> None:
         super().__init__(message)
@@ -684,6 +816,10 @@ class _Session:
     log_level: str | None = None
     subscriptions: set[str] = field(default_factory=set)
     standalone: _Stream | None = None
+    #: The stream transport (stdio or legacy SSE) carrying all of this session's messages.
+    link: _Link | None = None
+    #: Ids of server requests waiting for this session's answer.
+    pending: set[str] = field(default_factory=set)
 
 
 _Requester = Callable[
@@ -839,9 +975,10 @@ def _accepts_both(accept: str) -> bool:
     return JSON_CONTENT_TYPE in types_ and SSE_CONTENT_TYPE in types_
 
 
-def _negotiate(params: dict[str, Any] | None) -> str:
+def _negotiate(params: dict[str, Any] | None, versions: Sequence[str]) -> str:
+    """The client's ``protocolVersion`` if among ``versions``, else the first of them."""
     requested = (params or {}).get("protocolVersion")
-    return requested if requested in SUPPORTED_VERSIONS else LATEST_VERSION
+    return requested if isinstance(requested, str) and requested in versions else versions[0]
 
 
 def _error_reply(
@@ -899,6 +1036,22 @@ class MCPTestServer:
     ``get_stream`` (stateful only) offers the standalone GET stream (else GET is 405),
     whose events are always kept for resumption; ``resumable`` keeps the events of SSE
     replies too, for replay after ``Last-Event-ID``.
+
+    ``transport="sse"`` serves the legacy HTTP+SSE transport instead (``reply``,
+    ``stateful``, ``priming``, ``get_stream`` and ``resumable`` do not apply): ``GET
+    path`` (default ``/sse``; :meth:`start` returns its URL) opens a session's event
+    stream, whose first event is ``endpoint`` with data ``messages_path?session_id=<hex>``
+    (or ``endpoint_override`` with that query, e.g. on another origin); ``POST`` there
+    answers 202 with an empty body (400 without ``session_id`` or for bad JSON, 404 for
+    an unknown session) and every reply, notification and server request goes out on
+    the stream as ``event: message``. With ``keepalive`` seconds, an idle stream gets a
+    ``: ping`` comment that often. When a stream closes its session is gone.
+
+    ``versions`` lists the protocol revisions ``initialize`` accepts: the client's is
+    answered if listed, else the first. Defaults: Streamable HTTP
+    :data:`~mcp_async.protocol.mcp.SUPPORTED_VERSIONS`; legacy SSE 2024-11-05 first,
+    then 2025-11-25, 2025-06-18, 2025-03-26; stdio those four, newest first. A session on
+    2024-11-05 is not offered the ``completions`` capability (which that revision lacks).
     """
 
     def __init__(
@@ -912,15 +1065,29 @@ class MCPTestServer:
         page_size: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        path: str = "/mcp",
+        path: str | None = None,
         priming: bool = False,
         get_stream: bool = False,
         resumable: bool = False,
+        transport: Literal["http", "sse"] = "http",
+        messages_path: str = "/messages",
+        keepalive: float | None = None,
+        endpoint_override: str | None = None,
+        versions: Sequence[str] | None = None,
     ) -> None:
         if reply not in ("json", "sse"):
             raise ValueError("reply must be 'json' or 'sse'")
+        if transport not in ("http", "sse"):
+            raise ValueError("transport must be 'http' or 'sse'")
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be >= 1 or None")
+        if keepalive is not None and keepalive <= 0:
+            raise ValueError("keepalive must be > 0 seconds or None")
+        if versions is not None and (
+            isinstance(versions, str) or not versions
+            or not all(isinstance(v, str) for v in versions)
+        ):
+            raise ValueError("versions must be a non-empty sequence of revision strings")
         self.name = name
         self.version = version
         self.reply = reply
@@ -930,9 +1097,19 @@ class MCPTestServer:
         self.priming = priming
         self.get_stream = get_stream
         self.resumable = resumable
+        self.transport = transport
+        #: Seconds between ``: ping`` comments on an idle legacy SSE stream (None: never).
+        self.keepalive = keepalive
+        #: Announced instead of the messages path in the ``endpoint`` event (legacy SSE).
+        self.endpoint_override = endpoint_override
+        #: Revisions ``initialize`` accepts (None: the transport's defaults).
+        self.versions = tuple(versions) if versions is not None else None
         self._host = host
         self._port = port
-        self._path = path
+        self._path = path if path is not None else ("/sse" if transport == "sse" else "/mcp")
+        self._messages_path = messages_path
+        # Open legacy SSE streams by session id.
+        self._channels: dict[str, SSEChannel] = {}
         #: Faults to inject; empty by default.
         self.faults = FaultPlan()
         #: Counters of what the server saw.
@@ -1121,14 +1298,26 @@ class MCPTestServer:
     # ---- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> str:
-        """Start listening and return the endpoint URL (idempotent)."""
+        """Start listening and return the endpoint URL (idempotent).
+
+        The URL is the Streamable HTTP endpoint, or in legacy SSE mode the URL to GET.
+        Not needed for :meth:`serve_stdio`.
+        """
         if self._runner is not None:
             return self.url
         app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("POST", self._path, self._handle_post)
-        app.router.add_route("GET", self._path, self._handle_get)
-        app.router.add_route("DELETE", self._path, self._handle_delete)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        if self.transport == "sse":
+            app.router.add_route("GET", self._path, self._handle_sse_get)
+            app.router.add_route("POST", self._messages_path, self._handle_sse_post)
+            # A client leaving cancels its stream's handler, which ends the session.
+            runner = web.AppRunner(
+                app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+            )
+        else:
+            app.router.add_route("POST", self._path, self._handle_post)
+            app.router.add_route("GET", self._path, self._handle_get)
+            app.router.add_route("DELETE", self._path, self._handle_delete)
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
             site = web.TCPSite(runner, self._host, self._port)
@@ -1149,6 +1338,8 @@ class MCPTestServer:
                 session.standalone.kick()
         for stream in self._kept:
             stream.kick()
+        for channel in list(self._channels.values()):
+            channel.end()
         runner, self._runner, self._url = self._runner, None, None
         if runner is not None:
             await runner.cleanup()
@@ -1175,6 +1366,61 @@ class MCPTestServer:
     def expire_sessions(self) -> None:
         """Forget every session: the next request with an old id gets HTTP 404."""
         self._sessions.clear()
+
+    def drop_sse_streams(self, *, abort: bool = True) -> int:
+        """Close every open legacy SSE stream and forget its session (POSTs then get 404).
+
+        ``abort`` breaks the TCP connection mid-body; ``abort=False`` ends the body
+        cleanly instead. Requests still running are cancelled. Returns how many streams
+        were closed.
+        """
+        closed = 0
+        for session_id, channel in list(self._channels.items()):
+            if abort:
+                channel.abort()
+            else:
+                channel.end()
+            session = self._sessions.get(session_id)
+            if session is not None and session.link is not None:
+                session.link.close()
+            closed += 1
+        return closed
+
+    # ---- stdio --------------------------------------------------------------------------
+
+    async def serve_stdio(
+        self,
+        reader: asyncio.StreamReader | None = None,
+        writer: asyncio.StreamWriter | None = None,
+        *,
+        grace: float = 2.0,
+        banner: str | None = None,
+    ) -> None:
+        """Serve one session over stdio until the input ends (no listener needed).
+
+        Newline-delimited JSON-RPC: one message (or batch) per line on ``reader``, one
+        reply, notification or server request per line on ``writer``; they default to
+        this process's stdin and stdout (``sys.stdout`` then goes to stderr, so a stray
+        ``print`` cannot corrupt the stream). Requests run concurrently;
+        ``notifications/cancelled`` cancels a running ``tools/call``; each line waits
+        for ``drain``. A line that is not JSON gets a Parse error (id null). At end of
+        input, server requests still waiting fail, running requests get ``grace``
+        seconds to answer and are then cancelled. ``banner`` is written first, as a
+        non-JSON line (fault injection). :meth:`notify` and :meth:`request` reach the
+        session while it lasts; ``faults`` apply their ``delay``, ``wrong_id`` and
+        ``invalid_json`` effects.
+        """
+        await serve_lines(self._open_link, reader, writer, grace=grace, banner=banner)
+
+    def _open_link(self, send: Send) -> _Link:
+        """A new stdio session writing through ``send``."""
+        session = _Session(secrets.token_hex(16), self._versions("stdio")[0])
+        self._sessions[session.id] = session
+        self.stats.sessions_created += 1
+        return _Link(self, session, send, "stdio")
+
+    def _versions(self, transport: str) -> tuple[str, ...]:
+        return self.versions if self.versions is not None else _DEFAULT_VERSIONS[transport]
 
     # ---- HTTP handlers ----------------------------------------------------------------
 
@@ -1279,7 +1525,7 @@ class MCPTestServer:
             return _error_reply(400, INVALID_REQUEST, "Invalid Request")
         fault = self.faults.pick(*_primary(messages)) if len(self.faults) else None
         if fault is not None:
-            early = await self._fault_reply(fault, request)
+            early = await self._fault_reply(fault, request, request.headers.get(SESSION_HEADER))
             if early is not None:
                 return early
         session, refusal = self._session_for(request, messages, batch)
@@ -1333,7 +1579,9 @@ class MCPTestServer:
             return None, None
         first = messages[0]
         if not batch and isinstance(first, Request) and first.method == "initialize":
-            session = _Session(secrets.token_hex(16), _negotiate(first.params))
+            session = _Session(
+                secrets.token_hex(16), _negotiate(first.params, self._versions("http"))
+            )
             self._sessions[session.id] = session
             self.stats.sessions_created += 1
             return session, None
@@ -1346,16 +1594,79 @@ class MCPTestServer:
             return None, _error_reply(404, SESSION_NOT_FOUND, "Session not found")
         return found, None
 
+    # ---- legacy HTTP+SSE ---------------------------------------------------------------
+
+    async def _handle_sse_get(self, request: web.Request) -> web.StreamResponse:
+        """GET opens a session's event stream; its first event announces the POST endpoint."""
+        stats = self.stats
+        stats._see_connection(request)
+        response = web.StreamResponse(headers={"Cache-Control": "no-cache"})
+        response.content_type = SSE_CONTENT_TYPE
+        await response.prepare(request)
+        channel = SSEChannel(request, response, self.keepalive)
+        session = _Session(secrets.token_hex(16), self._versions("sse")[0])
+        link = _Link(self, session, channel.send, "sse")
+        self._sessions[session.id] = session
+        self._channels[session.id] = channel
+        stats.sessions_created += 1
+        stats.sse_streams += 1
+        try:
+            await channel.announce(self._endpoint(session.id))
+            await channel.run()
+        except ConnectionError:
+            pass
+        finally:
+            link.close()
+            if self._channels.get(session.id) is channel:
+                del self._channels[session.id]
+        return response
+
+    def _endpoint(self, session_id: str) -> str:
+        base = self.endpoint_override if self.endpoint_override is not None else (
+            self._messages_path
+        )
+        return f"{base}{'&' if '?' in base else '?'}session_id={session_id}"
+
+    async def _handle_sse_post(self, request: web.Request) -> web.StreamResponse:
+        """POST hands a message (or batch) to a session: 202, the replies go on its stream."""
+        stats = self.stats
+        stats.requests += 1
+        stats._see_connection(request)
+        stats.last_headers = request.headers
+        session_id = request.query.get("session_id")
+        if session_id is None:
+            return _error_reply(400, INVALID_REQUEST, "Bad Request: missing session_id")
+        session = self._sessions.get(session_id)
+        link = session.link if session is not None else None
+        if link is None or link.kind != "sse" or link.closed:
+            return _error_reply(404, SESSION_NOT_FOUND, "Session not found")
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, RecursionError):
+            return _error_reply(400, PARSE_ERROR, "Parse error: body is not valid JSON")
+        batch = isinstance(body, list)
+        messages = self._parse(body if batch else [body])
+        if not messages or (not batch and messages[0] is None):
+            return _error_reply(400, INVALID_REQUEST, "Invalid Request")
+        fault = self.faults.pick(*_primary(messages)) if len(self.faults) else None
+        if fault is not None:
+            early = await self._fault_reply(fault, request, session_id)
+            if early is not None:
+                return early
+        link.take(messages, batch, fault)
+        return web.Response(status=202)
+
     # ---- faults -----------------------------------------------------------------------
 
-    async def _fault_reply(self, fault: Fault, request: web.Request) -> web.StreamResponse | None:
+    async def _fault_reply(
+        self, fault: Fault, request: web.Request, session_id: str | None
+    ) -> web.StreamResponse | None:
         """Apply a fault's early effects; return the reply it forces, or None to go on."""
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.drop:
             return self._drop(request)
         if fault.expire_session:
-            session_id = request.headers.get(SESSION_HEADER)
             if session_id is not None:
                 self._sessions.pop(session_id, None)
             return _error_reply(404, SESSION_NOT_FOUND, "Session not found")
@@ -1402,8 +1713,7 @@ class MCPTestServer:
             and (fault.truncate_sse or fault.end_after is not None or fault.break_after is not None)
         ):
             return await self._reply_sse(request, work, batch, session, fault, headers)
-        replies = [await self._answer(item, session, None) for item in work]
-        body = self._encode_replies(replies, batch, fault)
+        body = await self._answer_all(work, batch, session, None, fault)
         return web.Response(body=body, content_type=JSON_CONTENT_TYPE, headers=headers)
 
     def _work(
@@ -1412,32 +1722,57 @@ class MCPTestServer:
         """Requests to answer (and ready-made errors); handles notifications on the way."""
         work: list[_Work] = []
         for message in messages:
-            if message is None:
-                work.append(ErrorResponse(None, INVALID_REQUEST, "Invalid Request"))
-            elif isinstance(message, Request):
-                if batch and message.method == "initialize":
-                    error = "initialize must not be part of a JSON-RPC batch"
-                    work.append(ErrorResponse(message.id, INVALID_REQUEST, error))
-                else:
-                    work.append(message)
-            elif (
-                isinstance(message, Notification)
-                and message.method == "notifications/initialized"
-                and session is not None
-            ):
+            if batch and isinstance(message, Request) and message.method == "initialize":
+                error = "initialize must not be part of a JSON-RPC batch"
+                work.append(ErrorResponse(message.id, INVALID_REQUEST, error))
+                continue
+            item = self._take(message, session)
+            if item is not None:
+                work.append(item)
+        return work
+
+    def _take(self, message: Message | None, session: _Session | None) -> _Work | None:
+        """The transport-independent intake of one message from a session's client.
+
+        A notification or an answer to a server request is acted on at once (None is
+        returned); a request is returned to be answered (:meth:`_answer`), and an item
+        that was not a JSON-RPC message becomes an Invalid Request error.
+        """
+        if message is None:
+            return ErrorResponse(None, INVALID_REQUEST, "Invalid Request")
+        if isinstance(message, Request):
+            return message
+        if isinstance(message, Notification):
+            if message.method == "notifications/initialized" and session is not None:
                 session.initialized = True
-            elif isinstance(message, Notification) and message.method == "notifications/cancelled":
+            elif message.method == "notifications/cancelled":
                 target = (message.params or {}).get("requestId")
                 call = self._calls.get((session.id if session is not None else None, target))
                 if call is not None:
                     self.stats.cancelled += 1
                     call.cancel()
-            elif isinstance(message, Response | ErrorResponse):
-                self.stats.replies += 1
-                waiting = self._waiting.get(message.id) if message.id is not None else None
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(message)
-        return work
+            return None
+        self.stats.replies += 1
+        waiting = self._waiting.get(message.id) if message.id is not None else None
+        if waiting is not None and not waiting.done():
+            waiting.set_result(message)
+        return None
+
+    async def _answer_all(
+        self,
+        work: list[_Work],
+        batch: bool,
+        session: _Session | None,
+        emit: _Emit | None,
+        fault: Fault | None,
+    ) -> bytes:
+        """Answer ``work`` in order and encode the replies (one, or a batch array).
+
+        ``emit`` sends the notifications and server requests made meanwhile (``None``:
+        the server's own GET stream, or nowhere).
+        """
+        replies = [await self._answer(item, session, emit) for item in work]
+        return self._encode_replies(replies, batch, fault)
 
     def _encode_replies(
         self, replies: list[Response | ErrorResponse], batch: bool, fault: Fault | None
@@ -1477,8 +1812,9 @@ class MCPTestServer:
             async def emit(message: Notification | Request) -> None:
                 await outbox.write(encode(message).decode())
 
-            replies = [await self._answer(item, session, emit) for item in work]
-            data = self._encode_replies(replies, batch, fault).decode("utf-8", "replace")
+            data = (await self._answer_all(work, batch, session, emit, fault)).decode(
+                "utf-8", "replace"
+            )
             if truncate and outbox.attached:
                 outbox.attached = False
                 await response.write_eof()
@@ -1515,7 +1851,8 @@ class MCPTestServer:
     ) -> int:
         """Send a notification on the GET stream of one session (or of every session).
 
-        Returns how many streams it went to; a session without a GET stream is skipped.
+        A stdio or legacy SSE session gets it on its one stream. Returns how many streams
+        it went to; a session without a GET stream (or whose stream is gone) is skipped.
         """
         sessions = (
             [self._session_named(session_id)] if session_id is not None
@@ -1527,6 +1864,10 @@ class MCPTestServer:
                 self._push(session.standalone, self._event(encode(Notification(method, params))
                                                             .decode()))
                 sent += 1
+            elif session.link is not None and not session.link.closed:
+                with contextlib.suppress(ConnectionError):
+                    await session.link.emit(Notification(method, params))
+                    sent += 1
         return sent
 
     async def request(
@@ -1537,7 +1878,8 @@ class MCPTestServer:
         session_id: str | None = None,
         timeout: float = 10.0,
     ) -> dict[str, Any]:
-        """Send a request on a session's GET stream and return the client's result.
+        """Send a request on a session's GET stream (or its stdio / legacy SSE stream)
+        and return the client's result.
 
         ``session_id`` may be omitted when there is exactly one session. Raises
         :class:`RequestFailed` for an error answer, ``TimeoutError`` without one.
@@ -1575,12 +1917,18 @@ class MCPTestServer:
             asyncio.get_running_loop().create_future()
         )
         self._waiting[request_id] = future
+        owner = self._sessions.get(session_id) if session_id is not None else None
+        if owner is not None:
+            owner.pending.add(request_id)
 
         async def send(message: Notification | Request) -> None:
             if emit is not None:
                 await emit(message)
                 return
             session = self._sessions.get(session_id) if session_id is not None else None
+            if session is not None and session.link is not None:
+                await session.link.emit(message)
+                return
             if session is None or session.standalone is None:
                 raise RuntimeError("the client has no GET stream open to send a request on")
             self._push(session.standalone, self._event(encode(message).decode()))
@@ -1597,6 +1945,8 @@ class MCPTestServer:
                 raise
         finally:
             self._waiting.pop(request_id, None)
+            if owner is not None:
+                owner.pending.discard(request_id)
         if isinstance(reply, ErrorResponse):
             raise RequestFailed(reply.code, reply.message, reply.data)
         return reply.result
@@ -1618,7 +1968,7 @@ class MCPTestServer:
 
     # ---- methods ----------------------------------------------------------------------
 
-    def _capabilities(self) -> dict[str, Any]:
+    def _capabilities(self, version: str) -> dict[str, Any]:
         capabilities: dict[str, Any] = {"logging": {}}
         if self._tools:
             capabilities["tools"] = {"listChanged": True}
@@ -1626,17 +1976,22 @@ class MCPTestServer:
             capabilities["resources"] = {"subscribe": True, "listChanged": True}
         if self._prompts:
             capabilities["prompts"] = {"listChanged": True}
-        if self._completion is not None:
+        if self._completion is not None and version != _LEGACY_VERSION:
             capabilities["completions"] = {}
         return capabilities
 
     async def _m_initialize(
         self, req: Request, session: _Session | None, emit: _Emit | None
     ) -> dict[str, Any]:
-        version = session.protocol_version if session is not None else _negotiate(req.params)
+        if session is not None and session.link is not None:  # the handshake of a stream
+            session.protocol_version = _negotiate(req.params, self._versions(session.link.kind))
+        version = (
+            session.protocol_version if session is not None
+            else _negotiate(req.params, self._versions("http"))
+        )
         result: dict[str, Any] = {
             "protocolVersion": version,
-            "capabilities": self._capabilities(),
+            "capabilities": self._capabilities(version),
             "serverInfo": {"name": self.name, "version": self.version},
         }
         return _with_optional(result, instructions=self.instructions)
@@ -1884,18 +2239,59 @@ def _register_demo_tools(server: MCPTestServer) -> None:
         raise RuntimeError("this tool always fails")
 
 
-def demo_server(**kw: Any) -> MCPTestServer:
+def _register_two_way_tools(server: MCPTestServer) -> None:
+    @server.tool
+    async def sample(prompt: str, ctx: ToolContext, max_tokens: int = 100) -> str:
+        """Ask the client's model (sampling/createMessage) and return the text it sampled."""
+        result = await ctx.create_message(prompt, max_tokens=max_tokens)
+        content = result.get("content")
+        if isinstance(content, dict) and content.get("type") == "text":
+            return str(content.get("text", ""))
+        return _dumps(result)
+
+    @server.tool
+    async def confirm(question: str, ctx: ToolContext) -> dict[str, Any]:
+        """Ask the user to confirm (elicitation/create); returns the action and the answer."""
+        schema = {
+            "type": "object",
+            "properties": {"confirm": {"type": "boolean"}},
+            "required": ["confirm"],
+        }
+        result = await ctx.elicit(question, schema)
+        return {"action": result.get("action"), "answer": result.get("content")}
+
+    @server.tool
+    async def list_roots(ctx: ToolContext) -> dict[str, Any]:
+        """The client's roots (roots/list)."""
+        return {"roots": await ctx.list_roots()}
+
+    @server.tool
+    async def log_message(level: str, text: str, ctx: ToolContext) -> str:
+        """Send ``text`` as a log message at ``level`` (subject to logging/setLevel)."""
+        await ctx.log(level, text, logger="demo")
+        return "logged"
+
+
+def demo_server(*, two_way: bool = False, **kw: Any) -> MCPTestServer:
     """A server with demo tools, a resource, a template, a prompt and a completion.
 
     Tools: ``add(a, b)`` (output schema), ``echo(text)``, ``slow(seconds)`` (progress),
     ``weather(city)`` (structured), ``fail()``. Resource ``demo://readme``; template
     ``demo://greeting/{name}``; prompt ``review_code(code, language)``; completion of
     ``language`` and ``city`` arguments. Keyword arguments go to :class:`MCPTestServer`.
+
+    ``two_way`` adds tools that talk back to the client: ``sample(prompt, max_tokens=100)``
+    (``sampling/createMessage``; returns the sampled text), ``confirm(question)``
+    (``elicitation/create``; returns ``{"action", "answer"}``), ``list_roots()``
+    (``roots/list``; returns ``{"roots"}``) and ``log_message(level, text)``
+    (``notifications/message``).
     """
     kw.setdefault("name", "mcp-async-demo")
     kw.setdefault("instructions", "A demo MCP server: try the add, echo and weather tools.")
     server = MCPTestServer(**kw)
     _register_demo_tools(server)
+    if two_way:
+        _register_two_way_tools(server)
     server.resource(
         "demo://readme",
         name="readme",
@@ -1920,3 +2316,115 @@ def demo_server(**kw: Any) -> MCPTestServer:
 
     server.completion(_demo_complete)
     return server
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+
+_BANNER: Final = "mcp-async demo server starting (this line is not JSON-RPC)"
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}")
+        return value
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mcp_async.testing",
+        description="Run the mcp_async demo MCP server (demo_server) on one transport.",
+    )
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--stdio", dest="transport", action="store_const", const="stdio",
+                      help="one session on stdin/stdout until end of input")
+    mode.add_argument("--sse", dest="transport", action="store_const", const="sse",
+                      help="legacy HTTP+SSE on 127.0.0.1; prints the GET URL")
+    mode.add_argument("--http", dest="transport", action="store_const", const="http",
+                      help="Streamable HTTP on 127.0.0.1; prints the URL")
+    parser.add_argument("--port", type=_count(0), default=0, help="TCP port (default: any)")
+    parser.add_argument("--reply", choices=("json", "sse"), default="json",
+                        help="Streamable HTTP reply mode")
+    parser.add_argument("--keepalive", type=float, default=None, metavar="SECONDS",
+                        help="legacy SSE: ': ping' comment after this many idle seconds")
+    parser.add_argument("--two-way", action="store_true",
+                        help="add the sample, confirm, list_roots and log_message tools")
+    parser.add_argument("--grace", type=float, default=2.0, metavar="SECONDS",
+                        help="stdio: time running requests get after end of input")
+    faults = parser.add_argument_group("fault injection")
+    faults.add_argument("--banner", nargs="?", const=_BANNER, default=None, metavar="TEXT",
+                        help="stdio: write a non-JSON line on stdout before serving")
+    faults.add_argument("--stderr-lines", type=_count(0), default=0, metavar="N",
+                        help="write N lines to stderr at startup")
+    faults.add_argument("--ignore-sigterm", action="store_true",
+                        help="ignore SIGTERM (only SIGKILL stops the process)")
+    faults.add_argument("--exit-after", type=_count(1), default=None, metavar="N",
+                        help="stdio: on the Nth request write 'dying' to stderr and exit 3")
+    return parser
+
+
+async def _serve_until_signal(server: MCPTestServer, *, sigterm: bool) -> None:
+    url = await server.start()
+    try:
+        print(url, flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM) if sigterm else (signal.SIGINT,):
+            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+                loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run :func:`demo_server` from the command line; returns the exit status.
+
+    ``python -m mcp_async.testing --stdio`` serves one session on stdin/stdout and exits
+    with 0 at end of input; ``--sse`` (legacy HTTP+SSE) and ``--http`` (Streamable HTTP,
+    ``--reply json|sse``) print the URL as the first line of stdout and serve on
+    127.0.0.1 (``--port``) until SIGINT or SIGTERM. ``--two-way`` adds the demo's two-way
+    tools (see :func:`demo_server`); ``--keepalive SECONDS`` pings idle SSE streams;
+    ``--grace SECONDS`` is :meth:`MCPTestServer.serve_stdio`'s ``grace``.
+
+    Fault injection: ``--banner [TEXT]`` (stdio) writes a non-JSON line on stdout before
+    serving; ``--stderr-lines N`` writes N lines to stderr at startup;
+    ``--ignore-sigterm`` ignores SIGTERM; ``--exit-after N`` (stdio) writes ``dying`` to
+    stderr and exits with status 3 when the Nth JSON-RPC request arrives, unanswered.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.transport != "stdio" and (args.banner is not None or args.exit_after is not None):
+        parser.error("--banner and --exit-after apply to --stdio only")
+    if args.ignore_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for line in range(1, args.stderr_lines + 1):
+        print(f"mcp-async demo server: stderr line {line} of {args.stderr_lines}",
+              file=sys.stderr)
+    sys.stderr.flush()
+    options: dict[str, Any] = {"two_way": args.two_way, "port": args.port}
+    if args.transport == "sse":
+        options.update(transport="sse", keepalive=args.keepalive)
+    elif args.transport == "http":
+        options.update(reply=args.reply)
+    server = demo_server(**options)
+    try:
+        if args.transport == "stdio":
+            asyncio.run(serve_lines(
+                server._open_link, grace=args.grace, banner=args.banner,
+                exit_after=args.exit_after,
+            ))
+        else:
+            asyncio.run(_serve_until_signal(server, sigterm=not args.ignore_sigterm))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from .._config import Timeout
@@ -77,6 +76,7 @@ class SessionEngine:
         self._generation = 0
         self._init_task: asyncio.Task[InitializeResult] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._deadlines = _Deadlines()
         self._closed = False
         transport.bind(self)
 
@@ -233,7 +233,9 @@ class SessionEngine:
             meta["progressToken"] = request_id
             params["_meta"] = meta
             self.dispatcher.add_progress(request_id, progress)
-        call = Call(self._register(request_id), timeout, headers, idempotent, extensions)
+        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = waiter
+        call = Call(waiter, timeout, headers, idempotent, extensions)
         request = Request(request_id, method, params)
         chain = self._chain
         if extensions and "retry" in extensions:
@@ -241,8 +243,8 @@ class SessionEngine:
         try:
             if chain is None:
                 await self.transport.request(request, call)
-                if not call.waiter.done():
-                    await self._wait(call.waiter, method, request_id, timeout)
+                if not waiter.done():
+                    await self._wait(waiter, method, request_id, timeout)
             else:
                 exchange = Exchange(
                     method, self._target(),
@@ -283,7 +285,7 @@ class SessionEngine:
             self._waiting.pop(request.id, None)
             self.cancel(request.id, "the request is being retried")
             request = Request(self._ids.next(), request.method, request.params)
-            call = replace(call, waiter=self._register(request.id))
+            call = call._replace(waiter=self._register(request.id))
             exchange.payload = (request, call)
         await self.transport.request(request, call)
         if not call.waiter.done():
@@ -302,21 +304,31 @@ class SessionEngine:
     ) -> None:
         """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream).
 
-        The timeout is one timer that fails the waiter: cheaper per call than a
-        cancel scope, and a retry then knows this attempt is over.
+        An expired timeout fails the waiter with :class:`~mcp_async.ReadTimeout` (so a
+        retry knows this attempt is over). Timeouts of a second or more are checked
+        together by one timer (:class:`_Deadlines`) instead of one timer per request.
         """
         timeout = timeout or self._default_timeout
         total = timeout.total if timeout is not None else None
         if total is None:
             await waiter
             return
-        timer = asyncio.get_running_loop().call_later(
-            total, _expire, waiter, method, request_id, total
-        )
+        timer: asyncio.TimerHandle | None = None
+        if total >= _COARSE_FROM:
+            self._deadlines.track(waiter, total)
+        else:
+            timer = asyncio.get_running_loop().call_later(total, _expire, waiter)
         try:
             await waiter
+        except ReadTimeout:
+            raise ReadTimeout(
+                f"no response to {method!r} (id {request_id!r}) within {total}s"
+            ) from None
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
+            else:
+                self._deadlines.forget(waiter)
 
     # -- incoming messages ---------------------------------------------------------------
     async def receive(self, message: Message) -> None:
@@ -399,6 +411,7 @@ class SessionEngine:
             for task in self._background:
                 task.cancel()
         self.connection_lost(ClientStateError("the client was closed"))
+        self._deadlines.close()
         await self.transport.close()
 
     def require_result(self) -> InitializeResult:
@@ -411,9 +424,52 @@ class SessionEngine:
         return self.result
 
 
-def _expire(waiter: asyncio.Future[Reply], method: str, request_id: RequestId,
-            total: float) -> None:
+#: Timeouts at least this long are tracked coarsely (they may fire up to 2 * _SLACK late).
+_COARSE_FROM = 1.0
+_SLACK = 0.1
+
+
+def _expire(waiter: asyncio.Future[Reply]) -> None:
     if not waiter.done():
-        waiter.set_exception(
-            ReadTimeout(f"no response to {method!r} (id {request_id!r}) within {total}s")
-        )
+        waiter.set_exception(ReadTimeout("timed out"))
+
+
+class _Deadlines:
+    """Coarse timeouts for many requests at once, checked ten times a second.
+
+    A request registers its deadline and removes it when its reply arrives: two dict
+    operations, against a timer's heap work per request. While any are registered, one
+    timer sweeps them and fails the expired waiters with ReadTimeout (up to two tenths
+    of a second late, never early).
+    """
+
+    def __init__(self) -> None:
+        self._due: dict[asyncio.Future[Reply], float] = {}
+        self._now = 0.0
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    def track(self, waiter: asyncio.Future[Reply], seconds: float) -> None:
+        if self._sweeper is None:
+            loop = asyncio.get_running_loop()
+            self._now = loop.time()
+            self._sweeper = loop.call_later(_SLACK, self._sweep)
+        self._due[waiter] = self._now + seconds + _SLACK
+
+    def forget(self, waiter: asyncio.Future[Reply]) -> None:
+        self._due.pop(waiter, None)
+
+    def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = self._now = loop.time()
+        expired = [waiter for waiter, due in self._due.items() if due <= now]
+        for waiter in expired:
+            del self._due[waiter]
+            if not waiter.done():
+                waiter.set_exception(ReadTimeout("timed out"))
+        self._sweeper = loop.call_later(_SLACK, self._sweep) if self._due else None
+
+    def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        self._due.clear()

@@ -239,34 +239,55 @@ class StdioTransport(MessageTransport):
     # -- writing -------------------------------------------------------------------------
     async def request(self, request: Request, call: Call) -> None:
         """Write ``request``; its response comes on stdout."""
-        await self._write(jsonrpc.encode_request(request.id, request.method, request.params))
+        body = jsonrpc.encode_request(request.id, request.method, request.params)
+        stdin = self._stdin
+        # The common case costs no coroutine of its own: the pipe takes the line at once.
+        if stdin is None or stdin.transport.is_closing():
+            await self._write_failed(None)
+        else:
+            stdin.write(body + b"\n")
+            if stdin.transport.get_write_buffer_size():
+                await self._drain(stdin)
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
         """Write a notification or an answer."""
-        await self._write(jsonrpc.encode(message))
-
-    async def _write(self, body: bytes) -> None:
-        process = self._process
-        if self._exited is not None:
-            raise self._exited
-        if process is None or process.stdin is None:
-            raise ServerExitedError(f"MCP server {self.name!r} is not running", exit_code=None)
-        stdin = process.stdin
-        try:
+        body = jsonrpc.encode(message)
+        stdin = self._stdin
+        if stdin is None or stdin.transport.is_closing():
+            await self._write_failed(None)
+        else:
             stdin.write(body + b"\n")
+            if stdin.transport.get_write_buffer_size():
+                await self._drain(stdin)
+
+    @property
+    def _stdin(self) -> asyncio.StreamWriter | None:
+        process = self._process
+        if process is None or self._exited is not None:
+            return None
+        return process.stdin
+
+    async def _drain(self, stdin: asyncio.StreamWriter) -> None:
+        """Flow control: wait while the pipe is above its high-water mark."""
+        try:
             await stdin.drain()
         except (ConnectionError, OSError, RuntimeError) as exc:
-            # The process is gone; its reader will report how it ended.
-            reader = self._readers[0] if self._readers else None
-            if reader is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(reader), _GRACE * 2)
-            if self._exited is not None:
-                raise self._exited from exc
-            raise ServerExitedError(
-                f"cannot write to MCP server {self.name!r}: {exc}",
-                exit_code=process.returncode, stderr_tail=tuple(self._tail),
-            ) from exc
+            await self._write_failed(exc)
+
+    async def _write_failed(self, exc: BaseException | None) -> None:
+        """Raise how the server ended (waiting briefly for its reader to find out)."""
+        if self._exited is None and self._readers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._readers[0]), _GRACE * 2)
+        if self._exited is not None:
+            raise self._exited from exc
+        process = self._process
+        if process is None:
+            raise ServerExitedError(f"MCP server {self.name!r} is not running", exit_code=None)
+        raise ServerExitedError(
+            f"cannot write to MCP server {self.name!r}" + (f": {exc}" if exc else ""),
+            exit_code=process.returncode, stderr_tail=tuple(self._tail),
+        ) from exc
 
     # -- shutdown ------------------------------------------------------------------------
     async def close(self) -> None:

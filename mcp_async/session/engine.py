@@ -181,6 +181,8 @@ class SessionEngine:
         max_total: float | None,
         extensions: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
+        if self.result is None:
+            await self.initialize()  # the handshake is not part of this call's deadline
         timeout = timeout or self._default_timeout or Timeout()
         idle = timeout.total
         inner = Timeout(total=None, connect=timeout.connect, read=timeout.read)

@@ -51,6 +51,7 @@ from .models import (
     ServerCapabilities,
     Tool,
 )
+from .protocol.jsonrpc import load_document
 from .session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
 from .session.engine import SessionEngine
 from .transports.base import Handler, HTTPRequest, HTTPResponse
@@ -127,11 +128,11 @@ class AsyncMCPClient:
     """An asyncio MCP client, safe to share between tasks.
 
     It reaches a server by URL (Streamable HTTP or legacy HTTP+SSE), by command
-    (:meth:`stdio`), or through any :class:`~mcp_async.transports.MessageTransport`.
+    (:meth:`stdio`), or through any :class:`~mcp_async.MessageTransport`.
 
     Args:
         url: the server's MCP endpoint (``http(s)://host[:port]/path``), or a
-            transport object such as :class:`~mcp_async.transports.StdioTransport`.
+            transport object such as :class:`~mcp_async.StdioTransport`.
         transport: for a URL: ``"auto"`` (try Streamable HTTP, fall back to legacy
             HTTP+SSE on 400/404/405), ``"streamable-http"`` or ``"sse"``.
         headers: default headers sent on every HTTP request; per-call ``headers=`` win.
@@ -245,6 +246,17 @@ class AsyncMCPClient:
 
             retry = self._retry_stand_in = per_call_retry()
         self._policy_hooks = self._collect_hooks(metrics, retry, rate_limit, auth, hooks)
+        # On HTTP, metrics and retry also wrap each MCP request message (when they can):
+        # they then see JSON-RPC outcomes, time until the response, and give every
+        # retried attempt a new id. The HTTP pipeline still runs them for plain HTTP.
+        # Only an outermost run of such policies moves, so that the order holds.
+        self._message_level: list[MessagePolicy] = []
+        for hook in (metrics, retry):
+            if hook is None:
+                continue
+            if not isinstance(hook, MessagePolicy):
+                break
+            self._message_level.append(hook)
         if isinstance(client_info, Implementation):
             client_info = client_info.to_dict()
         self._client_info = dict(client_info or {"name": "mcp-async", "version": __version__})
@@ -279,6 +291,7 @@ class AsyncMCPClient:
             raise ConfigError("max_list_pages must be at least 1")
         self.max_list_pages = max_list_pages
         self._state = _State.NEW
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: AiohttpTransport | None = None
         self._session: SessionEngine | None = None
         self._tools: dict[str, Tool] | None = None
@@ -384,6 +397,10 @@ class AsyncMCPClient:
                 retry_option_policies = chain
         else:
             messages = self._url_transport()
+            chain = list(self._message_level)
+            policies = [hook for hook in chain if hook is not self._retry_stand_in]
+            if self._retry_stand_in is not None:
+                retry_option_policies = chain
         self._session = SessionEngine(
             messages,
             client_info=self._client_info,
@@ -394,6 +411,7 @@ class AsyncMCPClient:
             retry_option_policies=retry_option_policies,
         )
         self._state = _State.OPEN
+        self._loop = asyncio.get_running_loop()
         if self._initialize_mode == "eager":
             try:
                 await self.initialize()
@@ -440,6 +458,7 @@ class AsyncMCPClient:
         if self._state is not _State.OPEN:
             self._state = _State.CLOSED
             return
+        self._mcp()  # raises if called from another event loop than the one that opened
         self._state = _State.CLOSED
         try:
             if self._session is not None:
@@ -483,6 +502,11 @@ class AsyncMCPClient:
     def _mcp(self) -> SessionEngine:
         if self._state is not _State.OPEN or self._session is None:
             raise ClientStateError(self._state_message())
+        if asyncio.get_running_loop() is not self._loop:
+            raise ClientStateError(
+                "this client was opened in another event loop; a client, its connections "
+                "and its processes belong to the loop that entered it"
+            )
         return self._session
 
     def _state_message(self) -> str:
@@ -511,8 +535,7 @@ class AsyncMCPClient:
         2xx reply that is not JSON. A 204 No Content reply returns ``None``.
         ``retry`` overrides the client's policy for this call (``False``: no retry).
         """
-        if self._state is not _State.OPEN:
-            raise ClientStateError(self._state_message())
+        self._mcp()  # open, and in its own event loop
         if self._transport is None or self.url is None:
             raise ClientStateError(
                 f"send_request needs an HTTP server; this client speaks {self.transport_kind}"
@@ -537,7 +560,7 @@ class AsyncMCPClient:
             if not _is_json_type(response.content_type):
                 raise ContentTypeError(response.content_type, payload, url=url)
             try:
-                return json.loads(payload)
+                return load_document(payload)
             except ValueError as exc:
                 raise InvalidJSONError(f"reply from {url} is not valid JSON: {exc}") from exc
         finally:
@@ -652,6 +675,27 @@ class AsyncMCPClient:
             raise ConfigError("method must be a non-empty string")
         await self._mcp().notify(method, dict(params) if params is not None else None)
 
+    def add_notification_handler(
+        self, method: str, handler: Callable[[dict[str, Any]], Awaitable[None] | None]
+    ) -> None:
+        """Also call ``handler(params)`` for every server notification ``method``
+        (e.g. ``"notifications/tools/list_changed"``), after the built-in handling.
+
+        Handlers run in order, in the reader of the stream that carried the notification;
+        an exception is logged, never raised.
+        """
+        if not isinstance(method, str) or not method:
+            raise ConfigError("method must be a non-empty string")
+        if not callable(handler):
+            raise ConfigError(f"handler must be callable, got {type(handler).__name__}")
+
+        async def call(params: dict[str, Any]) -> None:
+            outcome = handler(params)
+            if outcome is not None:
+                await outcome
+
+        self._dispatcher.on(method, call)
+
     async def notify_roots_changed(self) -> None:
         """Tell the server the roots changed (``notifications/roots/list_changed``).
 
@@ -737,6 +781,13 @@ class AsyncMCPClient:
     async def _fetch_tools(self) -> dict[str, Tool]:
         await self.list_tools()
         return dict(self._tools or {})
+
+    async def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
+        """The server's tools as plain dicts for a model API: ``"openai"`` (function
+        tools), ``"anthropic"`` (``input_schema``) or ``"mcp"``. No SDK is imported."""
+        from ._schemas import export_tools
+
+        return export_tools(((tool.name, tool) for tool in await self.list_tools()), format)
 
     async def call_tool(
         self,

@@ -23,6 +23,7 @@ transport boundary and chained with ``from``.
     │       └── ReadTimeout
     ├── HTTPStatusError               a non-2xx answer: .status, .headers, .body_snippet
     │   ├── RateLimitedError          429 (or 503 with Retry-After): .retry_after seconds
+    │   ├── RedirectError             a redirect not followed (other origin, 301/302/303): .location
     │   └── SessionExpiredError       404 on a request that carried an Mcp-Session-Id
     ├── AuthError                     authentication or authorization failed: .step
     ├── ProtocolError                 the server broke HTTP/JSON-RPC/MCP rules
@@ -65,6 +66,7 @@ __all__ = [
     "RateLimitedError",
     "ReadError",
     "ReadTimeout",
+    "RedirectError",
     "RetryError",
     "ServerExitedError",
     "ServerSpawnError",
@@ -203,6 +205,20 @@ class HTTPStatusError(MCPClientError):
         if self.body_snippet and message is None:
             text = f"{text}: {self.body_snippet}"
         super().__init__(text)
+
+
+class RedirectError(HTTPStatusError):
+    """A redirect the client does not follow: anything but a 307/308 to the same origin,
+    or too many of them. ``location`` is where it pointed."""
+
+    def __init__(self, status: int, *, location: str | None, reason: str, **kwargs: Any):
+        url = kwargs.get("url", "")
+        super().__init__(
+            status,
+            message=f"HTTP {status} from {url} redirects to {location!r}: {reason}",
+            **kwargs,
+        )
+        self.location = location
 
 
 class RateLimitedError(HTTPStatusError):

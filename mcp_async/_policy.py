@@ -1,10 +1,14 @@
 """Message-level policies: metrics, retry and rate limiting around one JSON-RPC request.
 
-On HTTP transports these policies are hooks of the HTTP pipeline, where they also see
-statuses and headers (``Retry-After``, rate-limit headers). On transports without HTTP
-(stdio, memory) the same policy objects run here instead, around each request message:
-an :class:`Exchange` goes through ``around_message`` of each, outermost first, and the
-innermost step sends the message and waits for its reply.
+The session engine runs these policies around each JSON-RPC request message: an
+:class:`Exchange` goes through ``around_message`` of each, outermost first, and the
+innermost step sends the message and waits for its reply. Metrics and retry run here on
+every transport (so a retried attempt gets a new id, and metrics see JSON-RPC outcomes
+and the time until the response); rate limiting runs here on transports without HTTP.
+On HTTP the same objects are also hooks of the HTTP pipeline, for plain HTTP requests
+(``send_request``, the GET stream, DELETE, notifications) and, for the rate limiter, to
+read statuses and headers; a request message already handled here is marked
+``extensions["message_policies"]`` and passed through by them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ __all__ = ["Exchange", "MessagePolicy", "NextStep", "build_chain"]
 class Exchange:
     """One request on its way through the message-level policies.
 
-    ``method`` is the JSON-RPC method, ``url`` names the server (``stdio:<name>``),
+    ``method`` is the JSON-RPC method, ``url`` names the server (its URL, or
+    ``stdio:<name>``),
     and ``extensions`` carries the same per-request facts as on HTTP:
     ``"idempotent"``, ``"mcp_method"``, ``"mcp_name"``, ``"retry"``, ``"attempt"`` and
     ``"rate_limit_wait"``.
@@ -31,6 +36,8 @@ class Exchange:
     extensions: dict[str, Any] = field(default_factory=dict)
     #: What the innermost step sends; opaque to policies.
     payload: Any = None
+    #: The JSON-RPC reply (``Response`` or ``ErrorResponse``) once it arrived.
+    reply: Any = None
 
 
 NextStep = Callable[[Exchange], Awaitable[None]]

@@ -28,6 +28,7 @@ from typing import Any
 from ._exceptions import ConfigError, HTTPStatusError, JSONRPCError
 from ._hooks import Hook
 from ._policy import Exchange, NextStep
+from .protocol.jsonrpc import ErrorResponse, Response
 from .retry import redact_url
 from .transports.base import Handler, HTTPRequest, HTTPResponse
 
@@ -42,11 +43,13 @@ class RequestSample:
 
     ``method`` is the JSON-RPC method (``"http"`` for a plain :meth:`send_request` and
     ``"http:DELETE"``-style labels for other bare HTTP requests); ``tool`` the tool name
-    of a ``tools/call`` (``""`` otherwise); ``outcome`` is ``"ok"`` for 2xx,
-    ``"http_<status>"`` for any other status (raised or returned), or the name of the
-    exception class (``"ReadTimeout"``, ``"ConnectError"``, ``"cancelled"``); ``status``
-    the HTTP status if one arrived; ``attempts`` the tries made; ``rate_limit_wait`` the
-    seconds spent waiting for the rate limiter.
+    of a ``tools/call`` (``""`` otherwise); ``outcome`` is ``"ok"``, ``"jsonrpc_error"``
+    (the server answered a JSON-RPC error), ``"tool_error"`` (an ``isError`` result),
+    ``"http_<status>"`` for a non-2xx status, or the name of the exception class
+    (``"ReadTimeout"``, ``"ConnectError"``, ``"cancelled"``); ``status`` the HTTP status
+    of a failure or of a plain HTTP request (``None`` for an answered MCP request);
+    ``attempts`` the tries made; ``rate_limit_wait`` the seconds spent waiting for the
+    rate limiter.
     """
 
     method: str
@@ -65,6 +68,16 @@ def method_label(request: HTTPRequest) -> str:
     if isinstance(method, str) and method:
         return method
     return "http" if request.method == "POST" else f"http:{request.method}"
+
+
+def reply_outcome(reply: object) -> str:
+    """The ``outcome`` label of a request answered by ``reply``: ``"ok"``,
+    ``"jsonrpc_error"`` for a JSON-RPC error, ``"tool_error"`` for an ``isError`` result."""
+    if isinstance(reply, ErrorResponse):
+        return "jsonrpc_error"
+    if isinstance(reply, Response) and reply.result.get("isError") is True:
+        return "tool_error"
+    return "ok"
 
 
 def outcome_of(exc: BaseException) -> str:
@@ -87,10 +100,22 @@ class MetricsHook(Hook):
     :meth:`on_start` and :meth:`on_finish`; call ``super().on_finish`` to keep the log.
 
     ``clock`` is a monotonic clock in seconds (default ``time.perf_counter``).
+    ``max_tool_labels`` bounds the distinct ``tool`` labels (later names: ``"other"``),
+    so a caller-supplied name cannot grow a metrics backend without bound.
+
+    MCP requests are measured around the request message, until its response arrived
+    (over SSE too); outcomes are ``"ok"``, ``"jsonrpc_error"``, ``"tool_error"``,
+    ``"http_<status>"`` or the exception class. Plain HTTP requests (``send_request``,
+    DELETE) are measured in the HTTP pipeline; opening an SSE stream is not measured.
     """
 
-    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] | None = None, max_tool_labels: int = 100
+    ) -> None:
         self._clock = clock if clock is not None else time.perf_counter
+        #: Distinct ``tool`` label values kept; later names are reported as ``"other"``.
+        self.max_tool_labels = max_tool_labels
+        self._tool_labels: set[str] = set()
 
     def on_start(self, method: str, tool: str) -> None:
         """A logical request started (before retries and rate limiting)."""
@@ -124,20 +149,39 @@ class MetricsHook(Hook):
     async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
         """Time one request message (transports without HTTP) and report the outcome."""
         method = exchange.method
-        tool = exchange.extensions.get("mcp_name") or ""
+        tool = self._tool_label(exchange.extensions.get("mcp_name"))
         self.on_start(method, tool)
         start = self._clock()
         try:
             await call_next(exchange)
         except BaseException as exc:
-            self._finish(exchange, method, tool, outcome_of(exc), None, start)
+            self._finish(exchange, method, tool, outcome_of(exc), _status_of(exc), start)
             raise
-        self._finish(exchange, method, tool, "ok", None, start)
+        self._finish(exchange, method, tool, reply_outcome(exchange.reply), None, start)
+
+    def _tool_label(self, name: object) -> str:
+        """The ``tool`` label: the name, or ``"other"`` past ``max_tool_labels`` names."""
+        if not isinstance(name, str) or not name:
+            return ""
+        labels = self._tool_labels
+        if name in labels:
+            return name
+        if len(labels) >= self.max_tool_labels:
+            return "other"
+        labels.add(name)
+        return name
 
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
-        """Time the rest of the pipeline and report the outcome, success or failure."""
+        """Time the rest of the pipeline and report the outcome, success or failure.
+
+        MCP request messages are measured by :meth:`around_message` instead, and the
+        opening of an SSE stream is not a call: both pass through unmeasured.
+        """
+        extensions = request.extensions
+        if extensions.get("message_policies") or extensions.get("sse_stream"):
+            return await call_next(request)
         method = method_label(request)
-        tool = request.extensions.get("mcp_name") or ""
+        tool = self._tool_label(extensions.get("mcp_name"))
         self.on_start(method, tool)
         start = self._clock()
         status: int | None = None

@@ -31,11 +31,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, ReadTimeout
 from ._hooks import Hook
 from ._policy import Exchange, NextStep
-from .protocol.headers import parse_retry_after
+from .protocol.headers import MAX_SERVER_WAIT, parse_retry_after
 from .protocol.ratelimit_headers import RateLimitInfo, parse_rate_limit
+from .retry import redact_url
 from .transports.base import Handler, HTTPRequest, HTTPResponse
 
 __all__ = ["RateLimit", "TokenBucket"]
@@ -103,6 +104,10 @@ def _positive(name: str, value: object) -> None:
         raise ConfigError(f"{name} must be a positive number, got {value!r}")
 
 
+#: Most URLs with a lock of their own; idle ones are forgotten beyond it.
+_MAX_LOCKS = 256
+
+
 async def _asyncio_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
@@ -117,14 +122,17 @@ class RateLimit(Hook):
         server_signals: read the server's budget headers and 429s (default on).
         low_watermark: fraction of the server's limit below which requests are paced
             (the largest remaining count seen stands in when no limit is sent).
-        max_pause: the longest wait taken from a server signal, in seconds; protects
-            against a bogus reset far in the future.
+        max_pause: the longest wait taken from a server signal, in seconds (default
+            :data:`~mcp_async.protocol.headers.MAX_SERVER_WAIT`, the retry policy's cap
+            too); protects against a bogus reset far in the future.
         clock: monotonic clock in seconds (default ``time.monotonic``), for tests.
         sleep: awaitable ``sleep(seconds)`` (default ``asyncio.sleep``), for tests.
 
     Share one instance between clients that talk to the same server to share its
     budget. The seconds a request waited are added to
-    ``request.extensions["rate_limit_wait"]``.
+    ``request.extensions["rate_limit_wait"]``. A 429 pauses only requests to the URL
+    that answered it. A request never waits past its own timeout: when the wait would
+    end later, it fails at once with :class:`~mcp_async.ReadTimeout`.
     """
 
     def __init__(
@@ -135,7 +143,7 @@ class RateLimit(Hook):
         burst: int | None = None,
         server_signals: bool = True,
         low_watermark: float = 0.1,
-        max_pause: float = 300.0,
+        max_pause: float = MAX_SERVER_WAIT,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
     ) -> None:
@@ -150,8 +158,10 @@ class RateLimit(Hook):
         self.max_pause = float(max_pause)
         self._clock: Clock = clock if clock is not None else time.monotonic
         self._sleep: Sleep = sleep if sleep is not None else _asyncio_sleep
-        self._lock = asyncio.Lock()
-        self._paused_until = 0.0
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting = 0
+        # Pauses after a 429, per URL ("" pauses every URL).
+        self._pauses: dict[str, float] = {}
         self._budget: _Budget | None = None
         self._largest_remaining = 0
         self._last_send: float | None = None
@@ -167,17 +177,18 @@ class RateLimit(Hook):
     # -- state ----------------------------------------------------------------------------
     @property
     def paused_until(self) -> float:
-        """Clock time before which nothing is sent (after a 429); 0.0 when not paused."""
-        return self._paused_until
+        """Clock time before which some URL gets nothing (after a 429); 0.0 when none is."""
+        return max(self._pauses.values(), default=0.0)
 
-    def pause(self, seconds: float) -> None:
-        """Hold every request of the client for ``seconds`` from now (capped by ``max_pause``)."""
+    def pause(self, seconds: float, url: str = "") -> None:
+        """Hold requests to ``url`` (``""``: every URL) for ``seconds`` from now, capped
+        by ``max_pause``."""
         until = self._clock() + min(max(seconds, 0.0), self.max_pause)
-        if until > self._paused_until:
-            self._paused_until = until
+        if until > self._pauses.get(url, 0.0):
+            self._pauses[url] = until
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Update the pacing state from one response's status and headers."""
+    def observe(self, status: int, headers: Mapping[str, str], url: str = "") -> None:
+        """Update the pacing state from one response (to ``url``): status and headers."""
         if not self.server_signals:
             return
         now = self._clock()
@@ -191,7 +202,7 @@ class RateLimit(Hook):
             if wait is not None:
                 logger.info("server rate limit (HTTP %d): pausing requests for %.2fs",
                             status, min(wait, self.max_pause))
-                self.pause(wait)
+                self.pause(wait, url)
 
     def _remember(self, info: RateLimitInfo, now: float) -> None:
         assert info.remaining is not None
@@ -206,9 +217,11 @@ class RateLimit(Hook):
         if self._last_send is None:
             self._last_send = now
 
-    def delay(self, now: float) -> float:
-        """Seconds from ``now`` before the next request may go (without reserving it)."""
-        wait = self._paused_until - now
+    def delay(self, now: float, url: str = "") -> float:
+        """Seconds from ``now`` before the next request to ``url`` may go (without
+        reserving it)."""
+        pauses = self._pauses
+        wait = max(pauses.get("", 0.0), pauses.get(url, 0.0)) - now if pauses else 0.0
         budget = self._budget
         if budget is not None and budget.reset_at is not None:
             left = budget.reset_at - now
@@ -238,24 +251,46 @@ class RateLimit(Hook):
             self._budget = _Budget(budget.limit, budget.remaining - 1, budget.reset_at)
 
     def _idle(self) -> bool:
-        return self.bucket is None and self._budget is None and self._paused_until == 0.0
+        return self.bucket is None and self._budget is None and not self._pauses
 
     # -- waiting --------------------------------------------------------------------------
-    async def acquire(self) -> float:
-        """Wait until a request may be sent and count it; return the seconds waited."""
-        if self._idle() and not self._lock.locked():
+    async def acquire(self, url: str = "", *, timeout: float | None = None) -> float:
+        """Wait until a request to ``url`` may be sent and count it; return the seconds
+        waited. When the wait would last more than ``timeout`` seconds, raise
+        :class:`~mcp_async.ReadTimeout` at once instead.
+
+        Requests to one URL take their turns in order; a pause of one URL never holds
+        requests to another.
+        """
+        if self._idle() and not self._waiting:
             return 0.0
+        lock = self._locks.get(url)
+        if lock is None:
+            if len(self._locks) >= _MAX_LOCKS:
+                self._locks = {key: held for key, held in self._locks.items() if held.locked()}
+            lock = self._locks[url] = asyncio.Lock()
         start = self._clock()
-        async with self._lock:
-            while True:
-                now = self._clock()
-                wait = self.delay(now)
-                if wait <= 0.0:
-                    break
-                await self._sleep(wait)
-            self._spend(now)
-            if now >= self._paused_until:
-                self._paused_until = 0.0
+        self._waiting += 1
+        try:
+            async with lock:
+                while True:
+                    now = self._clock()
+                    wait = self.delay(now, url)
+                    if wait <= 0.0:
+                        break
+                    if timeout is not None and now - start + wait > timeout:
+                        raise ReadTimeout(
+                            "the rate limit holds requests to "
+                            f"{redact_url(url) or 'the server'} for {wait:.1f}s more, "
+                            f"beyond this call's timeout of {timeout}s"
+                        )
+                    await self._sleep(wait)
+                self._spend(now)
+                if self._pauses:
+                    self._pauses = {key: until for key, until in self._pauses.items()
+                                    if until > now}
+        finally:
+            self._waiting -= 1
         waited = now - start
         if waited > 0:
             self.waits += 1
@@ -265,7 +300,7 @@ class RateLimit(Hook):
 
     async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
         """Wait for a turn, then send one request message (transports without HTTP)."""
-        waited = await self.acquire()
+        waited = await self.acquire(exchange.url, timeout=exchange.extensions.get("timeout"))
         if waited > 0:
             extensions = exchange.extensions
             extensions["rate_limit_wait"] = extensions.get("rate_limit_wait", 0.0) + waited
@@ -273,11 +308,12 @@ class RateLimit(Hook):
 
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         """Wait for a turn, send, then learn from the response."""
-        waited = await self.acquire()
+        timeout = request.timeout.total if request.timeout is not None else None
+        waited = await self.acquire(request.url, timeout=timeout)
         if waited > 0:
             request.extensions["rate_limit_wait"] = (
                 request.extensions.get("rate_limit_wait", 0.0) + waited
             )
         response = await call_next(request)
-        self.observe(response.status, response.headers)
+        self.observe(response.status, response.headers, request.url)
         return response

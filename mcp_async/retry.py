@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._exceptions import (
@@ -40,7 +41,7 @@ from ._exceptions import (
 )
 from ._hooks import Hook
 from ._policy import Exchange, NextStep
-from .protocol.headers import parse_retry_after
+from .protocol.headers import MAX_SERVER_WAIT, parse_retry_after
 from .protocol.mcp import JSON_CONTENT_TYPE
 from .transports.base import BytesResponse, Handler, HTTPRequest, HTTPResponse
 from .transports.status import raise_for_status
@@ -115,8 +116,10 @@ class RetryPolicy(Hook):
         deadline: no retry is started, nor a wait begun, that would end more than this
             many seconds after the first try (``None``: no deadline). Each try is
             bounded by the request's own timeout.
-        max_retry_after: the longest ``Retry-After`` honoured; a server asking for more
-            makes the policy give up at once with the :class:`~mcp_async.RateLimitedError`.
+        max_retry_after: the longest ``Retry-After`` honoured (default
+            :data:`~mcp_async.protocol.headers.MAX_SERVER_WAIT`, the rate limiter's cap
+            too); a server asking for more makes the policy give up at once with the
+            :class:`~mcp_async.RateLimitedError`.
         statuses: HTTP statuses retried (default 429, 502, 503, 504).
         sleep: awaitable ``sleep(seconds)`` (default ``asyncio.sleep``), for tests.
         clock: monotonic clock in seconds for the deadline (default ``time.monotonic``).
@@ -149,7 +152,7 @@ class RetryPolicy(Hook):
         max_backoff: float = 30.0,
         jitter: bool = True,
         deadline: float | None = 60.0,
-        max_retry_after: float = 120.0,
+        max_retry_after: float = MAX_SERVER_WAIT,
         statuses: Iterable[int] = DEFAULT_RETRY_STATUSES,
         sleep: Sleep | None = None,
         clock: Clock | None = None,
@@ -214,7 +217,7 @@ class RetryPolicy(Hook):
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         """Run ``call_next`` until it succeeds, a failure is not retryable, or time runs out."""
         override = request.extensions.get("retry")
-        if override is False:
+        if override is False or request.extensions.get("message_policies"):
             return await call_next(request)
         policy = override if isinstance(override, RetryPolicy) else self
         return await policy.run(request, call_next)
@@ -248,6 +251,8 @@ class RetryPolicy(Hook):
 
         from tenacity import AsyncRetrying, retry_if_exception
 
+        budget = _timeout_of(request)
+
         def wait(state: RetryCallState) -> float:
             exc = _outcome_error(state)
             retry_after = _retry_after_of(exc) if exc is not None else None
@@ -262,9 +267,10 @@ class RetryPolicy(Hook):
             retry_after = _retry_after_of(exc) if exc is not None else None
             if retry_after is not None and retry_after > self.max_retry_after:
                 return True
-            return self.deadline is not None and (
-                self._clock() - start + state.upcoming_sleep > self.deadline
-            )
+            spent = self._clock() - start + state.upcoming_sleep
+            if budget is not None and spent >= budget:
+                return True  # the call's own timeout: waits count against it
+            return self.deadline is not None and spent > self.deadline
 
         async def before_sleep(state: RetryCallState) -> None:
             if logger.isEnabledFor(logging.INFO):
@@ -301,6 +307,8 @@ class RetryPolicy(Hook):
                     if attempt == 1:
                         raise first_error  # hand the fast path's failure to tenacity
                     request.extensions["attempt"] = attempt
+                    if budget is not None and isinstance(request, HTTPRequest):
+                        _shrink_timeout(request, budget - (self._clock() - start))
                     return await attempt_once()
         except MCPClientError as exc:
             exc.attempts = attempt
@@ -343,6 +351,8 @@ class _PerCallRetry(Hook):
 
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         override = request.extensions.get("retry")
+        if request.extensions.get("message_policies"):
+            return await call_next(request)
         if isinstance(override, RetryPolicy):
             return await override.run(request, call_next)
         if override is True:
@@ -369,6 +379,21 @@ def check_retry_option(value: object) -> RetryPolicy | bool | None:
     if value is None or isinstance(value, bool | RetryPolicy):
         return value
     raise ConfigError(f"retry must be a RetryPolicy, True, False or None, got {value!r}")
+
+
+def _shrink_timeout(request: HTTPRequest, left: float) -> None:
+    """Give a retried HTTP attempt only what is left of the call's timeout."""
+    timeout = request.timeout
+    if timeout is not None and timeout.total is not None and left < timeout.total:
+        request.timeout = replace(timeout, total=max(left, 0.001))
+
+
+def _timeout_of(request: HTTPRequest | Exchange) -> float | None:
+    """The call's own total timeout in seconds, if it has one."""
+    if isinstance(request, HTTPRequest):
+        return request.timeout.total if request.timeout is not None else None
+    value = request.extensions.get("timeout")
+    return value if isinstance(value, int | float) else None
 
 
 def _outcome_error(state: RetryCallState) -> BaseException | None:

@@ -192,3 +192,14 @@ async def test_reset_timeout_on_progress(connect: Connect) -> None:
             reset_timeout_on_progress=True,
         )
         assert result.text == "slept 0.6 s"
+
+
+async def test_tool_schemas_for_model_apis(connect: Connect) -> None:
+    async with connect() as client:
+        openai = await client.tool_schemas("openai")
+        anthropic = await client.tool_schemas("anthropic")
+    add = next(t for t in openai if t["function"]["name"] == "add")
+    assert add["type"] == "function"
+    assert add["function"]["parameters"]["properties"].keys() == {"a", "b"}
+    assert {t["name"] for t in anthropic} >= {"add", "echo"}
+    assert all("input_schema" in t for t in anthropic)

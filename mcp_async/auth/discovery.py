@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .._config import Timeout
-from .._exceptions import AuthError, MCPClientError
+from .._exceptions import AuthError, InvalidJSONError, MCPClientError
+from ..protocol.jsonrpc import load_document
 from ..protocol.mcp import LATEST_VERSION, PROTOCOL_VERSION_HEADER
 from ..protocol.oauth import (
     AuthServerMetadata,
@@ -103,8 +104,8 @@ class AuthHTTP:
         if not payload.strip():
             return status, None
         try:
-            return status, json.loads(payload)
-        except ValueError as exc:
+            return status, load_document(payload)
+        except (ValueError, InvalidJSONError) as exc:
             if 200 <= status < 300:
                 raise AuthError(f"{what} at {url} did not answer JSON", step=step) from exc
             return status, None

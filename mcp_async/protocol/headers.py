@@ -5,7 +5,12 @@ from __future__ import annotations
 import time
 from email.utils import parsedate_to_datetime
 
-__all__ = ["parse_retry_after"]
+__all__ = ["MAX_SERVER_WAIT", "parse_retry_after"]
+
+#: The longest wait a server may impose that the client honours, in seconds: the cap on
+#: ``Retry-After`` for the retry policy and on pauses for the rate limiter (both default
+#: to it). A server asking for more makes the call fail at once instead.
+MAX_SERVER_WAIT = 120.0
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -173,6 +173,19 @@ def decode(body: bytes | str) -> Message | list[Message]:
     return parse_message(obj)
 
 
+def load_document(body: bytes | str) -> Any:
+    """Decode a JSON document that is not JSON-RPC (a plain reply, an OAuth document).
+
+    Invalid JSON raises ``ValueError`` as :func:`json.loads` does; nesting deep enough to
+    exhaust the interpreter's recursion raises :class:`InvalidJSONError` instead of
+    letting ``RecursionError`` out.
+    """
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise InvalidJSONError("the JSON document is nested too deeply to decode") from None
+
+
 def _check_id(value: Any) -> RequestId:
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return value

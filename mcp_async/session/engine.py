@@ -248,15 +248,25 @@ class SessionEngine:
                 if not waiter.done():
                     await self._wait(waiter, method, request_id, timeout)
             else:
-                exchange = Exchange(
-                    method, self._target(),
-                    {"mcp_method": method, "idempotent": idempotent, **(extensions or {})},
-                    (request, call),
-                )
+                # The HTTP pipeline must not measure or retry this request a second time.
+                total = (timeout or self._default_timeout or Timeout()).total
+                # Waits in the policies (backoff, rate limits) and every attempt count
+                # against the call's own total timeout: "deadline" is when it ends.
+                loop = asyncio.get_running_loop()
+                shared = {
+                    "mcp_method": method, "idempotent": idempotent, "timeout": total,
+                    "deadline": None if total is None else loop.time() + total,
+                    **(extensions or {}),
+                    # The HTTP pipeline must not measure or retry this request again;
+                    # it shares these extensions, so its rate-limit waits show here.
+                    "message_policies": True,
+                }
+                call = call._replace(extensions=shared)
+                exchange = Exchange(method, self._target(), shared, (request, call, False))
                 try:
                     await chain(exchange)
                 finally:
-                    request, call = exchange.payload  # the last attempt's
+                    request, call, _ = exchange.payload  # the last attempt's
             reply = call.waiter.result()
         except (asyncio.CancelledError, TimeoutError):
             if method != "initialize":
@@ -282,19 +292,26 @@ class SessionEngine:
         A retried attempt goes out under a new id (the server may still be working on
         the old one, which is cancelled), with the same progress token.
         """
-        request, call = exchange.payload
-        if call.waiter.done():
+        request, call, sent = exchange.payload
+        if sent:
             self._waiting.pop(request.id, None)
             self.cancel(request.id, "the request is being retried")
             request = Request(self._ids.next(), request.method, request.params)
             call = call._replace(waiter=self._register(request.id))
-            exchange.payload = (request, call)
+        exchange.payload = (request, call, True)
+        deadline = exchange.extensions.get("deadline")
+        if deadline is not None and deadline <= asyncio.get_running_loop().time():
+            raise ReadTimeout(f"{request.method!r} ran out of its timeout before this attempt")
         await self.transport.request(request, call)
         if not call.waiter.done():
-            await self._wait(call.waiter, request.method, request.id, call.timeout)
+            await self._wait(call.waiter, request.method, request.id, call.timeout, deadline)
+        exchange.reply = call.waiter.result()
 
     def _target(self) -> str:
         transport = self.transport
+        url = getattr(transport, "url", None)
+        if isinstance(url, str):
+            return url
         return f"{transport.kind}:{getattr(transport, 'name', '') or transport.kind}"
 
     async def _wait(
@@ -303,15 +320,23 @@ class SessionEngine:
         method: str,
         request_id: RequestId,
         timeout: Timeout | None,
+        deadline: float | None = None,
     ) -> None:
         """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream).
 
-        An expired timeout fails the waiter with :class:`~mcp_async.ReadTimeout` (so a
-        retry knows this attempt is over). Timeouts of a second or more are checked
-        together by one timer (:class:`_Deadlines`) instead of one timer per request.
+        The wait lasts ``timeout.read`` if set, else ``timeout.total``, and never past
+        ``deadline`` (loop time: the end of a call whose policies may retry it). An
+        expired wait fails the waiter with :class:`~mcp_async.ReadTimeout` (so a retry
+        knows this attempt is over). Waits of a second or more are checked together by
+        one timer (:class:`_Deadlines`) instead of one timer per request.
         """
         timeout = timeout or self._default_timeout
-        total = timeout.total if timeout is not None else None
+        total = None
+        if timeout is not None:
+            total = timeout.read if timeout.read is not None else timeout.total
+        if deadline is not None:
+            left = deadline - asyncio.get_running_loop().time()
+            total = left if total is None else min(total, left)
         if total is None:
             await waiter
             return

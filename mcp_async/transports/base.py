@@ -1,8 +1,9 @@
-"""The request and response objects every hook, policy and transport speaks.
+"""The HTTP request and response objects of the HTTP transports and their hooks.
 
-A transport turns one :class:`HTTPRequest` into one :class:`HTTPResponse`. Responses
-are returned for every status code; deciding what a status means is left to the
-layers above (retry, auth, the MCP session).
+The HTTP pipeline (hooks, then aiohttp) turns one :class:`HTTPRequest` into one
+:class:`HTTPResponse`. Responses are returned for every status code; what a status
+means is decided once, by the transport that sent it (``transports/status.py``) or a
+hook that acts on it (retry, auth). Message transports are in ``message.py``.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ Handler = Callable[[HTTPRequest], Awaitable[HTTPResponse]]
 
 
 class Transport(Protocol):
-    """Sends one request and returns its response; ``aclose`` releases resources it owns."""
+    """The bottom of the HTTP pipeline: sends one HTTP request and returns its response;
+    ``aclose`` releases resources it owns."""
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         """Send ``request`` and return the response (any status)."""

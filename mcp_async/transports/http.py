@@ -6,10 +6,11 @@ Every aiohttp/asyncio failure is translated here, by :func:`translate_error`, in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from .._config import Timeout
 from .._exceptions import (
@@ -19,6 +20,7 @@ from .._exceptions import (
     MCPClientError,
     ReadError,
     ReadTimeout,
+    RedirectError,
     TransportError,
 )
 from .base import HTTPRequest, HTTPResponse
@@ -26,6 +28,8 @@ from .base import HTTPRequest, HTTPResponse
 __all__ = ["AiohttpResponse", "AiohttpTransport", "make_session", "translate_error"]
 
 _CHUNK = 65536
+#: Most same-origin 307/308 redirects followed for one request.
+MAX_REDIRECTS = 5
 
 
 #: What :func:`translate_error` maps: aiohttp errors and the asyncio/OS ones it lets through.
@@ -103,11 +107,16 @@ class AiohttpResponse(HTTPResponse):
         raw = self._raw
         try:
             limit = self._max_body
+            if limit is None:
+                return await raw.read()
             length = raw.content_length
-            if limit is None or length is not None:
-                if length is not None and limit is not None and length > limit:
+            if length is not None and "Content-Encoding" not in raw.headers:
+                # Not compressed: the length is what will be held in memory.
+                if length > limit:
                     raise BodyTooLargeError(limit)
                 return await raw.read()
+            # Compressed or of unknown length: count the decoded bytes as they come,
+            # and stop at the limit (a small gzip body can inflate to gigabytes).
             parts: list[bytes] = []
             size = 0
             async for chunk in raw.content.iter_chunked(_CHUNK):
@@ -173,25 +182,59 @@ class AiohttpTransport:
         return cached
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
-        """Send ``request``; returns a response for any status, or raises a TransportError."""
-        try:
-            raw = await self.session.request(
-                request.method,
-                request.url,
-                data=request.body,
-                headers=request.headers,
-                timeout=self._aiohttp_timeout(request.timeout),
-                allow_redirects=False,
-            )
-        except _FAILURES as exc:
-            raise translate_error(exc, request.url, reading=False) from exc
-        # Redirects are not followed, so the response URL is the request's.
-        return AiohttpResponse(raw, request.url, self.max_body_size)
+        """Send ``request``; returns a response for any status, or raises a TransportError.
+
+        A ``307``/``308`` to the same origin is followed (method, body and headers kept)
+        up to ``MAX_REDIRECTS`` times; any other redirect raises
+        :class:`~mcp_async.RedirectError`, so credentials never leave the origin.
+        """
+        url = request.url
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                raw = await self.session.request(
+                    request.method,
+                    url,
+                    data=request.body,
+                    headers=request.headers,
+                    timeout=self._aiohttp_timeout(request.timeout),
+                    allow_redirects=False,
+                )
+            except _FAILURES as exc:
+                raise translate_error(exc, url, reading=False) from exc
+            if not 300 <= raw.status < 400 or raw.status == 304:
+                return AiohttpResponse(raw, url, self.max_body_size)
+            location = raw.headers.get("Location")
+            raw.release()
+            url = _follow(url, raw.status, location, hop, raw.headers)
+        raise AssertionError("unreachable: _follow raises after MAX_REDIRECTS")  # pragma: no cover
 
     async def aclose(self) -> None:
         """Close the session if this transport owns it."""
         if self.owns_session and not self.session.closed:
             await self.session.close()
+
+
+def _follow(
+    url: str, status: int, location: str | None, hop: int, headers: Mapping[str, str]
+) -> str:
+    """The URL a redirect leads to, if the client follows it; else RedirectError."""
+
+    def refuse(reason: str) -> RedirectError:
+        return RedirectError(status, location=location, reason=reason, url=url, headers=headers)
+
+    if status not in (307, 308):
+        raise refuse("only 307/308 redirects, which keep the method and body, are followed")
+    if not location:
+        raise refuse("the redirect has no Location")
+    if hop >= MAX_REDIRECTS:
+        raise refuse(f"more than {MAX_REDIRECTS} redirects")
+    try:
+        target = URL(url).join(URL(location))
+    except ValueError as exc:
+        raise refuse(f"the Location is not a URL ({exc})") from None
+    if target.origin() != URL(url).origin():
+        raise refuse("it leaves the origin (credentials and the session stay with it)")
+    return str(target)
 
 
 def make_session(*, limit: int = 100, limit_per_host: int = 0) -> aiohttp.ClientSession:

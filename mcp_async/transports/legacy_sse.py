@@ -171,7 +171,8 @@ class LegacySSETransport(MessageTransport):
         """POST ``request``; its response comes on the stream."""
         await self._post(
             jsonrpc.encode_request(request.id, request.method, request.params),
-            request.method, call.timeout, call.headers, call.idempotent, call.extensions,
+            request.method, call.timeout or self._default_timeout, call.headers,
+            call.idempotent, call.extensions,
         )
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
@@ -198,7 +199,10 @@ class LegacySSETransport(MessageTransport):
             headers={**self._headers, "Content-Type": mcp.JSON_CONTENT_TYPE, **(headers or {})},
             body=body,
             timeout=timeout,
-            extensions={"mcp_method": method, "idempotent": idempotent, **(extensions or {})},
+            extensions=(
+                extensions if isinstance(extensions, dict) and extensions.get("message_policies")
+                else {"mcp_method": method, "idempotent": idempotent, **(extensions or {})}
+            ),
         )
         stream = self._stream
         response = await self._send(request)

@@ -41,7 +41,8 @@ logger = logging.getLogger("mcp_async")
 class ReconnectPolicy:
     """How SSE streams are re-opened after they end or break.
 
-    A server's ``retry`` time is always honoured; without one the wait starts at
+    A server's ``retry`` time is honoured up to ``max_server_delay`` seconds (a server
+    asking for a day does not stall the client for a day); without one the wait starts at
     ``initial_delay`` seconds and doubles up to ``max_delay``. After ``max_attempts``
     reconnections in a row that bring no new event, the client gives up: a request
     waiting for its response fails, the GET stream stays closed.
@@ -50,6 +51,8 @@ class ReconnectPolicy:
     max_attempts: int = 3
     initial_delay: float = 1.0
     max_delay: float = 30.0
+    #: The longest server-requested ``retry`` honoured; longer ones are clamped to it.
+    max_server_delay: float = 60.0
 
     def __post_init__(self) -> None:
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or (
@@ -58,7 +61,7 @@ class ReconnectPolicy:
             raise ConfigError(
                 f"ReconnectPolicy.max_attempts must be an int >= 0, got {self.max_attempts!r}"
             )
-        for name in ("initial_delay", "max_delay"):
+        for name in ("initial_delay", "max_delay", "max_server_delay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ConfigError(
@@ -68,7 +71,7 @@ class ReconnectPolicy:
     def delay(self, failures: int, retry_ms: int | None) -> float:
         """Seconds to wait before the next attempt, after ``failures`` fruitless ones."""
         if retry_ms is not None:
-            return retry_ms / 1000
+            return min(retry_ms / 1000, self.max_server_delay)
         return float(min(self.initial_delay * (2**failures), self.max_delay))
 
 

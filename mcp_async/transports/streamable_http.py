@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from .._config import Timeout
 from .._exceptions import (
@@ -81,6 +82,7 @@ class StreamableHTTPTransport(MessageTransport):
         self._protocol_version: str | None = None
         self._base_headers: dict[str, str] = {}
         self._listener: Listener | None = None
+        self._drains: dict[asyncio.Task[None], HTTPResponse] = {}
         self._rebuild_headers()
 
     @property
@@ -143,13 +145,12 @@ class StreamableHTTPTransport(MessageTransport):
             self.url,
             headers=self._request_headers(call.headers),
             body=jsonrpc.encode_request(request.id, method, request.params),
-            timeout=call.timeout,
-            extensions={
-                "mcp_method": method, "idempotent": call.idempotent, **(call.extensions or {})
-            },
+            timeout=call.timeout or self._default_timeout,
+            extensions=_http_extensions(method, call),
         )
         started = time.monotonic()
         response = await self._send(http_request)
+        handed_off = False
         try:
             if not response.ok:
                 await raise_for_status(http_request, response, jsonrpc_body=True)
@@ -160,35 +161,37 @@ class StreamableHTTPTransport(MessageTransport):
             if method == "initialize":
                 self._session_id = response.headers.get(mcp.SESSION_HEADER) or None
                 self._rebuild_headers()
-            await self._read_reply(response, request, call, started)
+            handed_off = await self._read_reply(response, request, call, started)
         finally:
-            response.release()
+            if not handed_off:
+                response.release()
 
     async def _read_reply(
         self, response: HTTPResponse, request: Request, call: Call, started: float
-    ) -> None:
+    ) -> bool:
+        """Read the reply until the engine has the response; True if the rest of the body
+        was handed to a background drain (which then releases the response)."""
         content_type = response.content_type
         if content_type == mcp.JSON_CONTENT_TYPE:
             decoded = jsonrpc.decode(await response.read())
             waiter = call.waiter
             if type(decoded) is Response and decoded.id == request.id:
                 waiter.set_result(decoded)  # the common case: just our response
-                return
+                return False
             await self._route(decoded, call)
             if not waiter.done():
                 raise UnexpectedResponseError(
                     f"JSON reply to {request.method!r} (id {request.id!r}) holds no "
                     "response with that id"
                 )
-            return
+            return False
         if content_type == mcp.SSE_CONTENT_TYPE:
-            await self._read_sse(response, request, call, started)
-            return
+            return await self._read_sse(response, request, call, started)
         raise ContentTypeError(content_type, await _snippet(response), url=response.url)
 
     async def _read_sse(
         self, response: HTTPResponse, request: Request, call: Call, started: float
-    ) -> None:
+    ) -> bool:
         decoder = SSEDecoder(self._max_event_size)
         waiter = call.waiter
         chunks = response.iter_chunks()
@@ -220,16 +223,16 @@ class StreamableHTTPTransport(MessageTransport):
                         request.id, f"the response could not be received: {exc}"
                     )
                 raise
-            return
-        # Read to the end so the connection goes back to the pool; a server that keeps
-        # the stream open after the response loses the connection instead.
-        if not getattr(response, "at_eof", True):
-            try:
-                async with asyncio.timeout(_DRAIN_SECONDS):
-                    async for _ in chunks:
-                        pass
-            except (TimeoutError, MCPClientError):
-                response.close()
+            return False
+        if getattr(response, "at_eof", True):
+            return False
+        # The server keeps the stream open after the response: the caller has its
+        # result now; reading to the end (so the connection goes back to the pool, or
+        # is closed after _DRAIN_SECONDS) happens off its path.
+        drain = asyncio.ensure_future(_drain(response, chunks))
+        self._drains[drain] = response
+        drain.add_done_callback(self._drains.pop)
+        return True
 
     async def _route(self, decoded: Message | list[Message], call: Call) -> None:
         """Hand every message of a reply to the engine; an id-less error answers ``call``'s
@@ -411,6 +414,12 @@ class StreamableHTTPTransport(MessageTransport):
     async def close(self) -> None:
         """Stop the GET stream and end the session on the server (DELETE; 405 is fine)."""
         await self._stop_listening()
+        drains, self._drains = self._drains, {}
+        for drain, response in drains.items():
+            drain.cancel()
+            response.close()  # also when the task was cancelled before it ever ran
+        if drains:
+            await asyncio.wait(list(drains))
         session_id, self._session_id = self._session_id, None
         if session_id is None:
             return
@@ -423,6 +432,30 @@ class StreamableHTTPTransport(MessageTransport):
             response.release()
         except MCPClientError as exc:
             logger.debug("DELETE of MCP session failed: %s", exc)
+
+
+def _http_extensions(method: str, call: Call) -> dict[str, Any]:
+    """The HTTP request's extensions: those of the message policies themselves when
+    they ran (so what HTTP hooks record, like rate-limit waits, reaches them)."""
+    given = call.extensions
+    if isinstance(given, dict) and given.get("message_policies"):
+        return given
+    return {"mcp_method": method, "idempotent": call.idempotent, **(given or {})}
+
+
+async def _drain(response: HTTPResponse, chunks: AsyncIterator[bytes]) -> None:
+    """Read what is left of a reply, then release its connection (or close it)."""
+    try:
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in chunks:
+                pass
+    except (TimeoutError, MCPClientError):
+        response.close()
+    except BaseException:  # the client is closing
+        response.close()
+        raise
+    else:
+        response.release()
 
 
 def _discard(task: asyncio.Task[int]) -> None:

@@ -31,6 +31,7 @@ from mcp_async import (
     ServerExitedError,
     ServerSpawnError,
     StdioTransport,
+    Timeout,
 )
 from mcp_async.handlers import SamplingRequest, SamplingResult
 
@@ -333,13 +334,23 @@ async def test_per_call_retry_re_sends_an_idempotent_request_over_stdio() -> Non
             samples.append(sample)
 
     async with fault_client(metrics=Recorder()) as client:
+        # Each attempt waits timeout.read; the whole call stays within timeout.total.
+        start = time.monotonic()
         with pytest.raises(ReadTimeout) as info:
             await client.call_tool(
-                "sleep", {"seconds": 5}, timeout=0.1, idempotent=True,
+                "sleep", {"seconds": 5}, timeout=Timeout(total=2, read=0.1), idempotent=True,
                 retry=RetryPolicy(attempts=3, backoff=0, jitter=False),
             )
         assert info.value.attempts == 3
-    assert [s.attempts for s in samples if s.method == "tools/call"] == [3]
+        assert time.monotonic() - start < 1
+        # Without read, one attempt uses the whole timeout: no time is left to retry.
+        with pytest.raises(ReadTimeout) as info:
+            await client.call_tool(
+                "sleep", {"seconds": 5}, timeout=0.3, idempotent=True,
+                retry=RetryPolicy(attempts=3, backoff=0, jitter=False),
+            )
+        assert info.value.attempts == 1
+    assert [s.attempts for s in samples if s.method == "tools/call"] == [3, 1]
 
 
 async def test_http_only_hooks_are_refused_over_stdio() -> None:

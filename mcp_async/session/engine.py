@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from .._config import Timeout
@@ -121,7 +121,7 @@ class SessionEngine:
         await asyncio.shield(task)
 
     # -- requests ----------------------------------------------------------------------
-    async def request(
+    def request(
         self,
         method: str,
         params: dict[str, Any] | None,
@@ -133,8 +133,8 @@ class SessionEngine:
         reset_timeout_on_progress: bool = False,
         max_total_timeout: float | None = None,
         extensions: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Send one request (after the handshake) and return its result object.
+    ) -> Awaitable[dict[str, Any]]:
+        """Send one request (after the handshake); await it for its result object.
 
         With ``reset_timeout_on_progress`` or ``max_total_timeout``, ``timeout.total`` is
         enforced here, as a deadline that each progress notification pushes back (when
@@ -145,28 +145,15 @@ class SessionEngine:
         sent once more on a new connection; any other fails with
         :class:`~mcp_async.ConnectionLostError`.
         """
+        # A plain function that returns the coroutine: one layer less on every call.
         if reset_timeout_on_progress or max_total_timeout is not None:
-            return await self._request_within(
+            return self._request_within(
                 method, params, timeout, headers, progress, idempotent,
                 reset_timeout_on_progress, max_total_timeout, extensions,
             )
-        if self.result is None:
-            await self.initialize()
-        generation = self._generation
-        try:
-            return await self._exchange(
-                method, params, timeout=timeout, headers=headers, progress=progress,
-                idempotent=idempotent, extensions=extensions,
-            )
-        except SessionExpiredError:
-            await self._reinitialize(generation, "the server no longer knows the session")
-        except ConnectionLostError:
-            if not idempotent:
-                raise
-            await self._reinitialize(generation, "the connection was lost")
-        return await self._exchange(
+        return self._exchange(
             method, params, timeout=timeout, headers=headers, progress=progress,
-            idempotent=idempotent, extensions=extensions,
+            idempotent=idempotent, extensions=extensions, recover=True,
         )
 
     async def _request_within(
@@ -227,7 +214,15 @@ class SessionEngine:
         progress: ProgressCallback | None = None,
         idempotent: bool = False,
         extensions: Mapping[str, Any] | None = None,
+        recover: bool = False,
     ) -> dict[str, Any]:
+        """One request and its reply. With ``recover`` it first runs the handshake if
+        needed, and sends once more in a new session when the server forgot the session
+        (or, for an idempotent request, when the connection was lost)."""
+        if recover and self.result is None:
+            await self.initialize()
+        generation = self._generation
+        lost: str | None = None
         request_id = self._ids.next()
         if progress is not None:
             params = dict(params or {})
@@ -244,11 +239,18 @@ class SessionEngine:
             chain = self._retry_chain
         try:
             if chain is None:
-                await self.transport.request(request, call)
-                if not waiter.done():
-                    await self._wait(waiter, method, request_id, timeout)
+                transport = self.transport
+                if not transport.send_now(request, call):
+                    await transport.request(request, call)
+                if not waiter.done():  # the reply travels on a stream: wait here
+                    timer, total = self._arm(waiter, timeout, None)
+                    try:
+                        await waiter
+                    except ReadTimeout:
+                        raise _timed_out(method, request_id, total) from None
+                    finally:
+                        self._disarm(waiter, timer)
             else:
-                # The HTTP pipeline must not measure or retry this request a second time.
                 total = (timeout or self._default_timeout or Timeout()).total
                 # Waits in the policies (backoff, rate limits) and every attempt count
                 # against the call's own total timeout: "deadline" is when it ends.
@@ -272,10 +274,24 @@ class SessionEngine:
             if method != "initialize":
                 self.cancel(request.id, "request timed out or was cancelled")
             raise
+        except SessionExpiredError:
+            if not recover:
+                raise
+            lost = "the server no longer knows the session"
+        except ConnectionLostError:
+            if not (recover and idempotent):
+                raise
+            lost = "the connection was lost"
         finally:
             self._waiting.pop(request.id, None)
             if progress is not None:
                 self.dispatcher.remove_progress(request_id)
+        if lost is not None:
+            await self._reinitialize(generation, lost)
+            return await self._exchange(
+                method, params, timeout=timeout, headers=headers, progress=progress,
+                idempotent=idempotent, extensions=extensions,
+            )
         if type(reply) is Response:
             return reply.result
         assert isinstance(reply, ErrorResponse)
@@ -322,13 +338,25 @@ class SessionEngine:
         timeout: Timeout | None,
         deadline: float | None = None,
     ) -> None:
-        """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream).
+        """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream)."""
+        timer, total = self._arm(waiter, timeout, deadline)
+        try:
+            await waiter
+        except ReadTimeout:
+            raise _timed_out(method, request_id, total) from None
+        finally:
+            self._disarm(waiter, timer)
+
+    def _arm(
+        self, waiter: asyncio.Future[Reply], timeout: Timeout | None, deadline: float | None
+    ) -> tuple[asyncio.TimerHandle | None, float | None]:
+        """Fail ``waiter`` with ReadTimeout when its wait is over; return the timer (if
+        one of its own) and the seconds allowed.
 
         The wait lasts ``timeout.read`` if set, else ``timeout.total``, and never past
-        ``deadline`` (loop time: the end of a call whose policies may retry it). An
-        expired wait fails the waiter with :class:`~mcp_async.ReadTimeout` (so a retry
-        knows this attempt is over). Waits of a second or more are checked together by
-        one timer (:class:`_Deadlines`) instead of one timer per request.
+        ``deadline`` (loop time: the end of a call whose policies may retry it). Waits of
+        a second or more are checked together by one timer (:class:`_Deadlines`)
+        instead of one timer per request.
         """
         timeout = timeout or self._default_timeout
         total = None
@@ -338,24 +366,17 @@ class SessionEngine:
             left = deadline - asyncio.get_running_loop().time()
             total = left if total is None else min(total, left)
         if total is None:
-            await waiter
-            return
-        timer: asyncio.TimerHandle | None = None
+            return None, None
         if total >= _COARSE_FROM:
             self._deadlines.track(waiter, total)
+            return None, total
+        return asyncio.get_running_loop().call_later(total, _expire, waiter), total
+
+    def _disarm(self, waiter: asyncio.Future[Reply], timer: asyncio.TimerHandle | None) -> None:
+        if timer is not None:
+            timer.cancel()
         else:
-            timer = asyncio.get_running_loop().call_later(total, _expire, waiter)
-        try:
-            await waiter
-        except ReadTimeout:
-            raise ReadTimeout(
-                f"no response to {method!r} (id {request_id!r}) within {total}s"
-            ) from None
-        finally:
-            if timer is not None:
-                timer.cancel()
-            else:
-                self._deadlines.forget(waiter)
+            self._deadlines.forget(waiter)
 
     # -- incoming messages ---------------------------------------------------------------
     async def receive(self, message: Message) -> None:
@@ -454,6 +475,10 @@ class SessionEngine:
 #: Timeouts at least this long are tracked coarsely (they may fire up to 2 * _SLACK late).
 _COARSE_FROM = 1.0
 _SLACK = 0.1
+
+
+def _timed_out(method: str, request_id: RequestId, total: float | None) -> ReadTimeout:
+    return ReadTimeout(f"no response to {method!r} (id {request_id!r}) within {total}s")
 
 
 def _expire(waiter: asyncio.Future[Reply]) -> None:

@@ -121,6 +121,11 @@ class MessageTransport(ABC):
         """The handshake finished: open what only an initialized session may open."""
         return None
 
+    def send_now(self, request: Request, call: Call) -> bool:
+        """Send ``request`` at once without waiting, when the transport can (the fast
+        path: no coroutine); ``False`` means: use :meth:`request`."""
+        return False
+
     @abstractmethod
     async def request(self, request: Request, call: Call) -> None:
         """Send ``request``. Its reply reaches ``call.waiter`` through the receiver,

@@ -237,6 +237,17 @@ class StdioTransport(MessageTransport):
         self.receiver.connection_lost(self._exited)
 
     # -- writing -------------------------------------------------------------------------
+    def send_now(self, request: Request, call: Call) -> bool:
+        """Write ``request`` when the pipe is empty (then it cannot need flow control)."""
+        stdin = self._stdin
+        if stdin is None:
+            return False
+        pipe = stdin.transport
+        if pipe.is_closing() or pipe.get_write_buffer_size():
+            return False
+        stdin.write(jsonrpc.encode_request(request.id, request.method, request.params) + b"\n")
+        return True
+
     async def request(self, request: Request, call: Call) -> None:
         """Write ``request``; its response comes on stdout."""
         body = jsonrpc.encode_request(request.id, request.method, request.params)

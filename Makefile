@@ -17,13 +17,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/install-interop-servers.sh
-	$(BIN)/ruff check mcp_async tests
-	$(BIN)/mypy mcp_async
+	$(BIN)/ruff check mcp_async tests examples
+	$(BIN)/mypy mcp_async examples
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check mcp_async tests
-	$(BIN)/mypy mcp_async
+	$(BIN)/ruff check mcp_async tests examples
+	$(BIN)/mypy mcp_async examples
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -1,12 +1,19 @@
 """The ``mcp-async`` command (also ``python -m mcp_async``).
 
 Subcommands: ``demo`` (embedded local server, end to end), ``tools URL``,
-``call URL TOOL --arg k=v ...`` and ``batch`` (bounded fan-out from a JSONL file).
+``call URL TOOL --arg k=v ...``, ``batch`` (bounded fan-out from a JSONL file) and
+``servers`` (the servers of a config file and their status).
 Instead of a URL, every command that talks to a server takes the command of a local
 stdio server after ``--``::
 
     mcp-async tools -- npx -y @modelcontextprotocol/server-everything
     mcp-async call echo -a message=hi -- npx -y @modelcontextprotocol/server-everything
+
+With ``--config FILE`` (an ``mcpServers`` file), ``tools``, ``call`` and ``batch`` use
+all its servers as one group (see :mod:`mcp_async.cli_group`)::
+
+    mcp-async --config ~/.cursor/mcp.json tools
+    mcp-async --config ~/.cursor/mcp.json call files.read_file -a path=README.md
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 from ._client import AsyncMCPClient
 from ._exceptions import ConfigError, MCPClientError
 from .cli_batch import add_batch_parser, make_client
+from .cli_group import add_group_cli, group_runner
 from .models import CallToolResult
 
 __all__ = ["main", "parse_arg"]
@@ -155,7 +163,8 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="tool argument key=value (value parsed as JSON if it can be)")
     call.set_defaults(run=_call)
 
-    add_batch_parser(sub)
+    batch = add_batch_parser(sub)
+    add_group_cli(parser, sub, {"tools": tools, "call": call, "batch": batch})
     return parser
 
 
@@ -174,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.server_command = command
     if command and getattr(args, "tool", "") is None and getattr(args, "url", None):
         args.url, args.tool = None, args.url  # 'call TOOL -- command'
+    args.run = group_runner(args) or args.run  # --config, servers, or no server named
     try:
         result: int = asyncio.run(args.run(args))
     except MCPClientError as exc:

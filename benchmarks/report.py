@@ -287,8 +287,10 @@ def _skipped(unavailable: dict[str, dict[str, str]] | None, transport: str) -> l
 
 def render(results: list[dict[str, Any]], imports: dict[str, Any] | None,
            fanout: dict[str, Any] | None,
-           unavailable: dict[str, dict[str, str]] | None = None) -> str:
-    """The whole report as Markdown (``unavailable``: transport -> client -> reason)."""
+           unavailable: dict[str, dict[str, str]] | None = None,
+           group: dict[str, Any] | None = None) -> str:
+    """The whole report as Markdown (``unavailable``: transport -> client -> reason;
+    ``group``: the client-group figures of ``benchmarks.group``, if run)."""
     summary = Summary(results)
     out: list[str] = []
     http_servers = sorted({c[1] for c in summary.runs if c[0] == "http"},
@@ -309,4 +311,139 @@ def render(results: list[dict[str, Any]], imports: dict[str, Any] | None,
     if fanout:
         out += ["### fan-out", "", *fanout_table(fanout), ""]
     out += ["### targets (mcp_async)", "", *targets(summary, imports, fanout), ""]
+    if group:
+        out += group_section(group)
     return "\n".join(out)
+
+
+# -- client groups (benchmarks/group.py, issue 14) -----------------------------------------
+GROUP_OPEN_SLOWEST_TARGET = 1.25  # staggered start-ups: a 10-server group ~ the slowest one
+GROUP_OPEN_PARALLEL_SLACK = 1.5  # plain (CPU-bound) start-ups: <= 1.5x sum / min(CPUs, n)
+GROUP_OPEN_BY_HAND_TARGET = 1.1  # the group adds (almost) nothing to asyncio.gather
+GROUP_CPU_TARGET = 1.2  # group fan-out CPU/call <= 1.2x one-server fan-out
+GROUP_TITLES = {"group": "group", "by_hand": "by hand: a client per server, gathered",
+                "single_per_server": "one client, conc = per server",
+                "single_concurrency": "one client, conc = group conc",
+                "memory_group": "in memory: group", "memory_single": "in memory: one client"}
+
+
+def _peaks(row: dict[str, Any]) -> str:
+    peaks = row.get("peak_in_flight") or {}
+    return ", ".join(f"{name}: {peak}" for name, peak in sorted(peaks.items())) or "-"
+
+
+def group_section(figures: dict[str, Any]) -> list[str]:
+    """The client-group tables and targets (``figures`` from ``benchmarks.group.run``)."""
+    opens = figures.get("open") or {}
+    fanout = figures.get("fanout") or {}
+    out = ["### client groups (stdio, `benchmarks/group.py`)", "",
+           f"*{figures.get('cpu_count')} CPUs. `open`: `async with group`; `ready`: plus the "
+           "first `list_tools()`. Staggered: server i sleeps (i+1) x "
+           f"{figures.get('settings', {}).get('delay_step', 0):.2f} s before serving; "
+           "\"slowest alone\" is a group of that one server; \"by hand\": the same clients "
+           "opened with `asyncio.gather`, no group.*", "",
+           "| start-up | servers | open (ms) | ready (ms) | by hand (ms) | x by hand "
+           "| slowest alone: open / ready (ms) | x slowest (open / ready) "
+           "| sum of each alone (ms) | x sum | close (ms) |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for variant, row in opens.items():
+        out.append(
+            f"| {variant} | {row['servers']} | {_fmt(row['group_open_ms'], '.1f')} "
+            f"| {_fmt(row['group_ready_ms'], '.1f')} "
+            f"| {_fmt(row.get('by_hand_open_ms'), '.1f')} | {_fmt(row.get('x_by_hand'), '.2f')} "
+            f"| {_fmt(row['slowest_open_ms'], '.1f')} / {_fmt(row['slowest_ready_ms'], '.1f')} "
+            f"| {_fmt(row['x_slowest'], '.2f')} / {_fmt(row['x_slowest_ready'], '.2f')} "
+            f"| {_fmt(row['sum_open_ms'], ',.0f')} | {_fmt(row['x_sum'], '.2f')} "
+            f"| {_fmt(row['group_close_ms'], '.1f')} |")
+    out += ["", "| run | servers | conc | per server | calls | calls/s | CPU us/call "
+            "| group x this (range) | Python calls/call | group x this "
+            "| peak in flight per server | peak in flight | bound kept |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
+    for name, title in GROUP_TITLES.items():
+        row = fanout.get(name)
+        if not row:
+            continue
+        ratio = fanout.get(f"x_{name}")
+        spread = fanout.get(f"x_{name}_range")
+        shown = _fmt(ratio, ".2f") + (f" ({spread[0]:.2f}-{spread[1]:.2f})" if spread else "")
+        out.append(
+            f"| {title} | {row['servers']} | {row['concurrency']} "
+            f"| {row['per_server'] if row['per_server'] is not None else '-'} "
+            f"| {row['calls']:,} | {_fmt(row['calls_per_s'], ',.0f')} "
+            f"| {_fmt(row['cpu_us_per_call'], '.1f')} | {shown} "
+            f"| {_fmt(row.get('py_calls_per_call'), '.1f')} "
+            f"| {_fmt(fanout.get(f'py_x_{name}'), '.2f')} "
+            f"| {_peaks(row)} | {row['peak_in_flight_total']} "
+            f"| {'yes' if row['bound_kept'] else '**no**'} |")
+    out += ["", *group_targets(figures), ""]
+    return out
+
+
+def group_targets(figures: dict[str, Any]) -> list[str]:
+    """Issue 14's performance targets, each with its measured figure."""
+    opens = figures.get("open") or {}
+    fanout = figures.get("fanout") or {}
+    rows: list[tuple[str, str, bool | None]] = []
+    staggered = opens.get("staggered")
+    if staggered:
+        worst = max(v for v in (staggered["x_slowest"], staggered["x_slowest_ready"])
+                    if v is not None)
+        rows.append((f"{staggered['servers']}-server group opens in about the slowest one's "
+                     f"time (staggered start-ups, open and ready) <= {GROUP_OPEN_SLOWEST_TARGET}x",
+                     f"{worst:.2f}x", worst <= GROUP_OPEN_SLOWEST_TARGET))
+    for variant, row in opens.items():
+        if row.get("x_by_hand") is not None:
+            rows.append((f"{variant} start-ups: the group's own cost, open <= "
+                         f"{GROUP_OPEN_BY_HAND_TARGET}x the same clients opened by hand "
+                         "(`asyncio.gather`)", f"{row['x_by_hand']:.2f}x",
+                         row["x_by_hand"] <= GROUP_OPEN_BY_HAND_TARGET))
+    plain = opens.get("plain")
+    if plain and plain["group_ready_ms"] is not None and plain["sum_open_ms"]:
+        # Python start-ups are CPU-bound: n of them take at best sum / min(CPUs, n).
+        lanes = min(int(figures.get("cpu_count") or 1), int(plain["servers"]))
+        bar = GROUP_OPEN_PARALLEL_SLACK * plain["sum_open_ms"] / lanes
+        rows.append((f"{plain['servers']} plain servers (CPU-bound start-ups) open in parallel: "
+                     f"ready <= {GROUP_OPEN_PARALLEL_SLACK}x sum / min(CPUs, servers) "
+                     f"= {bar:,.0f} ms",
+                     f"{plain['group_ready_ms']:,.0f} ms ({plain['x_sum_ready']:.2f}x sum)",
+                     plain["group_ready_ms"] <= bar))
+    group = fanout.get("group")
+    if group:
+        rows.append((f"{group['calls']:,}-call fan-out over {group['servers']} servers keeps "
+                     f"per_server={group['per_server']} (conc {group['concurrency']})",
+                     f"peak {max(group['peak_in_flight'].values(), default=0)} per server, "
+                     f"{group['peak_in_flight_total']} total", bool(group["bound_kept"])))
+        memory = fanout.get("x_memory_single")
+        if memory is not None:
+            rows.append((f"the group's own cost in memory (no processes): CPU/call <= "
+                         f"{GROUP_CPU_TARGET}x one client",
+                         f"{memory:.2f}x ({fanout['plus_us_memory_single']:+.1f} us/call)",
+                         memory <= GROUP_CPU_TARGET))
+        by_hand = fanout.get("x_by_hand")
+        if by_hand is not None:
+            rows.append((f"the group's own cost: CPU/call <= {GROUP_CPU_TARGET}x the same "
+                         "fan-out by hand (a client per server)", f"{by_hand:.2f}x",
+                         by_hand <= GROUP_CPU_TARGET))
+        counted = {name: fanout.get(f"py_x_{name}") for name in (
+            "by_hand", "single_per_server", "single_concurrency", "memory_single")}
+        counted = {name: value for name, value in counted.items() if value is not None}
+        if counted:
+            worst = max(counted.values())
+            short = {"by_hand": "by hand", "single_per_server": "one client, conc = P",
+                     "single_concurrency": "one client, conc = C", "memory_single": "in memory"}
+            rows.append((f"Python function calls per tool call (cProfile, free of CPU-time "
+                         f"noise) <= {GROUP_CPU_TARGET}x: group vs "
+                         + ", ".join(short[name] for name in counted),
+                         ", ".join(f"{value:.2f}x" for value in counted.values()),
+                         worst <= GROUP_CPU_TARGET))
+        ratios = [fanout.get(f"x_{name}") for name in ("single_per_server", "single_concurrency")]
+        present = [v for v in ratios if v is not None]
+        worst = max(present, default=None)
+        rows.append((f"group CPU/call <= {GROUP_CPU_TARGET}x one-server fan-out (worst of conc "
+                     "= per server, conc = group conc)",
+                     _fmt(worst, ".2f", "x") + (f" ({', '.join(f'{v:.2f}x' for v in present)})"
+                                                if present else ""),
+                     None if worst is None else worst <= GROUP_CPU_TARGET))
+    lines = ["| target | measured | verdict |", "|---|---:|---|"]
+    lines.extend(f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in rows)
+    return lines

@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.run            # full run (about 16 minutes here)
     .venv/bin/python -m benchmarks.run --quick    # smoke-sized, about two minutes
     .venv/bin/python -m benchmarks.run --transports stdio,sse --no-imports --no-fanout
+    .venv/bin/python -m benchmarks.run --group-only     # client groups (benchmarks/group.py)
 
 Three transports (``--transports``, default all): Streamable HTTP against the minimal
 and the SDK server (``--servers``, ``--replies``), stdio (every client spawns
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import group as group_bench
 from . import imports, report, servers
 from .clients import ALL_CLIENTS, CLIENTS, TRANSPORTS, available
 from .legacy_sse_server import SSE_PATH as LEGACY_SSE_PATH
@@ -62,6 +64,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fanout-concurrency", type=int, default=256)
     parser.add_argument("--no-imports", action="store_true")
     parser.add_argument("--no-fanout", action="store_true")
+    parser.add_argument("--group", action="store_true",
+                        help="also run the client-group benchmark (benchmarks/group.py)")
+    parser.add_argument("--group-only", action="store_true",
+                        help="run only the client-group benchmark")
+    group_bench.add_arguments(parser, prefix="group-")
     parser.add_argument("--json", type=Path, help="also write all raw results here")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     args = parser.parse_args(argv)
@@ -197,15 +204,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     fanout: dict[str, Any] | None = None
     import_figures: dict[str, Any] | None = None
     unavailable: dict[str, dict[str, str]] = {}
+    results: list[dict[str, Any]] = []
+    group: dict[str, Any] | None = None
+    if args.group or args.group_only:
+        log("client groups (benchmarks/group.py) ...")
+        group = group_bench.run(group_bench.apply_defaults(args, args.quick, prefix="group_"))
     try:
-        targets = endpoints(args, running)
-        results = run_cells(args, targets, unavailable)
+        targets = {} if args.group_only else endpoints(args, running)
+        if not args.group_only:
+            results = run_cells(args, targets, unavailable)
         for name in [n for n in running if n != "minimal"]:
             running.pop(name).stop()
-        if not args.no_imports:
+        if not args.no_imports and not args.group_only:
             log("measuring import times ...")
             import_figures = imports.measure(args.import_reps, args.clients)
-        if not args.no_fanout:
+        if not args.no_fanout and not args.group_only:
             log(f"fan-out: {args.fanout_calls:,} calls, concurrency {args.fanout_concurrency}")
             fanout = run_module(
                 "benchmarks.fanout", "--url", targets[("http", "minimal", "json")][0],
@@ -216,12 +229,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     finally:
         for server in running.values():
             server.stop()
-    text = report.render(results, import_figures, fanout, unavailable)
+    if args.group_only:
+        text = "\n".join(report.group_section(group or {}))
+    else:
+        text = report.render(results, import_figures, fanout, unavailable, group)
     print(text)
     log(f"done in {time.monotonic() - started:.0f} s")
     everything = {"settings": {k: v for k, v in vars(args).items() if not isinstance(v, Path)},
                   "results": results, "imports": import_figures, "fanout": fanout,
-                  "unavailable": unavailable}
+                  "unavailable": unavailable, "group": group}
     if args.json:
         args.json.write_text(json.dumps(everything, indent=1))
     if args.markdown:

@@ -132,3 +132,46 @@ def test_quick_new_transport_mcp_async(
     assert set(cells) == set(CONCURRENCY), new_transports_run["stderr"][-2000:]
     for row in cells.values():
         _check_row(row, NEW_CALLS)
+
+
+def test_quick_group_benchmark(tmp_path: Path) -> None:
+    """Client groups (benchmarks/group.py): opening times and a fan-out that keeps its bound."""
+    import mcp_async
+
+    if not hasattr(mcp_async, "MCPClientGroup"):
+        pytest.skip("mcp_async.MCPClientGroup does not exist yet")
+    out = tmp_path / "group.json"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "benchmarks.run", "--group-only", "--quick",
+            "--group-servers", "3", "--group-delay-step", "0.02", "--group-fanout-calls", "300",
+            "--group-warmup", "30", "--group-concurrency", "8", "--group-per-server", "2",
+            "--json", str(out),
+        ],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "### client groups" in done.stdout
+    figures = json.loads(out.read_text())["group"]
+
+    for variant in ("plain", "staggered"):
+        row = figures["open"][variant]
+        assert row["servers"] == 3
+        for key in ("group_open_ms", "group_ready_ms", "slowest_open_ms", "sum_open_ms"):
+            assert row[key] > 0
+        assert row["x_slowest"] > 0 and row["x_sum"] > 0
+    assert figures["open"]["staggered"]["delays"] == pytest.approx([0.02, 0.04, 0.06])
+
+    fanout = figures["fanout"]
+    group = fanout["group"]
+    assert (group["calls"], group["servers"], group["per_server"]) == (300, 4, 2)
+    assert group["bound_kept"], group
+    assert set(group["peak_in_flight"]) == {"s0", "s1", "s2", "s3"}
+    assert max(group["peak_in_flight"].values()) <= 2
+    assert group["peak_in_flight_total"] <= 8
+    assert sum(group["counted_calls"].values()) == 300
+    assert group["cpu_us_per_call"] > 0
+    for name in ("single_per_server", "single_concurrency"):
+        assert fanout[name]["calls"] == 300
+        assert fanout[name]["bound_kept"]
+        assert fanout[f"x_{name}"] > 0

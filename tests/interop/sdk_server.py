@@ -330,6 +330,28 @@ def build_server(*, per_connection_subscriptions: bool = False) -> MCPServer:
         await ctx.session.send_resource_updated(uri)
         return True
 
+    # ------------------------------------------- client groups (mcp_async issue 14)
+    # Calls of inflight_probe running right now, and the most seen at once, per `key`
+    # (a test picks a fresh key, so other tests sharing this process never mix in).
+    inflight: dict[str, int] = {}
+    peak: dict[str, int] = {}
+    seen: dict[str, int] = {}
+
+    @mcp.tool(
+        description="Sleep `seconds` while counted in flight under `key`; report the most "
+        "calls under `key` this server process has seen in flight at once, and how many "
+        "it has received."
+    )
+    async def inflight_probe(key: str, seconds: float = 0.01) -> dict[str, int]:
+        inflight[key] = inflight.get(key, 0) + 1
+        seen[key] = seen.get(key, 0) + 1
+        peak[key] = max(peak.get(key, 0), inflight[key])
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            inflight[key] -= 1
+        return {"peak": peak[key], "calls": seen[key], "pid": os.getpid()}
+
     # -------------------------------------------------------------- resources
     mcp.add_resource(
         TextResource(
@@ -464,6 +486,7 @@ INVENTORY = {
         "sample_with_tools",
         "log",
         "touch",
+        "inflight_probe",
     ],
     "resources": [
         "config://app",

@@ -826,14 +826,22 @@ class AsyncMCPClient:
             params["_meta"] = dict(meta)
         if not idempotent and self.trust_idempotent_hint:
             idempotent = _hints_idempotent(await self._tool(name))
-        raw = await self._request(
-            "tools/call", params, timeout=timeout, headers=headers, progress=progress,
-            idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-            max_total_timeout=max_total_timeout,
-            extensions={"mcp_name": name} if retry is None else {
-                "mcp_name": name, **_retry_extension(retry)
-            },
-        )
+        extensions = {"mcp_name": name} if retry is None else {
+            "mcp_name": name, **_retry_extension(retry)
+        }
+        if reset_timeout_on_progress or max_total_timeout is not None:
+            raw = await self._request(
+                "tools/call", params, timeout=timeout, headers=headers, progress=progress,
+                idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
+                max_total_timeout=max_total_timeout, extensions=extensions,
+            )
+        else:  # the common call: straight to the session (params is ours already)
+            raw = await self._mcp().request(
+                "tools/call", params,
+                timeout=None if timeout is None else to_timeout(timeout, self.timeout),
+                headers=headers, progress=progress, idempotent=idempotent,
+                extensions=extensions,
+            )
         result = CallToolResult.from_dict(raw)
         if result.is_error:
             if raise_on_error:

@@ -200,6 +200,13 @@ def _check_params(value: Any, method: str) -> dict[str, Any] | None:
 
 def parse_message(obj: Any) -> Message:
     """Turn one decoded JSON value into a message, or raise :class:`InvalidJSONError`."""
+    if type(obj) is dict and "result" in obj and "method" not in obj:
+        # The common message, a successful response, checked without the general path.
+        result = obj["result"]
+        rid = obj.get("id")
+        if (type(result) is dict and (type(rid) is int or type(rid) is str)
+                and obj.get("jsonrpc") == "2.0"):
+            return Response(rid, result)
     if not isinstance(obj, dict):
         raise InvalidJSONError(f"JSON-RPC message must be an object, got {type(obj).__name__}")
     if obj.get("jsonrpc") != "2.0":

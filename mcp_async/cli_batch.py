@@ -22,7 +22,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import IO, Any, Literal
 
 from ._batch import Outcome
@@ -214,13 +214,25 @@ async def _run(
     idempotent: bool,
     progress: bool | None,
 ) -> int:
-    bar = _ProgressBar(sys.stderr, sys.stderr.isatty() if progress is None else progress)
-
     async def call(line: str) -> CallToolResult:
         return await client.call_tool(tool, _arguments(line), idempotent=idempotent)
 
+    return await write_batch(call, input_path, output, concurrency, total, progress)
+
+
+async def write_batch(
+    call: Callable[[str], Awaitable[CallToolResult]],
+    input_path: str,
+    output: IO[str],
+    concurrency: int,
+    total: int | None,
+    progress: bool | None,
+) -> int:
+    """Run ``call`` for every line of ``input_path``, ``concurrency`` at once, and write one
+    result line per input line, in input order; return the exit status (0, 1 or 2)."""
     from ._batch import stream_bounded
 
+    bar = _ProgressBar(sys.stderr, sys.stderr.isatty() if progress is None else progress)
     waiting: dict[int, Outcome[CallToolResult]] = {}
     next_line = 0
     failed = 0

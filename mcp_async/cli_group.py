@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ._exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from ._batch import Outcome, ToolCall
+    from ._batch import ToolCall
     from ._group import MCPClientGroup
     from .models import CallToolResult
 
@@ -261,8 +261,7 @@ async def _run_batch(
     output: IO[str],
     total: int | None,
 ) -> int:
-    from ._batch import stream_bounded
-    from .cli_batch import _dumps, _lines, _ProgressBar, _record
+    from .cli_batch import write_batch
 
     resolve = await _resolver(group)
     fixed = resolve(tool) if tool is not None else None
@@ -271,26 +270,7 @@ async def _run_batch(
     async def run(line: str) -> CallToolResult:
         return await call(_line_call(line, fixed, resolve))
 
-    bar = _ProgressBar(sys.stderr, sys.stderr.isatty() if args.progress is None else args.progress)
-    waiting: dict[int, Outcome[CallToolResult]] = {}
-    next_line = failed = 0
-    try:
-        async with stream_bounded(_lines(args.input), run, concurrency=args.concurrency) as stream:
-            async for index, outcome in stream:
-                waiting[index] = outcome
-                while next_line in waiting:  # write in input order
-                    record = _record(next_line, waiting.pop(next_line))
-                    failed += not record["ok"]
-                    output.write(_dumps(record) + "\n")
-                    next_line += 1
-                bar.failed = failed
-                bar.update(next_line, total)
-    except OSError as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
-        return 2
-    bar.update(next_line, total, final=True)
-    output.flush()
-    return 1 if failed else 0
+    return await write_batch(run, args.input, output, args.concurrency, total, args.progress)
 
 
 async def _resolver(group: MCPClientGroup) -> Callable[[str], str]:

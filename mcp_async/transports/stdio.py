@@ -250,26 +250,20 @@ class StdioTransport(MessageTransport):
 
     async def request(self, request: Request, call: Call) -> None:
         """Write ``request``; its response comes on stdout."""
-        body = jsonrpc.encode_request(request.id, request.method, request.params)
-        stdin = self._stdin
-        # The common case costs no coroutine of its own: the pipe takes the line at once.
-        if stdin is None or stdin.transport.is_closing():
-            await self._write_failed(None)
-        else:
-            stdin.write(body + b"\n")
-            if stdin.transport.get_write_buffer_size():
-                await self._drain(stdin)
+        await self._write(jsonrpc.encode_request(request.id, request.method, request.params))
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
         """Write a notification or an answer."""
-        body = jsonrpc.encode(message)
+        await self._write(jsonrpc.encode(message))
+
+    async def _write(self, body: bytes) -> None:
         stdin = self._stdin
         if stdin is None or stdin.transport.is_closing():
             await self._write_failed(None)
-        else:
-            stdin.write(body + b"\n")
-            if stdin.transport.get_write_buffer_size():
-                await self._drain(stdin)
+            return
+        stdin.write(body + b"\n")
+        if stdin.transport.get_write_buffer_size():
+            await self._drain(stdin)
 
     @property
     def _stdin(self) -> asyncio.StreamWriter | None:

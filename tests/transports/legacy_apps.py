@@ -19,7 +19,7 @@ import itertools
 import json
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -358,3 +358,7 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+#: The ``start`` fixture (tests/transports/conftest.py): ``await start(**LegacyOptions)``.
+Start = Callable[..., Awaitable[LegacyApp]]

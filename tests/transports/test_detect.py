@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -24,28 +22,13 @@ from mcp_async import (
 from mcp_async.testing import demo_server
 from tests.transports.legacy_apps import (
     TOOLS,
-    LegacyApp,
-    LegacyOptions,
+    Start,
     free_port,
-    serve_legacy,
     wait_until,
 )
 
 TIMEOUT = Timeout(total=5, connect=1)
 TOOL_NAMES = [tool["name"] for tool in TOOLS]
-
-Start = Callable[..., Awaitable[LegacyApp]]
-
-
-@pytest.fixture
-async def start() -> AsyncIterator[Start]:
-    """Start legacy servers (keyword arguments: :class:`LegacyOptions`); all stop after."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def run(**options: Any) -> LegacyApp:
-            return await stack.enter_async_context(serve_legacy(LegacyOptions(**options)))
-
-        yield run
 
 
 def jsonrpc_error_body(code: int = -32600, message: str = "Bad Request: no way") -> bytes:

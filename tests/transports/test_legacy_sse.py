@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -26,27 +25,13 @@ from mcp_async.models import LoggingMessage
 from tests.transports.legacy_apps import (
     TOOLS,
     LegacyApp,
-    LegacyOptions,
+    Start,
     free_port,
-    serve_legacy,
     wait_until,
 )
 
 TIMEOUT = Timeout(total=5, connect=1)
 TOOL_NAMES = [tool["name"] for tool in TOOLS]
-
-Start = Callable[..., Awaitable[LegacyApp]]
-
-
-@pytest.fixture
-async def start() -> AsyncIterator[Start]:
-    """Start legacy servers (keyword arguments: :class:`LegacyOptions`); all stop after."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def run(**options: Any) -> LegacyApp:
-            return await stack.enter_async_context(serve_legacy(LegacyOptions(**options)))
-
-        yield run
 
 
 def sse_client(app: LegacyApp, **options: Any) -> AsyncMCPClient:

@@ -6,6 +6,8 @@ Every aiohttp/asyncio failure is translated here, by :func:`translate_error`, in
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -237,7 +239,44 @@ def _follow(
     return str(target)
 
 
+#: A pooled connection idle at least this long (seconds) is checked before it is reused.
+_CHECK_IDLE_AFTER = 0.05
+
+
+def _closed_by_peer(transport: Any) -> bool:
+    """Whether an idle keep-alive connection's socket has something to read: the server's
+    FIN (or a reset, or stray bytes) that a busy event loop has not processed yet. Such a
+    connection would take the next request and lose it."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+class _CheckingConnector(aiohttp.TCPConnector):
+    """A connector that checks a pooled connection before reusing it, as urllib3 and
+    httpcore do: when the server restarted or closed idle connections while this event loop
+    was busy, the first request afterwards gets a fresh connection instead of a dead one."""
+
+    async def _get(self, key: Any, traces: Any) -> Any:
+        conns = getattr(self, "_conns", {}).get(key)
+        if conns:
+            now = time.monotonic()
+            for proto, idle_since in conns:
+                if (
+                    now - idle_since >= _CHECK_IDLE_AFTER
+                    and proto.is_connected()
+                    and _closed_by_peer(proto.transport)
+                ):
+                    proto.close()  # aiohttp then drops it instead of reusing it
+        return await super()._get(key, traces)
+
+
 def make_session(*, limit: int = 100, limit_per_host: int = 0) -> aiohttp.ClientSession:
     """Create the ``ClientSession`` a client owns (call inside a running event loop)."""
-    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit_per_host)
+    connector = _CheckingConnector(limit=limit, limit_per_host=limit_per_host)
     return aiohttp.ClientSession(connector=connector, auto_decompress=True)

@@ -265,14 +265,15 @@ class _CheckingConnector(aiohttp.TCPConnector):
     async def _get(self, key: Any, traces: Any) -> Any:
         conns = getattr(self, "_conns", {}).get(key)
         if conns:
+            # aiohttp reuses from the left, where the longest idle are: check from there
+            # until the one that will be reused (usually the first, still young, at once).
             now = time.monotonic()
             for proto, idle_since in conns:
-                if (
-                    now - idle_since >= _CHECK_IDLE_AFTER
-                    and proto.is_connected()
-                    and _closed_by_peer(proto.transport)
-                ):
-                    proto.close()  # aiohttp then drops it instead of reusing it
+                if now - idle_since < _CHECK_IDLE_AFTER:
+                    break
+                if not (proto.is_connected() and _closed_by_peer(proto.transport)):
+                    break
+                proto.close()  # aiohttp then drops it instead of reusing it
         return await super()._get(key, traces)
 
 

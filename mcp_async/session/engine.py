@@ -57,8 +57,8 @@ class SessionEngine:
         retry_option_policies: Sequence[MessagePolicy] | None = None,
     ) -> None:
         self.transport = transport
-        # Message-level policies for transports without HTTP (on HTTP they are hooks);
-        # requests with a per-call ``retry`` option take the second chain.
+        # Message-level policies (see mcp_async._policy); requests with a per-call
+        # ``retry`` option take the second chain, which also holds the retry stand-in.
         self._chain = build_chain(policies, self._send_and_wait) if policies else None
         self._retry_chain = (
             build_chain(retry_option_policies, self._send_and_wait)

@@ -17,14 +17,13 @@ seen (a cross-check for the client-side connection count).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import uuid
 from typing import Any
 
 from .protocol_data import answer
-from .serving import announce, bind_socket, exit_when_stdin_closes
+from .serving import run_protocol_server
 
 #: Paths under this prefix get event-stream replies; all others get JSON.
 SSE_PREFIX = "/event-stream"
@@ -157,26 +156,11 @@ class HTTPConnection(asyncio.Protocol):
         self.transport = None
 
 
-async def serve(port: int = 0) -> None:
-    """Listen on 127.0.0.1:``port``, announce the port and serve forever."""
-    state = ServerState()
-    sock = bind_socket(port)
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HTTPConnection(state), sock=sock)
-    announce(sock)
-    async with server:
-        await server.serve_forever()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description="minimal MCP server for the benchmarks")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--exit-on-stdin-eof", action="store_true")
-    args = parser.parse_args(argv)
-    if args.exit_on_stdin_eof:
-        exit_when_stdin_closes()
-    asyncio.run(serve(args.port))
+    state = ServerState()
+    description = "minimal MCP server for the benchmarks"
+    run_protocol_server(lambda: HTTPConnection(state), description, argv)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import socket
 import sys
 import threading
+from collections.abc import Callable
 
 HOST = "127.0.0.1"
 
@@ -42,3 +45,24 @@ def exit_when_stdin_closes() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+
+
+def run_protocol_server(make_protocol: Callable[[], asyncio.Protocol], description: str,
+                        argv: list[str] | None = None) -> None:
+    """Command line of a benchmark server: ``--port`` and ``--exit-on-stdin-eof``; listen
+    on 127.0.0.1, announce the port, and serve ``make_protocol()`` connections forever."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--exit-on-stdin-eof", action="store_true")
+    args = parser.parse_args(argv)
+    if args.exit_on_stdin_eof:
+        exit_when_stdin_closes()
+
+    async def serve() -> None:
+        sock = bind_socket(args.port)
+        server = await asyncio.get_running_loop().create_server(make_protocol, sock=sock)
+        announce(sock)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())

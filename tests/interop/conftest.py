@@ -51,54 +51,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.interop)
 
 
-@pytest.fixture(scope="session", params=list(SDK_MODES), ids=list(SDK_MODES))
-def sdk_server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
-    """The official Python SDK server in one of its four modes."""
-    server = servers.start_sdk_server(request.param)
+def _running(start: Callable[[], RunningServer]) -> Iterator[RunningServer]:
+    """Start a server for a fixture and stop it after; skip where it cannot run here."""
+    try:
+        server = start()
+    except ServerUnavailable as exc:
+        pytest.skip(f"server cannot run here: {exc}")
     try:
         yield server
     finally:
         server.stop()
         server.cleanup_logs()
+
+
+@pytest.fixture(scope="session", params=list(SDK_MODES), ids=list(SDK_MODES))
+def sdk_server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """The official Python SDK server in one of its four modes."""
+    yield from _running(lambda: servers.start_sdk_server(request.param))
 
 
 @pytest.fixture(scope="session")
 def everything_server() -> Iterator[RunningServer]:
     """@modelcontextprotocol/server-everything (Streamable HTTP, stateful, SSE responses)."""
-    try:
-        server = servers.start_everything_server()
-    except ServerUnavailable as exc:
-        pytest.skip(f"server-everything cannot run here: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
-        server.cleanup_logs()
+    yield from _running(servers.start_everything_server)
 
 
 @pytest.fixture(scope="session")
 def sdk_sse_server() -> Iterator[RunningServer]:
     """The official Python SDK server over legacy HTTP+SSE (``.url`` ends in ``/sse``)."""
-    server = servers.start_sdk_sse_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-        server.cleanup_logs()
+    yield from _running(servers.start_sdk_sse_server)
 
 
 @pytest.fixture(scope="session")
 def everything_sse_server() -> Iterator[RunningServer]:
     """server-everything over legacy HTTP+SSE (``.url`` ends in ``/sse``)."""
-    try:
-        server = servers.start_everything_sse_server()
-    except ServerUnavailable as exc:
-        pytest.skip(f"server-everything cannot run here: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
-        server.cleanup_logs()
+    yield from _running(servers.start_everything_sse_server)
 
 
 @pytest.fixture(scope="session")

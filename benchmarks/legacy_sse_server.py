@@ -27,7 +27,7 @@ import json
 import uuid
 from urllib.parse import parse_qs
 
-from .minimal_server import _head, _plain
+from .minimal_server import RequestParser, _head, _plain
 from .protocol_data import answer
 from .serving import run_protocol_server
 
@@ -114,49 +114,20 @@ class ServerState:
         return _plain(200, _dumps(figures).encode())
 
 
-class HTTPConnection(asyncio.Protocol):
+class HTTPConnection(RequestParser):
     """One keep-alive HTTP/1.1 connection; it becomes an event stream after ``GET /sse``."""
 
     def __init__(self, state: ServerState) -> None:
+        super().__init__()
         self.state = state
-        self.buffer = bytearray()
-        self.transport: asyncio.Transport | None = None
         self.session_id: str | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
     def data_received(self, data: bytes) -> None:
-        if self.session_id is not None:
-            return  # nothing more is expected on an event stream
-        self.buffer += data
-        while self.transport is not None and not self.transport.is_closing():
-            if self.session_id is not None or not self._one_request():
-                return
+        if self.session_id is None:  # nothing more is expected on an event stream
+            super().data_received(data)
 
-    def _one_request(self) -> bool:
-        """Answer the first complete request in the buffer; False if there is none yet."""
-        buffer = self.buffer
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return False
-        lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
-        method, target, _ = lines[0].split(" ", 2)
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+    def respond(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bool:
         assert self.transport is not None
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            self.transport.write(_plain(411, extra=[("Connection", "close")]))
-            self.transport.close()
-            return False
-        total = end + 4 + int(headers.get("content-length") or 0)
-        if len(buffer) < total:
-            return False
-        body = bytes(buffer[end + 4 : total])
-        del buffer[:total]
         path, _, query = target.partition("?")
         if method == "POST" and path == MESSAGES_PATH:
             self.transport.write(self.state.post(query, body))
@@ -170,14 +141,12 @@ class HTTPConnection(asyncio.Protocol):
                                                      else "POST")]))
         else:
             self.transport.write(_plain(404))
-        if headers.get("connection", "").lower() == "close":
-            self.transport.close()
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.session_id is not None:
             self.state.close_stream(self.session_id)
-        self.transport = None
+        super().connection_lost(exc)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -106,24 +106,27 @@ class ServerState:
         return answer(message, "benchmarks-minimal")
 
 
-class HTTPConnection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection; requests carry a Content-Length body."""
+class RequestParser(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection whose requests carry a Content-Length body;
+    subclasses answer each request in :meth:`respond`."""
 
-    def __init__(self, state: ServerState) -> None:
-        self.state = state
+    def __init__(self) -> None:
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.state.connections += 1
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         while self.transport is not None and not self.transport.is_closing():
             if not self._one_request():
                 return
+
+    def respond(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bool:
+        """Answer one request; False stops reading requests from this connection."""
+        raise NotImplementedError  # pragma: no cover - every server defines it
 
     def _one_request(self) -> bool:
         """Answer the first complete request in the buffer; False if there is none yet."""
@@ -147,13 +150,31 @@ class HTTPConnection(asyncio.Protocol):
             return False
         body = bytes(buffer[end + 4 : total])
         del buffer[:total]
-        self.transport.write(self.state.handle(method, target.split("?", 1)[0], headers, body))
+        if not self.respond(method, target, headers, body):
+            return False
         if headers.get("connection", "").lower() == "close":
             self.transport.close()
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+
+
+class HTTPConnection(RequestParser):
+    """A connection of the minimal server."""
+
+    def __init__(self, state: ServerState) -> None:
+        super().__init__()
+        self.state = state
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.state.connections += 1
+
+    def respond(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bool:
+        assert self.transport is not None
+        self.transport.write(self.state.handle(method, target.split("?", 1)[0], headers, body))
+        return True
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,12 +4,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 
-.PHONY: demo test lint bench bench-smoke clean
+.PHONY: demo test lint docs bench bench-smoke clean FORCE
 
-$(STAMP): pyproject.toml
+# The editable install is "strict" (a tree of links under build/): type checkers such as
+# mypy see it, which they cannot do with setuptools' default import-hook editable install.
+# Such a tree lists the modules that existed when it was made, so adding or removing a
+# module (which changes $(MODULES)) re-runs the install.
+MODULES := $(VENV)/.modules
+$(MODULES): FORCE
+	@mkdir -p $(VENV)
+	@find mcp_async -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+FORCE:
+
+$(STAMP): pyproject.toml $(MODULES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,docs]' --config-settings editable_mode=strict
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -19,11 +31,16 @@ test: $(STAMP)
 	bash scripts/install-interop-servers.sh
 	$(BIN)/ruff check mcp_async tests examples
 	$(BIN)/mypy mcp_async examples
-	$(BIN)/pytest -q
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	bash scripts/check-package.sh
+	$(BIN)/pytest -q --cov=mcp_async --cov-branch --cov-report=term:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check mcp_async tests examples
 	$(BIN)/mypy mcp_async examples
+
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
@@ -32,4 +49,4 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick --clients floor,mcp_async --servers minimal
 
 clean:
-	rm -rf $(VENV) tests/interop/node_modules
+	rm -rf $(VENV) tests/interop/node_modules build site

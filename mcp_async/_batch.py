@@ -29,7 +29,7 @@ from collections.abc import (
     Sized,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeAlias, TypeVar, overload
 
 from ._config import TimeoutLike
 from ._exceptions import BatchError, ConfigError
@@ -40,12 +40,15 @@ if TYPE_CHECKING:
     from .retry import RetryPolicy
 
 __all__ = [
+    "AnyOutcome",
     "BatchError",
     "BatchResult",
     "CallLike",
+    "Failure",
     "Outcome",
     "OutcomeStream",
     "ProgressFn",
+    "Success",
     "ToolCall",
     "gather_bounded",
     "send_requests",
@@ -56,8 +59,11 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: ``progress(done, total)``; ``total`` is ``None`` when the input has no length.
-#: May be a plain function or a coroutine function.
+#: ``progress(done, total)``, called after each item finishes: ``done`` counts the
+#: finished items (1, 2, ...); ``total`` is ``len(items)`` when the input has a length
+#: (a list, a tuple, a range, ...) and ``None`` when it has none (a generator, an async
+#: iterable, any iterator read lazily), so a progress bar must handle both. May be a
+#: plain function or a coroutine function (awaited before the next outcome is handed on).
 ProgressFn: TypeAlias = Callable[[int, int | None], object]
 
 #: Default number of calls in flight at once.
@@ -104,11 +110,31 @@ CallLike: TypeAlias = "ToolCall | tuple[str, Mapping[str, Any] | None] | tuple[s
 
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[R]):
-    """The result of one item: ``value`` if it succeeded, else ``error``."""
+    """The result of one item: ``value`` if it succeeded, else ``error``.
+
+    Every outcome is a :class:`Success` or a :class:`Failure` (``Outcome(index,
+    value=...)`` and ``Outcome(index, error=...)`` build one of them), and the batch
+    APIs are typed ``Success[R] | Failure[R]``, so a type checker narrows on ``.ok``::
+
+        for outcome in await client.call_tools(calls):
+            if outcome.ok:
+                print(outcome.value.text)   # CallToolResult, not CallToolResult | None
+            else:
+                print(outcome.error)        # BaseException, not BaseException | None
+
+    ``isinstance(outcome, Success)`` and ``match outcome: case Success(value=v): ...``
+    narrow the same way, also for a variable annotated ``Outcome[R]``.
+    """
 
     index: int
     value: R | None = None
     error: BaseException | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is Outcome:
+            error = kwargs.get("error", args[2] if len(args) > 2 else None)
+            cls = Failure if error is not None else Success
+        return object.__new__(cls)
 
     @property
     def ok(self) -> bool:
@@ -123,22 +149,67 @@ class Outcome(Generic[R]):
 
 
 @dataclass(frozen=True, slots=True)
-class BatchResult(Sequence[Outcome[R]]):
+class Success(Outcome[R]):
+    """An item that succeeded: ``value`` is its result (``error`` is ``None``)."""
+
+    value: R = None  # type: ignore[assignment]  # Outcome(index) has always meant None
+    error: None = None
+
+    @property
+    def ok(self) -> Literal[True]:
+        """Always True."""
+        return True
+
+    def unwrap(self) -> R:
+        """The value."""
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Failure(Outcome[R]):
+    """An item that failed: ``error`` is its exception (``value`` is ``None``)."""
+
+    value: None = None
+    error: BaseException = None  # type: ignore[assignment]  # required: checked below
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.error, BaseException):
+            raise TypeError("Failure needs error=<an exception>")
+
+    @property
+    def ok(self) -> Literal[False]:
+        """Always False."""
+        return False
+
+    def unwrap(self) -> NoReturn:
+        """Raise the item's error."""
+        raise self.error
+
+
+#: What the batch APIs yield per item: a :class:`Success` or a :class:`Failure`
+#: (``AnyOutcome[CallToolResult]`` in an annotation).
+AnyOutcome: TypeAlias = Success[R] | Failure[R]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult(Sequence["Success[R] | Failure[R]"]):
     """The outcomes of a batch, one per input item, in input order."""
 
-    outcomes: tuple[Outcome[R], ...]
+    outcomes: tuple[Success[R] | Failure[R], ...]
 
     @overload
-    def __getitem__(self, index: int) -> Outcome[R]: ...
+    def __getitem__(self, index: int) -> Success[R] | Failure[R]: ...
     @overload
-    def __getitem__(self, index: slice) -> Sequence[Outcome[R]]: ...
-    def __getitem__(self, index: int | slice) -> Outcome[R] | Sequence[Outcome[R]]:
+    def __getitem__(self, index: slice) -> Sequence[Success[R] | Failure[R]]: ...
+    def __getitem__(
+        self, index: int | slice
+    ) -> Success[R] | Failure[R] | Sequence[Success[R] | Failure[R]]:
         return self.outcomes[index]
 
     def __len__(self) -> int:
         return len(self.outcomes)
 
-    def __iter__(self) -> Iterator[Outcome[R]]:
+    def __iter__(self) -> Iterator[Success[R] | Failure[R]]:
         return iter(self.outcomes)
 
     @property
@@ -147,23 +218,25 @@ class BatchResult(Sequence[Outcome[R]]):
         return all(outcome.error is None for outcome in self.outcomes)
 
     @property
-    def failed(self) -> list[Outcome[R]]:
+    def failed(self) -> list[Failure[R]]:
         """The outcomes that are errors, in input order."""
-        return [outcome for outcome in self.outcomes if outcome.error is not None]
+        return [outcome for outcome in self.outcomes if isinstance(outcome, Failure)]
 
     @property
-    def succeeded(self) -> list[Outcome[R]]:
+    def succeeded(self) -> list[Success[R]]:
         """The outcomes that are values, in input order."""
-        return [outcome for outcome in self.outcomes if outcome.error is None]
+        return [outcome for outcome in self.outcomes if isinstance(outcome, Success)]
 
     def values(self) -> list[R]:
         """Every value in input order; raises :class:`BatchError` for the first failure."""
+        values: list[R] = []
         for outcome in self.outcomes:
-            if outcome.error is not None:
+            if isinstance(outcome, Failure):
                 raise BatchError(outcome.index, outcome.error, done=len(self.outcomes)) from (
                     outcome.error
                 )
-        return [outcome.value for outcome in self.outcomes]  # type: ignore[misc]
+            values.append(outcome.value)
+        return values
 
     def __repr__(self) -> str:
         failed = sum(1 for outcome in self.outcomes if outcome.error is not None)
@@ -183,20 +256,20 @@ def _total(items: object) -> int | None:
     return len(items) if isinstance(items, Sized) else None
 
 
-def _outcome(index: int, task: asyncio.Task[R]) -> Outcome[R]:
+def _outcome(index: int, task: asyncio.Task[R]) -> Success[R] | Failure[R]:
     if task.cancelled():
-        return Outcome(index, error=asyncio.CancelledError(f"batch item {index} was cancelled"))
+        return Failure(index, error=asyncio.CancelledError(f"batch item {index} was cancelled"))
     error = task.exception()
     if error is not None:
-        return Outcome(index, error=error)
-    return Outcome(index, value=task.result())
+        return Failure(index, error=error)
+    return Success(index, task.result())
 
 
 async def _window(
     items: Iterable[T] | AsyncIterable[T],
     func: Callable[[T], Awaitable[R]],
     concurrency: int,
-) -> AsyncGenerator[Outcome[R], None]:
+) -> AsyncGenerator[Success[R] | Failure[R], None]:
     """Yield one outcome per item as they finish, with at most ``concurrency`` running."""
     finished: asyncio.Queue[asyncio.Task[R]] = asyncio.Queue()
     running: dict[asyncio.Task[R], int] = {}
@@ -248,7 +321,7 @@ async def _report(progress: ProgressFn | None, done: int, total: int | None) -> 
         await result
 
 
-class OutcomeStream(AsyncIterator[tuple[int, Outcome[R]]]):
+class OutcomeStream(AsyncIterator[tuple[int, "Success[R] | Failure[R]"]]):
     """``async for index, outcome in stream``: outcomes in the order calls finish.
 
     At most ``concurrency`` calls run at once and the input is read lazily, so memory
@@ -279,7 +352,7 @@ class OutcomeStream(AsyncIterator[tuple[int, Outcome[R]]]):
     def __aiter__(self) -> OutcomeStream[R]:
         return self
 
-    async def __anext__(self) -> tuple[int, Outcome[R]]:
+    async def __anext__(self) -> tuple[int, Success[R] | Failure[R]]:
         try:
             outcome = await anext(self._gen)
         except StopAsyncIteration:
@@ -328,7 +401,7 @@ async def gather_bounded(
     progress: ProgressFn | None = None,
 ) -> BatchResult[R]:
     """Run ``func(item)`` for every item, ``concurrency`` at a time; outcomes in input order."""
-    outcomes: dict[int, Outcome[R]] = {}
+    outcomes: dict[int, Success[R] | Failure[R]] = {}
     stream = stream_bounded(
         items, func, concurrency=concurrency, fail_fast=fail_fast, progress=progress
     )

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import logging
 import os
 import warnings
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+import weakref
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import aiohttp
 from yarl import URL
@@ -26,6 +28,8 @@ from ._exceptions import (
     ClientStateError,
     ConfigError,
     ContentTypeError,
+    EraError,
+    HeaderMismatchError,
     InvalidJSONError,
     OutputValidationError,
     ToolError,
@@ -37,9 +41,11 @@ from ._version import __version__
 from .models import (
     CallToolResult,
     Completion,
+    DiscoverResult,
     GetPromptResult,
     Implementation,
     InitializeResult,
+    InputRequiredResult,
     ListPromptsPage,
     ListResourcesPage,
     ListResourceTemplatesPage,
@@ -51,6 +57,7 @@ from .models import (
     ServerCapabilities,
     Tool,
 )
+from .protocol import modern
 from .protocol.jsonrpc import load_document
 from .session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
 from .session.engine import SessionEngine
@@ -74,6 +81,7 @@ if TYPE_CHECKING:
         SamplingHandler,
     )
     from .retry import RetryPolicy
+    from .tracing import TracingPolicy
     from .transports.stdio import StderrTarget
 
 __all__ = ["AsyncMCPClient", "LOG_LEVELS"]
@@ -91,6 +99,14 @@ _DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 #: What ``transport=`` accepts for a URL.
 _URL_TRANSPORTS = ("auto", "streamable-http", "sse")
+
+logger = logging.getLogger("mcp_async")
+
+#: Era verdicts of ``protocol="auto"`` (origin -> version or "legacy"), shared by the
+#: clients that borrow one aiohttp session.
+_VERDICTS: weakref.WeakKeyDictionary[aiohttp.ClientSession, dict[str, str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class _State(enum.Enum):
@@ -174,6 +190,22 @@ class AsyncMCPClient:
         max_event_size: largest single SSE event accepted, in bytes.
         connection_limit: size of the owned connection pool.
         max_list_pages: most pages a ``list_*`` call walks before raising.
+        tracing: OpenTelemetry spans per request (:mod:`mcp_async.tracing`): ``None``
+            when a tracer provider is set, ``False`` never, ``True`` (or a
+            ``TracingPolicy`` with options) always.
+        tracer_provider: the OpenTelemetry tracer provider to use (default: global).
+        protocol: the protocol era. ``"auto"`` probes with ``server/discover`` and
+            speaks 2026-07-28 when the server does, else runs the ``initialize``
+            handshake; ``"legacy"`` always runs the handshake; a version string pins
+            it (``"2026-07-28"``: no probe; a handshake version: the one offered).
+            See docs/mcp.md.
+        log_level: in the 2026-07-28 era, the ``logLevel`` every request asks for
+            (:meth:`set_logging_level` changes it); ``None``: no log messages.
+        max_input_rounds: most input rounds (2026-07-28 ``InputRequiredResult``) one
+            call drives before :class:`~mcp_async.InputRoundsExceededError`.
+        result_types: ``resultType`` values an extension handles; :meth:`request`
+            returns such results as they are instead of raising
+            :class:`~mcp_async.UnknownResultTypeError`.
     """
 
     def __init__(
@@ -212,6 +244,12 @@ class AsyncMCPClient:
         max_event_size: int | None = 1024 * 1024,
         connection_limit: int = 100,
         max_list_pages: int = 1000,
+        protocol: str = "auto",
+        log_level: str | None = None,
+        max_input_rounds: int = 10,
+        result_types: Collection[str] = (),
+        tracing: bool | TracingPolicy | None = None,
+        tracer_provider: Any = None,
     ) -> None:
         if isinstance(url, MessageTransport):
             self._given_transport: MessageTransport | None = url
@@ -290,6 +328,24 @@ class AsyncMCPClient:
         if max_list_pages < 1:
             raise ConfigError("max_list_pages must be at least 1")
         self.max_list_pages = max_list_pages
+        self._tracing_options = (tracing, tracer_provider)  # see open()
+        from .session.era import parse_protocol
+
+        parse_protocol(protocol)  # a clear error now rather than at the first call
+        self._protocol = protocol
+        if log_level is not None and log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"log_level must be one of {', '.join(LOG_LEVELS)}; got {log_level!r}"
+            )
+        self._log_level = log_level
+        if isinstance(max_input_rounds, bool) or not isinstance(max_input_rounds, int) or (
+            max_input_rounds < 1
+        ):
+            raise ConfigError(f"max_input_rounds must be an int >= 1, got {max_input_rounds!r}")
+        self._max_input_rounds = max_input_rounds
+        self._result_types = frozenset(result_types)
+        #: Per tool: its ``x-mcp-header`` annotations (2026-07-28 over HTTP).
+        self._header_maps: dict[str, dict[tuple[str, ...], str]] = {}
         self._state = _State.NEW
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: AiohttpTransport | None = None
@@ -380,6 +436,9 @@ class AsyncMCPClient:
             raise ClientStateError("client is already open; enter it only once")
         if self._state is _State.CLOSED:
             raise ClientStateError("client is closed; create a new AsyncMCPClient")
+        from .tracing import tracing_policy
+
+        tracer = tracing_policy(self, *self._tracing_options)  # None: not tracing
         policies: list[MessagePolicy] = []
         retry_option_policies: list[MessagePolicy] | None = None
         if self._given_transport is not None:
@@ -401,6 +460,10 @@ class AsyncMCPClient:
             policies = [hook for hook in chain if hook is not self._retry_stand_in]
             if self._retry_stand_in is not None:
                 retry_option_policies = chain
+        if tracer is not None:  # innermost: one span per attempt (mcp_async.tracing)
+            policies = [*policies, tracer]
+            if retry_option_policies is not None:
+                retry_option_policies = [*retry_option_policies, tracer]
         self._session = SessionEngine(
             messages,
             client_info=self._client_info,
@@ -409,6 +472,12 @@ class AsyncMCPClient:
             default_timeout=self.timeout,
             policies=policies,
             retry_option_policies=retry_option_policies,
+            protocol=self._protocol,
+            verdicts=self._verdicts(),
+            verdict_key=None if self.url is None else str(URL(self.url).origin()),
+            log_level=self._log_level,
+            result_types=self._result_types,
+            max_input_rounds=self._max_input_rounds,
         )
         self._state = _State.OPEN
         self._loop = asyncio.get_running_loop()
@@ -418,6 +487,13 @@ class AsyncMCPClient:
             except BaseException:
                 await self.aclose()
                 raise
+
+    def _verdicts(self) -> dict[str, str] | None:
+        """Where era verdicts are shared: per borrowed aiohttp session (an owned one
+        serves this client alone, which remembers its own verdict anyway)."""
+        if self._borrowed_session is None:
+            return None
+        return _VERDICTS.setdefault(self._borrowed_session, {})
 
     def _url_transport(self) -> MessageTransport:
         """Build the HTTP session, the hook pipeline and the transport for ``self.url``."""
@@ -568,8 +644,22 @@ class AsyncMCPClient:
 
     # -- MCP: handshake and escape hatches ----------------------------------------------
     async def initialize(self) -> InitializeResult:
-        """Run the MCP handshake (once; concurrent callers share it) and return its result."""
+        """Settle the protocol era and return what the server says of itself.
+
+        In the handshake era this runs ``initialize`` (once; concurrent callers share
+        it). In the 2026-07-28 era it returns the ``server/discover`` result in the same
+        shape (discovering first if the version was pinned and no probe ran).
+        """
         return await self._mcp().initialize()
+
+    async def discover(self) -> DiscoverResult:
+        """Ask the server about itself with ``server/discover`` (MCP 2026-07-28).
+
+        Updates :attr:`server_info`, :attr:`server_capabilities` and
+        :attr:`instructions`. In the handshake era it raises
+        :class:`~mcp_async.EraError`: ``initialize`` told all that already.
+        """
+        return await self._mcp().discover()
 
     @property
     def server_info(self) -> Implementation:
@@ -583,8 +673,19 @@ class AsyncMCPClient:
 
     @property
     def protocol_version(self) -> str:
-        """The negotiated protocol version (after the handshake)."""
-        return self._mcp().require_result().protocol_version
+        """The negotiated protocol version, in either era (after the first exchange)."""
+        engine = self._mcp()
+        if engine.protocol_version is None:
+            engine.require_result()  # raises the "not yet" error
+        assert engine.protocol_version is not None
+        return engine.protocol_version
+
+    async def _stateless_era(self) -> str | None:
+        """The 2026-07-28 (or later) version in use, else ``None``; connects first."""
+        engine = self._mcp()
+        if not engine.connected:
+            await engine.connect()
+        return None if engine.modern is None else engine.modern.version
 
     @property
     def instructions(self) -> str | None:
@@ -706,7 +807,14 @@ class AsyncMCPClient:
         await self.notify("notifications/roots/list_changed")
 
     async def ping(self, *, timeout: TimeoutLike = None) -> None:
-        """Check the server is alive (``ping``)."""
+        """Check the server is alive (``ping``).
+
+        MCP 2026-07-28 has no ``ping``: there it raises :class:`~mcp_async.EraError`.
+        """
+        era = await self._stateless_era()
+        if era is not None:
+            raise EraError("ping", era, "every request has its own timeout; to check that "
+                           "the server answers, await client.discover()")
         await self.request("ping", None, timeout=timeout, idempotent=True)
 
     # -- pagination --------------------------------------------------------------------
@@ -742,27 +850,57 @@ class AsyncMCPClient:
 
     # -- tools -------------------------------------------------------------------------
     async def list_tools_page(self, cursor: str | None = None) -> ListToolsPage:
-        """One page of ``tools/list``."""
-        page = ListToolsPage.from_dict(await self._page("tools/list", cursor))
+        """One page of ``tools/list``.
+
+        Over HTTP in the 2026-07-28 era, a tool whose ``x-mcp-header`` annotations
+        break the spec's rules is left out (with a warning), as the spec requires.
+        """
+        page = self._tools_page(await self._page("tools/list", cursor))
         self._remember_tools(page.tools, replace=False)
         return page
 
     async def list_tools(self, *, max_pages: int | None = None) -> list[Tool]:
-        """All tools, walking every page."""
+        """All tools, walking every page (see :meth:`list_tools_page` on dropped tools)."""
         tools = await self._walk(
-            "tools/list", ListToolsPage.from_dict, lambda p: p.tools, lambda p: p.next_cursor,
+            "tools/list", self._tools_page, lambda p: p.tools, lambda p: p.next_cursor,
             max_pages,
         )
         self._remember_tools(tools, replace=True)
         return tools
 
+    def _tools_page(self, raw: Mapping[str, Any]) -> ListToolsPage:
+        engine = self._mcp()
+        if engine.modern is None or engine.transport.kind != "streamable-http":
+            return ListToolsPage.from_dict(raw)
+        tools = raw.get("tools")
+        if isinstance(tools, list):
+            kept = []
+            for tool in tools:
+                schema = tool.get("inputSchema") if isinstance(tool, Mapping) else None
+                problem = modern.tool_header_problem(schema)
+                if problem is None:
+                    kept.append(tool)
+                else:
+                    name = tool.get("name") if isinstance(tool, Mapping) else None
+                    logger.warning("leaving out tool %r: invalid x-mcp-header (%s)",
+                                   name, problem)
+            if len(kept) != len(tools):
+                raw = {**raw, "tools": kept}
+        return ListToolsPage.from_dict(raw)
+
     def _remember_tools(self, tools: Sequence[Tool], *, replace: bool) -> None:
         if replace or self._tools is None:
             self._tools = {}
             self._validators.clear()
+            self._header_maps.clear()
         for tool in tools:
             self._tools[tool.name] = tool
             self._validators.pop(tool.name, None)
+            annotations = modern.header_annotations(tool.input_schema)
+            if annotations:
+                self._header_maps[tool.name] = annotations
+            else:
+                self._header_maps.pop(tool.name, None)
 
     async def _tools_changed(self, params: dict[str, Any]) -> None:
         self._tools = None
@@ -789,6 +927,7 @@ class AsyncMCPClient:
 
         return export_tools(((tool.name, tool) for tool in await self.list_tools()), format)
 
+    @overload
     async def call_tool(
         self,
         name: str,
@@ -804,7 +943,51 @@ class AsyncMCPClient:
         reset_timeout_on_progress: bool = False,
         max_total_timeout: float | None = None,
         retry: RetryPolicy | bool | None = None,
-    ) -> CallToolResult:
+        allow_input_required: Literal[False] = False,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> CallToolResult: ...
+
+    @overload
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_on_error: bool = False,
+        validate_output: bool | None = None,
+        idempotent: bool = False,
+        reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None,
+        retry: RetryPolicy | bool | None = None,
+        allow_input_required: Literal[True],
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> CallToolResult | InputRequiredResult: ...
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_on_error: bool = False,
+        validate_output: bool | None = None,
+        idempotent: bool = False,
+        reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None,
+        retry: RetryPolicy | bool | None = None,
+        allow_input_required: bool = False,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> CallToolResult | InputRequiredResult:
         """Call a tool and return its :class:`~mcp_async.models.CallToolResult`.
 
         A tool-level failure (``isError: true``) is returned, not raised, unless
@@ -814,6 +997,15 @@ class AsyncMCPClient:
         ``idempotent=True`` lets a retry policy re-send the call after a dropped response.
         ``reset_timeout_on_progress``, ``max_total_timeout`` and ``retry`` work as in
         :meth:`request`.
+
+        In the 2026-07-28 era a server that needs input (elicitation, sampling, roots)
+        answers with an ``InputRequiredResult``; the call answers it through the
+        client's handlers and goes on, round after round (see docs/two-way.md). With
+        ``allow_input_required=True`` the interim
+        :class:`~mcp_async.models.InputRequiredResult` is returned instead; resume it
+        later with ``input_responses=`` and ``request_state=``. Over HTTP, arguments
+        annotated ``x-mcp-header`` in the tool's schema (from the last
+        :meth:`list_tools`) are also sent as ``Mcp-Param-*`` headers.
         """
         if not isinstance(name, str) or not name:
             raise ConfigError("tool name must be a non-empty string")
@@ -824,24 +1016,35 @@ class AsyncMCPClient:
             params["arguments"] = dict(arguments)
         if meta is not None:
             params["_meta"] = dict(meta)
+        if input_responses is not None or request_state is not None:
+            _add_input(params, input_responses, request_state)
         if not idempotent and self.trust_idempotent_hint:
             idempotent = _hints_idempotent(await self._tool(name))
-        extensions = {"mcp_name": name} if retry is None else {
+        extensions: dict[str, Any] = {"mcp_name": name} if retry is None else {
             "mcp_name": name, **_retry_extension(retry)
         }
-        if reset_timeout_on_progress or max_total_timeout is not None:
-            raw = await self._request(
-                "tools/call", params, timeout=timeout, headers=headers, progress=progress,
-                idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-                max_total_timeout=max_total_timeout, extensions=extensions,
+        if allow_input_required:
+            extensions["allow_input_required"] = True
+        engine = self._mcp()
+        if self._header_maps:
+            headers = await self._param_headers(engine, name, params, headers)
+        try:
+            raw = await self._call_tool(
+                engine, params, timeout, headers, progress, idempotent,
+                reset_timeout_on_progress, max_total_timeout, extensions,
             )
-        else:  # the common call: straight to the session (params is ours already)
-            raw = await self._mcp().request(
-                "tools/call", params,
-                timeout=None if timeout is None else to_timeout(timeout, self.timeout),
-                headers=headers, progress=progress, idempotent=idempotent,
-                extensions=extensions,
+        except HeaderMismatchError:
+            if engine.modern is None:
+                raise
+            # The server's tool definitions changed: learn them again, send once more.
+            await self.list_tools()
+            headers = await self._param_headers(engine, name, params, headers, fresh=True)
+            raw = await self._call_tool(
+                engine, params, timeout, headers, progress, idempotent,
+                reset_timeout_on_progress, max_total_timeout, extensions,
             )
+        if allow_input_required and raw.get("resultType") == "input_required":
+            return InputRequiredResult.from_dict(raw)
         result = CallToolResult.from_dict(raw)
         if result.is_error:
             if raise_on_error:
@@ -851,6 +1054,53 @@ class AsyncMCPClient:
             await self._validate(name, result)
         return result
 
+    def _call_tool(
+        self,
+        engine: SessionEngine,
+        params: dict[str, Any],
+        timeout: TimeoutLike,
+        headers: Mapping[str, str] | None,
+        progress: ProgressCallback | None,
+        idempotent: bool,
+        reset_timeout_on_progress: bool,
+        max_total_timeout: float | None,
+        extensions: dict[str, Any],
+    ) -> Awaitable[dict[str, Any]]:
+        if reset_timeout_on_progress or max_total_timeout is not None:
+            return self._request(
+                "tools/call", params, timeout=timeout, headers=headers, progress=progress,
+                idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
+                max_total_timeout=max_total_timeout, extensions=extensions,
+            )
+        # The common call: straight to the session (params is ours already).
+        return engine.request(
+            "tools/call", params,
+            timeout=None if timeout is None else to_timeout(timeout, self.timeout),
+            headers=headers, progress=progress, idempotent=idempotent,
+            extensions=extensions,
+        )
+
+    async def _param_headers(
+        self,
+        engine: SessionEngine,
+        name: str,
+        params: Mapping[str, Any],
+        headers: Mapping[str, str] | None,
+        *,
+        fresh: bool = False,
+    ) -> Mapping[str, str] | None:
+        """``headers`` plus the ``Mcp-Param-*`` headers of the tool's annotated
+        arguments (2026-07-28 over HTTP only; ``fresh``: drop ones sent before)."""
+        if not engine.connected:
+            await engine.connect()
+        if engine.modern is None or engine.transport.kind != "streamable-http":
+            return headers
+        out = {k: v for k, v in (headers or {}).items()
+               if not (fresh and k.startswith(modern.PARAM_HEADER_PREFIX))}
+        annotations = self._header_maps.get(name)
+        if annotations:
+            out.update(modern.param_headers(annotations, params.get("arguments")))
+        return out
     async def _validate(self, name: str, result: CallToolResult) -> None:
         tool = await self._tool(name)
         if tool is None or tool.output_schema is None:
@@ -893,21 +1143,62 @@ class AsyncMCPClient:
             lambda p: p.resource_templates, lambda p: p.next_cursor, max_pages,
         )
 
-    async def read_resource(self, uri: str, *, timeout: TimeoutLike = None) -> ReadResourceResult:
-        """Read a resource by URI."""
+    @overload
+    async def read_resource(
+        self, uri: str, *, timeout: TimeoutLike = None,
+        allow_input_required: Literal[False] = False,
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> ReadResourceResult: ...
+
+    @overload
+    async def read_resource(
+        self, uri: str, *, timeout: TimeoutLike = None,
+        allow_input_required: Literal[True],
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> ReadResourceResult | InputRequiredResult: ...
+
+    async def read_resource(
+        self,
+        uri: str,
+        *,
+        timeout: TimeoutLike = None,
+        allow_input_required: bool = False,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> ReadResourceResult | InputRequiredResult:
+        """Read a resource by URI (input rounds as in :meth:`call_tool`)."""
         _require_str("uri", uri)
-        raw = await self.request("resources/read", {"uri": uri}, timeout=timeout, idempotent=True)
+        params: dict[str, Any] = {"uri": uri}
+        if input_responses is not None or request_state is not None:
+            _add_input(params, input_responses, request_state)
+        raw = await self._request(
+            "resources/read", params, timeout=timeout, headers=None, progress=None,
+            idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
+            extensions=_input_extension(allow_input_required),
+        )
+        if allow_input_required and raw.get("resultType") == "input_required":
+            return InputRequiredResult.from_dict(raw)
         return ReadResourceResult.from_dict(raw)
 
     async def subscribe_resource(self, uri: str) -> None:
-        """Ask for ``notifications/resources/updated`` about ``uri``."""
+        """Ask for ``notifications/resources/updated`` about ``uri`` (handshake era;
+        MCP 2026-07-28 has no ``resources/subscribe``: :class:`~mcp_async.EraError`)."""
         _require_str("uri", uri)
+        await self._no_subscribe("resources/subscribe")
         await self.request("resources/subscribe", {"uri": uri}, idempotent=True)
 
     async def unsubscribe_resource(self, uri: str) -> None:
-        """Stop updates about ``uri``."""
+        """Stop updates about ``uri`` (handshake era only, as :meth:`subscribe_resource`)."""
         _require_str("uri", uri)
+        await self._no_subscribe("resources/unsubscribe")
         await self.request("resources/unsubscribe", {"uri": uri}, idempotent=True)
+
+    async def _no_subscribe(self, method: str) -> None:
+        era = await self._stateless_era()
+        if era is not None:
+            raise EraError(method, era, "resource updates come through a "
+                           "subscriptions/listen request there (client.request("
+                           "'subscriptions/listen', ...))")
 
     # -- prompts and completion ------------------------------------------------------------
     async def list_prompts_page(self, cursor: str | None = None) -> ListPromptsPage:
@@ -921,10 +1212,31 @@ class AsyncMCPClient:
             lambda p: p.next_cursor, max_pages,
         )
 
+    @overload
     async def get_prompt(
-        self, name: str, arguments: Mapping[str, str] | None = None
-    ) -> GetPromptResult:
-        """Render a prompt; argument values must be strings."""
+        self, name: str, arguments: Mapping[str, str] | None = None, *,
+        allow_input_required: Literal[False] = False,
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> GetPromptResult: ...
+
+    @overload
+    async def get_prompt(
+        self, name: str, arguments: Mapping[str, str] | None = None, *,
+        allow_input_required: Literal[True],
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> GetPromptResult | InputRequiredResult: ...
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: Mapping[str, str] | None = None,
+        *,
+        allow_input_required: bool = False,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        """Render a prompt; argument values must be strings (input rounds as in
+        :meth:`call_tool`)."""
         _require_str("prompt name", name)
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
@@ -932,7 +1244,16 @@ class AsyncMCPClient:
                 if not isinstance(value, str):
                     raise ConfigError(f"prompt argument {key!r} must be a string, got {value!r}")
             params["arguments"] = dict(arguments)
-        return GetPromptResult.from_dict(await self.request("prompts/get", params, idempotent=True))
+        if input_responses is not None or request_state is not None:
+            _add_input(params, input_responses, request_state)
+        raw = await self._request(
+            "prompts/get", params, timeout=None, headers=None, progress=None,
+            idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
+            extensions=_input_extension(allow_input_required),
+        )
+        if allow_input_required and raw.get("resultType") == "input_required":
+            return InputRequiredResult.from_dict(raw)
+        return GetPromptResult.from_dict(raw)
 
     async def complete(
         self,
@@ -962,10 +1283,19 @@ class AsyncMCPClient:
         )
 
     async def set_logging_level(self, level: str) -> None:
-        """Ask the server to send log messages at ``level`` and above."""
+        """Ask the server to send log messages at ``level`` and above.
+
+        In the handshake era this sends ``logging/setLevel``. MCP 2026-07-28 has no
+        such request: there the level becomes the ``logLevel`` that every later request
+        carries, so code written for both eras keeps working.
+        """
         if level not in LOG_LEVELS:
             raise ConfigError(f"level must be one of {', '.join(LOG_LEVELS)}; got {level!r}")
-        await self.request("logging/setLevel", {"level": level}, idempotent=True)
+        engine = self._mcp()
+        self._log_level = level
+        engine.set_log_level(level)
+        if await self._stateless_era() is None:
+            await self.request("logging/setLevel", {"level": level}, idempotent=True)
 
     # -- bounded fan-out (see mcp_async._batch) ------------------------------------------
     async def call_tools(
@@ -1069,6 +1399,24 @@ def _retry_extension(retry: object) -> dict[str, Any]:
     from .retry import check_retry_option
 
     return {"retry": check_retry_option(retry)}
+
+
+def _add_input(
+    params: dict[str, Any], responses: Mapping[str, Any] | None, state: str | None
+) -> None:
+    """Add a resumed input round's answers and state to a request's params."""
+    if responses is not None:
+        if not isinstance(responses, Mapping):
+            raise ConfigError(f"input_responses must be a mapping, got {type(responses).__name__}")
+        params["inputResponses"] = dict(responses)
+    if state is not None:
+        if not isinstance(state, str):
+            raise ConfigError(f"request_state must be the string the server sent, got {state!r}")
+        params["requestState"] = state
+
+
+def _input_extension(allow_input_required: bool) -> dict[str, Any]:
+    return {"allow_input_required": True} if allow_input_required else {}
 
 
 def _hints_idempotent(tool: Tool | None) -> bool:

@@ -10,6 +10,7 @@ transport boundary and chained with ``from``.
 
     MCPClientError
     ├── ClientStateError              client used before entering, after closing, or entered twice
+    │   └── SyncInEventLoopError      the blocking client (mcp_async.sync) used in an event loop
     ├── ConfigError (ValueError)      an argument the caller passed is unusable (URL, option)
     ├── TransportError                the request did not produce a response
     │   ├── ConnectError (OSError)    refused / reset / DNS / TLS before a response arrived
@@ -31,8 +32,16 @@ transport boundary and chained with ``from``.
     │   ├── ContentTypeError          unexpected Content-Type (names it, shows a snippet)
     │   ├── BodyTooLargeError         body or SSE event over the configured limit
     │   ├── UnexpectedResponseError   response with the wrong id, stream ended early, ...
-    │   └── VersionMismatchError      server chose a protocol version we do not speak
+    │   ├── VersionMismatchError      server chose a protocol version we do not speak
+    │   └── UnknownResultTypeError    a 2026 result's resultType is not one we know: .result_type
     ├── JSONRPCError                  the server answered a JSON-RPC error: .code .message .data
+    │   ├── HeaderMismatchError       -32020: routing headers disagree with the body
+    │   ├── MissingClientCapabilityError  -32021: .required_capabilities
+    │   └── UnsupportedProtocolVersionError  -32022: .supported, .requested
+    ├── EraError                      a method this protocol era does not have (names the era)
+    ├── InputRequiredError            a 2026 input round (MRTR) could not be completed
+    │   ├── InputRequestError         a handler failed or is missing: .key, .method
+    │   └── InputRoundsExceededError  the server kept asking past the round cap: .rounds
     ├── ToolError                     a tool returned isError and the caller asked to raise
     ├── OutputValidationError         structuredContent does not match the tool's outputSchema
     ├── BatchError                    a fail_fast batch stopped: .index, .error, .done
@@ -57,10 +66,16 @@ __all__ = [
     "ConnectTimeout",
     "ConnectionLostError",
     "ContentTypeError",
+    "EraError",
+    "HeaderMismatchError",
     "HTTPStatusError",
+    "InputRequestError",
+    "InputRequiredError",
+    "InputRoundsExceededError",
     "InvalidJSONError",
     "JSONRPCError",
     "MCPClientError",
+    "MissingClientCapabilityError",
     "OutputValidationError",
     "ProtocolError",
     "RateLimitedError",
@@ -71,11 +86,14 @@ __all__ = [
     "ServerExitedError",
     "ServerSpawnError",
     "SessionExpiredError",
+    "SyncInEventLoopError",
     "TimeoutError",
     "ToolError",
     "TransportDetectionError",
     "TransportError",
     "UnexpectedResponseError",
+    "UnknownResultTypeError",
+    "UnsupportedProtocolVersionError",
     "VersionMismatchError",
 ]
 
@@ -105,6 +123,14 @@ class MCPClientError(Exception):
 
 class ClientStateError(MCPClientError):
     """The client was used in a state that does not allow it (closed, not entered, re-entered)."""
+
+
+class SyncInEventLoopError(ClientStateError):
+    """The blocking :class:`mcp_async.sync.MCPClient` was called from a running event loop.
+
+    Blocking there would freeze the loop (and deadlock if the loop is the client's own);
+    inside ``async`` code use :class:`~mcp_async.AsyncMCPClient` and ``await`` its methods.
+    """
 
 
 class ConfigError(MCPClientError, ValueError):
@@ -322,6 +348,97 @@ class JSONRPCError(MCPClientError):
         self.message = message
         self.data = data
         self.http_status = http_status
+
+
+class UnknownResultTypeError(ProtocolError):
+    """A 2026-07-28 result carries a ``resultType`` this client does not handle."""
+
+    def __init__(self, method: str, result_type: object) -> None:
+        super().__init__(
+            f"the result of {method!r} has resultType {result_type!r}, which this client does "
+            "not know (known: 'complete', 'input_required'; an extension may claim others "
+            "with result_types=)"
+        )
+        self.method = method
+        self.result_type = result_type
+
+
+class HeaderMismatchError(JSONRPCError):
+    """-32020: the server found the routing headers (``Mcp-Name``, ``Mcp-Param-*``,
+    ``MCP-Protocol-Version``) disagreeing with the request body."""
+
+
+class MissingClientCapabilityError(JSONRPCError):
+    """-32021: the request needs client capabilities it did not declare.
+
+    ``required_capabilities`` is the server's ``data.requiredCapabilities`` (a dict).
+    """
+
+    @property
+    def required_capabilities(self) -> dict[str, Any]:
+        data = self.data if isinstance(self.data, Mapping) else {}
+        required = data.get("requiredCapabilities")
+        return dict(required) if isinstance(required, Mapping) else {}
+
+
+class UnsupportedProtocolVersionError(JSONRPCError):
+    """-32022: the server does not speak the requested protocol version.
+
+    ``supported`` lists the versions it does, ``requested`` echoes what was asked.
+    """
+
+    @property
+    def supported(self) -> list[str]:
+        data = self.data if isinstance(self.data, Mapping) else {}
+        versions = data.get("supported")
+        if not isinstance(versions, list):
+            return []
+        return [v for v in versions if isinstance(v, str)]
+
+    @property
+    def requested(self) -> str | None:
+        data = self.data if isinstance(self.data, Mapping) else {}
+        value = data.get("requested")
+        return value if isinstance(value, str) else None
+
+
+class EraError(MCPClientError):
+    """The method does not exist in the negotiated protocol era.
+
+    ``era`` is ``"2026-07-28"`` (or the handshake version) and the message says what to
+    use instead.
+    """
+
+    def __init__(self, method: str, era: str, instead: str) -> None:
+        super().__init__(f"{method} does not exist in MCP {era}; {instead}")
+        self.method = method
+        self.era = era
+
+
+class InputRequiredError(MCPClientError):
+    """A 2026-07-28 ``InputRequiredResult`` round could not be completed."""
+
+
+class InputRequestError(InputRequiredError):
+    """Answering the input request ``key`` (a ``method`` such as ``elicitation/create``)
+    failed: its handler raised (the ``__cause__``) or the client has no handler for it."""
+
+    def __init__(self, key: str, method: str, problem: str) -> None:
+        super().__init__(f"input request {key!r} ({method}) could not be answered: {problem}")
+        self.key = key
+        self.method = method
+
+
+class InputRoundsExceededError(InputRequiredError):
+    """The server still asked for input after ``rounds`` rounds (the client's cap)."""
+
+    def __init__(self, method: str, rounds: int) -> None:
+        super().__init__(
+            f"{method!r} still required input after {rounds} rounds; raise max_input_rounds "
+            "or drive it by hand with allow_input_required=True"
+        )
+        self.method = method
+        self.rounds = rounds
 
 
 class ToolError(MCPClientError):

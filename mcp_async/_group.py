@@ -676,7 +676,8 @@ class MCPClientGroup:
         """
         self._require_open()
         server, tool = await self._resolve(name)
-        return await self._clients[server].call_tool(tool, arguments, **options)
+        result: CallToolResult = await self._clients[server].call_tool(tool, arguments, **options)
+        return result
 
     async def get_prompt(
         self, name: str, arguments: Mapping[str, str] | None = None

@@ -1,8 +1,23 @@
 """The ``mcp-async`` command (also ``python -m mcp_async``).
 
 Subcommands: ``demo`` (embedded local server, end to end), ``tools URL``,
-``call URL TOOL --arg k=v ...``, ``batch`` (bounded fan-out from a JSONL file) and
-``servers`` (the servers of a config file and their status).
+``call URL TOOL --arg k=v ...``, ``batch`` (bounded fan-out from a JSONL file),
+``servers`` (the servers of a config file and their status) and ``serve`` (the
+:mod:`mcp_async.testing` demo server on its own, with fault injection; see
+:mod:`mcp_async.cli_serve`).
+
+``call`` takes the tool's arguments as ``--args '{"json": "object"}'`` (or
+``--args @file.json``, ``--args @-`` for stdin), as ``-a key=value`` pairs, or both
+(``-a`` wins for a key given twice). An ``-a`` value is read as JSON when it parses as
+JSON, else kept as the string: ``-a n=3`` is the number 3, ``-a flag=true`` the boolean,
+``-a 'tags=["x"]'`` a list, ``-a name=Ada`` the string ``"Ada"``; quote a JSON string to
+force a string: ``-a 'n="3"'``.
+
+Output is for people by default: tool names and descriptions, a tool's text, its
+structured content as JSON (indented when stdout is a terminal, one line otherwise).
+``--json`` prints the raw JSON instead (``tools``: the tool definitions; ``call``: the
+whole ``tools/call`` result), for scripts. ``call`` exits with 1 when the tool returned
+``isError``, 2 on a client error.
 Instead of a URL, every command that talks to a server takes the command of a local
 stdio server after ``--``::
 
@@ -30,9 +45,10 @@ from ._client import AsyncMCPClient
 from ._exceptions import ConfigError, MCPClientError
 from .cli_batch import add_batch_parser, make_client
 from .cli_group import add_group_cli, group_runner
+from .cli_serve import add_serve_parser
 from .models import CallToolResult
 
-__all__ = ["main", "parse_arg"]
+__all__ = ["load_arguments", "main", "parse_arg"]
 
 
 def parse_arg(text: str) -> tuple[str, Any]:
@@ -64,12 +80,36 @@ def _client(args: argparse.Namespace) -> AsyncMCPClient:
     )
 
 
+def load_arguments(text: str) -> dict[str, Any]:
+    """The ``--args`` value: a JSON object, or ``@FILE`` (``@-``: stdin) holding one."""
+    source = "--args"
+    if text.startswith("@"):
+        path = text[1:]
+        source = f"--args {text}"
+        try:
+            if path == "-":
+                text = sys.stdin.read()
+            else:
+                with open(path, encoding="utf-8") as file:
+                    text = file.read()
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read {path!r}: {exc.strerror or exc}") from exc
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{source} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
 def _print_result(result: CallToolResult, as_json: bool) -> None:
     if as_json:
         print(json.dumps(result.raw, indent=2, ensure_ascii=False))
         return
     if result.structured_content is not None:
-        print(json.dumps(result.structured_content, ensure_ascii=False))
+        indent = 2 if sys.stdout.isatty() else None
+        print(json.dumps(result.structured_content, ensure_ascii=False, indent=indent))
     elif result.text:
         print(result.text)
     for block in result.content:
@@ -160,10 +200,15 @@ def _build_parser() -> argparse.ArgumentParser:
     common(call)
     call.add_argument("tool", nargs="?")
     call.add_argument("--arg", "-a", action="append", type=parse_arg, default=[],
-                      help="tool argument key=value (value parsed as JSON if it can be)")
+                      help="tool argument key=value; the value is read as JSON if it "
+                           "parses (3, true, null, [1], {...}), else kept as a string")
+    call.add_argument("--args", dest="args_json", metavar="JSON|@FILE", default=None,
+                      help="tool arguments as one JSON object, or @file.json (@- for stdin); "
+                           "-a pairs are added on top")
     call.set_defaults(run=_call)
 
     batch = add_batch_parser(sub)
+    add_serve_parser(sub)
     add_group_cli(parser, sub, {"tools": tools, "call": call, "batch": batch})
     return parser
 
@@ -181,6 +226,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     args.server_command = command
+    if getattr(args, "args_json", None) is not None:
+        try:
+            merged = {**load_arguments(args.args_json), **dict(args.arg)}
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        args.arg = list(merged.items())
     if command and getattr(args, "tool", "") is None and getattr(args, "url", None):
         args.url, args.tool = None, args.url  # 'call TOOL -- command'
     args.run = group_runner(args) or args.run  # --config, servers, or no server named

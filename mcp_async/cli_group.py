@@ -168,7 +168,10 @@ async def call_by_name(
     servers = {*group.servers, *group.failures, *group.disabled}
     for index, char in enumerate(name):
         if char == "." and name[:index] in servers:
-            return await group[name[:index]].call_tool(name[index + 1:], arguments, **options)
+            result: CallToolResult = await group[name[:index]].call_tool(
+                name[index + 1:], arguments, **options
+            )
+            return result
     return await group.call_tool(name, arguments, **options)
 
 

@@ -37,12 +37,15 @@ __all__ = [
     "CallToolResult",
     "Completion",
     "ContentBlock",
+    "DiscoverResult",
     "EmbeddedResource",
     "GetPromptResult",
     "Icon",
     "ImageContent",
     "Implementation",
     "InitializeResult",
+    "InputRequest",
+    "InputRequiredResult",
     "ListPromptsPage",
     "ListResourceTemplatesPage",
     "ListResourcesPage",
@@ -486,6 +489,92 @@ class InitializeResult:
             instructions=_opt_str(d, "instructions", m),
             raw=d,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoverResult:
+    """The answer to ``server/discover`` (MCP 2026-07-28).
+
+    ``ttl_ms`` (never negative) and ``cache_scope`` are the server's caching hints;
+    ``server_info`` comes from ``_meta["io.modelcontextprotocol/serverInfo"]``.
+    """
+
+    supported_versions: tuple[str, ...]
+    capabilities: ServerCapabilities
+    server_info: Implementation | None = None
+    instructions: str | None = None
+    ttl_ms: int = 0
+    cache_scope: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Decode a wire ``DiscoverResult``."""
+        m = "DiscoverResult"
+        d = _obj(data, m)
+        meta = _meta(d, m) or {}
+        info = meta.get("io.modelcontextprotocol/serverInfo")
+        ttl = d.get("ttlMs")
+        return cls(
+            supported_versions=_str_tuple(d, "supportedVersions", m, required=True),
+            capabilities=_sub(d, "capabilities", m, ServerCapabilities.from_dict),
+            server_info=Implementation.from_dict(info) if isinstance(info, Mapping) else None,
+            instructions=_opt_str(d, "instructions", m),
+            ttl_ms=max(int(ttl), 0) if isinstance(ttl, int | float) and ttl == ttl else 0,
+            cache_scope=_opt_str(d, "cacheScope", m),
+            raw=d,
+        )
+
+    def as_initialize_result(self, protocol_version: str) -> InitializeResult:
+        """The same facts in the shape the handshake era reports them."""
+        return InitializeResult(
+            protocol_version=protocol_version,
+            capabilities=self.capabilities,
+            server_info=self.server_info or Implementation(name="", version=""),
+            instructions=self.instructions,
+            raw=self.raw,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InputRequest:
+    """One entry of an ``InputRequiredResult``: a request the client must answer."""
+
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InputRequiredResult:
+    """An interim result (MCP 2026-07-28, MRTR): the server needs input to go on.
+
+    Answer every entry of ``input_requests`` and send the original request again with
+    ``input_responses`` (same keys) and ``request_state`` exactly as given.
+    """
+
+    input_requests: dict[str, InputRequest]
+    request_state: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Decode a wire ``InputRequiredResult``."""
+        m = "InputRequiredResult"
+        d = _obj(data, m)
+        requests: dict[str, InputRequest] = {}
+        for key, entry in (_opt_dict(d, "inputRequests", m) or {}).items():
+            where = f"inputRequests.{key}"
+            e = _obj(entry, f"{m}.{where}")
+            params = e.get("params")
+            if params is not None and not isinstance(params, dict):
+                raise _wrong(m, f"{where}.params", "an object", params)
+            requests[key] = InputRequest(_req_str(e, "method", f"{m}.{where}"), params or {})
+        state = _opt_str(d, "requestState", m)
+        if not requests and state is None:
+            raise UnexpectedResponseError(
+                f"{m}: needs inputRequests or requestState, and has neither"
+            )
+        return cls(input_requests=requests, request_state=state, raw=d)
 
 
 # --------------------------------------------------------------------------- tools

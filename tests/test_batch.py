@@ -145,13 +145,25 @@ async def test_async_iterable_input_is_read_lazily() -> None:
 
 
 async def test_stream_yields_as_calls_finish() -> None:
+    # Completion order is forced with events, not sleeps: item 4 finishes first, and each
+    # item waits until the stream has yielded the one after it (no timing, no CPU-load flake).
+    released = {item: asyncio.Event() for item in range(5)}
+    started: list[int] = []
+
     async def work(item: int) -> int:
-        await asyncio.sleep((5 - item) / 1000)
+        started.append(item)
+        await released[item].wait()
         return item
 
-    stream = stream_bounded(range(5), work, concurrency=5)
-    order = [index async for index, _ in stream]
+    order: list[int] = []
+    released[4].set()
+    async with stream_bounded(range(5), work, concurrency=5) as stream:
+        async for index, _ in stream:
+            order.append(index)
+            if index > 0:
+                released[index - 1].set()
     assert order == [4, 3, 2, 1, 0]
+    assert sorted(started) == [0, 1, 2, 3, 4]  # all five ran at once, none waited for another
 
 
 async def test_stream_async_with_cancels_running_calls_on_early_exit() -> None:
@@ -389,7 +401,8 @@ async def test_one_failing_call_does_not_disturb_the_others(server: MCPTestServe
 async def test_stream_calls_yields_every_index_once(server: MCPTestServer) -> None:
     async def calls() -> AsyncIterator[ToolCall]:
         for i in range(300):
-            yield ToolCall("echo", {"n": i})
+            # Each call takes a little while, so a client running one at a time would show.
+            yield ToolCall("echo", {"n": i, "delay": 0.002})
 
     async with AsyncMCPClient(server.url) as client:
         seen: dict[int, int] = {}
@@ -397,7 +410,7 @@ async def test_stream_calls_yields_every_index_once(server: MCPTestServer) -> No
             async for index, outcome in stream:
                 seen[index] = n_of(outcome)
     assert seen == {i: i for i in range(300)}
-    assert server.stats.max_in_flight <= 12
+    assert 1 < server.stats.max_in_flight <= 12
 
 
 async def test_call_tools_on_a_closed_client_raises(server: MCPTestServer) -> None:

@@ -35,7 +35,9 @@ def _check_row(row: dict[str, Any], calls: int) -> None:
     assert row["cpu_us_per_call"] > 0
     assert row["peak_rss_mb"] > 0
     assert row["connect_ms"] > 0
-    assert row["conn_per_call"] >= 0
+    # Connections are reused: after the warm-up (which opens every lane's connection) the
+    # timed calls open almost none. One per call would be 1.0.
+    assert 0 <= row["conn_per_call"] <= 0.05
 
 
 def test_quick_benchmark_produces_figures(tmp_path: Path) -> None:
@@ -168,7 +170,7 @@ def test_quick_group_benchmark(tmp_path: Path) -> None:
     assert group["bound_kept"], group
     assert set(group["peak_in_flight"]) == {"s0", "s1", "s2", "s3"}
     assert max(group["peak_in_flight"].values()) <= 2
-    assert group["peak_in_flight_total"] <= 8
+    assert 1 < group["peak_in_flight_total"] <= 8  # bounded, yet concurrent
     assert sum(group["counted_calls"].values()) == 300
     assert group["cpu_us_per_call"] > 0
     for name in ("single_per_server", "single_concurrency"):

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from mcp_async.cli import main, parse_arg
+from mcp_async import AsyncMCPClient, ConfigError, HTTPStatusError
+from mcp_async.cli import load_arguments, main, parse_arg
+from mcp_async.cli_serve import parse_fault
 from mcp_async.testing import demo_server
 
 
@@ -70,3 +76,160 @@ def test_connection_error_is_reported_not_raised(capsys: pytest.CaptureFixture[s
 )
 def test_parse_arg(text: str, pair: tuple[str, object]) -> None:
     assert parse_arg(text) == pair
+
+
+# -- call --args, -a parsing -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        ("n=3", ("n", 3)),
+        ("flag=true", ("flag", True)),
+        ("none=null", ("none", None)),
+        ('tags=["x"]', ("tags", ["x"])),
+        ("name=Ada", ("name", "Ada")),
+        ('n="3"', ("n", "3")),
+        ("url=http://x/?a=b", ("url", "http://x/?a=b")),
+    ],
+)
+def test_arg_values_are_json_first_else_strings(text: str, pair: tuple[str, object]) -> None:
+    assert parse_arg(text) == pair
+
+
+def test_call_with_args_json(server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["call", server_url, "add", "--args", '{"a": 2, "b": 3}']) == 0
+    assert json.loads(capsys.readouterr().out) == {"result": 5}
+    # -a pairs are added on top of --args, and win for the same key.
+    assert main(["call", server_url, "add", "--args", '{"a": 2, "b": 3}', "-a", "b=40"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"result": 42}
+
+
+def test_call_with_args_file(
+    server_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "args.json"
+    path.write_text('{"text": "from a file"}')
+    assert main(["call", server_url, "echo", "--args", f"@{path}"]) == 0
+    assert capsys.readouterr().out.strip() == "from a file"
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"text": "from stdin"}'))
+    assert main(["call", server_url, "echo", "--args", "@-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["content"][0]["text"] == "from stdin"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{not json", "--args is not valid JSON"),
+        ("[1, 2]", "--args must be a JSON object, got list"),
+        ("@/nonexistent/args.json", "cannot read"),
+    ],
+)
+def test_bad_args_are_reported(value: str, message: str,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["call", "http://127.0.0.1:1/mcp", "add", "--args", value]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_load_arguments() -> None:
+    assert load_arguments('{"a": {"b": [1]}}') == {"a": {"b": [1]}}
+    with pytest.raises(ConfigError):
+        load_arguments('"text"')
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "fields"),
+    [
+        ("error:503", {"status": 503}),
+        ("error:429,retry_after=2,times=1", {"status": 429, "times": 1,
+                                             "headers": {"Retry-After": "2"}}),
+        ("rate_limited", {"status": 429}),
+        ("slow:0.5,name=echo", {"delay": 0.5, "name": "echo"}),
+        ("disconnect,method=tools/call,probability=0.5,seed=3",
+         {"drop": True, "method": "tools/call", "probability": 0.5, "seed": 3}),
+        ("expired_session", {"expire_session": True}),
+        ("bad_json", {"invalid_json": True}),
+        ("mismatched_id", {"wrong_id": True}),
+        ("cut_stream,retry=100", {"truncate_sse": True, "retry": 100}),
+        ("end_stream:2", {"end_after": 2}),
+        ("break-stream", {"break_after": 0}),
+        ("garbage:<html>", {"body": "<html>"}),
+        ('{"status": 500, "times": 1}', {"status": 500, "times": 1}),
+    ],
+)
+def test_parse_fault(spec: str, fields: dict[str, object]) -> None:
+    fault = parse_fault(spec)
+    for key, value in fields.items():
+        assert getattr(fault, key) == value
+
+
+@pytest.mark.parametrize(
+    "spec", ["bogus", "error", "disconnect:1", "slow:x", "error:500,times", "error:500,colour=red",
+             "[1]"],
+)
+def test_bad_fault_specs(spec: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="bad fault"):
+        parse_fault(spec)
+
+
+@contextlib.contextmanager
+def _serve(*flags: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mcp_async", "serve", "--port", "0", *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+async def test_serve_http_with_faults() -> None:
+    with _serve("--fault", "error:503,times=1,method=tools/call", "--reply", "sse") as (url, proc):
+        async with AsyncMCPClient(url) as client:
+            with pytest.raises(HTTPStatusError) as caught:
+                await client.call_tool("echo", {"text": "hi"})
+            assert caught.value.status == 503
+            assert (await client.call_tool("echo", {"text": "hi"})).text == "hi"
+            assert client.transport_kind == "streamable-http"
+        proc.terminate()
+        assert proc.wait(10) == 0  # SIGTERM stops it cleanly
+
+
+async def test_serve_legacy_sse() -> None:
+    with _serve("--sse", "--two-way") as (url, _):
+        assert url.endswith("/sse")
+        async with AsyncMCPClient(url) as client:
+            names = {tool.name for tool in await client.list_tools()}
+            assert {"add", "confirm"} <= names
+            assert client.transport_kind == "sse"
+
+
+async def test_serve_stdio() -> None:
+    async with AsyncMCPClient.stdio(
+        sys.executable, ["-m", "mcp_async", "serve", "--stdio", "--fault", "slow:0.01"]
+    ) as client:
+        assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content == {
+            "result": 3
+        }
+
+
+def test_serve_refuses_stdio_only_flags_over_http(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--exit-after", "2"]) == 2
+    assert "--stdio only" in capsys.readouterr().err

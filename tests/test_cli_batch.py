@@ -63,7 +63,7 @@ async def test_one_output_line_per_input_line_in_order(
             assert record == {"line": i + 1, "ok": True,
                               "result": record["result"]}
             assert record["result"]["structuredContent"] == {"square": i * i}
-    assert server.stats.max_in_flight <= 8
+    assert 1 < server.stats.max_in_flight <= 8  # bounded, yet concurrent
 
 
 async def test_all_ok_exits_zero_and_draws_progress(

@@ -28,6 +28,7 @@ from mcp_async import (
     ConnectTimeout,
     GroupConnectError,
     GroupTool,
+    HTTPStatusError,
     MCPClientGroup,
     ServerExitedError,
     ServerSpawnError,
@@ -508,8 +509,9 @@ async def test_a_server_whose_list_fails_is_left_out_unless_strict(
     async with MCPClientGroup({"a": {"url": a.url}, "b": {"url": b.url}}) as group:
         assert [t.server for t in await group.list_tools()] == ["a", "a"]
         assert "b" in group.list_errors
-        with pytest.raises(Exception, match="500") as info:
+        with pytest.raises(HTTPStatusError, match="500") as info:
             await group.list_tools(strict=True)
+        assert info.value.status == 500
         assert "MCP server 'b'" in "".join(getattr(info.value, "__notes__", []))
         assert [t.server for t in await group.list_tools()] == ["a", "a", "b", "b"]
         assert not group.list_errors

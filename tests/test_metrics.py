@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from mcp_async import AsyncMCPClient, BytesResponse, ConfigError, HTTPRequest, RateLimitedError
+from mcp_async import (
+    AsyncMCPClient,
+    BytesResponse,
+    ConfigError,
+    ConnectError,
+    HTTPRequest,
+    RateLimitedError,
+)
 from mcp_async.metrics import MetricsHook, PrometheusMetrics, RequestSample
 from mcp_async.ratelimit import RateLimit
 from mcp_async.retry import RetryPolicy
@@ -123,8 +130,9 @@ async def test_error_outcomes_are_labelled(server: MCPTestServer) -> None:
     async with AsyncMCPClient(server.url, metrics=PrometheusMetrics(registry=registry)) as client:
         with pytest.raises(RateLimitedError):
             await client.call_tool("echo", {"text": "a"})
-        with pytest.raises(Exception, match="connection"):
+        with pytest.raises(ConnectError, match="connection") as info:
             await client.call_tool("echo", {"text": "b"})
+        assert info.value.sent  # the request went out; the server hung up without answering
     labels = {"client": "default", "method": "tools/call", "tool": "echo"}
     assert value(registry, "mcp_client_requests_total", **labels, outcome="http_429") == 1
     assert value(registry, "mcp_client_requests_total", **labels, outcome="ConnectError") == 1

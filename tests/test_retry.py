@@ -123,6 +123,23 @@ async def test_jitter_stays_within_the_backoff() -> None:
     )
     for sleep, cap in zip(clock.sleeps, [1, 2, 4, 8, 8], strict=True):
         assert 0 <= sleep <= cap
+    # Full jitter draws each wait from [0, cap]: the waits are not the plain backoff (which
+    # jitter=False gives, and which this test must not accept).
+    assert clock.sleeps != [1, 2, 4, 8, 8]
+
+
+async def test_jitter_spreads_the_waits_of_many_clients() -> None:
+    # Many clients backing off after the same 503 must not retry in lockstep: their first
+    # waits are spread over [0, 1], not all equal to 1.
+    firsts: list[float] = []
+    for _ in range(40):
+        clock = FakeClock()
+        call_next, _ = script((503, {}))
+        await policy(clock, attempts=2, backoff=1, jitter=True).around(mcp_request(), call_next)
+        firsts.append(clock.sleeps[0])
+    assert all(0 <= wait <= 1 for wait in firsts)
+    assert len(set(firsts)) > 30
+    assert min(firsts) < 0.5 < max(firsts)
 
 
 async def test_exhausted_503_raises_typed_error_with_attempts() -> None:

@@ -156,8 +156,9 @@ class JWTAuth(Hook):
             encrypted PEM files yourself and pass the object).
         algorithm: the JWS ``alg``; one of :data:`SUPPORTED_ALGORITHMS`. ``none`` is
             refused.
-        issuer, subject, audience: the ``iss``, ``sub`` and ``aud`` claims
-            (``audience`` may be a list).
+        issuer: the ``iss`` claim.
+        subject: the ``sub`` claim.
+        audience: the ``aud`` claim, a string or a list of strings.
         ttl: lifetime of each token in seconds (``exp`` = now + ttl).
         claims: extra claims. ``iat``, ``exp``, ``nbf`` and ``jti`` are set by the hook
             and may not be given; ``iss``/``sub``/``aud`` may be, when the matching

@@ -546,10 +546,14 @@ class OAuth(_OAuthHook):
 
     Args:
         server_url: the MCP endpoint (default: the URL of the first request).
-        client_id, client_secret, token_endpoint_auth_method: a pre-registered client.
+        client_id: the id of a pre-registered client.
+        client_secret: the pre-registered client's secret, if it has one.
+        token_endpoint_auth_method: how the pre-registered client authenticates at the
+            token endpoint.
         client_metadata_url: an HTTPS URL of this client's metadata document (CIMD).
-        client_name, client_metadata: what dynamic registration sends (``client_metadata``
-            adds RFC 7591 fields, e.g. ``{"client_uri": ...}``).
+        client_name: the ``client_name`` dynamic registration sends.
+        client_metadata: more RFC 7591 fields for dynamic registration, e.g.
+            ``{"client_uri": ...}``.
         registration_auth_method: the ``token_endpoint_auth_method`` asked for when
             registering (``"none"``: a public client); the server's answer is used.
         redirect_handler: ``(url) -> None`` sends the user to the authorization page

@@ -14,7 +14,13 @@ from typing import Any, Final
 
 import orjson
 
-from .._exceptions import InvalidJSONError, JSONRPCError
+from .._exceptions import (
+    HeaderMismatchError,
+    InvalidJSONError,
+    JSONRPCError,
+    MissingClientCapabilityError,
+    UnsupportedProtocolVersionError,
+)
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -238,5 +244,14 @@ def parse_message(obj: Any) -> Message:
 
 
 def error_to_exception(error: ErrorResponse) -> JSONRPCError:
-    """Build the exception raised to callers for a JSON-RPC error response."""
-    return JSONRPCError(error.code, error.message, error.data)
+    """Build the exception raised to callers for a JSON-RPC error response (the typed
+    subclass for the codes MCP 2026-07-28 defines)."""
+    kind = _ERRORS_BY_CODE.get(error.code, JSONRPCError)
+    return kind(error.code, error.message, error.data)
+
+
+_ERRORS_BY_CODE: dict[int, type[JSONRPCError]] = {
+    -32020: HeaderMismatchError,
+    -32021: MissingClientCapabilityError,
+    -32022: UnsupportedProtocolVersionError,
+}

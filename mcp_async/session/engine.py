@@ -9,8 +9,10 @@ travel:
 * the dispatch of server requests and notifications to the :class:`Dispatcher`;
 * progress tokens, cancellation (``notifications/cancelled`` on timeout or when the
   caller is cancelled) and MCP-level deadlines that progress pushes back;
-* the ``initialize`` handshake, single-flight, and re-running it when the transport
-  reports that the server forgot the session or the connection was lost.
+* the protocol era, chosen once and single-flight (see :mod:`.era`): the
+  ``initialize`` handshake, re-run when the transport reports that the server forgot
+  the session or the connection was lost; or the stateless 2026-07-28 era, whose
+  requests each carry a ``_meta`` envelope and whose input rounds (MRTR) it drives.
 
 It never imports aiohttp and never sees an HTTP type.
 """
@@ -19,23 +21,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Collection, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from .._config import Timeout
 from .._exceptions import (
     ClientStateError,
     ConnectionLostError,
+    EraError,
     MCPClientError,
     ReadTimeout,
     SessionExpiredError,
+    UnknownResultTypeError,
+    UnsupportedProtocolVersionError,
 )
 from .._policy import Exchange, MessagePolicy, build_chain
-from ..models import InitializeResult, ProgressNotification
-from ..protocol import jsonrpc, mcp
+from ..models import DiscoverResult, InitializeResult, ProgressNotification
+from ..protocol import jsonrpc, mcp, modern
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
 from ..transports.message import Call, MessageTransport, Reply
 from .dispatch import Dispatcher, ProgressCallback
+from .era import LEGACY, Envelope, parse_protocol, probe_verdict
+from .input_required import drive_rounds
 
 __all__ = ["SessionEngine"]
 
@@ -55,8 +62,28 @@ class SessionEngine:
         default_timeout: Timeout | None = None,
         policies: Sequence[MessagePolicy] = (),
         retry_option_policies: Sequence[MessagePolicy] | None = None,
+        protocol: str = "auto",
+        verdicts: MutableMapping[str, str] | None = None,
+        verdict_key: str | None = None,
+        log_level: str | None = None,
+        result_types: Collection[str] = (),
+        max_input_rounds: int = 10,
+        probe_timeout: float = 10.0,
     ) -> None:
         self.transport = transport
+        self._mode, self._pinned = parse_protocol(protocol)
+        # Era verdicts shared by clients of one server (per origin on HTTP), and this
+        # engine's own (kept across reconnects: a restarted process is the same server).
+        self._verdicts = verdicts
+        self._verdict_key = verdict_key
+        self._verdict: str | None = None
+        self._log_level = log_level
+        self._result_types = frozenset(result_types)
+        self.max_input_rounds = max_input_rounds
+        self._probe_timeout = probe_timeout
+        #: The 2026-07-28 request envelope; ``None`` in the handshake era.
+        self.modern: Envelope | None = None
+        self.discovered: DiscoverResult | None = None
         # Message-level policies (see mcp_async._policy); requests with a per-call
         # ``retry`` option take the second chain, which also holds the retry stand-in.
         self._chain = build_chain(policies, self._send_and_wait) if policies else None
@@ -72,52 +99,174 @@ class SessionEngine:
         self._waiting: dict[RequestId, asyncio.Future[Reply]] = {}
         self.protocol_version: str | None = None
         self.result: InitializeResult | None = None
+        self._connected = False
         #: Counts handshakes, so that concurrent failures re-initialize only once.
         self._generation = 0
-        self._init_task: asyncio.Task[InitializeResult] | None = None
+        self._init_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._deadlines = _Deadlines()
         self._closed = False
         transport.bind(self)
 
-    # -- handshake ---------------------------------------------------------------------
-    async def initialize(self) -> InitializeResult:
-        """Run the handshake once; concurrent callers share it (single flight)."""
-        if self.result is not None:
-            return self.result
+    # -- era and handshake ------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """Whether the era is settled (and, in the handshake era, the session is up)."""
+        return self._connected
+
+    async def connect(self) -> None:
+        """Settle the era and run the handshake if it needs one (single flight)."""
+        if self._connected:
+            return
         if self._closed:
             raise ClientStateError("the client was closed")
         task = self._init_task
         if task is None or task.done():  # done: it failed, or its session was lost since
-            task = self._init_task = asyncio.ensure_future(self._handshake())
-        return await asyncio.shield(task)
+            task = self._init_task = asyncio.ensure_future(self._connect())
+        await asyncio.shield(task)
 
-    async def _handshake(self) -> InitializeResult:
+    async def initialize(self) -> InitializeResult:
+        """Connect and return what the server says of itself: the ``initialize`` result,
+        or in the stateless era the ``server/discover`` result in the same shape."""
+        await self.connect()
+        if self.result is None:  # stateless era, pinned: no probe ran
+            await self.discover()
+        assert self.result is not None
+        return self.result
+
+    async def _connect(self) -> None:
+        self._connected = False
         self.result = None
+        self.modern = None
         self.protocol_version = None
         await self.transport.prepare()
-        params = mcp.initialize_params(self._client_info, self._capabilities)
+        known = self._known_era()
+        if known is not None and modern.is_modern(known):
+            self._adopt(known, self.discovered)
+        elif known is not None:
+            await self._handshake(known if known != LEGACY else mcp.LATEST_VERSION)
+        else:
+            await self._negotiate()
+        self._generation += 1
+        self._connected = True
+        if self.modern is None:
+            await self.transport.handshake_done()
+        self.transport = self.transport.resolved()
+
+    def _known_era(self) -> str | None:
+        """The version (or ``"legacy"``) to use without a probe, if already known."""
+        if self._mode == "legacy" or self.transport.kind == "sse":
+            return LEGACY  # legacy SSE servers predate the stateless era
+        if self._pinned is not None:
+            return self._pinned
+        if self._verdict is not None:
+            return self._verdict
+        if self._verdicts is not None and self._verdict_key is not None:
+            return self._verdicts.get(self._verdict_key)
+        return None
+
+    def _remember(self, verdict: str) -> None:
+        self._verdict = verdict
+        if self._verdicts is not None and self._verdict_key is not None:
+            self._verdicts[self._verdict_key] = verdict
+
+    async def _negotiate(self) -> None:
+        """``protocol="auto"``: probe with ``server/discover``, or fall back to the handshake."""
+        version = modern.MODERN_VERSIONS[0]
+        streams = self.transport.kind in ("stdio", "memory")
+        for attempt in range(2):
+            outcome: dict[str, Any] | BaseException
+            try:
+                outcome = await self._probe(version)
+            except (MCPClientError, TimeoutError) as exc:
+                outcome = exc
+            verdict = probe_verdict(outcome, probed=version, stream_transport=streams)
+            if verdict.action == "modern":
+                assert verdict.version is not None
+                self._adopt(verdict.version, verdict.discovered)
+                self._remember(verdict.version)
+                return
+            if verdict.action == "retry" and attempt == 0:
+                assert verdict.version is not None
+                version = verdict.version
+                continue
+            try:
+                await self._handshake(mcp.LATEST_VERSION)
+            except UnsupportedProtocolVersionError as exc:
+                # The server went modern after all (e.g. a probe that timed out here
+                # reached it): probe once more at a version it names.
+                mutual = modern.mutual_modern(exc.supported)
+                if attempt or mutual is None:
+                    raise
+                version = mutual
+                continue
+            self._remember(LEGACY)
+            return
+        raise UnsupportedProtocolVersionError(
+            -32022, "no protocol version in common with the server", None
+        )
+
+    async def _probe(self, version: str) -> dict[str, Any]:
+        params = Envelope(version, self._client_info, self._capabilities).stamp(
+            "server/discover", None
+        )
+        headers = {mcp.PROTOCOL_VERSION_HEADER: version, modern.METHOD_HEADER: "server/discover"}
+        total = self._probe_timeout
+        if self._default_timeout is not None and self._default_timeout.total is not None:
+            total = min(total, self._default_timeout.total)
+        return await self._exchange(
+            "server/discover", params, timeout=Timeout(total=total), headers=headers,
+            idempotent=True,
+        )
+
+    def _adopt(self, version: str, discovered: DiscoverResult | None) -> None:
+        self.protocol_version = version
+        self.modern = Envelope(version, self._client_info, self._capabilities, self._log_level)
+        self.discovered = discovered
+        self.result = None if discovered is None else discovered.as_initialize_result(version)
+        self.transport.negotiated(version)
+
+    async def _handshake(self, offer: str) -> None:
+        params = mcp.initialize_params(self._client_info, self._capabilities, offer)
         raw = await self._exchange("initialize", params)
         version = mcp.accept_server_version(raw.get("protocolVersion"))
         result = InitializeResult.from_dict(raw)
         self.protocol_version = version
         self.transport.negotiated(version)
         await self.transport.send(Notification("notifications/initialized", None))
-        self._generation += 1
         self.result = result
-        await self.transport.handshake_done()
-        self.transport = self.transport.resolved()
-        return result
+
+    async def discover(self) -> DiscoverResult:
+        """Ask a stateless-era server about itself (``server/discover``)."""
+        await self.connect()
+        if self.modern is None:
+            raise EraError(
+                "server/discover", self.protocol_version or "the handshake era",
+                "the server described itself in initialize: use client.server_info, "
+                "client.server_capabilities and client.instructions",
+            )
+        discovered = DiscoverResult.from_dict(
+            await self.request("server/discover", None, idempotent=True)
+        )
+        self.discovered = discovered
+        self.result = discovered.as_initialize_result(self.modern.version)
+        return discovered
+
+    def set_log_level(self, level: str) -> None:
+        """The ``logLevel`` later stateless-era requests carry."""
+        self._log_level = level
+        if self.modern is not None:
+            self.modern.set_log_level(level)
 
     async def _reinitialize(self, generation: int, why: str) -> None:
         """Start a new session after the one of ``generation`` was lost (once, whoever asks)."""
-        if self._generation != generation and self.result is not None:
+        if self._generation != generation and self._connected:
             return  # another task already replaced it
         task = self._init_task
         if task is None or task.done():
             logger.info("MCP session lost (%s); initializing a new one", why)
-            self.result = None
-            task = self._init_task = asyncio.ensure_future(self._handshake())
+            self._connected = False
+            task = self._init_task = asyncio.ensure_future(self._connect())
         await asyncio.shield(task)
 
     # -- requests ----------------------------------------------------------------------
@@ -168,8 +317,8 @@ class SessionEngine:
         max_total: float | None,
         extensions: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        if self.result is None:
-            await self.initialize()  # the handshake is not part of this call's deadline
+        if not self._connected:
+            await self.connect()  # the handshake is not part of this call's deadline
         timeout = timeout or self._default_timeout or Timeout()
         idle = timeout.total
         inner = Timeout(total=None, connect=timeout.connect, read=timeout.read)
@@ -219,10 +368,15 @@ class SessionEngine:
         """One request and its reply. With ``recover`` it first runs the handshake if
         needed, and sends once more in a new session when the server forgot the session
         (or, for an idempotent request, when the connection was lost)."""
-        if recover and self.result is None:
-            await self.initialize()
+        if recover and not self._connected:
+            await self.connect()
         generation = self._generation
         lost: str | None = None
+        envelope = self.modern
+        started = 0.0
+        if envelope is not None:
+            params = envelope.stamp(method, params)
+            started = asyncio.get_running_loop().time()
         request_id = self._ids.next()
         if progress is not None:
             params = dict(params or {})
@@ -293,9 +447,58 @@ class SessionEngine:
                 idempotent=idempotent, extensions=extensions,
             )
         if type(reply) is Response:
-            return reply.result
+            result = reply.result
+            if envelope is not None and result.get("resultType", "complete") != "complete":
+                return await self._not_complete(
+                    method, params, result, timeout, headers, progress, idempotent,
+                    extensions, started,
+                )
+            return result
         assert isinstance(reply, ErrorResponse)
         raise jsonrpc.error_to_exception(reply)
+
+    async def _not_complete(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        result: dict[str, Any],
+        timeout: Timeout | None,
+        headers: Mapping[str, str] | None,
+        progress: ProgressCallback | None,
+        idempotent: bool,
+        extensions: Mapping[str, Any] | None,
+        started: float,
+    ) -> dict[str, Any]:
+        """A stateless-era result whose ``resultType`` is not ``"complete"``: drive the
+        input rounds, hand back what an extension claimed, or raise."""
+        kind = result.get("resultType")
+        if kind in self._result_types:
+            return result
+        if kind != "input_required" or method not in modern.INPUT_METHODS:
+            raise UnknownResultTypeError(method, kind)
+        if extensions and extensions.get("allow_input_required"):
+            return result
+        total = (timeout or self._default_timeout or Timeout()).total
+        round_extensions = {**(extensions or {}), "allow_input_required": True}
+
+        def send(round_params: dict[str, Any]) -> Awaitable[dict[str, Any]]:
+            left = timeout
+            if total is not None:
+                remaining = started + total - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    raise ReadTimeout(f"{method!r} ran out of its timeout between input rounds")
+                base = timeout or self._default_timeout or Timeout()
+                left = Timeout(total=remaining, connect=base.connect, read=base.read)
+            return self._exchange(
+                method, round_params, timeout=left, headers=headers, progress=progress,
+                idempotent=idempotent, extensions=round_extensions, recover=True,
+            )
+
+        return await drive_rounds(
+            method, params or {}, result, send, self.dispatcher,
+            max_rounds=self.max_input_rounds,
+            deadline=None if total is None else started + total,
+        )
 
     def _register(self, request_id: RequestId) -> asyncio.Future[Reply]:
         waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
@@ -398,7 +601,7 @@ class SessionEngine:
 
     def connection_lost(self, error: MCPClientError) -> None:
         """Fail every waiting request with ``error``; the next call starts a new session."""
-        self.result = None
+        self._connected = False
         for waiter in self._waiting.values():
             if not waiter.done():
                 waiter.set_exception(error)
@@ -424,13 +627,20 @@ class SessionEngine:
     # -- notifications -----------------------------------------------------------------
     async def notify(self, method: str, params: dict[str, Any] | None) -> None:
         """Send a notification (after the handshake)."""
-        if self.result is None:
-            await self.initialize()
+        if not self._connected:
+            await self.connect()
         await self.transport.send(Notification(method, params))
 
     def cancel(self, request_id: RequestId, reason: str) -> None:
-        """Tell the server, in the background, that request ``request_id`` is abandoned."""
-        if self.result is None:
+        """Tell the server, in the background, that request ``request_id`` is abandoned.
+
+        Not before the era is settled (``initialize`` and the probe are never
+        cancelled), and not over stateless-era HTTP, where closing the request's
+        response stream is the cancellation.
+        """
+        if not self._connected:
+            return
+        if self.modern is not None and self.transport.aborts_to_cancel:
             return
         note = Notification("notifications/cancelled", {"requestId": request_id, "reason": reason})
         self._spawn(self._quiet(self.transport.send(note)))
@@ -463,8 +673,13 @@ class SessionEngine:
         await self.transport.close()
 
     def require_result(self) -> InitializeResult:
-        """The handshake result, or a clear error if it has not happened yet."""
+        """The handshake (or discover) result, or a clear error if there is none yet."""
         if self.result is None:
+            if self.modern is not None:
+                raise ClientStateError(
+                    f"the server has not described itself yet (MCP {self.modern.version} "
+                    "was pinned, so no probe ran): await client.discover() first"
+                )
             raise ClientStateError(
                 "the MCP handshake has not run yet: await client.initialize() first "
                 "(or make any MCP call)"

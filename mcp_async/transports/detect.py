@@ -73,6 +73,12 @@ class DetectingTransport(MessageTransport):
         if self._chosen is not None:
             await self._chosen.request(request, call)
             return
+        if request.method == "server/discover":
+            # The era probe: a refusal says "not 2026-07-28", not "legacy SSE"; the
+            # initialize that follows it tells the transports apart.
+            await self._streamable.request(request, call)
+            self._choose(self._streamable)
+            return
         try:
             await self._streamable.request(request, call)
         except HTTPStatusError as exc:

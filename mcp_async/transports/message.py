@@ -74,13 +74,16 @@ class MessageTransport(ABC):
     Class attributes declare what the transport can do: ``kind`` names it,
     ``server_push`` says the server can send messages of its own at any time,
     ``resumable`` that broken streams are resumed, ``sessions`` that the server keeps
-    a session the client may have to re-create (HTTP 404 on Streamable HTTP).
+    a session the client may have to re-create (HTTP 404 on Streamable HTTP), and
+    ``aborts_to_cancel`` that in the stateless era a request is cancelled by closing
+    its response stream, not by ``notifications/cancelled``.
     """
 
     kind: TransportKind
     server_push: ClassVar[bool] = True
     resumable: ClassVar[bool] = False
     sessions: ClassVar[bool] = False
+    aborts_to_cancel: ClassVar[bool] = False
 
     _receiver: Receiver | None = None
 
@@ -114,7 +117,8 @@ class MessageTransport(ABC):
         """Get ready for a new handshake: connect, spawn or forget the old session."""
 
     def negotiated(self, protocol_version: str) -> None:
-        """The handshake agreed on ``protocol_version`` (HTTP sends it as a header)."""
+        """The era is settled at ``protocol_version`` (HTTP sends it as a header; in the
+        stateless era HTTP also adds the routing headers to every request)."""
         return None
 
     async def handshake_done(self) -> None:

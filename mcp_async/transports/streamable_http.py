@@ -14,6 +14,11 @@ transport:
   waits the server's ``retry`` time and re-attaches with GET and ``Last-Event-ID``,
   until the response arrives on that stream (or on the GET stream);
 * ``DELETE`` of the session on close.
+
+In the stateless era (2026-07-28) there is no session, no GET stream and no
+resumption: every POST carries ``Mcp-Method`` (and ``Mcp-Name``) besides
+``MCP-Protocol-Version``, and a reply stream that breaks loses its request
+(:class:`~mcp_async.ConnectionLostError`; the engine may send it again under a new id).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 
 from .._config import Timeout
 from .._exceptions import (
+    ConnectionLostError,
     ContentTypeError,
     MCPClientError,
     ProtocolError,
@@ -35,7 +41,7 @@ from .._exceptions import (
     TransportError,
     UnexpectedResponseError,
 )
-from ..protocol import jsonrpc, mcp
+from ..protocol import jsonrpc, mcp, modern
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
 from ..protocol.sse import SSEDecoder
 from .base import Handler, HTTPRequest, HTTPResponse
@@ -59,6 +65,7 @@ class StreamableHTTPTransport(MessageTransport):
     kind = "streamable-http"
     resumable = True
     sessions = True
+    aborts_to_cancel = True
 
     def __init__(
         self,
@@ -80,6 +87,7 @@ class StreamableHTTPTransport(MessageTransport):
         self._reconnect = reconnect or ReconnectPolicy()
         self._session_id: str | None = None
         self._protocol_version: str | None = None
+        self._stateless = False
         self._base_headers: dict[str, str] = {}
         self._listener: Listener | None = None
         self._drains: dict[asyncio.Task[None], HTTPResponse] = {}
@@ -114,11 +122,14 @@ class StreamableHTTPTransport(MessageTransport):
         await self._stop_listening()
         self._session_id = None
         self._protocol_version = None
+        self._stateless = False
         self._rebuild_headers()
 
     def negotiated(self, protocol_version: str) -> None:
-        """Send ``MCP-Protocol-Version`` from now on."""
+        """Send ``MCP-Protocol-Version`` from now on (and, in the stateless era, the
+        routing headers)."""
         self._protocol_version = protocol_version
+        self._stateless = modern.is_modern(protocol_version)
         self._rebuild_headers()
 
     async def handshake_done(self) -> None:
@@ -140,10 +151,16 @@ class StreamableHTTPTransport(MessageTransport):
     async def request(self, request: Request, call: Call) -> None:
         """POST ``request`` and read its reply until the engine has the response."""
         method = request.method
+        headers = self._request_headers(call.headers)
+        if self._stateless:
+            headers[modern.METHOD_HEADER] = method
+            name = modern.routing_name(method, request.params)
+            if name is not None:
+                headers[modern.NAME_HEADER] = modern.encode_header_value(name)
         http_request = HTTPRequest(
             "POST",
             self.url,
-            headers=self._request_headers(call.headers),
+            headers=headers,
             body=jsonrpc.encode_request(request.id, method, request.params),
             timeout=call.timeout or self._default_timeout,
             extensions=_http_extensions(method, call),
@@ -202,11 +219,20 @@ class StreamableHTTPTransport(MessageTransport):
                         await self._route(jsonrpc.decode(event.data), call)
                 if waiter.done():
                     break
-        except ReadError:
+        except ReadError as exc:
+            if self._stateless:
+                raise ConnectionLostError(
+                    f"the reply stream of {request.method!r} (id {request.id!r}) broke: {exc}"
+                ) from exc
             if not decoder.last_event_id:
                 raise
             response.close()
         if not waiter.done():
+            if self._stateless:
+                raise ConnectionLostError(
+                    f"the reply stream of {request.method!r} (id {request.id!r}) ended "
+                    "before its response; MCP 2026-07-28 streams cannot be resumed"
+                )
             if not decoder.last_event_id:
                 raise UnexpectedResponseError(
                     f"SSE stream for {request.method!r} (id {request.id!r}) ended before its"

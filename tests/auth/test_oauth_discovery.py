@@ -41,7 +41,9 @@ class TestProtectedResourceMetadata:
         """The SDK's 401 names the path-based URL; a custom location proves the header is used."""
         async with env_context(shim=ShimOptions(prm="custom")) as env:
             auth = await call_echo(env)
-            assert rs_paths(env) == [("/meta/prm", 200), ("/mcp", 200)]
+            # The SDK server speaks MCP 2026-07-28: no GET stream follows (the handshake
+            # era would add ("/mcp", 200) for it).
+            assert rs_paths(env) == [("/meta/prm", 200)]
             assert auth.discovery.prm_url.endswith("/meta/prm")
 
     async def test_sdk_challenge_and_path_based_document(self) -> None:
@@ -76,6 +78,7 @@ class TestProtectedResourceMetadata:
         async with env_context(shim=ShimOptions(prm_status=503)) as env:
             error = await fails(env, "discovery")
             assert error.status == 503
+            assert "protected resource metadata" in str(error) and "HTTP 503" in str(error)
             assert env.authorization.metadata_hits == []
 
     async def test_resource_mismatch_aborts(self) -> None:
@@ -168,6 +171,7 @@ class TestAuthorizationServerMetadata:
             env.authorization.fail_next("metadata", 500)
             error = await fails(env, "discovery")
             assert error.status == 500
+            assert "authorization server metadata" in str(error) and "HTTP 500" in str(error)
             assert len(env.authorization.metadata_hits) == 1
 
     async def test_issuer_mismatch_aborts(self) -> None:

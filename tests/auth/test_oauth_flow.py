@@ -153,14 +153,17 @@ class TestClientIdentity:
                 201,
                 {"client_id": "x", "token_endpoint_auth_method": "client_secret_post"},
             )
-            await refused(env, headless_oauth(env), "registration")
+            error = await refused(env, headless_oauth(env), "registration")
+            assert "without a client_secret" in str(error)
+            assert env.browser.visits == []
 
     async def test_registration_with_unusable_method(self) -> None:
         async with env_context() as env:
             env.authorization.fail_next(
                 "register", 201, {"client_id": "x", "token_endpoint_auth_method": "tls_client_auth"}
             )
-            await refused(env, headless_oauth(env), "registration")
+            error = await refused(env, headless_oauth(env), "registration")
+            assert "'tls_client_auth'" in str(error) and "cannot use" in str(error)
 
 
 class TestScopes:
@@ -239,7 +242,9 @@ class TestAuthorizationRequest:
 
     async def test_missing_iss_when_advertised(self) -> None:
         async with env_context(ASOptions(response_iss="")) as env:
-            await refused(env, headless_oauth(env), "authorization")
+            error = await refused(env, headless_oauth(env), "authorization")
+            assert "no 'iss'" in str(error) and "advertises" in str(error)
+            assert env.authorization.requests_to("token") == []
 
     async def test_missing_iss_when_not_advertised(self) -> None:
         async with env_context(ASOptions(response_iss="", iss_parameter=False)) as env:
@@ -260,7 +265,8 @@ class TestAuthorizationRequest:
     async def test_token_endpoint_answer_without_token(self) -> None:
         async with env_context() as env:
             env.authorization.fail_next("token", 200, {"token_type": "Bearer"})
-            await refused(env, headless_oauth(env), "token")
+            error = await refused(env, headless_oauth(env), "token")
+            assert "no 'access_token'" in str(error)
 
     async def test_non_bearer_token_refused(self) -> None:
         async with env_context() as env:

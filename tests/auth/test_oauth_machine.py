@@ -89,6 +89,9 @@ class TestClientSecret:
                 with pytest.raises(AuthError) as info:
                     await client.call_tool("echo", {"text": "x"})
             assert info.value.step == "discovery"
+            assert "does not list the configured issuer https://login.example.com" in str(
+                info.value
+            )
             assert env.authorization.log == []
 
     async def test_renewed_silently_before_expiry(self) -> None:

@@ -188,20 +188,21 @@ class TestURLs:
         assert check_endpoint(url, "token endpoint", step="discovery") == url
 
     @pytest.mark.parametrize(
-        "url",
+        ("url", "reason"),
         [
-            "http://as.example.com/token",
-            "http://10.0.0.1/token",
-            "ftp://as.example.com/",
-            "https://as.example.com/token#frag",
-            "https://user:pw@as.example.com/token",
-            "/token",
+            ("http://as.example.com/token", "uses plain HTTP"),
+            ("http://10.0.0.1/token", "uses plain HTTP"),
+            ("ftp://as.example.com/", "must be an absolute http(s) URL"),
+            ("https://as.example.com/token#frag", "must not have a fragment or user info"),
+            ("https://user:pw@as.example.com/token", "must not have a fragment or user info"),
+            ("/token", "must be an absolute http(s) URL"),
         ],
     )
-    def test_unsafe_endpoints(self, url: str) -> None:
+    def test_unsafe_endpoints(self, url: str, reason: str) -> None:
         with pytest.raises(AuthError) as info:
             check_endpoint(url, "token endpoint", step="discovery")
         assert info.value.step == "discovery"
+        assert reason in str(info.value)
 
     def test_loopback_detection(self) -> None:
         assert is_loopback_url("http://127.0.0.1:1/")
@@ -223,24 +224,30 @@ class TestMetadata:
         assert prm.scopes_supported == ("a", "b")
 
     @pytest.mark.parametrize(
-        "doc",
+        ("doc", "reason"),
         [
-            [],
-            {"authorization_servers": ["https://as"]},
-            {"resource": "https://m"},
-            {"resource": "https://m", "authorization_servers": []},
-            {"resource": "https://m", "authorization_servers": "https://as"},
-            {
-                "resource": "https://m",
-                "authorization_servers": ["https://as"],
-                "scopes_supported": [1],
-            },
+            ([], "not a JSON object"),
+            ({"authorization_servers": ["https://as"]}, "has no 'resource'"),
+            ({"resource": "https://m"}, "lists no 'authorization_servers'"),
+            ({"resource": "https://m", "authorization_servers": []},
+             "lists no 'authorization_servers'"),
+            ({"resource": "https://m", "authorization_servers": "https://as"},
+             "'authorization_servers' must be a list of strings"),
+            (
+                {
+                    "resource": "https://m",
+                    "authorization_servers": ["https://as"],
+                    "scopes_supported": [1],
+                },
+                "'scopes_supported' must be a list of strings",
+            ),
         ],
     )
-    def test_bad_prm_documents(self, doc: object) -> None:
+    def test_bad_prm_documents(self, doc: object, reason: str) -> None:
         with pytest.raises(AuthError) as info:
             ProtectedResourceMetadata.from_dict(doc)
         assert info.value.step == "discovery"
+        assert reason in str(info.value)
 
     def test_as_document(self) -> None:
         metadata = AuthServerMetadata.from_dict(
@@ -271,17 +278,19 @@ class TestMetadata:
         assert metadata.supports_refresh
 
     @pytest.mark.parametrize(
-        "doc",
+        ("doc", "reason"),
         [
-            {"token_endpoint": "https://as/t"},
-            {"issuer": "https://as"},
-            {"issuer": "https://as", "token_endpoint": 5},
-            "x",
+            ({"token_endpoint": "https://as/t"}, "has no 'issuer'"),
+            ({"issuer": "https://as"}, "has no 'token_endpoint'"),
+            ({"issuer": "https://as", "token_endpoint": 5}, "'token_endpoint' must be a URL"),
+            ("x", "not a JSON object"),
         ],
     )
-    def test_bad_as_documents(self, doc: object) -> None:
-        with pytest.raises(AuthError):
+    def test_bad_as_documents(self, doc: object, reason: str) -> None:
+        with pytest.raises(AuthError) as info:
             AuthServerMetadata.from_dict(doc)
+        assert info.value.step == "discovery"
+        assert reason in str(info.value)
 
 
 class TestScopes:

@@ -163,6 +163,8 @@ class TestTypedErrors:
                 with pytest.raises(AuthError) as info:
                     await client.call_tool("echo", {"text": "x"})
             assert info.value.step == "discovery"
+            assert "authorization server metadata request" in str(info.value)
+            assert "failed" in str(info.value)
             assert isinstance(info.value.__cause__, ConnectError)
 
     async def test_metadata_that_is_not_json(
@@ -195,6 +197,7 @@ class TestTypedErrors:
                 with pytest.raises(AuthError) as info:
                     await client.call_tool("echo", {"text": "x"})
             assert info.value.step == "token"
+            assert "not a JSON object" in str(info.value)
 
     async def test_storage_key_for_registrations_is_the_issuer(self) -> None:
         storage = MemoryTokenStorage()

@@ -160,7 +160,7 @@ async def _server_pids(
     group: MCPClientGroup, sdk_server: RunningServer, sdk_sse_server: RunningServer
 ) -> dict[str, int]:
     """The process that must answer each probed server's calls."""
-    await group["sdk_stdio"].ping()  # a lazily started stdio server runs after this
+    await group["sdk_stdio"].initialize()  # a lazily started stdio server runs after this
     pids = {
         "sdk_stdio": _stdio_pid(group, "sdk_stdio"),
         "sdk_http": sdk_server.pid,
@@ -417,7 +417,7 @@ async def test_a_stdio_server_killed_mid_run_fails_typed_or_restarts_and_spares_
     requests = [(f"{server}{SEP}{tool}", arguments) for server, tool, arguments in calls]
     async with MCPClientGroup.from_config(config, require_all=True) as group:
         for name in SERVERS:
-            await group[name].ping()
+            await group[name].initialize()
         victim = _stdio_pid(group, "sdk_stdio")
         everything_pid = _stdio_pid(group, "everything")
         http_session = group["sdk_http"].session_id

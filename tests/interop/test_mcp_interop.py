@@ -13,7 +13,7 @@ import base64
 import pytest
 from servers import RunningServer
 
-from mcp_async import AsyncMCPClient, JSONRPCError, ToolError
+from mcp_async import AsyncMCPClient, EraError, JSONRPCError, ToolError
 from mcp_async.models import (
     BlobResourceContents,
     EmbeddedResource,
@@ -26,14 +26,21 @@ from mcp_async.models import (
 # --------------------------------------------------------------------- official SDK server
 
 
-async def test_sdk_handshake_and_tools(sdk_server: RunningServer) -> None:
-    async with AsyncMCPClient(sdk_server.url) as client:
+@pytest.mark.parametrize("protocol", ["legacy", "auto"])
+async def test_sdk_handshake_and_tools(sdk_server: RunningServer, protocol: str) -> None:
+    async with AsyncMCPClient(sdk_server.url, protocol=protocol) as client:
         info = await client.initialize()
-        assert info.protocol_version == "2025-11-25"
         assert info.server_info.name == "mcp-async-interop-sdk-server"
         assert client.server_capabilities.supports_tools
-        assert (client.session_id is not None) == sdk_server.stateful
-        await client.ping()
+        if protocol == "legacy":
+            assert info.protocol_version == "2025-11-25"
+            assert (client.session_id is not None) == sdk_server.stateful
+            await client.ping()
+        else:  # the SDK server speaks 2026-07-28: auto negotiates it
+            assert info.protocol_version == client.protocol_version == "2026-07-28"
+            assert client.session_id is None
+            with pytest.raises(EraError, match="2026-07-28"):
+                await client.ping()
 
         tools = {tool.name: tool for tool in await client.list_tools()}
         assert {"add", "add_verbose", "echo", "fail", "weather", "tiny_image"} <= set(tools)
@@ -112,7 +119,7 @@ async def test_sdk_resources_templates_prompts_completion(sdk_server: RunningSer
 async def test_sdk_session_expiry_is_recovered(start_server: object) -> None:
     """Restart the server: it forgets the session; the client re-initializes and goes on."""
     server: RunningServer = start_server("sdk-json-stateful")  # type: ignore[operator]
-    async with AsyncMCPClient(server.url) as client:
+    async with AsyncMCPClient(server.url, protocol="legacy") as client:
         assert (await client.call_tool("echo", {"text": "before"})).text == "before"
         old = client.session_id
         await server.arestart()

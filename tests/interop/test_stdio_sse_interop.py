@@ -81,6 +81,9 @@ class Target:
 
 
 def stdio_client(command: StdioCommand, **options: Any) -> AsyncMCPClient:
+    # The handshake era's features (server requests mid-call, ping, subscriptions): the
+    # SDK server speaks 2026-07-28 too, which test_modern_era_sdk.py covers.
+    options.setdefault("protocol", "legacy")
     return AsyncMCPClient.stdio(
         command.command, command.args, env=command.env, cwd=command.cwd, **options
     )

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from servers import RunningServer
 
-from mcp_async import AsyncMCPClient, JSONRPCError, ReadTimeout
+from mcp_async import AsyncMCPClient as _Client
+from mcp_async import JSONRPCError, ReadTimeout
 from mcp_async.elicitation import schema_defaults
 from mcp_async.handlers import (
     ElicitationRequest,
@@ -26,6 +27,14 @@ from mcp_async.handlers import (
     ToolUseContent,
 )
 from mcp_async.models import LoggingMessage, ProgressNotification, Root
+
+
+def AsyncMCPClient(url: str, **options: Any) -> _Client:  # noqa: N802
+    """These are the handshake era's server requests (elicitation, sampling, roots sent
+    by the server mid-call): pin that era. The 2026-07-28 forms of the same features
+    are in test_modern_era_sdk.py."""
+    options.setdefault("protocol", "legacy")
+    return _Client(url, **options)
 
 
 def _on_reply_stream(server: RunningServer) -> bool:

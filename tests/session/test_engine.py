@@ -70,6 +70,8 @@ async def session(answer: Answer, **options: Any) -> AsyncIterator[tuple[AsyncMC
     transport, peer = memory_pair()
     server = Scripted(peer, answer)
     runner = asyncio.ensure_future(server.run())
+    # These tests are about the handshake era; tests/session/test_era.py covers the probe.
+    options.setdefault("protocol", "legacy")
     try:
         async with AsyncMCPClient(transport, **options) as client:
             yield client, server

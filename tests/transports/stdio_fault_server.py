@@ -1,7 +1,9 @@
 """A tiny stdio MCP server for fault injection (standard library only, starts fast).
 
 Flags: --banner (a non-JSON line on stdout first), --stderr N (N lines on stderr at
-start), --ignore-sigterm, --ignore-eof (keep running after stdin closes).
+start), --ignore-sigterm, --ignore-eof (keep running after stdin closes),
+--silent-unknown (no answer at all to a request it does not know, as some old
+servers do; by default it answers -32601).
 Tools: echo(text) / big(size) / die(code) / sleep(seconds) / env() / oversized(size) /
 ask() (sends sampling/createMessage and returns the answer's text).
 """
@@ -97,6 +99,9 @@ def main() -> None:
             result(rid, {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]})
         elif method == "tools/call":
             call_tool(rid, message["params"]["name"], message["params"].get("arguments", {}))
+        elif "--silent-unknown" not in args:
+            send({"jsonrpc": "2.0", "id": rid,
+                  "error": {"code": -32601, "message": f"Method not found: {method}"}})
     if "--ignore-eof" in args:
         while True:
             time.sleep(1)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mcp_async import (
-    AsyncMCPClient,
+    AsyncMCPClient as _Client,
     AuthError,
     ConnectError,
     ContentTypeError,
@@ -29,6 +29,14 @@ from tests.transports.legacy_apps import (
 
 TIMEOUT = Timeout(total=5, connect=1)
 TOOL_NAMES = [tool["name"] for tool in TOOLS]
+
+
+def AsyncMCPClient(url: str, **options: Any) -> _Client:  # noqa: N802
+    """A client whose POST count is the transport detection's alone: the era is pinned
+    to the handshake, so no ``server/discover`` probe goes first (the last test of this
+    file checks the two together)."""
+    options.setdefault("protocol", "legacy")
+    return _Client(url, **options)
 
 
 def jsonrpc_error_body(code: int = -32600, message: str = "Bad Request: no way") -> bytes:
@@ -233,3 +241,18 @@ async def test_connection_refused_is_an_outage_not_a_verdict() -> None:
                 await client.list_tools()
             assert not isinstance(info.value, TransportDetectionError)
             assert client.transport_kind == "auto"
+
+
+async def test_era_probe_then_transport_detection_reach_a_legacy_sse_server(start: Start) -> None:
+    # protocol="auto" (the default): the server/discover POST is refused with 405, which
+    # says "no 2026-07-28" and nothing about the transport; the initialize that follows
+    # is refused too, and detection moves to legacy SSE.
+    app = await start(probe_status=405, probe_body=b"Method Not Allowed")
+    async with _Client(app.url, timeout=TIMEOUT) as client:
+        assert [tool.name for tool in await client.list_tools()] == TOOL_NAMES
+        assert client.transport_kind == "sse"
+        assert client.protocol_version == "2024-11-05"
+        assert (await client.call_tool("add", {"a": 20, "b": 22})).text == "42"
+    assert app.probes == 2  # server/discover, then initialize
+    assert app.gets == 1
+    assert app.initializes == 1

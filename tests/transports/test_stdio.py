@@ -359,3 +359,13 @@ async def test_http_only_hooks_are_refused_over_stdio() -> None:
     with pytest.raises(ConfigError, match="HTTP hook"):
         async with fault_client(rate_limit=Hook()):
             pass
+
+
+async def test_a_server_that_ignores_the_era_probe_falls_back_after_the_probe_timeout() -> None:
+    # Some old servers never answer a request they do not know. The probe waits the
+    # client's timeout (here 1 s; at most 10 s), then the client runs the handshake.
+    start = time.monotonic()
+    async with fault_client("--silent-unknown", timeout=1) as client:
+        assert [tool.name for tool in await client.list_tools()] == ["echo"]
+        assert client.protocol_version == "2025-11-25"
+    assert 0.9 < time.monotonic() - start < 5

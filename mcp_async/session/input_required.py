@@ -1,0 +1,128 @@
+"""Driving MCP 2026-07-28 input rounds (MRTR): answer an ``InputRequiredResult``'s
+requests through the client's handlers and send the original request again.
+
+The same handlers answer server requests in the handshake era (elicitation,
+sampling, roots), so a user writes each one once. Every round is a new request
+with a new id that carries the original params, ``inputResponses`` and the exact
+``requestState``; the call's timeout and progress callback span all rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from .._exceptions import InputRequestError, InputRoundsExceededError, ReadTimeout
+from ..models import InputRequest, InputRequiredResult
+from .dispatch import Dispatcher
+
+__all__ = ["INPUT_REQUEST_METHODS", "answer_all", "drive_rounds", "next_params"]
+
+#: The requests a server may embed in an InputRequiredResult.
+INPUT_REQUEST_METHODS: Final = frozenset({"elicitation/create", "sampling/createMessage",
+                                          "roots/list"})
+_HINT: Final = {
+    "elicitation/create": "elicitation_handler=",
+    "sampling/createMessage": "sampling_handler=",
+    "roots/list": "roots=",
+}
+#: Rounds that carry only state back off this long, doubling up to the cap.
+_FIRST_PAUSE: Final = 0.05
+_MAX_PAUSE: Final = 0.25
+
+#: Sends one round: (params) -> the raw result.
+SendRound = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def _answer(dispatcher: Dispatcher, key: str, request: InputRequest) -> Any:
+    method = request.method
+    handler = dispatcher.request_handlers.get(method)
+    if method not in INPUT_REQUEST_METHODS:
+        raise InputRequestError(key, method, "it is not a request MCP lets a server embed")
+    if handler is None:
+        raise InputRequestError(
+            key, method, f"the client has no handler for it (give it {_HINT[method]})"
+        )
+    try:
+        return await handler(request.params)
+    except Exception as exc:
+        raise InputRequestError(key, method, f"{type(exc).__name__}: {exc}") from exc
+
+
+async def answer_all(
+    dispatcher: Dispatcher, requests: Mapping[str, InputRequest]
+) -> dict[str, Any]:
+    """Answer every input request concurrently; the first failure cancels the rest."""
+    if len(requests) == 1:
+        ((key, request),) = requests.items()
+        return {key: await _answer(dispatcher, key, request)}
+    tasks = {
+        key: asyncio.ensure_future(_answer(dispatcher, key, request))
+        for key, request in requests.items()
+    }
+    try:
+        done, _ = await asyncio.wait(
+            tasks.values(), return_when=asyncio.FIRST_EXCEPTION
+        )
+        for task in done:
+            error = task.exception()
+            if error is not None:
+                raise error
+    finally:
+        for task in tasks.values():
+            task.cancel()
+    return {key: task.result() for key, task in tasks.items()}
+
+
+def next_params(
+    params: Mapping[str, Any], responses: Mapping[str, Any] | None, state: str | None
+) -> dict[str, Any]:
+    """The original params with this round's answers and the server's state, as given."""
+    out = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
+    if responses:
+        out["inputResponses"] = dict(responses)
+    if state is not None:
+        out["requestState"] = state
+    return out
+
+
+async def drive_rounds(
+    method: str,
+    params: Mapping[str, Any],
+    first: Mapping[str, Any],
+    send: SendRound,
+    dispatcher: Dispatcher,
+    *,
+    max_rounds: int,
+    deadline: float | None,
+) -> dict[str, Any]:
+    """Run input rounds until the server sends a result that is not input-required.
+
+    ``deadline`` (loop time) bounds the whole exchange, handlers included.
+    """
+    loop = asyncio.get_running_loop()
+    result: Mapping[str, Any] = first
+    pause = _FIRST_PAUSE
+    for _ in range(max_rounds):
+        interim = InputRequiredResult.from_dict(result)
+        try:
+            async with asyncio.timeout_at(deadline):
+                if interim.input_requests:
+                    responses: dict[str, Any] | None = await answer_all(
+                        dispatcher, interim.input_requests
+                    )
+                else:
+                    responses = None
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, _MAX_PAUSE)
+        except TimeoutError:
+            if deadline is not None and loop.time() >= deadline:
+                raise ReadTimeout(
+                    f"{method!r} ran out of its timeout while answering input requests"
+                ) from None
+            raise
+        result = await send(next_params(params, responses, interim.request_state))
+        if result.get("resultType") != "input_required":
+            return dict(result)
+    raise InputRoundsExceededError(method, max_rounds)

@@ -1,0 +1,653 @@
+"""A blocking MCP client for scripts, notebooks and synchronous web frameworks.
+
+:class:`MCPClient` has the methods, results and errors of
+:class:`~mcp_async.AsyncMCPClient`, without ``await``::
+
+    from mcp_async.sync import MCPClient
+
+    with MCPClient("http://127.0.0.1:8000/mcp") as client:
+        print([tool.name for tool in client.list_tools()])
+        print(client.call_tool("add", {"a": 1, "b": 2}).structured_content)
+
+Each client runs one private event loop in a background thread (started on
+:meth:`~MCPClient.open` or ``with``, stopped and joined by :meth:`~MCPClient.close`);
+every call is handed to that loop and the calling thread waits for its result. The client
+is thread-safe: any number of threads may share one client, and their calls run
+concurrently over one connection pool and one MCP session, as tasks of an
+:class:`~mcp_async.AsyncMCPClient` do.
+
+Callbacks given to the client (``progress=``, ``sampling_handler=``,
+``logging_handler=``, ...) run in the client's loop thread: they must not block for
+long, and must not call the blocking client themselves (that raises
+:class:`~mcp_async.SyncInEventLoopError`, as does any call made while an event loop
+runs in the calling thread: in ``async`` code, use :class:`~mcp_async.AsyncMCPClient`).
+
+Pressing Ctrl-C (or any exception raised in the waiting thread) cancels the call in
+flight, which sends the server ``notifications/cancelled`` as on the async client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import weakref
+from collections.abc import (
+    AsyncIterable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._client import AsyncMCPClient
+from ._config import TimeoutLike
+from ._exceptions import ClientStateError, ConfigError, SyncInEventLoopError
+from .models import (
+    CallToolResult,
+    Completion,
+    GetPromptResult,
+    Implementation,
+    InitializeResult,
+    ListPromptsPage,
+    ListResourcesPage,
+    ListResourceTemplatesPage,
+    ListToolsPage,
+    Prompt,
+    ReadResourceResult,
+    Resource,
+    ResourceTemplate,
+    ServerCapabilities,
+    Tool,
+)
+
+if TYPE_CHECKING:
+    from ._batch import BatchResult, CallLike, Failure, OutcomeStream, ProgressFn, Success
+    from .retry import RetryPolicy
+    from .session.dispatch import ProgressCallback
+    from .transports.message import MessageTransport
+    from .transports.stdio import StderrTarget
+
+__all__ = ["MCPClient", "SyncInEventLoopError", "SyncOutcomeStream"]
+
+_T = TypeVar("_T")
+
+_IN_LOOP_MESSAGE = (
+    "mcp_async.sync.MCPClient.{what} was called while an event loop is running in this "
+    "thread; blocking here would freeze the loop. In async code use "
+    "mcp_async.AsyncMCPClient and 'await client.{what}(...)' instead"
+)
+
+
+def _check_no_running_loop(what: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise SyncInEventLoopError(_IN_LOOP_MESSAGE.format(what=what))
+
+
+class _LoopThread:
+    """One event loop running forever in a daemon thread until :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        #: Set in the loop thread once the loop stopped: late calls are refused.
+        self.stopping = False
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(ready,), name="mcp-async-sync", daemon=True
+        )
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        try:
+            loop.run_forever()
+            self.stopping = True
+            # Whatever is still running (a call abandoned by its thread) is cancelled.
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def call(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``coro`` as a task of the loop and block until it is done.
+
+        A latch (one lock) and one ``call_soon_threadsafe`` per call: cheaper than
+        ``asyncio.run_coroutine_threadsafe`` and its ``concurrent.futures.Future``.
+        """
+        call = _Call(self, coro)
+        try:
+            self.loop.call_soon_threadsafe(call.start)
+        except RuntimeError:  # the loop is closed
+            coro.close()
+            raise ClientStateError("client is closed") from None
+        try:
+            call.done.acquire()
+        except BaseException:
+            # KeyboardInterrupt in the waiting thread: cancel the call in the loop,
+            # which tells the server (notifications/cancelled).
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(call.cancel)
+            raise
+        result: _T = call.result()
+        return result
+
+    def stop(self, join: bool = True) -> None:
+        if not self.loop.is_closed():
+            # The loop may have closed between the check and the call.
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self.loop.stop)
+        if join and threading.current_thread() is not self.thread:
+            self.thread.join()
+
+
+class _Call:
+    """One coroutine handed to the loop thread, and the latch its caller waits on."""
+
+    __slots__ = ("coro", "done", "error", "runner", "task")
+
+    def __init__(self, runner: _LoopThread, coro: Coroutine[Any, Any, Any]) -> None:
+        self.runner = runner
+        self.coro = coro
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.task: asyncio.Task[Any] | None = None
+        self.error: BaseException | None = None
+
+    def start(self) -> None:  # in the loop thread
+        if self.runner.stopping or self.error is not None:
+            self.coro.close()
+            if self.error is None:
+                self.error = ClientStateError("client is closed")
+            self.done.release()
+            return
+        self.task = self.runner.loop.create_task(self.coro)
+        self.task.add_done_callback(self._finish)
+
+    def _finish(self, task: asyncio.Task[Any]) -> None:
+        self.done.release()
+
+    def cancel(self) -> None:  # in the loop thread
+        if self.task is not None:
+            self.task.cancel()
+        else:
+            self.error = asyncio.CancelledError()
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        assert self.task is not None
+        return self.task.result()
+
+
+class MCPClient:
+    """A thread-safe, blocking MCP client (see the module docstring).
+
+    ``MCPClient(url, **options)`` takes the arguments of
+    :class:`~mcp_async.AsyncMCPClient` (except ``session=``: an aiohttp session belongs
+    to its own event loop); :meth:`stdio` starts a local server. Use it as a context
+    manager, or call :meth:`open` and :meth:`close`::
+
+        client = MCPClient(url).open()
+        try:
+            client.call_tool("echo", {"text": "hi"})
+        finally:
+            client.close()
+
+    :attr:`aclient` is the underlying :class:`~mcp_async.AsyncMCPClient`; it lives in
+    the client's loop thread.
+    """
+
+    def __init__(self, url: str | MessageTransport, **options: Any) -> None:
+        if options.get("session") is not None:
+            raise ConfigError(
+                "session= is not supported by the blocking client: an aiohttp session "
+                "belongs to the event loop that created it"
+            )
+        self._setup(AsyncMCPClient(url, **options))
+
+    def _setup(self, aclient: AsyncMCPClient) -> None:
+        self._aclient = aclient
+        self._runner: _LoopThread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    @classmethod
+    def stdio(
+        cls,
+        command: str,
+        args: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        inherit_env: bool = False,
+        stderr: StderrTarget = None,
+        restart: bool = False,
+        **client_options: Any,
+    ) -> MCPClient:
+        """A blocking client for a local stdio server; see :meth:`AsyncMCPClient.stdio`."""
+        aclient = AsyncMCPClient.stdio(
+            command, args, env=env, cwd=cwd, inherit_env=inherit_env, stderr=stderr,
+            restart=restart, **client_options,
+        )
+        client = cls.__new__(cls)
+        client._setup(aclient)
+        return client
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def aclient(self) -> AsyncMCPClient:
+        """The :class:`~mcp_async.AsyncMCPClient` behind this client (it lives in the
+        client's loop thread: use it only from coroutines run there)."""
+        return self._aclient
+
+    def open(self) -> MCPClient:
+        """Start the loop thread and open the client (handshake too if ``initialize="eager"``).
+
+        Returns the client, so ``client = MCPClient(url).open()`` works.
+        """
+        _check_no_running_loop("open")
+        with self._lock:
+            if self._closed:
+                raise ClientStateError("client is closed; create a new MCPClient")
+            if self._runner is not None:
+                raise ClientStateError("client is already open; enter it only once")
+            runner = _LoopThread()
+            try:
+                runner.call(self._aclient.open())
+            except BaseException:
+                self._closed = True
+                try:
+                    runner.call(self._aclient.aclose())
+                finally:
+                    runner.stop()
+                raise
+            self._runner = runner
+            # A client dropped without close() must not leave its thread running.
+            self._finalizer = weakref.finalize(self, runner.stop, False)
+        return self
+
+    def close(self) -> None:
+        """Close the client (end the MCP session), stop its loop and join its thread.
+
+        Idempotent; calls still running in other threads are cancelled.
+        """
+        _check_no_running_loop("close")
+        with self._lock:
+            runner, self._runner = self._runner, None
+            self._closed = True
+            if self._finalizer is not None:
+                self._finalizer.detach()
+        if runner is None:
+            return
+        try:
+            runner.call(self._aclient.aclose())
+        finally:
+            runner.stop()
+
+    def __enter__(self) -> MCPClient:
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._closed
+
+    def _run(self, what: str, coro: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``coro`` on the client's loop and wait for its result."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            runner = self._runner
+            if runner is not None:
+                return runner.call(coro)
+            coro.close()
+            raise ClientStateError(
+                "client is closed" if self._closed
+                else "client is not open; use 'with MCPClient(...) as client' or .open()"
+            ) from None
+        coro.close()
+        raise SyncInEventLoopError(_IN_LOOP_MESSAGE.format(what=what))
+
+    def _get(self, name: str) -> Any:
+        async def read() -> Any:
+            return getattr(self._aclient, name)
+
+        return self._run(name, read())
+
+    # -- facts about the server and the session -----------------------------------------
+    @property
+    def url(self) -> str | None:
+        """The server's URL (``None`` for a transport object such as stdio)."""
+        return self._aclient.url
+
+    @property
+    def transport_kind(self) -> str:
+        """The transport in use; see :attr:`AsyncMCPClient.transport_kind`."""
+        return self._aclient.transport_kind
+
+    @property
+    def server_info(self) -> Implementation:
+        """The server's ``serverInfo`` (after the handshake)."""
+        result: Implementation = self._get("server_info")
+        return result
+
+    @property
+    def server_capabilities(self) -> ServerCapabilities:
+        """The server's capabilities (after the handshake)."""
+        result: ServerCapabilities = self._get("server_capabilities")
+        return result
+
+    @property
+    def protocol_version(self) -> str:
+        """The negotiated protocol version (after the handshake)."""
+        result: str = self._get("protocol_version")
+        return result
+
+    @property
+    def instructions(self) -> str | None:
+        """The server's ``instructions`` (after the handshake; may be ``None``)."""
+        result: str | None = self._get("instructions")
+        return result
+
+    @property
+    def listening(self) -> bool:
+        """Whether the standalone GET stream for server-initiated messages is open now."""
+        result: bool = self._get("listening")
+        return result
+
+    @property
+    def session_id(self) -> str | None:
+        """The ``Mcp-Session-Id`` in use (``None`` if stateless or before the handshake)."""
+        result: str | None = self._get("session_id")
+        return result
+
+    # -- MCP: handshake and escape hatches ----------------------------------------------
+    def initialize(self) -> InitializeResult:
+        """Run the MCP handshake (once) and return its result."""
+        return self._run("initialize", self._aclient.initialize())
+
+    def ping(self, *, timeout: TimeoutLike = None) -> None:
+        """Check the server is alive (``ping``)."""
+        self._run("ping", self._aclient.ping(timeout=timeout))
+
+    def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        headers: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        idempotent: bool = False,
+        reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None,
+        retry: RetryPolicy | bool | None = None,
+    ) -> dict[str, Any]:
+        """Send any JSON-RPC request and return its raw ``result``; see
+        :meth:`AsyncMCPClient.request`."""
+        return self._run("request", self._aclient.request(
+            method, params, timeout=timeout, headers=headers, progress=progress,
+            idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
+            max_total_timeout=max_total_timeout, retry=retry,
+        ))
+
+    def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
+        """Send any JSON-RPC notification (after the handshake)."""
+        self._run("notify", self._aclient.notify(method, params))
+
+    def add_notification_handler(
+        self, method: str, handler: Callable[[dict[str, Any]], Any]
+    ) -> None:
+        """Also call ``handler(params)`` for every server notification ``method``; it runs
+        in the client's loop thread (see :meth:`AsyncMCPClient.add_notification_handler`)."""
+        self._aclient.add_notification_handler(method, handler)
+
+    def notify_roots_changed(self) -> None:
+        """Tell the server the roots changed (``notifications/roots/list_changed``)."""
+        self._run("notify_roots_changed", self._aclient.notify_roots_changed())
+
+    def send_request(
+        self,
+        endpoint: str,
+        data: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutLike = None,
+        retry: RetryPolicy | bool | None = None,
+    ) -> Any:
+        """POST ``data`` as JSON to ``{url}/{endpoint}``; see
+        :meth:`AsyncMCPClient.send_request`."""
+        return self._run("send_request", self._aclient.send_request(
+            endpoint, data, headers=headers, timeout=timeout, retry=retry
+        ))
+
+    # -- tools -------------------------------------------------------------------------
+    def list_tools_page(self, cursor: str | None = None) -> ListToolsPage:
+        """One page of ``tools/list``."""
+        return self._run("list_tools_page", self._aclient.list_tools_page(cursor))
+
+    def list_tools(self, *, max_pages: int | None = None) -> list[Tool]:
+        """All tools, walking every page."""
+        return self._run("list_tools", self._aclient.list_tools(max_pages=max_pages))
+
+    def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
+        """The server's tools as plain dicts for a model API; see
+        :meth:`AsyncMCPClient.tool_schemas`."""
+        return self._run("tool_schemas", self._aclient.tool_schemas(format))
+
+    def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_on_error: bool = False,
+        validate_output: bool | None = None,
+        idempotent: bool = False,
+        reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None,
+        retry: RetryPolicy | bool | None = None,
+    ) -> CallToolResult:
+        """Call a tool and return its result; see :meth:`AsyncMCPClient.call_tool`."""
+        return self._run("call_tool", self._aclient.call_tool(
+            name, arguments, timeout=timeout, progress=progress, meta=meta, headers=headers,
+            raise_on_error=raise_on_error, validate_output=validate_output,
+            idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
+            max_total_timeout=max_total_timeout, retry=retry,
+        ))
+
+    # -- resources ---------------------------------------------------------------------
+    def list_resources_page(self, cursor: str | None = None) -> ListResourcesPage:
+        """One page of ``resources/list``."""
+        return self._run("list_resources_page", self._aclient.list_resources_page(cursor))
+
+    def list_resources(self, *, max_pages: int | None = None) -> list[Resource]:
+        """All resources, walking every page."""
+        return self._run("list_resources", self._aclient.list_resources(max_pages=max_pages))
+
+    def list_resource_templates_page(
+        self, cursor: str | None = None
+    ) -> ListResourceTemplatesPage:
+        """One page of ``resources/templates/list``."""
+        return self._run(
+            "list_resource_templates_page", self._aclient.list_resource_templates_page(cursor)
+        )
+
+    def list_resource_templates(
+        self, *, max_pages: int | None = None
+    ) -> list[ResourceTemplate]:
+        """All resource templates, walking every page."""
+        return self._run(
+            "list_resource_templates",
+            self._aclient.list_resource_templates(max_pages=max_pages),
+        )
+
+    def read_resource(self, uri: str, *, timeout: TimeoutLike = None) -> ReadResourceResult:
+        """Read a resource by URI."""
+        return self._run("read_resource", self._aclient.read_resource(uri, timeout=timeout))
+
+    def subscribe_resource(self, uri: str) -> None:
+        """Ask for ``notifications/resources/updated`` about ``uri``."""
+        self._run("subscribe_resource", self._aclient.subscribe_resource(uri))
+
+    def unsubscribe_resource(self, uri: str) -> None:
+        """Stop updates about ``uri``."""
+        self._run("unsubscribe_resource", self._aclient.unsubscribe_resource(uri))
+
+    # -- prompts, completion, logging ---------------------------------------------------
+    def list_prompts_page(self, cursor: str | None = None) -> ListPromptsPage:
+        """One page of ``prompts/list``."""
+        return self._run("list_prompts_page", self._aclient.list_prompts_page(cursor))
+
+    def list_prompts(self, *, max_pages: int | None = None) -> list[Prompt]:
+        """All prompts, walking every page."""
+        return self._run("list_prompts", self._aclient.list_prompts(max_pages=max_pages))
+
+    def get_prompt(
+        self, name: str, arguments: Mapping[str, str] | None = None
+    ) -> GetPromptResult:
+        """Render a prompt; argument values must be strings."""
+        return self._run("get_prompt", self._aclient.get_prompt(name, arguments))
+
+    def complete(
+        self,
+        ref: Mapping[str, Any],
+        argument: Mapping[str, str] | tuple[str, str],
+        context: Mapping[str, str] | None = None,
+    ) -> Completion:
+        """Ask for completions; see :meth:`AsyncMCPClient.complete`."""
+        return self._run("complete", self._aclient.complete(ref, argument, context))
+
+    def set_logging_level(self, level: str) -> None:
+        """Ask the server to send log messages at ``level`` and above."""
+        self._run("set_logging_level", self._aclient.set_logging_level(level))
+
+    # -- bounded fan-out ---------------------------------------------------------------
+    def call_tools(
+        self,
+        calls: Iterable[CallLike] | AsyncIterable[CallLike],
+        *,
+        concurrency: int = 16,
+        fail_fast: bool = False,
+        progress: ProgressFn | None = None,
+        timeout: TimeoutLike = None,
+        raise_on_error: bool = False,
+        idempotent: bool = False,
+        retry: RetryPolicy | bool | None = None,
+    ) -> BatchResult[CallToolResult]:
+        """Call many tools, at most ``concurrency`` at once, on the client's loop; one
+        outcome per call, in order (see :meth:`AsyncMCPClient.call_tools`). ``calls`` is
+        read in the loop thread, and ``progress(done, total)`` runs there."""
+        return self._run("call_tools", self._aclient.call_tools(
+            calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+            timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
+            retry=retry,
+        ))
+
+    def stream_calls(
+        self,
+        calls: Iterable[CallLike] | AsyncIterable[CallLike],
+        *,
+        concurrency: int = 16,
+        fail_fast: bool = False,
+        progress: ProgressFn | None = None,
+        timeout: TimeoutLike = None,
+        raise_on_error: bool = False,
+        idempotent: bool = False,
+        retry: RetryPolicy | bool | None = None,
+    ) -> SyncOutcomeStream[CallToolResult]:
+        """Like :meth:`call_tools`, but ``for index, outcome in ...`` as calls finish.
+
+        Use ``with client.stream_calls(...) as stream:`` to cancel what still runs when
+        the loop is left early.
+        """
+        aclient = self._aclient
+
+        async def make() -> OutcomeStream[CallToolResult]:
+            return aclient.stream_calls(
+                calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+                timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
+                retry=retry,
+            )
+
+        return SyncOutcomeStream(self, self._run("stream_calls", make()))
+
+    def send_requests(
+        self,
+        requests: Iterable[tuple[str, Any]] | AsyncIterable[tuple[str, Any]],
+        *,
+        concurrency: int = 16,
+        fail_fast: bool = False,
+        progress: ProgressFn | None = None,
+        timeout: TimeoutLike = None,
+        headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | bool | None = None,
+    ) -> BatchResult[Any]:
+        """:meth:`send_request` for many ``(endpoint, data)`` pairs, ``concurrency`` at once."""
+        return self._run("send_requests", self._aclient.send_requests(
+            requests, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+            timeout=timeout, headers=headers, retry=retry,
+        ))
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open" if self._runner is not None else "new"
+        target = self._aclient.url or self._aclient.transport_kind
+        return f"<MCPClient {target} {state}>"
+
+
+class SyncOutcomeStream(Iterator[tuple[int, "Success[_T] | Failure[_T]"]]):
+    """``for index, outcome in stream``: the blocking face of
+    :class:`~mcp_async.OutcomeStream`, outcomes in the order calls finish."""
+
+    def __init__(self, client: MCPClient, stream: OutcomeStream[_T]) -> None:
+        self._client = client
+        self._stream = stream
+
+    def __iter__(self) -> SyncOutcomeStream[_T]:
+        return self
+
+    def __next__(self) -> tuple[int, Success[_T] | Failure[_T]]:
+        async def step() -> tuple[int, Success[_T] | Failure[_T]] | None:
+            try:
+                return await anext(self._stream)
+            except StopAsyncIteration:
+                return None
+
+        item = self._client._run("stream_calls", step())
+        if item is None:
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Cancel the calls still running and stop."""
+        if not self._client.closed:
+            self._client._run("stream_calls", self._stream.aclose())
+
+    def __enter__(self) -> SyncOutcomeStream[_T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

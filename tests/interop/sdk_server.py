@@ -36,7 +36,7 @@ import struct
 import threading
 import warnings
 import zlib
-from typing import TypedDict
+from typing import Annotated, Any, TypedDict
 
 import uvicorn
 from mcp.server.context import ServerRequestContext
@@ -47,7 +47,12 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types import (
     Completion,
+    CreateMessageRequest,
+    CreateMessageRequestParams,
+    ElicitRequest,
+    ElicitRequestFormParams,
     EmptyResult,
+    InputRequiredResult,
     ListRootsRequest,
     ListRootsResult,
     PromptReference,
@@ -145,6 +150,24 @@ class Sum(TypedDict):
     a: int
     b: int
     sum: int
+
+
+def _plain(answer: Any) -> dict[str, Any]:
+    """An input response as plain JSON (the SDK hands it over parsed)."""
+    if isinstance(answer, BaseModel):
+        return answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dict(answer)
+
+
+def _ask_word(which: str, state: str) -> InputRequiredResult:
+    return InputRequiredResult(
+        input_requests={"word": ElicitRequest(params=ElicitRequestFormParams(
+            message=f"The {which} word?",
+            requested_schema={"type": "object", "properties": {"word": {"type": "string"}},
+                              "required": ["word"]},
+        ))},
+        request_state=state,
+    )
 
 
 def build_server(*, per_connection_subscriptions: bool = False) -> MCPServer:
@@ -290,6 +313,64 @@ def build_server(*, per_connection_subscriptions: bool = False) -> MCPServer:
             related_request_id=ctx.request_id,
         )
         return result.model_dump_json(by_alias=True, exclude_none=True)
+
+    # ------------------------------------- MCP 2026-07-28 (mcp_async issue 13)
+    @mcp.tool(
+        description="MRTR: one round asking for a traveller (elicitation) and a blurb "
+        "(sampling) at once; then the answer. Needs 2026-07-28.",
+        structured_output=False,
+    )
+    async def plan_trip(ctx: Context, city: str) -> str | InputRequiredResult:
+        state = f"trip:{city}"
+        answers = ctx.input_responses or {}
+        if ctx.request_state != state or not {"traveller", "blurb"} <= set(answers):
+            return InputRequiredResult(
+                input_requests={
+                    "traveller": ElicitRequest(params=ElicitRequestFormParams(
+                        message=f"Who travels to {city}?",
+                        requested_schema={"type": "object",
+                                          "properties": {"name": {"type": "string"}},
+                                          "required": ["name"]},
+                    )),
+                    "blurb": CreateMessageRequest(params=CreateMessageRequestParams(
+                        messages=[SamplingMessage(
+                            role="user", content=TextContent(type="text", text=f"Describe {city}")
+                        )],
+                        max_tokens=50,
+                    )),
+                },
+                request_state=state,
+            )
+        traveller = _plain(answers["traveller"])
+        blurb = _plain(answers["blurb"])
+        if traveller.get("action") != "accept":
+            return f"no trip: {traveller.get('action')}"
+        return f"{traveller['content']['name']} goes to {city}: {blurb['content']['text']}"
+
+    @mcp.tool(
+        description="MRTR over two rounds: asks for a first word, then (with the state "
+        "of round one) for a second; returns both. Needs 2026-07-28.",
+        structured_output=False,
+    )
+    async def two_step(ctx: Context) -> str | InputRequiredResult:
+        answers = ctx.input_responses or {}
+        state = ctx.request_state
+        if state is None or "word" not in answers:
+            return _ask_word("first", "step:1")
+        word = _plain(answers["word"])["content"]["word"]
+        if state == "step:1":
+            return _ask_word("second", f"step:2:{word}")
+        first = state.removeprefix("step:2:")
+        return f"{first} {word}"
+
+    @mcp.tool(
+        description="Echo `payload`, routed by `region` (an x-mcp-header: Mcp-Param-Region).",
+    )
+    def route(
+        region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})],
+        payload: str,
+    ) -> str:
+        return f"{region}:{payload}"
 
     @mcp.tool(description="Send one log message per level in `levels` (logger 'interop').")
     async def log(ctx: Context, levels: list[str]) -> str:
@@ -484,6 +565,9 @@ INVENTORY = {
         "ask_preferences",
         "open_url",
         "sample_with_tools",
+        "plan_trip",
+        "two_step",
+        "route",
         "log",
         "touch",
         "inflight_probe",

@@ -22,6 +22,7 @@ from .._exceptions import (
     TransportDetectionError,
 )
 from ..protocol.jsonrpc import ErrorResponse, Notification, Request, Response
+from ..protocol.modern import is_modern
 from .base import Handler
 from .legacy_sse import LegacySSETransport
 from .message import Call, MessageTransport, Receiver, TransportKind
@@ -61,7 +62,10 @@ class DetectingTransport(MessageTransport):
         await self._current().prepare()
 
     def negotiated(self, protocol_version: str) -> None:
-        """Pass the negotiated version on."""
+        """Pass the negotiated version on; a stateless-era version settles detection, as
+        legacy SSE predates that era."""
+        if self._chosen is None and is_modern(protocol_version):
+            self._choose(self._streamable)
         self._current().negotiated(protocol_version)
 
     async def handshake_done(self) -> None:

@@ -804,6 +804,10 @@ class AsyncMCPClient:
         """
         if not self._dispatcher.has_roots:
             raise ClientStateError("notify_roots_changed needs roots= on the client")
+        era = await self._stateless_era()
+        if era is not None:
+            raise EraError("notifications/roots/list_changed", era, "roots are asked for "
+                           "anew with each input request, so changed roots need no notice")
         await self.notify("notifications/roots/list_changed")
 
     async def ping(self, *, timeout: TimeoutLike = None) -> None:

@@ -60,10 +60,13 @@ INPUT_METHODS: Final = frozenset({"tools/call", "prompts/get", "resources/read"}
 _PLAIN = re.compile(r"[\x20-\x7e]*")
 _SENTINEL = re.compile(r"=\?base64\?.*\?=", re.DOTALL)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-#: Schema keywords a header-annotated property must not be reached through.
-_COMPOSITE = ("items", "prefixItems", "additionalProperties", "anyOf", "oneOf", "allOf",
-              "not", "if", "then", "else", "$ref", "$defs", "definitions",
-              "patternProperties", "dependentSchemas")
+#: Schema keywords a header-annotated property must not be reached through: those
+#: holding one subschema, a list of them, or a map of names to them.
+_ONE_SCHEMA = frozenset({"items", "additionalProperties", "not", "if", "then", "else",
+                         "contains", "unevaluatedItems", "unevaluatedProperties",
+                         "propertyNames", "contentSchema", "additionalItems"})
+_SCHEMA_LIST = frozenset({"prefixItems", "anyOf", "oneOf", "allOf"})
+_SCHEMA_MAP = frozenset({"$defs", "definitions", "patternProperties", "dependentSchemas"})
 
 
 def is_modern(version: str | None) -> bool:
@@ -197,8 +200,11 @@ def tool_header_problem(schema: Any) -> str | None:
             if key == "properties" and isinstance(child, Mapping):
                 for name, sub in child.items():
                     walk(sub, f"{where}.{name}" if where else name, reachable or not where)
-            elif key in _COMPOSITE:
+            elif key in _ONE_SCHEMA or key in _SCHEMA_LIST:
                 walk(child, f"{where}/{key}", False)
+            elif key in _SCHEMA_MAP and isinstance(child, Mapping):
+                for name, sub in child.items():
+                    walk(sub, f"{where}/{key}/{name}", False)
 
     walk(schema, "", False)
     return problems[0] if problems else None

@@ -488,7 +488,8 @@ class SessionEngine:
                 if remaining <= 0:
                     raise ReadTimeout(f"{method!r} ran out of its timeout between input rounds")
                 base = timeout or self._default_timeout or Timeout()
-                left = Timeout(total=remaining, connect=base.connect, read=base.read)
+                read = None if base.read is None else min(base.read, remaining)
+                left = Timeout(total=remaining, connect=base.connect, read=read)
             return self._exchange(
                 method, round_params, timeout=left, headers=headers, progress=progress,
                 idempotent=idempotent, extensions=round_extensions, recover=True,

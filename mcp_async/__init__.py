@@ -40,7 +40,12 @@ from ._exceptions import (
     ServerExitedError,
     ServerSpawnError,
     SessionExpiredError,
+    SubscriptionLost,
     SyncInEventLoopError,
+    TaskCancelledError,
+    TaskError,
+    TaskFailedError,
+    TaskNotSupportedError,
     TimeoutError,
     ToolError,
     TransportDetectionError,
@@ -96,6 +101,7 @@ if TYPE_CHECKING:
     from .metrics import MetricsHook, PrometheusMetrics, RequestSample
     from .ratelimit import RateLimit, TokenBucket
     from .retry import RetryPolicy
+    from .tasks import Task, TaskHandle
     from .transports.memory import MemoryTransport
     from .transports.message import MessageTransport
     from .transports.stdio import StdioTransport
@@ -142,6 +148,8 @@ _LAZY = {
     "MemoryTransport": ".transports.memory",
     "MessageTransport": ".transports.message",
     "StdioTransport": ".transports.stdio",
+    "Task": ".tasks",
+    "TaskHandle": ".tasks",
 }
 
 __getattr__ = lazy_attributes(__name__, _LAZY)
@@ -212,9 +220,16 @@ __all__ = [
     "ServerExitedError",
     "ServerSpawnError",
     "SessionExpiredError",
+    "SubscriptionLost",
     "StdioTransport",
     "Success",
     "SyncInEventLoopError",
+    "Task",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskHandle",
+    "TaskNotSupportedError",
     "Timeout",
     "TimeoutError",
     "TokenBucket",

@@ -80,6 +80,7 @@ if TYPE_CHECKING:
         RootsProvider,
         SamplingHandler,
     )
+    from .listen import Listening, ListenRouter
     from .retry import RetryPolicy
     from .tracing import TracingPolicy
     from .transports.stdio import StderrTarget
@@ -344,6 +345,7 @@ class AsyncMCPClient:
             raise ConfigError(f"max_input_rounds must be an int >= 1, got {max_input_rounds!r}")
         self._max_input_rounds = max_input_rounds
         self._result_types = frozenset(result_types)
+        self._router: ListenRouter | None = None
         #: Per tool: its ``x-mcp-header`` annotations (2026-07-28 over HTTP).
         self._header_maps: dict[str, dict[tuple[str, ...], str]] = {}
         self._state = _State.NEW
@@ -1197,12 +1199,62 @@ class AsyncMCPClient:
         await self._no_subscribe("resources/unsubscribe")
         await self.request("resources/unsubscribe", {"uri": uri}, idempotent=True)
 
+    def listen(
+        self,
+        *,
+        tools: bool = False,
+        prompts: bool = False,
+        resources: bool = False,
+        resource_uris: Sequence[str] = (),
+        reconnect: bool = False,
+        max_buffered: int = 256,
+        ack_timeout: float | None = None,
+    ) -> Listening:
+        """Follow changes on the server, in either protocol era::
+
+            async with client.listen(tools=True, resource_uris=["docs://readme"]) as events:
+                async for event in events:
+                    ...  # ToolsListChanged(), ResourceUpdated(uri=...), ...
+
+        In MCP 2026-07-28 this is a ``subscriptions/listen`` request; before, the
+        session's notifications plus ``resources/subscribe`` for ``resource_uris`` (undone
+        on exit). ``events.acknowledged`` says what the server honours. A graceful end by
+        the server ends the iteration; a dropped stream raises
+        :class:`~mcp_async.SubscriptionLost`, or with ``reconnect=True`` listens again and
+        yields :class:`~mcp_async.listen.Resynced`. More than ``max_buffered`` unread
+        events also raise ``SubscriptionLost``. The acknowledgement must arrive within
+        ``ack_timeout`` seconds (default: the client's total timeout). See docs/listen.md.
+        """
+        from .listen import ListenFilter, Listening
+
+        if isinstance(resource_uris, str) or not all(
+            isinstance(uri, str) and uri for uri in resource_uris
+        ):
+            raise ConfigError("resource_uris must be a sequence of non-empty URI strings")
+        if not (tools or prompts or resources or resource_uris):
+            raise ConfigError("listen to something: tools, prompts, resources or resource_uris")
+        if isinstance(max_buffered, bool) or not isinstance(max_buffered, int) or (
+            max_buffered < 1
+        ):
+            raise ConfigError(f"max_buffered must be an int >= 1, got {max_buffered!r}")
+        wanted = ListenFilter(tools, prompts, resources, tuple(resource_uris))
+        if ack_timeout is None and self.timeout is not None:
+            ack_timeout = self.timeout.total
+        return Listening(self, wanted, reconnect=reconnect, max_buffered=max_buffered,
+                         ack_timeout=ack_timeout)
+
+    def _listen_router(self) -> ListenRouter:
+        if self._router is None:
+            from .listen import ListenRouter
+
+            self._router = ListenRouter(self._dispatcher)
+        return self._router
+
     async def _no_subscribe(self, method: str) -> None:
         era = await self._stateless_era()
         if era is not None:
-            raise EraError(method, era, "resource updates come through a "
-                           "subscriptions/listen request there (client.request("
-                           "'subscriptions/listen', ...))")
+            raise EraError(method, era, "follow resources with "
+                           "client.listen(resource_uris=[...]) instead")
 
     # -- prompts and completion ------------------------------------------------------------
     async def list_prompts_page(self, cursor: str | None = None) -> ListPromptsPage:

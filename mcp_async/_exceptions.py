@@ -39,9 +39,14 @@ transport boundary and chained with ``from``.
     │   ├── MissingClientCapabilityError  -32021: .required_capabilities
     │   └── UnsupportedProtocolVersionError  -32022: .supported, .requested
     ├── EraError                      a method this protocol era does not have (names the era)
+    ├── SubscriptionLost              a listen stream dropped, or its consumer fell behind
     ├── InputRequiredError            a 2026 input round (MRTR) could not be completed
     │   ├── InputRequestError         a handler failed or is missing: .key, .method
     │   └── InputRoundsExceededError  the server kept asking past the round cap: .rounds
+    ├── TaskError                     a task-augmented tool call did not end with a result: .task_id
+    │   ├── TaskFailedError           the task failed (.error: the JSON-RPC error, if known)
+    │   ├── TaskCancelledError        the task was cancelled (by us, a deadline or the server)
+    │   └── TaskNotSupportedError     the server or the tool does not allow a task: .tool
     ├── ToolError                     a tool returned isError and the caller asked to raise
     ├── OutputValidationError         structuredContent does not match the tool's outputSchema
     ├── BatchError                    a fail_fast batch stopped: .index, .error, .done
@@ -86,7 +91,12 @@ __all__ = [
     "ServerExitedError",
     "ServerSpawnError",
     "SessionExpiredError",
+    "SubscriptionLost",
     "SyncInEventLoopError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskNotSupportedError",
     "TimeoutError",
     "ToolError",
     "TransportDetectionError",
@@ -415,6 +425,12 @@ class EraError(MCPClientError):
         self.era = era
 
 
+class SubscriptionLost(MCPClientError):
+    """A listen (``client.listen()``) ended abruptly: its stream dropped (without
+    ``reconnect=True``) or the consumer fell too far behind. Events may have been
+    missed; refetch what you track."""
+
+
 class InputRequiredError(MCPClientError):
     """A 2026-07-28 ``InputRequiredResult`` round could not be completed."""
 
@@ -439,6 +455,44 @@ class InputRoundsExceededError(InputRequiredError):
         )
         self.method = method
         self.rounds = rounds
+
+
+class TaskError(MCPClientError):
+    """A task (MCP tasks: 2025-11-25 experimental, or the 2026 extension) did not end
+    with a result. ``task_id`` names it (``None`` before one was created); ``task`` is
+    its last known :class:`~mcp_async.tasks.Task`, if any."""
+
+    def __init__(self, message: str, task_id: str | None = None, task: Any = None) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.task = task
+
+
+class TaskFailedError(TaskError):
+    """The task ended ``failed``. ``error`` is the JSON-RPC error it failed with
+    (a :class:`JSONRPCError`, also the ``__cause__``), when the server said."""
+
+    def __init__(
+        self, message: str, task_id: str | None = None, task: Any = None,
+        error: JSONRPCError | None = None,
+    ) -> None:
+        super().__init__(message, task_id, task)
+        self.error = error
+
+
+class TaskCancelledError(TaskError):
+    """The task ended ``cancelled``: by ``TaskHandle.cancel()``, a client-side deadline
+    (then it also carries the :class:`ReadTimeout` as ``__cause__``) or the server."""
+
+
+class TaskNotSupportedError(TaskError):
+    """A task was asked for where none is allowed: the server does not offer task-
+    augmented ``tools/call``, or the tool ``tool`` forbids tasks (``execution.taskSupport``
+    absent or ``"forbidden"``)."""
+
+    def __init__(self, message: str, tool: str | None = None) -> None:
+        super().__init__(message)
+        self.tool = tool
 
 
 class ToolError(MCPClientError):

@@ -378,6 +378,8 @@ class SessionEngine:
             params = envelope.stamp(method, params)
             started = asyncio.get_running_loop().time()
         request_id = self._ids.next()
+        if extensions is not None and "on_request_id" in extensions:
+            extensions["on_request_id"](request_id)  # e.g. a listen, demultiplexed by its id
         if progress is not None:
             params = dict(params or {})
             meta = dict(params.get("_meta") or {})
@@ -518,6 +520,8 @@ class SessionEngine:
             self.cancel(request.id, "the request is being retried")
             request = Request(self._ids.next(), request.method, request.params)
             call = call._replace(waiter=self._register(request.id))
+            if "on_request_id" in exchange.extensions:
+                exchange.extensions["on_request_id"](request.id)
         exchange.payload = (request, call, True)
         deadline = exchange.extensions.get("deadline")
         if deadline is not None and deadline <= asyncio.get_running_loop().time():

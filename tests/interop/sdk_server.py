@@ -372,6 +372,23 @@ def build_server(*, per_connection_subscriptions: bool = False) -> MCPServer:
     ) -> str:
         return f"{region}:{payload}"
 
+    @mcp.tool(
+        description="Register a new tool `name` (echoing its text) and tell listeners the "
+        "tool list changed (2026-07-28: subscriptions/listen; before: the session).",
+    )
+    async def grow(ctx: Context, name: str) -> str:
+        mcp.add_tool(lambda text: text, name=name, description="Added at run time.")
+        if ctx.protocol_version == "2026-07-28":
+            await ctx.notify_tools_changed()
+        else:
+            await ctx.session.send_tool_list_changed()
+        return f"added {name}"
+
+    @mcp.tool(description="Tell 2026-07-28 listeners that `uri` was updated.")
+    async def publish_update(ctx: Context, uri: str) -> str:
+        await ctx.notify_resource_updated(uri)
+        return f"updated {uri}"
+
     @mcp.tool(description="Send one log message per level in `levels` (logger 'interop').")
     async def log(ctx: Context, levels: list[str]) -> str:
         for level in levels:
@@ -568,6 +585,8 @@ INVENTORY = {
         "plan_trip",
         "two_step",
         "route",
+        "grow",
+        "publish_update",
         "log",
         "touch",
         "inflight_probe",

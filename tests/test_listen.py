@@ -44,12 +44,13 @@ class ListenServer:
         self.honour_tools = honour_tools
         self.listens: dict[RequestId, dict[str, Any]] = {}
         self.seen: list[Message] = []
-        self.listening = asyncio.Event()
+        self.seen_more = asyncio.Event()
 
     async def run(self) -> None:
         while True:
             message = await self.peer.receive()
             self.seen.append(message)
+            self.seen_more.set()
             if isinstance(message, Notification):
                 if message.method == "notifications/cancelled" and message.params:
                     self.listens.pop(message.params["requestId"], None)
@@ -68,7 +69,6 @@ class ListenServer:
                 if self.ack:
                     await self.notify(message.id, "notifications/subscriptions/acknowledged",
                                       {"notifications": wanted})
-                self.listening.set()
             else:
                 await self.peer.send(Response(message.id, {}))
 
@@ -119,18 +119,22 @@ async def test_events_are_typed_and_the_ack_says_what_is_honoured() -> None:
         # Leaving the block ends the listen: over a stream, notifications/cancelled.
         async with asyncio.timeout(2):
             while listen_id not in server.cancels():
-                await asyncio.sleep(0.01)
+                await server.seen_more.wait()
+                server.seen_more.clear()
 
 
 async def test_several_listens_are_told_apart_by_their_subscription_id() -> None:
-    async with modern() as (client, server):
-        async with client.listen(tools=True) as one, client.listen(prompts=True) as two:
-            ids = list(server.listens)
-            await server.notify(ids[1], "notifications/prompts/list_changed", {})
-            await server.notify(ids[0], "notifications/tools/list_changed", {})
-            await server.notify(999, "notifications/tools/list_changed", {})  # nobody's
-            assert await next_event(two) == PromptsListChanged()
-            assert await next_event(one) == ToolsListChanged()
+    async with (
+        modern() as (client, server),
+        client.listen(tools=True) as one,
+        client.listen(prompts=True) as two,
+    ):
+        ids = list(server.listens)
+        await server.notify(ids[1], "notifications/prompts/list_changed", {})
+        await server.notify(ids[0], "notifications/tools/list_changed", {})
+        await server.notify(999, "notifications/tools/list_changed", {})  # nobody's
+        assert await next_event(two) == PromptsListChanged()
+        assert await next_event(one) == ToolsListChanged()
 
 
 async def test_a_missing_acknowledgement_is_a_timeout() -> None:
@@ -158,43 +162,43 @@ async def test_the_server_cancelling_the_listen_ends_it_gracefully() -> None:
 
 async def test_an_abrupt_drop_raises_subscription_lost() -> None:
     async with modern() as (client, server), client.listen(tools=True) as events:
-        (listen_id,) = server.listens
+        (_listen_id,) = server.listens
         client._mcp().connection_lost(_lost())
         with pytest.raises(SubscriptionLost, match="lost"):
             await next_event(events)
 
 
 async def test_reconnect_listens_again_and_says_resynced() -> None:
-    async with modern() as (client, server):
-        async with client.listen(tools=True, reconnect=True) as events:
-            (first,) = server.listens
-            server.listens.clear()
-            client._mcp().connection_lost(_lost())
-            assert await next_event(events) == Resynced()
-            (second,) = server.listens
-            assert second != first
-            await server.publish("notifications/tools/list_changed")
-            assert await next_event(events) == ToolsListChanged()
+    async with modern() as (client, server), client.listen(tools=True, reconnect=True) as events:
+        (first,) = server.listens
+        server.listens.clear()
+        client._mcp().connection_lost(_lost())
+        assert await next_event(events) == Resynced()
+        (second,) = server.listens
+        assert second != first
+        await server.publish("notifications/tools/list_changed")
+        assert await next_event(events) == ToolsListChanged()
 
 
 async def test_a_consumer_that_falls_behind_gets_subscription_lost() -> None:
-    async with modern() as (client, server):
-        async with client.listen(resource_uris=["file:///a"], max_buffered=5) as events:
-            for i in range(6):
-                await server.publish("notifications/resources/updated", {"uri": f"file:///{i}"})
-            with pytest.raises(SubscriptionLost, match="behind"):
-                async with asyncio.timeout(2):
-                    while True:
-                        await anext(events)
+    async with (
+        modern() as (client, server),
+        client.listen(resource_uris=["file:///a"], max_buffered=5) as events,
+    ):
+        for i in range(6):
+            await server.publish("notifications/resources/updated", {"uri": f"file:///{i}"})
+        with pytest.raises(SubscriptionLost, match="behind"):
+            async with asyncio.timeout(2):
+                while True:
+                    await anext(events)
 
 
 async def test_repeated_events_wait_in_the_buffer_once() -> None:
-    async with modern() as (client, server):
-        async with client.listen(tools=True, max_buffered=2) as events:
-            for _ in range(50):
-                await server.publish("notifications/tools/list_changed")
-            assert await next_event(events) == ToolsListChanged()
-            await server.publish("notifications/resources/updated", {"uri": "x"})
+    async with modern() as (client, server), client.listen(tools=True, max_buffered=2) as events:
+        for _ in range(50):
+            await server.publish("notifications/tools/list_changed")
+        assert await next_event(events) == ToolsListChanged()
+        await server.publish("notifications/resources/updated", {"uri": "x"})
 
 
 async def test_listen_arguments_are_checked() -> None:

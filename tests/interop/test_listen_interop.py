@@ -82,15 +82,17 @@ async def test_handshake_era_resource_updates_with_server_everything(
     everything_server: RunningServer,
 ) -> None:
     uri = "demo://resource/static/document/architecture.md"
-    async with AsyncMCPClient(everything_server.url, timeout=20) as client:
-        async with client.listen(resource_uris=[uri]) as events:
-            assert events.acknowledged is not None
-            assert events.acknowledged.resource_uris == (uri,)
+    async with (
+        AsyncMCPClient(everything_server.url, timeout=20) as client,
+        client.listen(resource_uris=[uri]) as events,
+    ):
+        assert events.acknowledged is not None
+        assert events.acknowledged.resource_uris == (uri,)
+        await client.call_tool("toggle-subscriber-updates", {})
+        try:
+            assert await next_event(events, timeout=15) == ResourceUpdated(uri)
+        finally:
             await client.call_tool("toggle-subscriber-updates", {})
-            try:
-                assert await next_event(events, timeout=15) == ResourceUpdated(uri)
-            finally:
-                await client.call_tool("toggle-subscriber-updates", {})
 
 
 async def test_handshake_era_subscriptions_are_undone_on_exit(

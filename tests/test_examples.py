@@ -24,6 +24,7 @@ EXPECTED = {
                                "echo after a 429 -> 'after the 429'",
                                "25 calls through the rate limiter took",
                                "with retry=False the 503 surfaces: HTTPStatusError 503"],
+    "listen.py": ["tools changed: 5 tools now", "updated: demo://readme TextResourceContents"],
     "oauth_local.py": ["[browser] redirected back to the client: HTTP 200",
                        "echo -> signed in", "registered clients: 1 | tokens issued: 1",
                        "add with the stored token -> {'result': 42}",

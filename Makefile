@@ -33,7 +33,10 @@ test: $(STAMP)
 	$(BIN)/mypy mcp_async examples
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 	bash scripts/check-package.sh
-	$(BIN)/pytest -q --cov=mcp_async --cov-branch --cov-report=term:skip-covered
+	@# coverage run, not pytest --cov: the pytest11 plugin (mcp_async.pytest_plugin) imports the
+	@# package before pytest-cov would start measuring, which would hide its module-level lines.
+	$(BIN)/python -m coverage run --branch --source=mcp_async -m pytest -q
+	$(BIN)/python -m coverage report --skip-covered --sort=cover
 
 lint: $(STAMP)
 	$(BIN)/ruff check mcp_async tests examples

@@ -5,12 +5,19 @@ and JSON-RPC to answer ``initialize``, notifications (202), ``ping``,
 ``logging/setLevel``, ``tools/list`` and ``tools/call``, with stateful
 ``Mcp-Session-Id`` sessions (404 for an unknown one, DELETE ends one).
 
+It also speaks MCP 2026-07-28 (stateless): ``server/discover`` gets a
+``DiscoverResult``, and a request whose ``params._meta`` carries
+``io.modelcontextprotocol/protocolVersion`` needs no session (none is handed out)
+and must carry the routing headers: ``MCP-Protocol-Version`` equal to that version,
+``Mcp-Method`` and, for ``tools/call``, ``Mcp-Name`` (else 400 with ``-32020``).
+
 The reply kind is chosen by the path: ``/json/mcp`` answers with
 ``application/json`` bodies, ``/event-stream/mcp`` with a one-event
 ``text/event-stream`` (chunked, ended right after the event, as the SDK server
 does). No path ends in ``/sse``: FastMCP would take that for the legacy SSE
 transport. ``GET /stats`` returns how many TCP connections and requests it has
-seen (a cross-check for the client-side connection count).
+seen (a cross-check for the client-side connection count) and how many
+``server/discover`` requests (``discover``) and ``initialize`` requests.
 
     python -m benchmarks.minimal_server [--port 0]   # prints "READY <port>"
 """
@@ -22,7 +29,7 @@ import json
 import uuid
 from typing import Any
 
-from .protocol_data import answer
+from .protocol_data import VERSION_META, answer
 from .serving import run_protocol_server
 
 #: Paths under this prefix get event-stream replies; all others get JSON.
@@ -65,12 +72,15 @@ class ServerState:
         self.sessions: set[str] = set()
         self.connections = 0
         self.requests = 0
+        self.discover = 0
+        self.initialize = 0
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
         """Answer one HTTP request with the full response bytes."""
         self.requests += 1
         if method == "GET" and path == "/stats":
-            stats = {"connections": self.connections, "requests": self.requests}
+            stats = {"connections": self.connections, "requests": self.requests,
+                     "discover": self.discover, "initialize": self.initialize}
             return _plain(200, _dumps(stats).encode())
         if method == "DELETE":
             self.sessions.discard(headers.get("mcp-session-id", ""))
@@ -86,7 +96,19 @@ class ServerState:
         rpc_method = message.get("method")
         session = headers.get("mcp-session-id")
         extra: list[tuple[str, str]] = []
-        if rpc_method == "initialize":
+        params = message.get("params")
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        version = meta.get(VERSION_META) if isinstance(meta, dict) else None
+        if rpc_method == "server/discover":
+            self.discover += 1
+        if version is not None or rpc_method == "server/discover":
+            mismatch = self._routing_mismatch(rpc_method, params, version, headers)
+            if mismatch is not None:
+                return _plain(400, _dumps({"jsonrpc": "2.0", "id": message.get("id"),
+                                           "error": {"code": -32020, "message": mismatch}}
+                                          ).encode())
+        elif rpc_method == "initialize":
+            self.initialize += 1
             session = uuid.uuid4().hex
             self.sessions.add(session)
             extra.append(("Mcp-Session-Id", session))
@@ -104,6 +126,18 @@ class ServerState:
     @staticmethod
     def _answer(message: dict[str, Any]) -> dict[str, Any]:
         return answer(message, "benchmarks-minimal")
+
+    @staticmethod
+    def _routing_mismatch(method: Any, params: Any, version: str | None,
+                          headers: dict[str, str]) -> str | None:
+        """Why a 2026-07-28 request's routing headers disagree with its body, or None."""
+        if version is not None and headers.get("mcp-protocol-version") != version:
+            return "MCP-Protocol-Version does not match _meta"
+        if headers.get("mcp-method") != method:
+            return "Mcp-Method does not match the method"
+        if method == "tools/call" and headers.get("mcp-name") != params.get("name"):
+            return "Mcp-Name does not match params.name"
+        return None
 
 
 class RequestParser(asyncio.Protocol):

@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks.run --quick    # smoke-sized, about two minutes
     .venv/bin/python -m benchmarks.run --transports stdio,sse --no-imports --no-fanout
     .venv/bin/python -m benchmarks.run --group-only     # client groups (benchmarks/group.py)
+    .venv/bin/python -m benchmarks.run --modern-only    # MCP 2026-07-28 (benchmarks/modern.py)
 
 Three transports (``--transports``, default all): Streamable HTTP against the minimal
 and the SDK server (``--servers``, ``--replies``), stdio (every client spawns
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from . import group as group_bench
-from . import imports, report, servers
+from . import imports, modern, report, servers
 from .clients import ALL_CLIENTS, CLIENTS, TRANSPORTS, available
 from .legacy_sse_server import SSE_PATH as LEGACY_SSE_PATH
 from .minimal_server import SSE_PREFIX
@@ -69,9 +70,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--group-only", action="store_true",
                         help="run only the client-group benchmark")
     group_bench.add_arguments(parser, prefix="group-")
+    modern.add_arguments(parser)
     parser.add_argument("--json", type=Path, help="also write all raw results here")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     args = parser.parse_args(argv)
+    if args.modern_only:
+        modern.apply_defaults(args, parser)
     if "http" not in args.transports:
         args.no_fanout = True  # the fan-out measures Streamable HTTP
     quick = args.quick
@@ -162,14 +166,20 @@ def run_cells(
     skipped: dict[str, dict[str, str]] = {} if unavailable is None else unavailable
     results: list[dict[str, Any]] = []
     cells = cell_list(args)
+    once = set(getattr(args, "once_clients", ()))  # measured in the first round only
+    official_calls = getattr(args, "official_calls", None)
     for round_no in range(args.rounds):
         for index, (transport, server, reply, conc) in enumerate(cells):
             shift = (round_no + index) % len(args.clients)
             for client in args.clients[shift:] + args.clients[:shift]:
                 if not available(client, transport) or client in skipped.get(transport, {}):
                     continue
+                if client in once and round_no > 0:
+                    continue
                 target, server_pid = targets[(transport, server, reply)]
                 calls = args.calls if server == "minimal" else args.sdk_calls
+                if official_calls and client in modern.OFFICIAL_CLIENTS:
+                    calls = min(calls, official_calls)
                 where = f"{transport}/{server}/{reply} c={conc}"
                 command = [
                     "benchmarks.worker", "--transport", transport, "--client", client,
@@ -178,6 +188,8 @@ def run_cells(
                 ]
                 if server_pid is not None:
                     command += ["--server-pid", str(server_pid)]
+                if getattr(args, "count_requests", False):
+                    command.append("--count-requests")
                 try:
                     row = run_module(*command)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
@@ -231,6 +243,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             server.stop()
     if args.group_only:
         text = "\n".join(report.group_section(group or {}))
+    elif args.modern_only:
+        text = "\n".join(modern.section(results, unavailable))
     else:
         text = report.render(results, import_figures, fanout, unavailable, group)
     print(text)

@@ -5,8 +5,11 @@ Every stdio client in the benchmark spawns this same script as its child process
 them. It is a plain blocking loop: ``os.read`` whatever stdin has (one or many
 request lines), answer every complete line, and write all the replies with one
 ``os.write``. It answers ``initialize``, ``ping``, ``logging/setLevel``,
-``tools/list`` and ``tools/call`` (``echo``, ``add``) exactly as the HTTP minimal
-server does, ignores notifications and answers to server requests, and exits when
+``tools/list`` and ``tools/call`` (``echo``, ``add``, and in MCP 2026-07-28 the
+``mrtr`` tool) and ``server/discover`` exactly as the HTTP minimal server does
+(``benchmarks.protocol_data.answer``), plus ``benchmark/stats``: how many
+``server/discover`` and ``initialize`` requests it has seen. It ignores notifications
+and answers to server requests, and exits when
 stdin reaches EOF (the MCP stdio shutdown: the client closes our stdin) or stdout
 is gone. Nothing goes to stderr unless a line is not JSON.
 
@@ -32,6 +35,8 @@ from benchmarks.protocol_data import answer
 SCRIPT = os.path.abspath(__file__)
 SERVER_NAME = "benchmarks-stdio"
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
+#: Requests seen, by method, for the ones ``benchmark/stats`` reports.
+_COUNTED = {"server/discover": 0, "initialize": 0}
 
 
 def reply_to(line: bytes) -> bytes | None:
@@ -45,6 +50,14 @@ def reply_to(line: bytes) -> bytes | None:
         return _dumps(reply).encode() + b"\n"
     if not isinstance(message, dict) or "id" not in message or "method" not in message:
         return None  # a notification, or an answer to a server request
+    method = message["method"]
+    if method in _COUNTED:
+        _COUNTED[method] += 1
+    if method == "benchmark/stats":
+        stats = {"discover": _COUNTED["server/discover"], "initialize": _COUNTED["initialize"]}
+        reply = {"jsonrpc": "2.0", "id": message["id"],
+                 "result": {"resultType": "complete", **stats}}
+        return _dumps(reply).encode() + b"\n"
     reply = {"jsonrpc": "2.0", "id": message["id"], **answer(message, SERVER_NAME)}
     return _dumps(reply).encode() + b"\n"
 

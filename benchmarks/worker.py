@@ -20,6 +20,11 @@ Prints one JSON object on stdout:
   driver passes ``--server-pid``. It is never part of ``cpu_us_per_call``: ``getrusage``
   of ``RUSAGE_SELF`` excludes children.
 
+``--count-requests`` adds ``discover_requests`` and ``initialize_requests``: how many
+``server/discover`` and ``initialize`` requests the server saw from this client, start to
+stop (HTTP: the minimal server's ``GET /stats`` before and after; stdio: the adapter's
+``server_stats()``, a ``benchmark/stats`` request to its own server, where it has one).
+
 ``--transport`` picks the adapter class (``http``: Streamable HTTP, ``stdio``, ``sse``:
 legacy HTTP+SSE); for stdio ``--url`` is the server script, run with ``sys.executable``.
 When the client has no such transport, the worker prints ``{"unavailable": reason}``
@@ -121,6 +126,20 @@ def servers_cpu_seconds(pids: list[int]) -> float | None:
     return total
 
 
+def http_stats(url: str) -> dict[str, Any]:
+    """``GET /stats`` of the minimal server behind ``url`` (a blocking socket, no imports)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    with socket.create_connection((where.hostname, where.port), timeout=5) as sock:
+        sock.sendall(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return json.loads(data.split(b"\r\n\r\n", 1)[1])  # type: ignore[no-any-return]
+
+
 async def run_calls(call: Callable[[], Awaitable[Any]], calls: int, concurrency: int) -> None:
     """Make ``calls`` calls with ``concurrency`` lanes pulling from one shared counter."""
     remaining = iter(range(calls))
@@ -134,12 +153,14 @@ async def run_calls(call: Callable[[], Awaitable[Any]], calls: int, concurrency:
 
 async def measure(
     client: str, url: str, calls: int, concurrency: int, warmup: int,
-    transport: str = "http", server_pid: int | None = None,
+    transport: str = "http", server_pid: int | None = None, count_requests: bool = False,
 ) -> dict[str, Any]:
     """Run the whole measurement for one client in this process."""
     from .clients import Unavailable, load
 
     adapter_class = load(client, transport)
+    counted: dict[str, Any] = {}
+    before = http_stats(url) if count_requests and transport == "http" else None
     started = time.perf_counter()
     try:
         adapter = adapter_class(url)
@@ -161,14 +182,20 @@ async def measure(
         cpu = cpu_seconds() - cpu0
         new_connections = connections() - conn0
         server1 = servers_cpu_seconds(server_pids) if server0 is not None else None
+        if count_requests and transport == "stdio" and hasattr(adapter, "server_stats"):
+            counted = await adapter.server_stats()
     finally:
         await adapter.stop()
+    if before is not None:
+        after = http_stats(url)
+        counted = {key: after[key] - before[key] for key in ("discover", "initialize")}
     server_cpu = None if server0 is None or server1 is None else (server1 - server0)
     return {
         "client": client,
         "transport": transport,
         "url": url,
         "calls": calls,
+        "warmup": max(warmup, 4 * concurrency),
         "concurrency": concurrency,
         "connect_ms": connect_ms,
         "wall_s": wall,
@@ -178,6 +205,8 @@ async def measure(
         "conn_per_call": new_connections / calls,
         "peak_rss_mb": peak_rss_mb(),
         "server_cpu_us_per_call": None if server_cpu is None else server_cpu / calls * 1e6,
+        **({"discover_requests": counted.get("discover"),
+            "initialize_requests": counted.get("initialize")} if count_requests else {}),
     }
 
 
@@ -192,10 +221,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--count-requests", action="store_true",
+                        help="report the server/discover and initialize requests seen")
     args = parser.parse_args(argv)
     count_connections()
     result = asyncio.run(measure(args.client, args.url, args.calls, args.concurrency, args.warmup,
-                                 args.transport, args.server_pid))
+                                 args.transport, args.server_pid, args.count_requests))
     print(json.dumps(result), flush=True)
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 import aiohttp
 from yarl import URL
 
+from . import tasks as _tasks
 from ._config import DEFAULT_TIMEOUT, Timeout, TimeoutLike, to_timeout
 from ._exceptions import (
     ClientStateError,
@@ -31,6 +32,7 @@ from ._exceptions import (
     EraError,
     HeaderMismatchError,
     InvalidJSONError,
+    JSONRPCError,
     OutputValidationError,
     ToolError,
     UnexpectedResponseError,
@@ -38,6 +40,7 @@ from ._exceptions import (
 from ._hooks import Hook, build_pipeline
 from ._policy import MessagePolicy
 from ._version import __version__
+from .cache import CacheMode, CacheStore, ResponseCache, check_mode
 from .models import (
     CallToolResult,
     Completion,
@@ -207,6 +210,9 @@ class AsyncMCPClient:
         result_types: ``resultType`` values an extension handles; :meth:`request`
             returns such results as they are instead of raising
             :class:`~mcp_async.UnknownResultTypeError`.
+        cache: the response cache for 2026-07-28 ``ttlMs``/``cacheScope`` hints (on by
+            default, in memory); ``False`` turns it off, a
+            :class:`~mcp_async.cache.CacheStore` replaces the store. See docs/caching.md.
     """
 
     def __init__(
@@ -251,6 +257,7 @@ class AsyncMCPClient:
         result_types: Collection[str] = (),
         tracing: bool | TracingPolicy | None = None,
         tracer_provider: Any = None,
+        cache: bool | CacheStore = True,
     ) -> None:
         if isinstance(url, MessageTransport):
             self._given_transport: MessageTransport | None = url
@@ -321,6 +328,11 @@ class AsyncMCPClient:
         self._listen = listen
         self._reconnect = reconnect
         self._dispatcher.on("notifications/tools/list_changed", self._tools_changed)
+        self._cache = ResponseCache.build(
+            cache, target=url, auth=auth, hooks=hooks, headers=headers
+        )
+        if self._cache is not None:
+            self._cache.attach(self._dispatcher)
         self._max_body_size = max_body_size
         self._max_event_size = max_event_size
         if connection_limit < 1:
@@ -478,9 +490,10 @@ class AsyncMCPClient:
             verdicts=self._verdicts(),
             verdict_key=None if self.url is None else str(URL(self.url).origin()),
             log_level=self._log_level,
-            result_types=self._result_types,
+            result_types=self._result_types | {_tasks.TASK_RESULT_TYPE},
             max_input_rounds=self._max_input_rounds,
         )
+        self._session.extension_capabilities[_tasks.TASKS_EXTENSION] = {}
         self._state = _State.OPEN
         self._loop = asyncio.get_running_loop()
         if self._initialize_mode == "eager":
@@ -561,6 +574,11 @@ class AsyncMCPClient:
                 return self._given_transport.kind
             return self._transport_choice
         return session.transport.kind
+
+    @property
+    def cache(self) -> ResponseCache | None:
+        """The response cache (``None`` with ``cache=False``); see docs/caching.md."""
+        return self._cache
 
     @property
     def closed(self) -> bool:
@@ -654,14 +672,22 @@ class AsyncMCPClient:
         """
         return await self._mcp().initialize()
 
-    async def discover(self) -> DiscoverResult:
+    async def discover(self, *, cache: CacheMode = "use") -> DiscoverResult:
         """Ask the server about itself with ``server/discover`` (MCP 2026-07-28).
 
         Updates :attr:`server_info`, :attr:`server_capabilities` and
         :attr:`instructions`. In the handshake era it raises
         :class:`~mcp_async.EraError`: ``initialize`` told all that already.
+        ``cache`` as in :meth:`list_tools_page`.
         """
-        return await self._mcp().discover()
+        engine = self._mcp()
+        store = self._cache
+        if check_mode(cache) == "bypass" or store is None:
+            return await engine.discover()
+        return await engine.discover(lambda: store.fetch(
+            engine, "server/discover", None, cache,
+            lambda: engine.request("server/discover", None, idempotent=True),
+        ))
 
     @property
     def server_info(self) -> Implementation:
@@ -824,10 +850,18 @@ class AsyncMCPClient:
         await self.request("ping", None, timeout=timeout, idempotent=True)
 
     # -- pagination --------------------------------------------------------------------
-    async def _page(self, method: str, cursor: str | None) -> dict[str, Any]:
+    async def _page(
+        self, method: str, cursor: str | None, cache: CacheMode = "use"
+    ) -> dict[str, Any]:
         if cursor is not None and not isinstance(cursor, str):
             raise ConfigError(f"cursor must be a string, got {cursor!r}")
-        return await self.request(method, {"cursor": cursor} if cursor else None, idempotent=True)
+        params = {"cursor": cursor} if cursor else None
+        if check_mode(cache) == "bypass" or self._cache is None:
+            return await self.request(method, params, idempotent=True)
+        return await self._cache.fetch(
+            self._mcp(), method, params, cache,
+            lambda: self.request(method, params, idempotent=True),
+        )
 
     async def _walk(
         self,
@@ -836,13 +870,33 @@ class AsyncMCPClient:
         items: Callable[[_Page], Sequence[_T]],
         next_cursor: Callable[[_Page], str | None],
         max_pages: int | None,
+        cache: CacheMode = "use",
+    ) -> list[_T]:
+        hits = self._cache.hits if self._cache is not None else 0
+        try:
+            return await self._walk_pages(method, parse, items, next_cursor, max_pages, cache)
+        except JSONRPCError as exc:
+            # A cursor from a cached page the server no longer honours: the pages were
+            # dropped (see mcp_async.cache); walk once more from the first page.
+            if exc.code != -32602 or self._cache is None or self._cache.hits == hits:
+                raise
+        return await self._walk_pages(method, parse, items, next_cursor, max_pages, "refresh")
+
+    async def _walk_pages(
+        self,
+        method: str,
+        parse: Callable[[Mapping[str, Any]], _Page],
+        items: Callable[[_Page], Sequence[_T]],
+        next_cursor: Callable[[_Page], str | None],
+        max_pages: int | None,
+        cache: CacheMode,
     ) -> list[_T]:
         limit = self.max_list_pages if max_pages is None else max_pages
         out: list[_T] = []
         seen: set[str] = set()
         cursor: str | None = None
         for _ in range(limit):
-            page = parse(await self._page(method, cursor))
+            page = parse(await self._page(method, cursor, cache))
             out.extend(items(page))
             cursor = next_cursor(page)
             if cursor is None:
@@ -855,21 +909,28 @@ class AsyncMCPClient:
         )
 
     # -- tools -------------------------------------------------------------------------
-    async def list_tools_page(self, cursor: str | None = None) -> ListToolsPage:
+    async def list_tools_page(
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
+    ) -> ListToolsPage:
         """One page of ``tools/list``.
 
         Over HTTP in the 2026-07-28 era, a tool whose ``x-mcp-header`` annotations
         break the spec's rules is left out (with a warning), as the spec requires.
+        ``cache``: ``"use"``, ``"refresh"`` or ``"bypass"`` the response cache
+        (docs/caching.md), as for every list method, :meth:`read_resource` and
+        :meth:`discover`.
         """
-        page = self._tools_page(await self._page("tools/list", cursor))
+        page = self._tools_page(await self._page("tools/list", cursor, cache))
         self._remember_tools(page.tools, replace=False)
         return page
 
-    async def list_tools(self, *, max_pages: int | None = None) -> list[Tool]:
+    async def list_tools(
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
+    ) -> list[Tool]:
         """All tools, walking every page (see :meth:`list_tools_page` on dropped tools)."""
         tools = await self._walk(
             "tools/list", self._tools_page, lambda p: p.tools, lambda p: p.next_cursor,
-            max_pages,
+            max_pages, cache,
         )
         self._remember_tools(tools, replace=True)
         return tools
@@ -1032,6 +1093,8 @@ class AsyncMCPClient:
         if allow_input_required:
             extensions["allow_input_required"] = True
         engine = self._mcp()
+        if not allow_input_required and await _tasks.required(self, engine, name):
+            extensions["task"] = True  # execution.taskSupport "required": see mcp_async.tasks
         if self._header_maps:
             headers = await self._param_headers(engine, name, params, headers)
         try:
@@ -1043,7 +1106,7 @@ class AsyncMCPClient:
             if engine.modern is None:
                 raise
             # The server's tool definitions changed: learn them again, send once more.
-            await self.list_tools()
+            await self.list_tools(cache="refresh")
             headers = await self._param_headers(engine, name, params, headers, fresh=True)
             raw = await self._call_tool(
                 engine, params, timeout, headers, progress, idempotent,
@@ -1051,6 +1114,10 @@ class AsyncMCPClient:
             )
         if allow_input_required and raw.get("resultType") == "input_required":
             return InputRequiredResult.from_dict(raw)
+        if raw.get("resultType") == _tasks.TASK_RESULT_TYPE and engine.modern is not None:
+            raw = await _tasks.follow(  # the server chose to run it as a task (2026)
+                self, engine, raw, name, timeout=timeout, max_total_timeout=max_total_timeout
+            )
         result = CallToolResult.from_dict(raw)
         if result.is_error:
             if raise_on_error:
@@ -1072,6 +1139,11 @@ class AsyncMCPClient:
         max_total_timeout: float | None,
         extensions: dict[str, Any],
     ) -> Awaitable[dict[str, Any]]:
+        if extensions.get("task"):  # create, poll, return the final result
+            return _tasks.run(
+                self, engine, params, timeout=timeout, max_total_timeout=max_total_timeout,
+                headers=headers, progress=progress,
+            )
         if reset_timeout_on_progress or max_total_timeout is not None:
             return self._request(
                 "tools/call", params, timeout=timeout, headers=headers, progress=progress,
@@ -1084,6 +1156,38 @@ class AsyncMCPClient:
             timeout=None if timeout is None else to_timeout(timeout, self.timeout),
             headers=headers, progress=progress, idempotent=idempotent,
             extensions=extensions,
+        )
+
+    async def start_task(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        ttl: int | None = None,
+        timeout: TimeoutLike = None,
+        progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _tasks.TaskHandle:
+        """Start tool ``name`` as a task and return its :class:`~mcp_async.TaskHandle`
+        (``status()``, ``wait()``, ``cancel()``, ``async for`` status changes).
+
+        ``ttl`` asks the server to keep the task that many milliseconds (2025-11-25);
+        ``timeout`` bounds the creating request only; ``progress`` gets the task's
+        progress notifications for its whole life. Raises
+        :class:`~mcp_async.TaskNotSupportedError` when the server offers no tasks or
+        (2025-11-25) the tool forbids them. See docs/tasks.md.
+        """
+        if not isinstance(name, str) or not name:
+            raise ConfigError("tool name must be a non-empty string")
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise ConfigError(f"arguments must be a mapping, got {type(arguments).__name__}")
+        params: dict[str, Any] = {"name": name, "arguments": dict(arguments or {})}
+        if meta is not None:
+            params["_meta"] = dict(meta)
+        return await _tasks.create(
+            self, self._mcp(), params, ttl=ttl, timeout=timeout, headers=headers,
+            progress=progress,
         )
 
     async def _param_headers(
@@ -1121,32 +1225,36 @@ class AsyncMCPClient:
             raise OutputValidationError(name, f"does not match outputSchema: {errors[0].message}")
 
     # -- resources ---------------------------------------------------------------------
-    async def list_resources_page(self, cursor: str | None = None) -> ListResourcesPage:
+    async def list_resources_page(
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
+    ) -> ListResourcesPage:
         """One page of ``resources/list``."""
-        return ListResourcesPage.from_dict(await self._page("resources/list", cursor))
+        return ListResourcesPage.from_dict(await self._page("resources/list", cursor, cache))
 
-    async def list_resources(self, *, max_pages: int | None = None) -> list[Resource]:
+    async def list_resources(
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
+    ) -> list[Resource]:
         """All resources, walking every page."""
         return await self._walk(
             "resources/list", ListResourcesPage.from_dict, lambda p: p.resources,
-            lambda p: p.next_cursor, max_pages,
+            lambda p: p.next_cursor, max_pages, cache,
         )
 
     async def list_resource_templates_page(
-        self, cursor: str | None = None
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
     ) -> ListResourceTemplatesPage:
         """One page of ``resources/templates/list``."""
         return ListResourceTemplatesPage.from_dict(
-            await self._page("resources/templates/list", cursor)
+            await self._page("resources/templates/list", cursor, cache)
         )
 
     async def list_resource_templates(
-        self, *, max_pages: int | None = None
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[ResourceTemplate]:
         """All resource templates, walking every page."""
         return await self._walk(
             "resources/templates/list", ListResourceTemplatesPage.from_dict,
-            lambda p: p.resource_templates, lambda p: p.next_cursor, max_pages,
+            lambda p: p.resource_templates, lambda p: p.next_cursor, max_pages, cache,
         )
 
     @overload
@@ -1154,6 +1262,7 @@ class AsyncMCPClient:
         self, uri: str, *, timeout: TimeoutLike = None,
         allow_input_required: Literal[False] = False,
         input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+        cache: CacheMode = "use",
     ) -> ReadResourceResult: ...
 
     @overload
@@ -1161,6 +1270,7 @@ class AsyncMCPClient:
         self, uri: str, *, timeout: TimeoutLike = None,
         allow_input_required: Literal[True],
         input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+        cache: CacheMode = "use",
     ) -> ReadResourceResult | InputRequiredResult: ...
 
     async def read_resource(
@@ -1171,17 +1281,30 @@ class AsyncMCPClient:
         allow_input_required: bool = False,
         input_responses: Mapping[str, Any] | None = None,
         request_state: str | None = None,
+        cache: CacheMode = "use",
     ) -> ReadResourceResult | InputRequiredResult:
-        """Read a resource by URI (input rounds as in :meth:`call_tool`)."""
+        """Read a resource by URI (input rounds as in :meth:`call_tool`; ``cache`` as in
+        :meth:`list_tools_page`: results of input rounds are never cached)."""
         _require_str("uri", uri)
         params: dict[str, Any] = {"uri": uri}
         if input_responses is not None or request_state is not None:
             _add_input(params, input_responses, request_state)
-        raw = await self._request(
-            "resources/read", params, timeout=timeout, headers=None, progress=None,
-            idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
-            extensions=_input_extension(allow_input_required),
-        )
+
+        rounds: list[str] = []  # the engine notes here any input rounds it drove
+
+        def read() -> Awaitable[dict[str, Any]]:
+            return self._request(
+                "resources/read", params, timeout=timeout, headers=None, progress=None,
+                idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
+                extensions={**_input_extension(allow_input_required), "input_rounds": rounds},
+            )
+
+        if check_mode(cache) == "bypass" or self._cache is None or len(params) > 1:
+            raw = await read()
+        else:  # results of input rounds are never cached
+            raw = await self._cache.fetch(
+                self._mcp(), "resources/read", params, cache, read, keep=lambda: not rounds
+            )
         if allow_input_required and raw.get("resultType") == "input_required":
             return InputRequiredResult.from_dict(raw)
         return ReadResourceResult.from_dict(raw)
@@ -1257,15 +1380,19 @@ class AsyncMCPClient:
                            "client.listen(resource_uris=[...]) instead")
 
     # -- prompts and completion ------------------------------------------------------------
-    async def list_prompts_page(self, cursor: str | None = None) -> ListPromptsPage:
+    async def list_prompts_page(
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
+    ) -> ListPromptsPage:
         """One page of ``prompts/list``."""
-        return ListPromptsPage.from_dict(await self._page("prompts/list", cursor))
+        return ListPromptsPage.from_dict(await self._page("prompts/list", cursor, cache))
 
-    async def list_prompts(self, *, max_pages: int | None = None) -> list[Prompt]:
+    async def list_prompts(
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
+    ) -> list[Prompt]:
         """All prompts, walking every page."""
         return await self._walk(
             "prompts/list", ListPromptsPage.from_dict, lambda p: p.prompts,
-            lambda p: p.next_cursor, max_pages,
+            lambda p: p.next_cursor, max_pages, cache,
         )
 
     @overload

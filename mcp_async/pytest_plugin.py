@@ -204,6 +204,16 @@ async def mcp_any_client(
             yield client
 
 
+async def _stop_and_drain(server: MCPTestServer) -> None:
+    """Stop ``server`` and cancel what still runs on its loop (handlers of cut requests)."""
+    await server.stop()
+    current = asyncio.current_task()
+    tasks = [task for task in asyncio.all_tasks() if task is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 @pytest.fixture
 def mcp_threaded_server(request: pytest.FixtureRequest) -> Iterator[MCPTestServer]:
     """The ``mcp_server`` demo server, served by an event loop in a background thread
@@ -217,7 +227,7 @@ def mcp_threaded_server(request: pytest.FixtureRequest) -> Iterator[MCPTestServe
         yield server
     finally:
         try:
-            asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
+            asyncio.run_coroutine_threadsafe(_stop_and_drain(server), loop).result(30)
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(30)

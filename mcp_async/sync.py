@@ -96,8 +96,10 @@ class _LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        #: Set in the loop thread once the loop stopped: late calls are refused.
+        #: Set in the loop thread once the client closes: late calls are refused.
         self.stopping = False
+        #: The tasks of calls running now (to cancel them on close).
+        self.calls: set[asyncio.Task[Any]] = set()
         ready = threading.Event()
         self.thread = threading.Thread(
             target=self._run, args=(ready,), name="mcp-async-sync", daemon=True
@@ -137,7 +139,14 @@ class _LoopThread:
             coro.close()
             raise ClientStateError("client is closed") from None
         try:
-            call.done.acquire()
+            while not call.done.acquire(timeout=0.25):
+                # Closed by another thread before this call ran, or before its done
+                # callback could: do not wait for a loop that is gone.
+                if self.loop.is_closed():
+                    if call.task is None:
+                        raise ClientStateError("client is closed")
+                    if call.task.done():
+                        break
         except BaseException:
             # KeyboardInterrupt in the waiting thread: cancel the call in the loop,
             # which tells the server (notifications/cancelled).
@@ -177,9 +186,11 @@ class _Call:
             self.done.release()
             return
         self.task = self.runner.loop.create_task(self.coro)
+        self.runner.calls.add(self.task)
         self.task.add_done_callback(self._finish)
 
     def _finish(self, task: asyncio.Task[Any]) -> None:
+        self.runner.calls.discard(task)
         self.done.release()
 
     def cancel(self) -> None:  # in the loop thread
@@ -192,6 +203,8 @@ class _Call:
         if self.error is not None:
             raise self.error
         assert self.task is not None
+        if self.task.cancelled() and self.runner.stopping:
+            raise ClientStateError("the client was closed while this call was running")
         return self.task.result()
 
 
@@ -286,7 +299,8 @@ class MCPClient:
     def close(self) -> None:
         """Close the client (end the MCP session), stop its loop and join its thread.
 
-        Idempotent; calls still running in other threads are cancelled.
+        Idempotent. Calls still running in other threads are cancelled: they raise
+        :class:`~mcp_async.ClientStateError`.
         """
         _check_no_running_loop("close")
         with self._lock:
@@ -297,7 +311,7 @@ class MCPClient:
         if runner is None:
             return
         try:
-            runner.call(self._aclient.aclose())
+            runner.call(self._shutdown(runner))
         finally:
             runner.stop()
 
@@ -306,6 +320,16 @@ class MCPClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    async def _shutdown(self, runner: _LoopThread) -> None:
+        """In the loop: refuse new calls, cancel those still running, close the client."""
+        runner.stopping = True
+        current = asyncio.current_task()
+        running = [task for task in runner.calls if task is not current]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await self._aclient.aclose()
 
     @property
     def closed(self) -> bool:

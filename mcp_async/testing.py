@@ -75,6 +75,7 @@ from aiohttp import web
 from ._exceptions import InvalidJSONError
 from ._testing_sse import SSEChannel
 from ._testing_stdio import Send, serve_lines
+from ._testing_tasks import TASK_CAPABILITY, ServerTask, TaskRPCError, TaskStore
 from .protocol.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -827,6 +828,12 @@ _Requester = Callable[
 ]
 
 
+def _task_support(tool: _Tool) -> str:
+    execution = tool.definition.get("execution")
+    value = execution.get("taskSupport") if isinstance(execution, dict) else None
+    return value if value in ("required", "optional") else "forbidden"
+
+
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(fn)
@@ -1148,6 +1155,14 @@ class MCPTestServer:
             "completion/complete": self._m_complete,
             "logging/setLevel": self._m_set_level,
         }
+        #: Tasks (2025-11-25) started by ``tools/call`` with ``params.task``.
+        self.task_store = TaskStore()
+        self._methods.update({
+            "tasks/get": self._m_tasks_get,
+            "tasks/result": self._m_tasks_result,
+            "tasks/cancel": self._m_tasks_cancel,
+            "tasks/list": self._m_tasks_list,
+        })
 
     # ---- registration -----------------------------------------------------------------
 
@@ -1162,6 +1177,7 @@ class MCPTestServer:
         output_schema: dict[str, Any] | None = None,
         annotations: dict[str, Any] | None = None,
         title: str | None = None,
+        task_support: Literal["required", "optional", "forbidden"] | None = None,
     ) -> _F: ...
 
     @overload
@@ -1175,6 +1191,7 @@ class MCPTestServer:
         output_schema: dict[str, Any] | None = None,
         annotations: dict[str, Any] | None = None,
         title: str | None = None,
+        task_support: Literal["required", "optional", "forbidden"] | None = None,
     ) -> Callable[[_F], _F]: ...
 
     def tool(
@@ -1187,6 +1204,7 @@ class MCPTestServer:
         output_schema: dict[str, Any] | None = None,
         annotations: dict[str, Any] | None = None,
         title: str | None = None,
+        task_support: Literal["required", "optional", "forbidden"] | None = None,
     ) -> _F | Callable[[_F], _F]:
         """Register a sync or async function as a tool (decorator, with or without arguments).
 
@@ -1195,6 +1213,10 @@ class MCPTestServer:
         (any JSON with ``output_schema``) → ``structuredContent`` plus its JSON as text; a
         dict with ``"content"`` → used as the result; ``bytes`` → a PNG image block; other
         JSON → its text; an exception → ``isError`` result with its message.
+
+        ``task_support`` sets ``execution.taskSupport`` (2025-11-25 tasks): the tool may
+        (``"optional"``) or must (``"required"``) be called as a task; see
+        :mod:`mcp_async._testing_tasks`.
         """
 
         def register(func: _F) -> _F:
@@ -1207,6 +1229,8 @@ class MCPTestServer:
             )
             definition["inputSchema"] = input_schema if input_schema is not None else schema
             _with_optional(definition, outputSchema=output_schema, annotations=annotations)
+            if task_support is not None:
+                definition["execution"] = {"taskSupport": task_support}
             self._tools[tool_name] = _Tool(func, ctx_param, output_schema is not None, definition)
             return func
 
@@ -1341,6 +1365,7 @@ class MCPTestServer:
         for channel in list(self._channels.values()):
             channel.end()
         runner, self._runner, self._url = self._runner, None, None
+        await self.task_store.close()
         if runner is not None:
             await runner.cleanup()
 
@@ -1978,6 +2003,10 @@ class MCPTestServer:
             capabilities["prompts"] = {"listChanged": True}
         if self._completion is not None and version != _LEGACY_VERSION:
             capabilities["completions"] = {}
+        if version >= "2025-11-25" and any(
+            _task_support(tool) != "forbidden" for tool in self._tools.values()
+        ):
+            capabilities["tasks"] = TASK_CAPABILITY
         return capabilities
 
     async def _m_initialize(
@@ -2030,6 +2059,9 @@ class MCPTestServer:
         arguments = params.get("arguments") or {}
         if not isinstance(arguments, dict):
             raise _RPCError(INVALID_PARAMS, "tools/call arguments must be an object")
+        support = _task_support(tool)
+        if "task" in params or support == "required":
+            return await self._start_task(req, tool, arguments, session, support)
         if tool.ctx_param is not None:
             arguments = {**arguments, tool.ctx_param: self._context(req, session, emit)}
         stats = self.stats
@@ -2047,6 +2079,96 @@ class MCPTestServer:
             stats.in_flight -= 1
             if self._calls.get(key) is task:
                 del self._calls[key]
+
+    # ---- tasks (2025-11-25) -------------------------------------------------------------
+
+    async def _start_task(
+        self, req: Request, tool: _Tool, arguments: dict[str, Any], session: _Session | None,
+        support: str,
+    ) -> dict[str, Any]:
+        params = req.params or {}
+        task_params = params.get("task")
+        if task_params is None:
+            raise _RPCError(METHOD_NOT_FOUND, f"tool {tool.definition['name']!r} must be "
+                            "called as a task (execution.taskSupport is 'required')")
+        if support == "forbidden":
+            raise _RPCError(METHOD_NOT_FOUND, f"tool {tool.definition['name']!r} cannot be "
+                            "called as a task")
+        if not isinstance(task_params, dict):
+            raise _RPCError(INVALID_PARAMS, "params.task must be an object")
+        session_id = session.id if session is not None else None
+        store = self.task_store
+        meta = params.get("_meta")
+        token = meta.get("progressToken") if isinstance(meta, dict) else None
+
+        async def run(task: ServerTask) -> dict[str, Any]:
+            async def emit(message: Notification | Request) -> None:
+                # The creating request is answered already: notifications go on the
+                # session's GET stream or its stdio / legacy SSE stream, and a progress
+                # message becomes the task's statusMessage.
+                note = message.params or {}
+                if message.method == "notifications/progress" and "message" in note:
+                    task.set("working", str(note["message"]))
+                if session_id is not None and isinstance(message, Notification):
+                    with contextlib.suppress(LookupError, RuntimeError):
+                        await self.notify(message.method, message.params, session_id=session_id)
+
+            args = arguments
+            if tool.ctx_param is not None:
+                def ask(
+                    method: str, p: dict[str, Any] | None, _emit: Any, _sid: Any, timeout: float
+                ) -> Awaitable[dict[str, Any]]:
+                    return store.ask(task, method, p, timeout)
+
+                level = session.log_level if session is not None else self._log_level
+                floor = _LEVEL_RANK[level] if level is not None else 0
+                ctx = ToolContext(req.id, token, session_id, emit, floor, ask)
+                args = {**arguments, tool.ctx_param: ctx}
+            return _tool_result(await _resolve(tool.fn(**args)), tool.structured)
+
+        task = store.start(session_id, task_params.get("ttl"), run)
+        return {"task": task.wire()}
+
+    def _task_named(self, req: Request, session: _Session | None) -> ServerTask:
+        task_id = (req.params or {}).get("taskId")
+        task = self.task_store.find(task_id, session.id if session is not None else None)
+        if task is None:
+            raise _RPCError(INVALID_PARAMS, f"Failed to retrieve task {task_id!r}: not found")
+        return task
+
+    async def _m_tasks_get(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        return self._task_named(req, session).wire()
+
+    async def _m_tasks_result(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        task = self._task_named(req, session)
+        session_id = session.id if session is not None else None
+
+        def deliver(method: str, params: dict[str, Any] | None, out: Any) -> Any:
+            return self._server_request(method, params, out, session_id, 30.0)
+
+        try:
+            return await self.task_store.result(task, deliver, emit)
+        except TaskRPCError as exc:
+            raise _RPCError(exc.code, exc.message, exc.data) from None
+
+    async def _m_tasks_cancel(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        task = self._task_named(req, session)
+        if task.terminal:
+            raise _RPCError(INVALID_PARAMS, f"Cannot cancel task in terminal status: {task.status}")
+        return self.task_store.cancel(task)
+
+    async def _m_tasks_list(
+        self, req: Request, session: _Session | None, emit: _Emit | None
+    ) -> dict[str, Any]:
+        session_id = session.id if session is not None else None
+        tasks = [t.wire() for t in self.task_store.tasks.values() if t.session_id == session_id]
+        return self._page("tasks", "tasks", tasks, req)
 
     def _context(self, req: Request, session: _Session | None, emit: _Emit | None) -> ToolContext:
         meta = (req.params or {}).get("_meta")
@@ -2272,7 +2394,47 @@ def _register_two_way_tools(server: MCPTestServer) -> None:
         return "logged"
 
 
-def demo_server(*, two_way: bool = False, **kw: Any) -> MCPTestServer:
+def _register_task_tools(server: MCPTestServer) -> None:
+    @server.tool(task_support="required")
+    async def research(topic: str, ctx: ToolContext, rounds: int = 3) -> str:
+        """A task: works through ``rounds`` stages (progress and status messages)."""
+        for step in range(1, rounds + 1):
+            await asyncio.sleep(0.06)
+            await ctx.report_progress(step, rounds, f"stage {step} of {rounds}")
+        return f"report on {topic} after {rounds} stages"
+
+    @server.tool(task_support="required")
+    async def clarify(topic: str, ctx: ToolContext) -> str:
+        """A task that needs input: asks which meaning of ``topic`` (via tasks/result)."""
+        await asyncio.sleep(0.03)
+        schema = {
+            "type": "object",
+            "properties": {"interpretation": {"type": "string", "default": "technical"}},
+            "required": ["interpretation"],
+        }
+        answer = await ctx.elicit(f"Which {topic} do you mean?", schema)
+        content = answer.get("content") or {}
+        return f"{topic} ({content.get('interpretation', answer.get('action'))})"
+
+    @server.tool(task_support="required")
+    async def doomed() -> str:
+        """A task that fails (status failed, an isError result)."""
+        await asyncio.sleep(0.03)
+        raise RuntimeError("the experiment failed")
+
+    @server.tool(task_support="required")
+    async def marathon(seconds: float = 30.0) -> str:
+        """A task that runs ``seconds``: long enough for a deadline to cancel it."""
+        await asyncio.sleep(seconds)
+        return f"ran {seconds} s"
+
+    @server.tool(task_support="optional")
+    def double(x: float) -> float:
+        """Doubles ``x``; may be called as a task or not."""
+        return x * 2
+
+
+def demo_server(*, two_way: bool = False, tasks: bool = False, **kw: Any) -> MCPTestServer:
     """A server with demo tools, a resource, a template, a prompt and a completion.
 
     Tools: ``add(a, b)`` (output schema), ``echo(text)``, ``slow(seconds)`` (progress),
@@ -2285,6 +2447,11 @@ def demo_server(*, two_way: bool = False, **kw: Any) -> MCPTestServer:
     (``elicitation/create``; returns ``{"action", "answer"}``), ``list_roots()``
     (``roots/list``; returns ``{"roots"}``) and ``log_message(level, text)``
     (``notifications/message``).
+
+    ``tasks`` adds tools run as tasks (MCP 2025-11-25): ``research(topic, rounds=3)``
+    (a few poll rounds, progress), ``clarify(topic)`` (elicitation through
+    ``tasks/result``), ``doomed()`` (fails), ``marathon(seconds=30)`` (for deadlines),
+    all ``taskSupport: "required"``, and ``double(x)`` (``"optional"``).
     """
     kw.setdefault("name", "mcp-async-demo")
     kw.setdefault("instructions", "A demo MCP server: try the add, echo and weather tools.")
@@ -2292,6 +2459,8 @@ def demo_server(*, two_way: bool = False, **kw: Any) -> MCPTestServer:
     _register_demo_tools(server)
     if two_way:
         _register_two_way_tools(server)
+    if tasks:
+        _register_task_tools(server)
     server.resource(
         "demo://readme",
         name="readme",

@@ -219,6 +219,10 @@ class TracingPolicy:
             kind=self._client_kind,
             attributes=attributes,
         )
+        if not span.is_recording() and not span.get_span_context().is_valid:
+            # A no-op tracer: nothing to record or propagate.
+            await call_next(exchange)
+            return
         with self._trace.use_span(span, end_on_exit=True, record_exception=False,
                                   set_status_on_exception=False):
             if self._propagate:

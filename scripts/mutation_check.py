@@ -112,7 +112,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "        process.stdin.close()\n        with contextlib.suppress(ConnectionError, OSError):"
         "\n            await process.stdin.wait_closed()\n",
         "        pass\n",
-        ("tests/transports/test_stdio.py",),
+        ("tests/transports/test_stdio_shutdown.py", "tests/transports/test_stdio.py"),
     ),
     Mutation(
         "stdio-sigkill",

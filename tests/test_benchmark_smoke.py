@@ -177,3 +177,37 @@ def test_quick_group_benchmark(tmp_path: Path) -> None:
         assert fanout[name]["calls"] == 300
         assert fanout[name]["bound_kept"]
         assert fanout[f"x_{name}"] > 0
+
+
+def test_quick_modern_benchmark(tmp_path: Path) -> None:
+    """MCP 2026-07-28 (``--modern-only``): floor and mcp_async with the envelope, MRTR, the
+    probe counted once per ``protocol="auto"`` client, against both minimal servers."""
+    from mcp_async.session import era
+
+    if not hasattr(era, "Envelope"):
+        pytest.skip("mcp_async does not speak MCP 2026-07-28 yet")
+    out = tmp_path / "modern.json"
+    clients = ("floor_modern", "mcp_async", "mcp_async_modern", "mcp_async_auto",
+               "floor_modern_mrtr", "mcp_async_mrtr")
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "benchmarks.run", "--modern-only", "--quick",
+            "--clients", ",".join(clients), "--replies", "json", "--concurrency", "1,8",
+            "--calls", "60", "--warmup", "10", "--json", str(out),
+        ],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "### MCP 2026-07-28" in done.stdout
+    figures = json.loads(out.read_text())
+    rows = {(r["client"], r["transport"], r["concurrency"]): r for r in figures["results"]}
+    for client in clients:
+        for transport in ("http", "stdio"):
+            for conc in (1, 8):
+                _check_row(rows[(client, transport, conc)], 60)
+    for transport in ("http", "stdio"):
+        for conc in (1, 8):
+            assert rows[("mcp_async_auto", transport, conc)]["discover_requests"] == 1
+            assert rows[("mcp_async_modern", transport, conc)]["discover_requests"] == 0
+            assert rows[("mcp_async_modern", transport, conc)]["initialize_requests"] == 0
+            assert rows[("mcp_async", transport, conc)]["initialize_requests"] == 1

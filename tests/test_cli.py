@@ -233,3 +233,15 @@ async def test_serve_stdio() -> None:
 def test_serve_refuses_stdio_only_flags_over_http(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--exit-after", "2"]) == 2
     assert "--stdio only" in capsys.readouterr().err
+
+
+def test_structured_content_is_indented_in_a_terminal(
+    server_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["call", server_url, "weather", "-a", "city=Oslo"]) == 0
+    piped = capsys.readouterr().out
+    assert piped.count("\n") == 1  # one line of JSON for scripts
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["call", server_url, "weather", "-a", "city=Oslo"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.count("\n") > 2 and json.loads(shown) == json.loads(piped)

@@ -12,6 +12,11 @@ EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.
 
 #: Text an example must print, beyond exiting with status 0.
 EXPECTED = {
+    "caching.py": ["3 x list_tools -> 1 tools/list request",
+                   "after tools/list_changed -> 2 requests",
+                   "read twice -> demo://clock True, 1 resources/read request",
+                   "cache='refresh' -> 2 resources/read requests",
+                   "cache='bypass' -> 3 tools/list requests", "hits: 3, misses: 3"],
     "connect_and_call.py": ["connected to mcp-async-demo over streamable-http",
                             "add(2, 3) -> {'result': 5}", "echo -> hello",
                             "fail -> is_error: True", "fail raised ToolError"],
@@ -45,6 +50,10 @@ EXPECTED = {
     "stdio_server.py": ["started mcp-async-demo over stdio", "weather -> {'city': 'Lisbon'",
                         "50 concurrent calls, last -> {'result': 98}",
                         "ServerExitedError, exit code 3, stderr ['cannot start: no config']"],
+    "tasks.py": ["progress 3.0/3.0: stage 3 of 3", "call_tool -> report on tides after 3 stages",
+                 "status: input_required", "server asks: Which python do you mean?",
+                 "wait -> python (snake)", "marathon timed out and was cancelled",
+                 "cancelled: cancelled"],
     "testing_your_code.py": ["3 passed"],
 }
 

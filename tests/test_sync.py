@@ -36,10 +36,18 @@ class ServerThread:
         self.thread.start()
 
     def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
-        self.loop.run_until_complete(self.server.stop())
         self.loop.close()
+
+    async def _stop(self) -> None:
+        await self.server.stop()
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture
@@ -168,6 +176,52 @@ def test_close_stops_the_loop_and_joins_the_thread(served: ServerThread) -> None
         client.ping()
     with pytest.raises(ClientStateError, match="closed"):
         client.open()
+
+
+def test_close_cancels_calls_still_running_in_other_threads(served_sse: ServerThread) -> None:
+    client = MCPClient(served_sse.url).open()
+    client.initialize()
+    started = threading.Event()
+
+    def progress(note: ProgressNotification) -> None:
+        started.set()
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(client.call_tool, "slow", {"seconds": 5}, progress=progress)
+        assert started.wait(5)
+        began = time.perf_counter()
+        client.close()
+        with pytest.raises(ClientStateError, match="closed while this call"):
+            future.result(5)
+    assert time.perf_counter() - began < 4
+
+
+def test_close_while_threads_keep_calling(served: ServerThread) -> None:
+    client = MCPClient(served.url).open()
+    client.initialize()
+    outcomes: list[str] = []
+    calls: list[int] = []
+
+    def work() -> None:
+        done = 0
+        try:
+            while True:
+                client.ping()
+                done += 1
+        except BaseException as exc:
+            outcomes.append(type(exc).__name__)
+        calls.append(done)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    client.close()
+    for thread in threads:
+        thread.join(5)
+    assert not any(thread.is_alive() for thread in threads)
+    assert outcomes == ["ClientStateError"] * 8  # nothing else leaks out
+    assert sum(calls) > 0
 
 
 def test_state_errors() -> None:

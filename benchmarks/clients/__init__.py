@@ -48,8 +48,35 @@ MODULES: dict[str, dict[str, str]] = {
     },
 }
 
+#: The MCP 2026-07-28 clients (``benchmarks.modern``), as "module:class" per transport:
+#: the floors with the envelope and headers (``floor_modern``) and with the ``mrtr`` tool's
+#: input round (``floor_modern_mrtr``); mcp_async pinned (``mcp_async_modern``), probing
+#: (``mcp_async_auto``) and calling ``mrtr`` (``mcp_async_mrtr``); ``mcp.Client`` in its
+#: default mode (``mcp_modern``).
+MODERN_MODULES: dict[str, dict[str, str]] = {
+    "http": {
+        "floor_modern": "benchmarks.clients.floor:ModernAdapter",
+        "floor_modern_mrtr": "benchmarks.clients.floor:ModernMRTRAdapter",
+        "mcp_async_modern": "benchmarks.clients.mcp_async_adapter:ModernAdapter",
+        "mcp_async_auto": "benchmarks.clients.mcp_async_adapter:AutoAdapter",
+        "mcp_async_mrtr": "benchmarks.clients.mcp_async_adapter:MRTRAdapter",
+        "mcp_modern": "benchmarks.clients.official_adapter:ModernAdapter",
+    },
+    "stdio": {
+        "floor_modern": "benchmarks.clients.stdio_floor:ModernStdioAdapter",
+        "floor_modern_mrtr": "benchmarks.clients.stdio_floor:ModernStdioMRTRAdapter",
+        "mcp_async_modern": "benchmarks.clients.mcp_async_adapter:ModernStdioAdapter",
+        "mcp_async_auto": "benchmarks.clients.mcp_async_adapter:AutoStdioAdapter",
+        "mcp_async_mrtr": "benchmarks.clients.mcp_async_adapter:MRTRStdioAdapter",
+        "mcp_modern": "benchmarks.clients.official_adapter:ModernStdioAdapter",
+    },
+}
+for _transport, _modules in MODERN_MODULES.items():
+    MODULES[_transport].update(_modules)
+
 #: Every client name known on some transport, in table order.
-ALL_CLIENTS = ("floor", "floor_orjson", "floor_protocol", "mcp_async", "mcp", "fastmcp")
+ALL_CLIENTS = ("floor", "floor_orjson", "floor_protocol", "mcp_async", "mcp", "fastmcp",
+               *MODERN_MODULES["http"])
 
 _CLASS = {"http": "Adapter", "stdio": "StdioAdapter", "sse": "SSEAdapter"}
 
@@ -65,7 +92,10 @@ def available(name: str, transport: str = "http") -> bool:
 
 def load(name: str, transport: str = "http") -> Any:
     """The adapter class of client ``name`` on ``transport`` (imports its library)."""
-    module = importlib.import_module(MODULES[transport][name])
+    module_name, _, class_name = MODULES[transport][name].partition(":")
+    module = importlib.import_module(module_name)
+    if class_name:
+        return getattr(module, class_name)
     if name == "floor_orjson":
         return module.OrjsonAdapter
     if name == "floor_protocol":

@@ -11,11 +11,21 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 
-from benchmarks.protocol_data import DEFAULT_VERSION, TOOL_ARGUMENTS, TOOL_NAME
+from benchmarks.protocol_data import (
+    CAPABILITIES_META,
+    CLIENT_INFO_META,
+    DEFAULT_VERSION,
+    MODERN_VERSION,
+    MRTR_ANSWER,
+    MRTR_TOOL,
+    TOOL_ARGUMENTS,
+    TOOL_NAME,
+    VERSION_META,
+)
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -43,9 +53,11 @@ class Adapter:
         self.headers = {"Content-Type": "application/json",
                         "Accept": "application/json, text/event-stream"}
 
-    async def _post(self, payload: dict[str, Any]) -> tuple[Any, aiohttp.ClientResponse]:
+    async def _post(
+        self, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[Any, aiohttp.ClientResponse]:
         async with self.http.post(self.url, data=self.dumps(payload),
-                                  headers=self.headers) as response:
+                                  headers=headers or self.headers) as response:
             body = await response.read()
             if response.status == 202:
                 return None, response
@@ -79,6 +91,67 @@ class Adapter:
         async with self.http.delete(self.url, headers=self.headers) as response:
             await response.read()
         await self.http.close()
+
+
+def envelope(capabilities: dict[str, Any]) -> dict[str, Any]:
+    """The MCP 2026-07-28 ``_meta`` envelope a floor request carries."""
+    return {VERSION_META: MODERN_VERSION, CAPABILITIES_META: capabilities,
+            CLIENT_INFO_META: {"name": "floor", "version": "0"}}
+
+
+class ModernAdapter(Adapter):
+    """The floor in MCP 2026-07-28: envelope and routing headers, no handshake, no session."""
+
+    tool = TOOL_NAME
+    capabilities: ClassVar[dict[str, Any]] = {}
+
+    async def start(self) -> None:
+        """Open the HTTP session; the stateless era has no handshake."""
+        self.http = aiohttp.ClientSession()
+        self.meta = envelope(self.capabilities)
+        self.call_headers = {**self.headers, "MCP-Protocol-Version": MODERN_VERSION,
+                             "Mcp-Method": "tools/call", "Mcp-Name": self.tool}
+
+    async def _call(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.next_id += 1
+        message, _ = await self._post(
+            {"jsonrpc": "2.0", "id": self.next_id, "method": "tools/call", "params": params},
+            self.call_headers,
+        )
+        return message["result"]  # type: ignore[no-any-return]
+
+    async def call(self) -> str:
+        """One ``tools/call``; returns the first text block."""
+        result = await self._call({"name": TOOL_NAME, "arguments": TOOL_ARGUMENTS,
+                                   "_meta": self.meta})
+        return result["content"][0]["text"]  # type: ignore[no-any-return]
+
+    async def stop(self) -> None:
+        """Close the HTTP session (no session to DELETE)."""
+        await self.http.close()
+
+
+def answer_inputs(requests: dict[str, Any]) -> dict[str, Any]:
+    """The floor's answers to an ``InputRequiredResult``'s requests (elicitations only)."""
+    return {key: {"action": "accept", "content": {"name": MRTR_ANSWER}} for key in requests}
+
+
+class ModernMRTRAdapter(ModernAdapter):
+    """``tools/call`` of ``mrtr``: one input round (an elicitation), then the result."""
+
+    tool = MRTR_TOOL
+    capabilities: ClassVar[dict[str, Any]] = {"elicitation": {"form": {}}}
+
+    async def call(self) -> str:
+        """The call, its input round and the retried call; returns the first text block."""
+        params: dict[str, Any] = {"name": MRTR_TOOL, "arguments": {}, "_meta": self.meta}
+        result = await self._call(params)
+        while result.get("resultType") == "input_required":
+            result = await self._call({
+                **params, "inputResponses": answer_inputs(result.get("inputRequests") or {}),
+                "requestState": result["requestState"],
+            })
+        return result["content"][0]["text"]  # type: ignore[no-any-return]
 
 
 class OrjsonAdapter(Adapter):

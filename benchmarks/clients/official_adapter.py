@@ -8,6 +8,10 @@ client here) instead of first probing ``server/discover``.
 * stdio: ``mcp.client.stdio.stdio_client(StdioServerParameters(...))`` (anyio
   subprocess, pipe tasks) under the ``ClientSession`` that ``mcp.Client`` wraps.
 * legacy HTTP+SSE: ``mcp.client.sse.sse_client(url)`` under the same ``ClientSession``.
+
+``ModernAdapter`` / ``ModernStdioAdapter`` (client ``mcp_modern``) are ``mcp.Client`` with
+its default ``mode="auto"``: it probes with ``server/discover`` when entered and, against
+the benchmark servers (which answer it), speaks MCP 2026-07-28.
 """
 
 from __future__ import annotations
@@ -41,6 +45,14 @@ class Adapter:
         await self.manager.__aexit__(None, None, None)
 
 
+class ModernAdapter(Adapter):
+    """``mcp.Client(url)``: the default ``mode="auto"`` (probe, then 2026-07-28)."""
+
+    def __init__(self, url: str) -> None:
+        self.manager = Client(url)
+        self.client = None
+
+
 class StdioAdapter(Adapter):
     """``mcp.Client(stdio_client(StdioServerParameters(sys.executable, [script])))``."""
 
@@ -59,4 +71,15 @@ class SSEAdapter(Adapter):
         from mcp.client.sse import sse_client
 
         self.manager = Client(sse_client(url), mode="legacy")
+        self.client = None
+
+
+class ModernStdioAdapter(Adapter):
+    """``mcp.Client(stdio_client(...))`` with the default ``mode="auto"``."""
+
+    def __init__(self, target: str) -> None:
+        from mcp.client.stdio import StdioServerParameters, stdio_client
+
+        params = StdioServerParameters(command=sys.executable, args=[target])
+        self.manager = Client(stdio_client(params))
         self.client = None

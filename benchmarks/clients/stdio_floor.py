@@ -16,6 +16,11 @@ stdio client needs. ``OrjsonAdapter`` is the same with ``orjson`` doing the JSON
 ``loop.subprocess_exec`` with a ``SubprocessProtocol`` whose ``pipe_data_received``
 resolves the futures directly, one task wake-up less per reply (cheaper at
 concurrency 1, the same once replies arrive in batches).
+
+``ModernStdioAdapter`` (``floor_modern``) and ``ModernStdioMRTRAdapter``
+(``floor_modern_mrtr``) are the stdio floor in MCP 2026-07-28: no handshake, every
+request carries the ``params._meta`` envelope; the second calls the ``mrtr`` tool and
+answers its input round, as ``benchmarks.clients.floor.ModernMRTRAdapter`` does.
 """
 
 from __future__ import annotations
@@ -25,9 +30,19 @@ import importlib
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from benchmarks.protocol_data import DEFAULT_VERSION, TOOL_ARGUMENTS, TOOL_NAME
+from benchmarks.protocol_data import (
+    CAPABILITIES_META,
+    CLIENT_INFO_META,
+    DEFAULT_VERSION,
+    MODERN_VERSION,
+    MRTR_ANSWER,
+    MRTR_TOOL,
+    TOOL_ARGUMENTS,
+    TOOL_NAME,
+    VERSION_META,
+)
 
 _READ_SIZE = 1 << 16
 _EXIT_TIMEOUT = 2.0
@@ -131,6 +146,48 @@ class StdioAdapter:
                 process.kill()
                 await process.wait()
         await self.reader
+
+
+class ModernStdioAdapter(StdioAdapter):
+    """The stdio floor in MCP 2026-07-28: the envelope on every request, no handshake."""
+
+    capabilities: ClassVar[dict[str, Any]] = {}
+
+    async def start(self) -> None:
+        """Spawn the server and start the reader; the stateless era has no handshake."""
+        self.process = await asyncio.create_subprocess_exec(
+            *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        assert self.process.stdin is not None
+        self.stdin = self.process.stdin
+        self.reader = asyncio.create_task(self._read())
+        self.meta = {VERSION_META: MODERN_VERSION, CAPABILITIES_META: self.capabilities,
+                     CLIENT_INFO_META: {"name": "floor", "version": "0"}}
+
+    async def call(self) -> str:
+        """One ``tools/call``; returns the first text block."""
+        message = await self._request("tools/call", {"name": TOOL_NAME,
+                                                     "arguments": TOOL_ARGUMENTS,
+                                                     "_meta": self.meta})
+        return message["result"]["content"][0]["text"]  # type: ignore[no-any-return]
+
+
+class ModernStdioMRTRAdapter(ModernStdioAdapter):
+    """``tools/call`` of ``mrtr``: one input round (an elicitation), then the result."""
+
+    capabilities: ClassVar[dict[str, Any]] = {"elicitation": {"form": {}}}
+
+    async def call(self) -> str:
+        """The call, its input round and the retried call; returns the first text block."""
+        params: dict[str, Any] = {"name": MRTR_TOOL, "arguments": {}, "_meta": self.meta}
+        result = (await self._request("tools/call", params))["result"]
+        while result.get("resultType") == "input_required":
+            answers = {key: {"action": "accept", "content": {"name": MRTR_ANSWER}}
+                       for key in result.get("inputRequests") or {}}
+            result = (await self._request("tools/call", {
+                **params, "inputResponses": answers, "requestState": result["requestState"],
+            }))["result"]
+        return result["content"][0]["text"]  # type: ignore[no-any-return]
 
 
 class _Replies(asyncio.SubprocessProtocol):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from .._config import Timeout
@@ -84,6 +84,9 @@ class SessionEngine:
         #: The 2026-07-28 request envelope; ``None`` in the handshake era.
         self.modern: Envelope | None = None
         self.discovered: DiscoverResult | None = None
+        #: 2026 extensions the client handles (id -> settings), declared in requests'
+        #: capabilities when the server's ``server/discover`` offers them.
+        self.extension_capabilities: dict[str, Any] = {}
         # Message-level policies (see mcp_async._policy); requests with a per-call
         # ``retry`` option take the second chain, which also holds the retry stand-in.
         self._chain = build_chain(policies, self._send_and_wait) if policies else None
@@ -221,7 +224,13 @@ class SessionEngine:
 
     def _adopt(self, version: str, discovered: DiscoverResult | None) -> None:
         self.protocol_version = version
-        self.modern = Envelope(version, self._client_info, self._capabilities, self._log_level)
+        capabilities = self._capabilities
+        offered = (discovered.capabilities.extensions or {}) if discovered is not None else {}
+        declared = {k: v for k, v in self.extension_capabilities.items() if k in offered}
+        if declared:  # extensions the client handles, declared to servers that offer them
+            extensions = {**(capabilities.get("extensions") or {}), **declared}
+            capabilities = {**capabilities, "extensions": extensions}
+        self.modern = Envelope(version, self._client_info, capabilities, self._log_level)
         self.discovered = discovered
         self.result = None if discovered is None else discovered.as_initialize_result(version)
         self.transport.negotiated(version)
@@ -236,8 +245,11 @@ class SessionEngine:
         await self.transport.send(Notification("notifications/initialized", None))
         self.result = result
 
-    async def discover(self) -> DiscoverResult:
-        """Ask a stateless-era server about itself (``server/discover``)."""
+    async def discover(
+        self, fetch: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    ) -> DiscoverResult:
+        """Ask a stateless-era server about itself (``server/discover``); ``fetch``
+        replaces the request (the client's response cache serves it)."""
         await self.connect()
         if self.modern is None:
             raise EraError(
@@ -245,9 +257,9 @@ class SessionEngine:
                 "the server described itself in initialize: use client.server_info, "
                 "client.server_capabilities and client.instructions",
             )
-        discovered = DiscoverResult.from_dict(
-            await self.request("server/discover", None, idempotent=True)
-        )
+        raw = await (fetch() if fetch is not None
+                     else self.request("server/discover", None, idempotent=True))
+        discovered = DiscoverResult.from_dict(raw)
         self.discovered = discovered
         self.result = discovered.as_initialize_result(self.modern.version)
         return discovered
@@ -430,14 +442,17 @@ class SessionEngine:
             if method != "initialize":
                 self.cancel(request.id, "request timed out or was cancelled")
             raise
-        except SessionExpiredError:
-            if not recover:
+        except MCPClientError as exc:
+            if self._closed and not isinstance(exc, ClientStateError):
+                raise ClientStateError(
+                    f"the client was closed with {method!r} in flight"
+                ) from exc
+            if recover and isinstance(exc, SessionExpiredError):
+                lost = "the server no longer knows the session"
+            elif recover and idempotent and isinstance(exc, ConnectionLostError):
+                lost = "the connection was lost"
+            else:
                 raise
-            lost = "the server no longer knows the session"
-        except ConnectionLostError:
-            if not (recover and idempotent):
-                raise
-            lost = "the connection was lost"
         finally:
             self._waiting.pop(request.id, None)
             if progress is not None:
@@ -480,6 +495,8 @@ class SessionEngine:
             raise UnknownResultTypeError(method, kind)
         if extensions and extensions.get("allow_input_required"):
             return result
+        if extensions and "input_rounds" in extensions:
+            extensions["input_rounds"].append(method)  # tells the response cache
         total = (timeout or self._default_timeout or Timeout()).total
         round_extensions = {**(extensions or {}), "allow_input_required": True}
 

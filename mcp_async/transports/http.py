@@ -17,6 +17,7 @@ from yarl import URL
 from .._config import Timeout
 from .._exceptions import (
     BodyTooLargeError,
+    ClientStateError,
     ConnectError,
     ConnectTimeout,
     MCPClientError,
@@ -203,6 +204,10 @@ class AiohttpTransport:
                 )
             except _FAILURES as exc:
                 raise translate_error(exc, url, reading=False) from exc
+            except RuntimeError as exc:
+                if not self.session.closed:
+                    raise
+                raise ClientStateError(f"the HTTP session is closed: {exc}") from exc
             if not 300 <= raw.status < 400 or raw.status == 304:
                 return AiohttpResponse(raw, url, self.max_body_size)
             location = raw.headers.get("Location")

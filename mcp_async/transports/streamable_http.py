@@ -91,6 +91,8 @@ class StreamableHTTPTransport(MessageTransport):
         self._base_headers: dict[str, str] = {}
         self._listener: Listener | None = None
         self._drains: dict[asyncio.Task[None], HTTPResponse] = {}
+        #: Replies being read now: closing the transport aborts them.
+        self._reading: set[HTTPResponse] = set()
         self._rebuild_headers()
 
     @property
@@ -168,6 +170,8 @@ class StreamableHTTPTransport(MessageTransport):
         started = time.monotonic()
         response = await self._send(http_request)
         handed_off = False
+        reading = self._reading
+        reading.add(response)
         try:
             if not response.ok:
                 await raise_for_status(http_request, response, jsonrpc_body=True)
@@ -180,6 +184,7 @@ class StreamableHTTPTransport(MessageTransport):
                 self._rebuild_headers()
             handed_off = await self._read_reply(response, request, call, started)
         finally:
+            reading.discard(response)
             if not handed_off:
                 response.release()
 
@@ -440,6 +445,8 @@ class StreamableHTTPTransport(MessageTransport):
     async def close(self) -> None:
         """Stop the GET stream and end the session on the server (DELETE; 405 is fine)."""
         await self._stop_listening()
+        for response in list(self._reading):
+            response.close()  # its reader fails at once instead of waiting for the server
         drains, self._drains = self._drains, {}
         for drain, response in drains.items():
             drain.cancel()

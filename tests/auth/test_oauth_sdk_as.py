@@ -397,7 +397,8 @@ async def test_refresh_rotates_and_the_old_token_is_refused() -> None:
 async def test_issuer_in_metadata_must_be_the_metadata_url() -> None:
     """RFC 8414 §3.3: the SDK's metadata names an issuer other than the URL it came from."""
     async with sdk_env(metadata_issuer="http://localhost:1") as env:
-        await refused(env, oauth(env), "discovery", "issuer")
+        error = await refused(env, oauth(env), "discovery", "names issuer 'http://localhost:1/'")
+        assert f"expected '{env.issuer}'" in str(error)
         assert env.provider.registrations == [] and env.browser.visits == []
 
 
@@ -411,7 +412,7 @@ async def test_configured_issuer_is_enforced() -> None:
 async def test_resource_metadata_for_another_resource_is_refused() -> None:
     """The SDK resource server's metadata names a resource other than the URL we call."""
     async with sdk_env(resource_path="/other") as env:
-        await refused(env, oauth(env), "discovery", "not for")
+        await refused(env, oauth(env), "discovery", f"not for '{env.rs_url}'")
         assert env.provider.registrations == [] and env.browser.visits == []
 
 
@@ -432,7 +433,7 @@ class StateTamperingBrowser(Browser):
 
 async def test_a_callback_with_another_state_is_refused() -> None:
     async with sdk_env(browser=StateTamperingBrowser(follow=False)) as env:
-        await refused(env, oauth(env), "authorization", "state")
+        await refused(env, oauth(env), "authorization", "state does not match the request")
         assert env.provider.code_exchanges == 0  # the code was never redeemed
         assert "/token" not in env.forms
 
@@ -441,7 +442,9 @@ async def test_a_callback_with_another_state_is_refused() -> None:
 async def test_a_wrong_iss_in_the_authorization_response_is_refused(iss: str) -> None:
     """RFC 9207: an ``iss`` in the authorization response must be the issuer."""
     async with sdk_env(iss=iss) as env:
-        await refused(env, oauth(env), "authorization", "iss")
+        error = await refused(env, oauth(env), "authorization",
+                              f"came from issuer '{iss}'")
+        assert f"expected '{env.metadata_issuer}'" in str(error)
         assert env.provider.code_exchanges == 0
 
 

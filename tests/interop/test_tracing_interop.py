@@ -23,6 +23,7 @@ from servers import RunningServer, StdioCommand
 from yarl import URL
 
 from mcp_async import AsyncMCPClient, JSONRPCError, RetryPolicy
+from mcp_async.handlers import ElicitationRequest, ElicitationResult
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -200,3 +201,33 @@ async def test_sdk_stdio_spans(
     assert attributes["network.transport"] == "pipe"
     assert "server.address" not in attributes
     assert attributes["mcp.protocol.version"]
+
+
+async def _elicit(request: ElicitationRequest) -> ElicitationResult:
+    return ElicitationResult.accept({"word": "alpha" if "first" in request.message else "beta"})
+
+
+async def test_sdk_input_rounds_are_spans_of_their_own(
+    sdk_server: RunningServer, proxy: FailingProxy, provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+) -> None:
+    """MCP 2026-07-28 input rounds (MRTR): the first request and each round are spans."""
+    async with AsyncMCPClient(proxy.url, tracer_provider=provider, timeout=30,
+                              elicitation_handler=_elicit) as client:
+        assert (await client.call_tool("two_step")).text == "alpha beta"
+        version = client.protocol_version
+    if version != "2026-07-28":
+        pytest.skip(f"the server negotiated {version}, which has no input rounds")
+    rounds = _named(exporter, "tools/call two_step")
+    assert len(rounds) == 3  # the call, then one round per elicitation
+    assert all(span.status.status_code is StatusCode.UNSET for span in rounds)
+    assert {span.attributes["mcp.protocol.version"] for span in rounds} == {  # type: ignore[index]
+        "2026-07-28"
+    }
+    sent = [d for _, d in proxy.posts if isinstance(d, dict) and d.get("method") == "tools/call"]
+    assert [str(d["id"]) for d in sent] == [span.attributes["jsonrpc.request.id"]  # type: ignore[index]
+                                            for span in rounds]
+    for document, span in zip(sent, rounds, strict=True):
+        meta = document["params"]["_meta"]
+        assert meta["traceparent"].startswith(_traceparent_of(span))
+        assert "io.modelcontextprotocol/protocolVersion" in meta  # the era's envelope is kept

@@ -29,7 +29,7 @@ from mcp_async.handlers import (
 from mcp_async.models import LoggingMessage, ProgressNotification, Root
 
 
-def AsyncMCPClient(url: str, **options: Any) -> _Client:  # noqa: N802
+def AsyncMCPClient(url: str, **options: Any) -> _Client:
     """These are the handshake era's server requests (elicitation, sampling, roots sent
     by the server mid-call): pin that era. The 2026-07-28 forms of the same features
     are in test_modern_era_sdk.py."""

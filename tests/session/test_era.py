@@ -528,14 +528,14 @@ async def test_a_missing_result_type_means_complete(result_type: str | None) -> 
 
 async def test_an_unknown_result_type_raises_naming_it() -> None:
     async def task_result(request: Request, server: Server) -> None:
-        await server.reply(request, {"resultType": "task", "task": {"taskId": "42"}})
+        await server.reply(request, {"resultType": "x-unheard-of", "handle": "42"})
 
     async with session("modern", {"tools/call": task_result}) as (client, server):
         with pytest.raises(UnknownResultTypeError) as info:
             await client.call_tool("t")
-        assert info.value.result_type == "task"
+        assert info.value.result_type == "x-unheard-of"
         assert info.value.method == "tools/call"
-        assert "'task'" in str(info.value)
+        assert "'x-unheard-of'" in str(info.value)
         with pytest.raises(UnknownResultTypeError):
             await client.request("tools/call", {"name": "t"})
     assert server.methods().count("tools/call") == 2  # never retried
@@ -1038,11 +1038,11 @@ async def test_a_malformed_input_required_result_is_a_protocol_error() -> None:
 
 
 async def test_an_unknown_result_type_in_a_later_round_raises() -> None:
-    tool = rounds_tool(input_required(state="s"), final={"resultType": "task"})
+    tool = rounds_tool(input_required(state="s"), final={"resultType": "x-unheard-of"})
     async with session("modern", {"tools/call": tool}) as (client, _):
         with pytest.raises(UnknownResultTypeError) as info:
             await client.call_tool("t")
-        assert info.value.result_type == "task"
+        assert info.value.result_type == "x-unheard-of"
 
 
 @pytest.mark.parametrize("method", ["prompts/get", "resources/read"])

@@ -10,6 +10,8 @@ import pytest
 
 from mcp_async import (
     AsyncMCPClient as _Client,
+)
+from mcp_async import (
     AuthError,
     ConnectError,
     ContentTypeError,
@@ -31,7 +33,7 @@ TIMEOUT = Timeout(total=5, connect=1)
 TOOL_NAMES = [tool["name"] for tool in TOOLS]
 
 
-def AsyncMCPClient(url: str, **options: Any) -> _Client:  # noqa: N802
+def AsyncMCPClient(url: str, **options: Any) -> _Client:
     """A client whose POST count is the transport detection's alone: the era is pinned
     to the handshake, so no ``server/discover`` probe goes first (the last test of this
     file checks the two together)."""

@@ -1093,7 +1093,8 @@ class AsyncMCPClient:
         if allow_input_required:
             extensions["allow_input_required"] = True
         engine = self._mcp()
-        if not allow_input_required and await _tasks.required(self, engine, name):
+        if (not allow_input_required and _tasks.may_require(engine)
+                and await _tasks.required(self, engine, name)):
             extensions["task"] = True  # execution.taskSupport "required": see mcp_async.tasks
         if self._header_maps:
             headers = await self._param_headers(engine, name, params, headers)

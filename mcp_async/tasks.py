@@ -183,6 +183,17 @@ def task_support(tool: Any) -> str:
     return value if value in ("required", "optional") else "forbidden"
 
 
+def may_require(engine: SessionEngine) -> bool:
+    """Whether :func:`required` can be true at all: before connecting, or with a
+    handshake-era server that offers task-augmented tool calls (a cheap, synchronous
+    check that keeps every other ``call_tool`` free of the coroutine)."""
+    if not engine.connected:
+        return True
+    result = engine.result
+    return (engine.modern is None and result is not None
+            and result.capabilities.supports_task_tool_calls)
+
+
 async def required(client: AsyncMCPClient, engine: SessionEngine, name: str) -> bool:
     """Whether ``tools/call`` of ``name`` must run as a 2025-11-25 task.
 

@@ -1,4 +1,5 @@
-"""Tasks for :class:`mcp_async.testing.MCPTestServer` (the 2025-11-25 experimental form).
+"""Tasks for :class:`mcp_async.testing.MCPTestServer` (the 2025-11-25 experimental form;
+the 2026 extension's wire form is in :mod:`mcp_async._testing_modern`, on the same store).
 
 A ``tools/call`` carrying ``params.task`` on a tool whose ``execution.taskSupport`` is
 ``"required"`` or ``"optional"`` starts the tool in the background and answers a
@@ -68,6 +69,14 @@ class ServerTask:
         default_factory=deque
     )
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: ``"2025-11-25"`` or ``"2026"`` (the ``io.modelcontextprotocol/tasks`` extension).
+    form: str = "2025-11-25"
+    #: 2026: the tool's requests waiting for ``tasks/update``, by key.
+    inputs: dict[str, tuple[str, dict[str, Any], asyncio.Future[dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+    #: 2026: how many requests the tool made (numbers their keys).
+    asks: int = 0
 
     @property
     def terminal(self) -> bool:
@@ -104,12 +113,14 @@ class TaskStore:
         session_id: str | None,
         ttl: Any,
         run: Callable[[ServerTask], Awaitable[dict[str, Any]]],
+        *,
+        form: str = "2025-11-25",
     ) -> ServerTask:
         """Create a task and run ``run(task)`` (the tool) in the background."""
         task = ServerTask(
             id=secrets.token_hex(8), session_id=session_id,
             ttl=ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None,
-            poll_interval=self.poll_interval,
+            poll_interval=self.poll_interval, form=form,
         )
         self.tasks[task.id] = task
         task.runner = asyncio.ensure_future(self._run(task, run))
@@ -196,6 +207,10 @@ class TaskStore:
             if not future.done():
                 future.cancel()
         task.outbox.clear()
+        for _, _, waiting in task.inputs.values():
+            if not waiting.done():
+                waiting.cancel()
+        task.inputs.clear()
         return task.wire()
 
     async def close(self) -> None:

@@ -558,12 +558,14 @@ class TaskHandle:
                 task.task_id, task,
             )
         if self.form == "2026":
-            if task.status == "completed":
-                if task.result is None:
-                    raise UnexpectedResponseError(
-                        f"tasks/get: completed task {task.task_id} carries no result"
-                    )
+            if task.result is not None and task.error is None:
+                # completed, or failed with a tool result (isError): returned as in the
+                # 2025-11-25 form, where call_tool reports tool failures as results
                 return task.result
+            if task.status == "completed":
+                raise UnexpectedResponseError(
+                    f"tasks/get: completed task {task.task_id} carries no result"
+                )
             raise self._failed(task, _error(task.error))
         try:
             if fetch is not None:

@@ -17,6 +17,10 @@ completions, add static resources and URI templates, then start it::
 Everything is deterministic: session ids are random but nothing depends on them,
 and probabilistic faults draw from a seeded :class:`random.Random`.
 
+With ``eras=("2026-07-28", "2025-11-25")`` it also speaks MCP 2026-07-28, the stateless
+era (``server/discover``, the ``_meta`` envelope, input rounds, tasks as an extension);
+see :class:`MCPTestServer`.
+
 The same server speaks the two other MCP transports, with the same tools, resources,
 prompts, logging, progress and server requests:
 
@@ -67,7 +71,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypedDict, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict, TypeVar, Unpack, overload
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -102,6 +106,9 @@ from .protocol.mcp import (
 )
 from .protocol.sse import encode_event as _encode_event
 
+if TYPE_CHECKING:
+    from ._testing_modern import ModernMode
+
 __all__ = [
     "SESSION_NOT_FOUND",
     "Fault",
@@ -122,6 +129,8 @@ _KEPT_STREAMS: Final = 512
 _LEGACY_VERSION: Final = "2024-11-05"
 #: Every handshake revision the server knows, newest first.
 _KNOWN_VERSIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26", _LEGACY_VERSION)
+#: The stateless revisions ``eras=`` may name (see mcp_async._testing_modern).
+_STATELESS_VERSIONS: Final = ("2026-07-28",)
 #: What each transport accepts in ``initialize`` by default; the first is the fallback.
 _DEFAULT_VERSIONS: Final[dict[str, tuple[str, ...]]] = {
     "http": SUPPORTED_VERSIONS,
@@ -468,6 +477,12 @@ class ToolContext:
     (and ``elicit``, ``create_message``, ``list_roots``) asks the client something on the
     request's stream, or in JSON mode on the client's GET stream. Over stdio and legacy
     SSE everything goes on the session's one stream.
+
+    In the 2026-07-28 era (``MCPTestServer(eras=...)``) a request becomes an input round
+    (MRTR): the call is answered with an ``InputRequiredResult``, and the client's retry
+    runs the tool again from the top, this time with the answer. Logs go out only when
+    the request's ``_meta`` asks for them (``logLevel``). In a 2026 task the request waits
+    for ``tasks/update`` instead.
     """
 
     __slots__ = (
@@ -1059,6 +1074,21 @@ class MCPTestServer:
     :data:`~mcp_async.protocol.mcp.SUPPORTED_VERSIONS`; legacy SSE 2024-11-05 first,
     then 2025-11-25, 2025-06-18, 2025-03-26; stdio those four, newest first. A session on
     2024-11-05 is not offered the ``completions`` capability (which that revision lacks).
+
+    ``eras`` opts in to MCP 2026-07-28, the stateless era (default: the handshake era
+    only, so ``protocol="auto"`` clients probe and fall back). It lists the revisions
+    served, e.g. ``eras=("2026-07-28", "2025-11-25")``; its handshake revisions replace
+    ``versions`` (give one or the other), and without any the server is stateless only
+    (``initialize`` gets ``-32022``). Then: HTTP POSTs with an ``MCP-Protocol-Version``
+    that names no handshake revision get no session (GET and DELETE: 405); over stdio a
+    request's ``_meta`` protocolVersion picks its era. The server answers
+    ``server/discover``, checks the ``_meta`` envelope (``-32602``), the routing headers
+    (``-32020``) and the version (``-32022``), stamps ``resultType`` on every result,
+    refuses ``ping``, ``logging/setLevel`` and ``resources/subscribe`` (``-32601``, HTTP
+    404), turns :class:`ToolContext` requests into input rounds (MRTR) and runs task
+    tools in the ``io.modelcontextprotocol/tasks`` extension's form. See
+    ``mcp_async._testing_modern`` and docs/testing.md. ``server.modern`` is that mode
+    (``None`` when off).
     """
 
     def __init__(
@@ -1081,6 +1111,7 @@ class MCPTestServer:
         keepalive: float | None = None,
         endpoint_override: str | None = None,
         versions: Sequence[str] | None = None,
+        eras: Sequence[str] | None = None,
     ) -> None:
         if reply not in ("json", "sse"):
             raise ValueError("reply must be 'json' or 'sse'")
@@ -1095,6 +1126,18 @@ class MCPTestServer:
             or not all(isinstance(v, str) for v in versions)
         ):
             raise ValueError("versions must be a non-empty sequence of revision strings")
+        stateless: tuple[str, ...] = ()
+        if eras is not None:
+            known = (*_STATELESS_VERSIONS, *_KNOWN_VERSIONS)
+            if isinstance(eras, str) or not eras or any(era not in known for era in eras):
+                raise ValueError(f"eras must be a non-empty sequence of {known}")
+            stateless = tuple(v for v in _STATELESS_VERSIONS if v in eras)
+            handshake = tuple(v for v in _KNOWN_VERSIONS if v in eras)
+            if handshake and versions is not None:
+                raise ValueError("give the handshake revisions in eras or in versions, not both")
+            if stateless and transport == "sse":
+                raise ValueError("the legacy HTTP+SSE transport has no stateless era")
+            versions = handshake or versions
         self.name = name
         self.version = version
         self.reply = reply
@@ -1163,6 +1206,13 @@ class MCPTestServer:
             "tasks/cancel": self._m_tasks_cancel,
             "tasks/list": self._m_tasks_list,
         })
+        #: The stateless era (``eras`` naming 2026-07-28), else None.
+        self.modern: ModernMode | None = None
+        if stateless:
+            from ._testing_modern import ModernMode
+
+            handshake_too = eras is not None and any(v in _KNOWN_VERSIONS for v in eras)
+            self.modern = ModernMode(self, stateless, handshake_too)
 
     # ---- registration -----------------------------------------------------------------
 
@@ -1453,6 +1503,8 @@ class MCPTestServer:
         """GET opens the standalone SSE stream (``get_stream``) or, with ``Last-Event-ID``,
         resumes a stream (``resumable``); 405 when neither is offered."""
         self.stats._see_connection(request)
+        if self.modern is not None and self.modern.claims(request):
+            return self.modern.refuse_stream()
         last = request.headers.get(LAST_EVENT_ID_HEADER)
         offered = self.get_stream and self.stateful
         if not (offered or (self.resumable and last is not None)):
@@ -1514,6 +1566,8 @@ class MCPTestServer:
     async def _handle_delete(self, request: web.Request) -> web.StreamResponse:
         """DELETE ends a session (stateful mode); 405 when stateless."""
         self.stats._see_connection(request)
+        if self.modern is not None and self.modern.claims(request):
+            return self.modern.refuse_stream()
         if not self.stateful:
             return web.Response(status=405, headers={"Allow": self._allowed()})
         session_id = request.headers.get(SESSION_HEADER)
@@ -1533,6 +1587,8 @@ class MCPTestServer:
         return "GET, POST, DELETE" if self.get_stream else "POST, DELETE"
 
     async def _handle_post(self, request: web.Request) -> web.StreamResponse:
+        if self.modern is not None and self.modern.claims(request):
+            return await self.modern.handle_post(request)
         stats = self.stats
         stats.requests += 1
         stats._see_connection(request)
@@ -1981,6 +2037,8 @@ class MCPTestServer:
     ) -> Response | ErrorResponse:
         if isinstance(item, ErrorResponse):
             return item
+        if self.modern is not None and self.modern.claims_message(item):
+            return await self.modern.answer(item, session, emit)
         handler = self._methods.get(item.method)
         if handler is None:
             return ErrorResponse(item.id, METHOD_NOT_FOUND, f"Method not found: {item.method}")
@@ -2132,7 +2190,7 @@ class MCPTestServer:
     def _task_named(self, req: Request, session: _Session | None) -> ServerTask:
         task_id = (req.params or {}).get("taskId")
         task = self.task_store.find(task_id, session.id if session is not None else None)
-        if task is None:
+        if task is None or task.form != "2025-11-25":
             raise _RPCError(INVALID_PARAMS, f"Failed to retrieve task {task_id!r}: not found")
         return task
 
@@ -2451,7 +2509,9 @@ def demo_server(*, two_way: bool = False, tasks: bool = False, **kw: Any) -> MCP
     ``tasks`` adds tools run as tasks (MCP 2025-11-25): ``research(topic, rounds=3)``
     (a few poll rounds, progress), ``clarify(topic)`` (elicitation through
     ``tasks/result``), ``doomed()`` (fails), ``marathon(seconds=30)`` (for deadlines),
-    all ``taskSupport: "required"``, and ``double(x)`` (``"optional"``).
+    all ``taskSupport: "required"``, and ``double(x)`` (``"optional"``). With
+    ``eras=("2026-07-28", ...)`` they also run in the 2026 extension's form, and the
+    two-way tools ask through input rounds (MRTR).
     """
     kw.setdefault("name", "mcp-async-demo")
     kw.setdefault("instructions", "A demo MCP server: try the add, echo and weather tools.")
@@ -2504,6 +2564,15 @@ def _count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _eras(text: str) -> tuple[str, ...]:
+    eras = tuple(part.strip() for part in text.split(",") if part.strip())
+    known = (*_STATELESS_VERSIONS, *_KNOWN_VERSIONS)
+    unknown = [era for era in eras if era not in known]
+    if not eras or unknown:
+        raise argparse.ArgumentTypeError(f"revisions must be among {', '.join(known)}")
+    return eras
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mcp_async.testing",
@@ -2523,6 +2592,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="legacy SSE: ': ping' comment after this many idle seconds")
     parser.add_argument("--two-way", action="store_true",
                         help="add the sample, confirm, list_roots and log_message tools")
+    parser.add_argument("--tasks", action="store_true",
+                        help="add the task tools (research, clarify, doomed, marathon, double)")
+    parser.add_argument("--eras", type=_eras, default=None, metavar="REV[,REV...]",
+                        help="protocol revisions served, e.g. 2026-07-28,2025-11-25 "
+                             "(default: the handshake era only)")
     parser.add_argument("--grace", type=float, default=2.0, metavar="SECONDS",
                         help="stdio: time running requests get after end of input")
     faults = parser.add_argument_group("fault injection")
@@ -2557,8 +2631,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``python -m mcp_async.testing --stdio`` serves one session on stdin/stdout and exits
     with 0 at end of input; ``--sse`` (legacy HTTP+SSE) and ``--http`` (Streamable HTTP,
     ``--reply json|sse``) print the URL as the first line of stdout and serve on
-    127.0.0.1 (``--port``) until SIGINT or SIGTERM. ``--two-way`` adds the demo's two-way
-    tools (see :func:`demo_server`); ``--keepalive SECONDS`` pings idle SSE streams;
+    127.0.0.1 (``--port``) until SIGINT or SIGTERM. ``--two-way`` and ``--tasks`` add the
+    demo's two-way and task tools (see :func:`demo_server`); ``--eras
+    2026-07-28,2025-11-25`` serves those revisions (``eras``; the default is the
+    handshake era only); ``--keepalive SECONDS`` pings idle SSE streams;
     ``--grace SECONDS`` is :meth:`MCPTestServer.serve_stdio`'s ``grace``.
 
     Fault injection: ``--banner [TEXT]`` (stdio) writes a non-JSON line on stdout before
@@ -2570,13 +2646,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.transport != "stdio" and (args.banner is not None or args.exit_after is not None):
         parser.error("--banner and --exit-after apply to --stdio only")
+    if args.transport == "sse" and args.eras is not None and any(
+        era in _STATELESS_VERSIONS for era in args.eras
+    ):
+        parser.error("--sse (legacy HTTP+SSE) has no stateless era")
     if args.ignore_sigterm:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for line in range(1, args.stderr_lines + 1):
         print(f"mcp-async demo server: stderr line {line} of {args.stderr_lines}",
               file=sys.stderr)
     sys.stderr.flush()
-    options: dict[str, Any] = {"two_way": args.two_way, "port": args.port}
+    options: dict[str, Any] = {"two_way": args.two_way, "tasks": args.tasks, "port": args.port,
+                               "eras": args.eras}
     if args.transport == "sse":
         options.update(transport="sse", keepalive=args.keepalive)
     elif args.transport == "http":

@@ -260,8 +260,8 @@ class SessionEngine:
         raw = await (fetch() if fetch is not None
                      else self.request("server/discover", None, idempotent=True))
         discovered = DiscoverResult.from_dict(raw)
-        self.discovered = discovered
-        self.result = discovered.as_initialize_result(self.modern.version)
+        # Adopt again: the extensions it offers are declared from now on.
+        self._adopt(self.modern.version, discovered)
         return discovered
 
     def set_log_level(self, level: str) -> None:

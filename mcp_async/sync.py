@@ -42,7 +42,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ._client import AsyncMCPClient
 from ._config import TimeoutLike
@@ -50,9 +50,11 @@ from ._exceptions import ClientStateError, ConfigError, SyncInEventLoopError
 from .models import (
     CallToolResult,
     Completion,
+    DiscoverResult,
     GetPromptResult,
     Implementation,
     InitializeResult,
+    InputRequiredResult,
     ListPromptsPage,
     ListResourcesPage,
     ListResourceTemplatesPage,
@@ -67,8 +69,11 @@ from .models import (
 
 if TYPE_CHECKING:
     from ._batch import BatchResult, CallLike, Failure, OutcomeStream, ProgressFn, Success
+    from .cache import CacheMode
+    from .listen import ListenEvent, ListenFilter, Listening
     from .retry import RetryPolicy
     from .session.dispatch import ProgressCallback
+    from .tasks import Task, TaskHandle
     from .transports.message import MessageTransport
     from .transports.stdio import StderrTarget
 
@@ -410,6 +415,10 @@ class MCPClient:
         """Run the MCP handshake (once) and return its result."""
         return self._run("initialize", self._aclient.initialize())
 
+    def discover(self, *, cache: CacheMode = "use") -> DiscoverResult:
+        """``server/discover`` (MCP 2026-07-28); see :meth:`AsyncMCPClient.discover`."""
+        return self._run("discover", self._aclient.discover(cache=cache))
+
     def ping(self, *, timeout: TimeoutLike = None) -> None:
         """Check the server is alive (``ping``)."""
         self._run("ping", self._aclient.ping(timeout=timeout))
@@ -466,18 +475,44 @@ class MCPClient:
         ))
 
     # -- tools -------------------------------------------------------------------------
-    def list_tools_page(self, cursor: str | None = None) -> ListToolsPage:
+    def list_tools_page(self, cursor: str | None = None, *, cache: CacheMode = "use") -> ListToolsPage:
         """One page of ``tools/list``."""
-        return self._run("list_tools_page", self._aclient.list_tools_page(cursor))
+        return self._run("list_tools_page", self._aclient.list_tools_page(cursor, cache=cache))
 
-    def list_tools(self, *, max_pages: int | None = None) -> list[Tool]:
+    def list_tools(
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
+    ) -> list[Tool]:
         """All tools, walking every page."""
-        return self._run("list_tools", self._aclient.list_tools(max_pages=max_pages))
+        return self._run("list_tools", self._aclient.list_tools(max_pages=max_pages, cache=cache))
 
     def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
         """The server's tools as plain dicts for a model API; see
         :meth:`AsyncMCPClient.tool_schemas`."""
         return self._run("tool_schemas", self._aclient.tool_schemas(format))
+
+    @overload
+    def call_tool(
+        self, name: str, arguments: Mapping[str, Any] | None = None, *,
+        timeout: TimeoutLike = None, progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+        raise_on_error: bool = False, validate_output: bool | None = None,
+        idempotent: bool = False, reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None, retry: RetryPolicy | bool | None = None,
+        allow_input_required: Literal[False] = False,
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> CallToolResult: ...
+
+    @overload
+    def call_tool(
+        self, name: str, arguments: Mapping[str, Any] | None = None, *,
+        timeout: TimeoutLike = None, progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+        raise_on_error: bool = False, validate_output: bool | None = None,
+        idempotent: bool = False, reset_timeout_on_progress: bool = False,
+        max_total_timeout: float | None = None, retry: RetryPolicy | bool | None = None,
+        allow_input_required: Literal[True],
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> CallToolResult | InputRequiredResult: ...
 
     def call_tool(
         self,
@@ -494,44 +529,103 @@ class MCPClient:
         reset_timeout_on_progress: bool = False,
         max_total_timeout: float | None = None,
         retry: RetryPolicy | bool | None = None,
-    ) -> CallToolResult:
+        allow_input_required: bool = False,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> CallToolResult | InputRequiredResult:
         """Call a tool and return its result; see :meth:`AsyncMCPClient.call_tool`."""
-        return self._run("call_tool", self._aclient.call_tool(
-            name, arguments, timeout=timeout, progress=progress, meta=meta, headers=headers,
-            raise_on_error=raise_on_error, validate_output=validate_output,
-            idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-            max_total_timeout=max_total_timeout, retry=retry,
+        options: dict[str, Any] = {
+            "timeout": timeout, "progress": progress, "meta": meta, "headers": headers,
+            "raise_on_error": raise_on_error, "validate_output": validate_output,
+            "idempotent": idempotent, "reset_timeout_on_progress": reset_timeout_on_progress,
+            "max_total_timeout": max_total_timeout, "retry": retry,
+            "input_responses": input_responses, "request_state": request_state,
+        }
+        if allow_input_required:
+            interim = self._aclient.call_tool(
+                name, arguments, allow_input_required=True, **options
+            )
+            return self._run("call_tool", interim)
+        result: CallToolResult = self._run(
+            "call_tool", self._aclient.call_tool(name, arguments, **options)
+        )
+        return result
+
+    def start_task(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        ttl: int | None = None,
+        timeout: TimeoutLike = None,
+        progress: ProgressCallback | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SyncTaskHandle:
+        """Start tool ``name`` as a task; see :meth:`AsyncMCPClient.start_task`."""
+        handle = self._run("start_task", self._aclient.start_task(
+            name, arguments, ttl=ttl, timeout=timeout, progress=progress, meta=meta,
+            headers=headers,
         ))
+        return SyncTaskHandle(self, handle)
+
+    def listen(
+        self,
+        *,
+        tools: bool = False,
+        prompts: bool = False,
+        resources: bool = False,
+        resource_uris: Sequence[str] = (),
+        reconnect: bool = False,
+        max_buffered: int = 256,
+        ack_timeout: float | None = None,
+    ) -> SyncListening:
+        """Follow changes on the server: ``with client.listen(tools=True) as events:
+        for event in events: ...``; see :meth:`AsyncMCPClient.listen`."""
+        listening = self._aclient.listen(
+            tools=tools, prompts=prompts, resources=resources, resource_uris=resource_uris,
+            reconnect=reconnect, max_buffered=max_buffered, ack_timeout=ack_timeout,
+        )
+        return SyncListening(self, listening)
 
     # -- resources ---------------------------------------------------------------------
-    def list_resources_page(self, cursor: str | None = None) -> ListResourcesPage:
+    def list_resources_page(self, cursor: str | None = None, *, cache: CacheMode = "use") -> ListResourcesPage:
         """One page of ``resources/list``."""
-        return self._run("list_resources_page", self._aclient.list_resources_page(cursor))
+        return self._run("list_resources_page", self._aclient.list_resources_page(cursor, cache=cache))
 
-    def list_resources(self, *, max_pages: int | None = None) -> list[Resource]:
+    def list_resources(
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
+    ) -> list[Resource]:
         """All resources, walking every page."""
-        return self._run("list_resources", self._aclient.list_resources(max_pages=max_pages))
+        return self._run("list_resources", self._aclient.list_resources(max_pages=max_pages, cache=cache))
 
     def list_resource_templates_page(
-        self, cursor: str | None = None
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
     ) -> ListResourceTemplatesPage:
         """One page of ``resources/templates/list``."""
         return self._run(
-            "list_resource_templates_page", self._aclient.list_resource_templates_page(cursor)
+            "list_resource_templates_page", self._aclient.list_resource_templates_page(
+                cursor, cache=cache
+            )
         )
 
     def list_resource_templates(
-        self, *, max_pages: int | None = None
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[ResourceTemplate]:
         """All resource templates, walking every page."""
         return self._run(
             "list_resource_templates",
-            self._aclient.list_resource_templates(max_pages=max_pages),
+            self._aclient.list_resource_templates(max_pages=max_pages, cache=cache),
         )
 
-    def read_resource(self, uri: str, *, timeout: TimeoutLike = None) -> ReadResourceResult:
-        """Read a resource by URI."""
-        return self._run("read_resource", self._aclient.read_resource(uri, timeout=timeout))
+    def read_resource(
+        self, uri: str, *, timeout: TimeoutLike = None, cache: CacheMode = "use"
+    ) -> ReadResourceResult:
+        """Read a resource by URI (see :meth:`AsyncMCPClient.read_resource`; input rounds
+        are driven through the handlers)."""
+        return self._run(
+            "read_resource", self._aclient.read_resource(uri, timeout=timeout, cache=cache)
+        )
 
     def subscribe_resource(self, uri: str) -> None:
         """Ask for ``notifications/resources/updated`` about ``uri``."""
@@ -542,13 +636,15 @@ class MCPClient:
         self._run("unsubscribe_resource", self._aclient.unsubscribe_resource(uri))
 
     # -- prompts, completion, logging ---------------------------------------------------
-    def list_prompts_page(self, cursor: str | None = None) -> ListPromptsPage:
+    def list_prompts_page(self, cursor: str | None = None, *, cache: CacheMode = "use") -> ListPromptsPage:
         """One page of ``prompts/list``."""
-        return self._run("list_prompts_page", self._aclient.list_prompts_page(cursor))
+        return self._run("list_prompts_page", self._aclient.list_prompts_page(cursor, cache=cache))
 
-    def list_prompts(self, *, max_pages: int | None = None) -> list[Prompt]:
+    def list_prompts(
+        self, *, max_pages: int | None = None, cache: CacheMode = "use"
+    ) -> list[Prompt]:
         """All prompts, walking every page."""
-        return self._run("list_prompts", self._aclient.list_prompts(max_pages=max_pages))
+        return self._run("list_prompts", self._aclient.list_prompts(max_pages=max_pages, cache=cache))
 
     def get_prompt(
         self, name: str, arguments: Mapping[str, str] | None = None
@@ -675,3 +771,71 @@ class SyncOutcomeStream(Iterator[tuple[int, "Success[_T] | Failure[_T]"]]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class SyncListening(Iterator["ListenEvent"]):
+    """``with client.listen(...) as events: for event in events``: the blocking face of
+    :class:`~mcp_async.listen.Listening`."""
+
+    def __init__(self, client: MCPClient, listening: Listening) -> None:
+        self._client = client
+        self._listening = listening
+
+    @property
+    def acknowledged(self) -> ListenFilter | None:
+        """What the server honours (see :attr:`Listening.acknowledged`)."""
+        return self._listening.acknowledged
+
+    def __enter__(self) -> SyncListening:
+        self._client._run("listen", self._listening.__aenter__())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the listen."""
+        if not self._client.closed:
+            self._client._run("listen", self._listening.aclose())
+
+    def __iter__(self) -> SyncListening:
+        return self
+
+    def __next__(self) -> ListenEvent:
+        listening = self._listening
+
+        async def step() -> ListenEvent | None:
+            try:
+                return await anext(listening)
+            except StopAsyncIteration:
+                return None
+
+        event = self._client._run("listen", step())
+        if event is None:
+            raise StopIteration
+        return event
+
+
+class SyncTaskHandle:
+    """The blocking face of :class:`~mcp_async.TaskHandle`."""
+
+    def __init__(self, client: MCPClient, handle: TaskHandle) -> None:
+        self._client = client
+        self._handle = handle
+
+    @property
+    def task_id(self) -> str:
+        """The server's id of the task."""
+        return self._handle.task_id
+
+    def status(self) -> Task:
+        """Ask the server for the task's current state."""
+        return self._client._run("task status", self._handle.status())
+
+    def wait(self, *, timeout: float | None = None) -> CallToolResult:
+        """Wait for the task's result (see :meth:`TaskHandle.wait`)."""
+        return self._client._run("task wait", self._handle.wait(timeout=timeout))
+
+    def cancel(self) -> None:
+        """Cancel the task on the server."""
+        self._client._run("task cancel", self._handle.cancel())

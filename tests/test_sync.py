@@ -297,3 +297,25 @@ def test_async_client_is_reachable(served: ServerThread) -> None:
 def test_borrowed_session_is_refused() -> None:
     with pytest.raises(ConfigError, match="session"):
         MCPClient("http://127.0.0.1:1/mcp", session=object())
+
+
+
+def test_listen_discover_and_tasks_have_blocking_forms() -> None:
+    from mcp_async import EraError
+    from mcp_async.listen import ToolsListChanged
+
+    served = ServerThread(get_stream=True, tasks=True)
+    try:
+        with MCPClient(served.url) as client:
+            with pytest.raises(EraError):
+                client.discover()  # a handshake-era server: initialize said it all
+            with client.listen(tools=True) as events:
+                asyncio.run_coroutine_threadsafe(
+                    served.server.notify("notifications/tools/list_changed"), served.loop
+                ).result(5)
+                assert next(events) == ToolsListChanged()
+            handle = client.start_task("research", {"topic": "x"})
+            assert handle.task_id
+            assert not handle.wait().is_error
+    finally:
+        served.close()

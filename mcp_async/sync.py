@@ -438,11 +438,13 @@ class MCPClient:
     ) -> dict[str, Any]:
         """Send any JSON-RPC request and return its raw ``result``; see
         :meth:`AsyncMCPClient.request`."""
-        return self._run("request", self._aclient.request(
+        return self._run(
+            "request", self._aclient.request(
             method, params, timeout=timeout, headers=headers, progress=progress,
             idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
             max_total_timeout=max_total_timeout, retry=retry,
-        ))
+        )
+        )
 
     def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         """Send any JSON-RPC notification (after the handshake)."""
@@ -470,12 +472,16 @@ class MCPClient:
     ) -> Any:
         """POST ``data`` as JSON to ``{url}/{endpoint}``; see
         :meth:`AsyncMCPClient.send_request`."""
-        return self._run("send_request", self._aclient.send_request(
+        return self._run(
+            "send_request", self._aclient.send_request(
             endpoint, data, headers=headers, timeout=timeout, retry=retry
-        ))
+        )
+        )
 
     # -- tools -------------------------------------------------------------------------
-    def list_tools_page(self, cursor: str | None = None, *, cache: CacheMode = "use") -> ListToolsPage:
+    def list_tools_page(
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
+    ) -> ListToolsPage:
         """One page of ``tools/list``."""
         return self._run("list_tools_page", self._aclient.list_tools_page(cursor, cache=cache))
 
@@ -589,15 +595,21 @@ class MCPClient:
         return SyncListening(self, listening)
 
     # -- resources ---------------------------------------------------------------------
-    def list_resources_page(self, cursor: str | None = None, *, cache: CacheMode = "use") -> ListResourcesPage:
+    def list_resources_page(
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
+    ) -> ListResourcesPage:
         """One page of ``resources/list``."""
-        return self._run("list_resources_page", self._aclient.list_resources_page(cursor, cache=cache))
+        return self._run(
+            "list_resources_page", self._aclient.list_resources_page(cursor, cache=cache)
+        )
 
     def list_resources(
         self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[Resource]:
         """All resources, walking every page."""
-        return self._run("list_resources", self._aclient.list_resources(max_pages=max_pages, cache=cache))
+        return self._run(
+            "list_resources", self._aclient.list_resources(max_pages=max_pages, cache=cache)
+        )
 
     def list_resource_templates_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"
@@ -636,7 +648,9 @@ class MCPClient:
         self._run("unsubscribe_resource", self._aclient.unsubscribe_resource(uri))
 
     # -- prompts, completion, logging ---------------------------------------------------
-    def list_prompts_page(self, cursor: str | None = None, *, cache: CacheMode = "use") -> ListPromptsPage:
+    def list_prompts_page(
+        self, cursor: str | None = None, *, cache: CacheMode = "use"
+    ) -> ListPromptsPage:
         """One page of ``prompts/list``."""
         return self._run("list_prompts_page", self._aclient.list_prompts_page(cursor, cache=cache))
 
@@ -644,7 +658,9 @@ class MCPClient:
         self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[Prompt]:
         """All prompts, walking every page."""
-        return self._run("list_prompts", self._aclient.list_prompts(max_pages=max_pages, cache=cache))
+        return self._run(
+            "list_prompts", self._aclient.list_prompts(max_pages=max_pages, cache=cache)
+        )
 
     def get_prompt(
         self, name: str, arguments: Mapping[str, str] | None = None
@@ -681,11 +697,13 @@ class MCPClient:
         """Call many tools, at most ``concurrency`` at once, on the client's loop; one
         outcome per call, in order (see :meth:`AsyncMCPClient.call_tools`). ``calls`` is
         read in the loop thread, and ``progress(done, total)`` runs there."""
-        return self._run("call_tools", self._aclient.call_tools(
+        return self._run(
+            "call_tools", self._aclient.call_tools(
             calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
             timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
             retry=retry,
-        ))
+        )
+        )
 
     def stream_calls(
         self,
@@ -727,10 +745,12 @@ class MCPClient:
         retry: RetryPolicy | bool | None = None,
     ) -> BatchResult[Any]:
         """:meth:`send_request` for many ``(endpoint, data)`` pairs, ``concurrency`` at once."""
-        return self._run("send_requests", self._aclient.send_requests(
+        return self._run(
+            "send_requests", self._aclient.send_requests(
             requests, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
             timeout=timeout, headers=headers, retry=retry,
-        ))
+        )
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._runner is not None else "new"

@@ -778,14 +778,8 @@ class AsyncMCPClient:
         # one coroutine layer less on every call.
         if not isinstance(method, str) or not method:
             raise ConfigError("method must be a non-empty string")
-        if max_total_timeout is not None and (
-            isinstance(max_total_timeout, bool)
-            or not isinstance(max_total_timeout, int | float)
-            or not max_total_timeout > 0
-        ):
-            raise ConfigError(
-                f"max_total_timeout must be a positive number of seconds, got {max_total_timeout!r}"
-            )
+        if max_total_timeout is not None:
+            _check_max_total(max_total_timeout)
         return self._mcp().request(
             method,
             dict(params) if params is not None else None,
@@ -1085,6 +1079,11 @@ class AsyncMCPClient:
             params["_meta"] = dict(meta)
         if input_responses is not None or request_state is not None:
             _add_input(params, input_responses, request_state)
+        # Arguments are checked before anything connects.
+        if max_total_timeout is not None:
+            _check_max_total(max_total_timeout)
+        if timeout is not None:
+            timeout = to_timeout(timeout, self.timeout)
         if not idempotent and self.trust_idempotent_hint:
             idempotent = _hints_idempotent(await self._tool(name))
         extensions: dict[str, Any] = {"mcp_name": name} if retry is None else {
@@ -1597,6 +1596,11 @@ def _add_input(
         if not isinstance(state, str):
             raise ConfigError(f"request_state must be the string the server sent, got {state!r}")
         params["requestState"] = state
+
+
+def _check_max_total(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(f"max_total_timeout must be a positive number of seconds, got {value!r}")
 
 
 def _input_extension(allow_input_required: bool) -> dict[str, Any]:

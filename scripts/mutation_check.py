@@ -123,6 +123,31 @@ MUTATIONS: tuple[Mutation, ...] = (
         "    if not await _exited_within(process, _GRACE):\n        await process.wait()\n",
         ("tests/transports/test_stdio.py",),
     ),
+    Mutation(
+        "era-adopt-modern",
+        "a DiscoverResult sharing a modern version makes the client speak 2026-07-28",
+        "mcp_async/session/era.py",
+        '    return Verdict("modern", version, discovered)\n',
+        '    return Verdict("handshake")\n',
+        ("tests/session/test_era.py", "tests/protocol/test_modern.py"),
+    ),
+    Mutation(
+        "era-fallback-any-error",
+        "any JSON-RPC error to the probe (not one specific code) falls back to initialize",
+        "mcp_async/session/era.py",
+        "    if isinstance(error, JSONRPCError):\n        return Verdict(\"handshake\")\n",
+        "    if isinstance(error, JSONRPCError) and error.code == -32601:\n"
+        "        return Verdict(\"handshake\")\n",
+        ("tests/session/test_era.py", "tests/protocol/test_modern.py"),
+    ),
+    Mutation(
+        "mrtr-state-echo",
+        "an input round echoes the server's requestState exactly",
+        "mcp_async/session/input_required.py",
+        '        out["requestState"] = state\n',
+        '        out["requestState"] = state[:-1]\n',
+        ("tests/session/test_era.py",),
+    ),
 )
 
 _IGNORE = shutil.ignore_patterns(

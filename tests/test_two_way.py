@@ -659,3 +659,13 @@ async def test_response_on_the_get_stream_completes_a_broken_request(when: str) 
         async with AsyncMCPClient(url, reconnect=FAST, protocol="legacy") as client:
             assert (await client.call_tool("anything")).text == "via GET"
         assert resumes == (0 if when == "before-break" else 1)
+
+
+async def test_call_tool_checks_its_arguments_before_connecting() -> None:
+    async with AsyncMCPClient("http://127.0.0.1:9/mcp") as client:  # nothing listens there
+        with pytest.raises(ConfigError, match="timeout"):
+            await client.call_tool("x", timeout="soon")  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match="arguments"):
+            await client.call_tool("x", [1])  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match="request_state"):
+            await client.call_tool("x", request_state=5)  # type: ignore[arg-type]

@@ -22,14 +22,13 @@ from typing import Any, ClassVar
 from benchmarks.clients import Unavailable
 from benchmarks.protocol_data import MRTR_ANSWER, MRTR_TOOL, TOOL_ARGUMENTS, TOOL_NAME
 from mcp_async import AsyncMCPClient
+from mcp_async.handlers import ElicitationResult
 
 MODERN = "2026-07-28"
 
 
-async def _answer_name(request: Any) -> Any:
+async def _answer_name(request: Any) -> ElicitationResult:
     """The elicitation handler of the MRTR clients: accept with ``{"name": "hello"}``."""
-    from mcp_async.handlers import ElicitationResult
-
     return ElicitationResult.accept({"name": MRTR_ANSWER})
 
 

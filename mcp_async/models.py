@@ -894,7 +894,8 @@ def parse_content(block: Mapping[str, Any]) -> ContentBlock:
     return parser(d)
 
 
-_PLAIN_RESULT_KEYS = frozenset({"content", "structuredContent", "isError"})
+_PLAIN_RESULT_KEYS = frozenset({"content", "structuredContent", "isError", "resultType",
+                                "_meta"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -913,10 +914,13 @@ class CallToolResult:
         if type(data) is dict and data.keys() <= _PLAIN_RESULT_KEYS:
             content = data.get("content")
             is_error = data.get("isError", False)
-            if type(content) is list and type(is_error) is bool:  # the common shape
+            meta = data.get("_meta")
+            if type(content) is list and type(is_error) is bool and (
+                meta is None or type(meta) is dict
+            ):  # the common shape
                 try:
                     return cls(tuple(map(parse_content, content)),
-                               data.get("structuredContent"), is_error, None, data)
+                               data.get("structuredContent"), is_error, meta, data)
                 except UnexpectedResponseError:
                     pass  # decoded again below, to name the bad block
         m = "CallToolResult"

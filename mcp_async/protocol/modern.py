@@ -57,7 +57,6 @@ UNSUPPORTED_VERSION: Final = -32022
 #: The requests whose result may be an ``InputRequiredResult`` (MRTR).
 INPUT_METHODS: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
 
-_PLAIN = re.compile(r"[\x20-\x7e]*")
 _SENTINEL = re.compile(r"=\?base64\?.*\?=", re.DOTALL)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 #: Schema keywords a header-annotated property must not be reached through: those
@@ -98,7 +97,11 @@ def encode_header_value(value: str) -> str:
     """A header value as the spec sends it: plain when it is visible ASCII (or space)
     without edge whitespace and does not look like the sentinel, otherwise
     ``=?base64?<base64 of the UTF-8 bytes>?=``."""
-    if _PLAIN.fullmatch(value) and value == value.strip() and not _SENTINEL.fullmatch(value):
+    if (
+        value.isascii() and value.isprintable()  # visible ASCII and space only
+        and value[:1] != " " and value[-1:] != " "
+        and not (value.startswith("=?base64?") and _SENTINEL.fullmatch(value))
+    ):
         return value
     return "=?base64?" + base64.b64encode(value.encode("utf-8")).decode("ascii") + "?="
 

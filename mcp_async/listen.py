@@ -228,6 +228,9 @@ class Listening:
     def acknowledge(self, notifications: Any) -> None:
         """The server acknowledged the listen (its first message)."""
         self.acknowledged = ListenFilter.from_wire(notifications)
+        if self.acknowledged != self.wanted:
+            logger.info("the server honours only part of the listen: asked for %s, got %s",
+                        self.wanted, self.acknowledged)
         self._acked.set()
 
     def deliver(self, event: ListenEvent | None) -> None:

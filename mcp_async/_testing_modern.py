@@ -451,26 +451,16 @@ class ModernMode:
             floor = _LEVEL_RANK.get(level, _NO_LOGS) if isinstance(level, str) else _NO_LOGS
             ctx = ToolContext(req.id, meta.get("progressToken"), None, emit, floor, rounds)
             arguments = {**arguments, tool.ctx_param: ctx}
-        stats = server.stats
-        stats.in_flight += 1
-        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
-        key = (session.id if session is not None else None, req.id)
-        current = asyncio.current_task()
-        if current is not None:
-            server._calls[key] = current
-        try:
-            return _tool_result(await _resolve(tool.fn(**arguments)), tool.structured)
-        except _InputNeeded as need:
-            return {"resultType": "input_required", "inputRequests": need.requests,
-                    "requestState": _encode_state(answers)}
-        except _RPCError:
-            raise
-        except Exception as exc:
-            return _error_result(exc)
-        finally:
-            stats.in_flight -= 1
-            if server._calls.get(key) is current:
-                del server._calls[key]
+        with server._running_call(session, req):
+            try:
+                return _tool_result(await _resolve(tool.fn(**arguments)), tool.structured)
+            except _InputNeeded as need:
+                return {"resultType": "input_required", "inputRequests": need.requests,
+                        "requestState": _encode_state(answers)}
+            except _RPCError:
+                raise
+            except Exception as exc:
+                return _error_result(exc)
 
     # ---- tasks (the 2026 extension) ---------------------------------------------------------
 

@@ -2122,6 +2122,15 @@ class MCPTestServer:
             return await self._start_task(req, tool, arguments, session, support)
         if tool.ctx_param is not None:
             arguments = {**arguments, tool.ctx_param: self._context(req, session, emit)}
+        with self._running_call(session, req):
+            try:
+                return _tool_result(await _resolve(tool.fn(**arguments)), tool.structured)
+            except Exception as exc:
+                return _error_result(exc)
+
+    @contextlib.contextmanager
+    def _running_call(self, session: _Session | None, req: Request) -> Iterator[None]:
+        """Count a tool call in flight, and keep its task so a cancellation can reach it."""
         stats = self.stats
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
@@ -2130,9 +2139,7 @@ class MCPTestServer:
         if task is not None:
             self._calls[key] = task
         try:
-            return _tool_result(await _resolve(tool.fn(**arguments)), tool.structured)
-        except Exception as exc:
-            return _error_result(exc)
+            yield
         finally:
             stats.in_flight -= 1
             if self._calls.get(key) is task:

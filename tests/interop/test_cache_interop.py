@@ -14,17 +14,12 @@ a task (its notifications go through the client's dispatcher, like those of
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
 
-import aiohttp
 import pytest
-from aiohttp import web
+from recording_proxy import recording_proxy
 from servers import INTEROP_DIR, RunningServer, ServerSpec
 
 from mcp_async import AsyncMCPClient
@@ -34,62 +29,6 @@ MODERN = "2026-07-28"
 # ------------------------------------------------------------------ recording proxy
 
 
-@dataclass
-class Seen:
-    method: str
-    body: Any
-
-
-@dataclass
-class Recorder:
-    """What passed through the proxy, in order."""
-
-    requests: list[Seen] = field(default_factory=list)
-
-    def posts(self, mcp_method: str) -> list[Seen]:
-        return [r for r in self.requests if r.method == "POST" and isinstance(r.body, dict)
-                and r.body.get("method") == mcp_method]
-
-
-@contextlib.asynccontextmanager
-async def recording_proxy(upstream: str) -> AsyncIterator[tuple[str, Recorder]]:
-    """A loopback proxy to ``upstream`` that records requests and streams replies."""
-    recorder = Recorder()
-    session = aiohttp.ClientSession(auto_decompress=False)
-
-    async def forward(request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        try:
-            parsed: Any = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        recorder.requests.append(Seen(request.method, parsed))
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() not in ("host", "content-length")}
-        async with session.request(request.method, upstream, headers=headers,
-                                   data=body) as reply:
-            response = web.StreamResponse(status=reply.status, headers={
-                k: v for k, v in reply.headers.items()
-                if k.lower() not in ("content-length", "transfer-encoding", "connection")
-            })
-            await response.prepare(request)
-            async for chunk in reply.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
-            return response
-
-    app = web.Application()
-    app.router.add_route("*", "/mcp", forward)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/mcp", recorder
-    finally:
-        await runner.cleanup()
-        await session.close()
 
 
 # ------------------------------------------------------------------ servers

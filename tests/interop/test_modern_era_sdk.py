@@ -13,15 +13,13 @@ fall back to the handshake, as against our own ``mcp_async.testing`` server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
+from recording_proxy import Recorder, recording_proxy
 from servers import RunningServer, StdioCommand
 
 from mcp_async import AsyncMCPClient, EraError, JSONRPCError
@@ -44,64 +42,6 @@ META_LOG = "io.modelcontextprotocol/logLevel"
 # ------------------------------------------------------------------ recording proxy
 
 
-@dataclass
-class Seen:
-    method: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Recorder:
-    """What passed through the proxy, in order."""
-
-    requests: list[Seen] = field(default_factory=list)
-
-    def posts(self, mcp_method: str | None = None) -> list[Seen]:
-        return [r for r in self.requests if r.method == "POST" and (
-            mcp_method is None or (isinstance(r.body, dict) and r.body.get("method") == mcp_method)
-        )]
-
-
-@contextlib.asynccontextmanager
-async def recording_proxy(upstream: str) -> AsyncIterator[tuple[str, Recorder]]:
-    """A loopback proxy to ``upstream`` that records and streams replies through."""
-    recorder = Recorder()
-    session = aiohttp.ClientSession(auto_decompress=False)
-
-    async def forward(request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        try:
-            parsed: Any = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        recorder.requests.append(Seen(request.method, dict(request.headers), parsed))
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() not in ("host", "content-length")}
-        async with session.request(request.method, upstream, headers=headers,
-                                   data=body) as reply:
-            response = web.StreamResponse(status=reply.status, headers={
-                k: v for k, v in reply.headers.items()
-                if k.lower() not in ("content-length", "transfer-encoding", "connection")
-            })
-            await response.prepare(request)
-            async for chunk in reply.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
-            return response
-
-    app = web.Application()
-    app.router.add_route("*", "/mcp", forward)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/mcp", recorder
-    finally:
-        await runner.cleanup()
-        await session.close()
 
 
 # ------------------------------------------------------------------ handlers

@@ -11,6 +11,7 @@ handler raises. ``notifications/cancelled`` from the server cancels the matching
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections import OrderedDict
@@ -26,10 +27,13 @@ if TYPE_CHECKING:
     from ..handlers import (
         ElicitationCompleteHandler,
         ElicitationHandler,
+        ElicitationRequest,
         ListChangedHandler,
         ResourceUpdatedHandler,
         RootsProvider,
         SamplingHandler,
+        SamplingRequest,
+        SamplingResult,
     )
 
 __all__ = [
@@ -304,9 +308,7 @@ class Dispatcher:
 
     async def _answer_sampling(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._sampling is not None
-        # The handler types load with the first server request, not with the package.
-        from ..handlers import SamplingRequest, SamplingResult
-
+        SamplingRequest, SamplingResult = _sampling_types()
         request = SamplingRequest.from_dict(params)
         if (request.tools or request.tool_choice is not None) and not self._sampling_tools:
             # The spec requires an error here: the client did not declare sampling.tools.
@@ -326,9 +328,7 @@ class Dispatcher:
 
     async def _answer_elicitation(self, params: dict[str, Any]) -> dict[str, Any]:
         assert self._elicitation is not None
-        from ..elicitation import build_result
-        from ..handlers import ElicitationRequest
-
+        ElicitationRequest, build_result = _elicitation_types()
         request = ElicitationRequest.from_dict(params)
         result = build_result(request, await _call(self._elicitation, request))
         if (
@@ -345,6 +345,25 @@ class Dispatcher:
         provider = self._roots
         items = await _call(provider) if callable(provider) else provider
         return {"roots": [root.to_dict() for root in _roots(items)]}
+
+
+# The handler types load with the first server request, not with the package (and then
+# once: an import statement run on every request costs more than the lookup).
+@functools.cache
+def _sampling_types() -> tuple[type[SamplingRequest], type[SamplingResult]]:
+    from ..handlers import SamplingRequest, SamplingResult
+
+    return SamplingRequest, SamplingResult
+
+
+@functools.cache
+def _elicitation_types() -> tuple[
+    type[ElicitationRequest], Callable[[ElicitationRequest, Any], dict[str, Any]]
+]:
+    from ..elicitation import build_result
+    from ..handlers import ElicitationRequest
+
+    return ElicitationRequest, build_result
 
 
 def _no_args(callback: ListChangedHandler) -> _InternalHandler:

@@ -75,6 +75,28 @@ async def answer_all(
     return {key: task.result() for key, task in tasks.items()}
 
 
+def _read_interim(result: Mapping[str, Any]) -> tuple[dict[str, InputRequest], str | None]:
+    """The input requests and state of an ``InputRequiredResult``: read directly when
+    well formed (the usual case), else through the model, which names what is wrong."""
+    requests = result.get("inputRequests")
+    state = result.get("requestState")
+    if type(requests) is dict and (state is None or type(state) is str):
+        read: dict[str, InputRequest] = {}
+        for key, entry in requests.items():
+            if type(entry) is not dict:
+                break
+            method = entry.get("method")
+            request_params = entry.get("params", {})
+            if type(method) is not str or type(request_params) is not dict:
+                break
+            read[key] = InputRequest(method, request_params)
+        else:
+            if read:
+                return read, state
+    interim = InputRequiredResult.from_dict(result)
+    return interim.input_requests, interim.request_state
+
+
 def next_params(
     params: Mapping[str, Any], responses: Mapping[str, Any] | None, state: str | None
 ) -> dict[str, Any]:
@@ -105,13 +127,11 @@ async def drive_rounds(
     result: Mapping[str, Any] = first
     pause = _FIRST_PAUSE
     for _ in range(max_rounds):
-        interim = InputRequiredResult.from_dict(result)
+        requests, state = _read_interim(result)
         try:
             async with asyncio.timeout_at(deadline):
-                if interim.input_requests:
-                    responses: dict[str, Any] | None = await answer_all(
-                        dispatcher, interim.input_requests
-                    )
+                if requests:
+                    responses: dict[str, Any] | None = await answer_all(dispatcher, requests)
                 else:
                     responses = None
                     await asyncio.sleep(pause)
@@ -122,7 +142,7 @@ async def drive_rounds(
                     f"{method!r} ran out of its timeout while answering input requests"
                 ) from None
             raise
-        result = await send(next_params(params, responses, interim.request_state))
+        result = await send(next_params(params, responses, state))
         if result.get("resultType") != "input_required":
             return dict(result)
     raise InputRoundsExceededError(method, max_rounds)

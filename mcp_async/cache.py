@@ -117,23 +117,18 @@ class CacheStore(Protocol):
 
     def get(self, key: str) -> CacheEntry | None:
         """The entry stored under ``key``, or ``None``."""
-        ...
 
     def set(self, key: str, entry: CacheEntry) -> None:
         """Store ``entry`` under ``key``, replacing any entry there."""
-        ...
 
     def delete(self, key: str) -> None:
         """Drop the entry under ``key``, if any."""
-        ...
 
     def keys(self) -> Iterable[str]:
         """Every key stored (used by invalidation, which drops keys by prefix)."""
-        ...
 
     def clear(self) -> None:
         """Drop every entry."""
-        ...
 
 
 class MemoryCacheStore:

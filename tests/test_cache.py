@@ -26,10 +26,11 @@ from mcp_async.cache import (
     ttl_ms,
 )
 from mcp_async.elicitation import accept_with_defaults
-from mcp_async.protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
+from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
 from mcp_async.transports.base import Handler, HTTPRequest, HTTPResponse
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from mcp_async.transports.stdio import StdioTransport
+from tests.scripted import ScriptedServer, scripted_session
 
 MODERN = "2026-07-28"
 URL = "http://127.0.0.1:9/mcp"
@@ -484,27 +485,16 @@ TOOLS = [
 HINTS = {"ttlMs": 60000, "cacheScope": "public"}
 
 
-class Server:
+class Server(ScriptedServer):
     """A scripted server: ``modern`` answers discover; otherwise it runs the handshake.
     Every result carries ``hints``; ``handlers`` override single methods."""
 
     def __init__(self, peer: MemoryPeer, modern: bool, hints: dict[str, Any],
                  handlers: dict[str, Reply]) -> None:
-        self.peer = peer
+        super().__init__(peer)
         self.modern = modern
         self.hints = hints
         self.handlers = handlers
-        self.seen: list[Message] = []
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    async def run(self) -> None:
-        while True:
-            message = await self.peer.receive()
-            self.seen.append(message)
-            if isinstance(message, Request):
-                task = asyncio.ensure_future(self.answer(message))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
 
     async def answer(self, request: Request) -> None:
         handler = self.handlers.get(request.method)
@@ -543,26 +533,17 @@ class Server:
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self.peer.send(Notification(method, params))
 
-    def requests(self, method: str) -> list[Request]:
-        return [m for m in self.seen if isinstance(m, Request) and m.method == method]
-
 
 @contextlib.asynccontextmanager
 async def session(
     modern: bool = True, hints: dict[str, Any] | None = None,
     handlers: dict[str, Reply] | None = None, **options: Any,
 ) -> AsyncIterator[tuple[AsyncMCPClient, Server]]:
-    transport, peer = memory_pair()
-    server = Server(peer, modern, HINTS if hints is None else hints, dict(handlers or {}))
-    runner = asyncio.ensure_future(server.run())
-    try:
-        async with AsyncMCPClient(transport, **options) as client:
-            yield client, server
-    finally:
-        runner.cancel()
-        for task in list(server.tasks):
-            task.cancel()
-        await asyncio.gather(runner, *server.tasks, return_exceptions=True)
+    def make(peer: MemoryPeer) -> Server:
+        return Server(peer, modern, HINTS if hints is None else hints, dict(handlers or {}))
+
+    async with scripted_session(make, **options) as pair:
+        yield pair
 
 
 async def test_a_second_list_is_served_from_the_cache() -> None:

@@ -44,8 +44,9 @@ from mcp_async.models import (
     ReadResourceResult,
 )
 from mcp_async.protocol import modern
-from mcp_async.protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
+from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
 from mcp_async.transports.memory import MemoryPeer, memory_pair
+from tests.scripted import ScriptedServer, scripted_session
 
 MODERN = "2026-07-28"
 HANDSHAKE = "2025-11-25"
@@ -80,7 +81,7 @@ def discover_result(versions: list[str]) -> dict[str, Any]:
     }
 
 
-class Server:
+class Server(ScriptedServer):
     """A scripted MCP server on the memory peer.
 
     ``era``: ``"modern"`` (answers discover; refuses initialize with -32022),
@@ -89,20 +90,9 @@ class Server:
     """
 
     def __init__(self, peer: MemoryPeer, era: str, handlers: dict[str, Handler]) -> None:
-        self.peer = peer
+        super().__init__(peer)
         self.era = era
         self.handlers = handlers
-        self.seen: list[Message] = []
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    async def run(self) -> None:
-        while True:
-            message = await self.peer.receive()
-            self.seen.append(message)
-            if isinstance(message, Request):
-                task = asyncio.ensure_future(self.answer(message))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
 
     async def answer(self, request: Request) -> None:
         handler = self.handlers.get(request.method)
@@ -145,10 +135,6 @@ class Server:
     def methods(self) -> list[str]:
         return [m.method for m in self.seen if isinstance(m, Request | Notification)]
 
-    def requests(self, method: str | None = None) -> list[Request]:
-        return [m for m in self.seen
-                if isinstance(m, Request) and (method is None or m.method == method)]
-
     def notifications(self, method: str) -> list[Notification]:
         return [m for m in self.seen if isinstance(m, Notification) and m.method == method]
 
@@ -164,17 +150,11 @@ def meta(request: Request) -> dict[str, Any]:
 async def session(
     era: str = "modern", handlers: dict[str, Handler] | None = None, **options: Any
 ) -> AsyncIterator[tuple[AsyncMCPClient, Server]]:
-    transport, peer = memory_pair()
-    server = Server(peer, era, dict(handlers or {}))
-    runner = asyncio.ensure_future(server.run())
-    try:
-        async with AsyncMCPClient(transport, **options) as client:
-            yield client, server
-    finally:
-        runner.cancel()
-        for task in list(server.tasks):
-            task.cancel()
-        await asyncio.gather(runner, *server.tasks, return_exceptions=True)
+    def make(peer: MemoryPeer) -> Server:
+        return Server(peer, era, dict(handlers or {}))
+
+    async with scripted_session(make, **options) as pair:
+        yield pair
 
 
 def input_required(requests: dict[str, Any] | None = None, state: str | None = None

@@ -26,6 +26,7 @@ __all__ = [
     "METHOD_HEADER",
     "PARAM_HEADER_PREFIX",
     "UNSUPPORTED_VERSION",
+    "SERVER_INFO_META",
     "VERSION_META",
     "encode_header_value",
     "header_annotations",
@@ -34,6 +35,7 @@ __all__ = [
     "mutual_modern",
     "param_headers",
     "routing_name",
+    "speaks_handshake",
     "tool_header_problem",
 ]
 

@@ -1,10 +1,12 @@
 """The stdio transport: a local server process spoken to over its stdin and stdout.
 
-The server is started with :func:`asyncio.create_subprocess_exec` (never a shell), in a
+The server is started with :meth:`asyncio.loop.subprocess_exec` (never a shell), in a
 process group of its own so that everything it starts (``npx`` children) can be
 signalled together. Messages are newline-delimited JSON-RPC.
 
-* stdout carries only MCP messages; a line that is not JSON-RPC (a banner, a stray
+* stdout carries only MCP messages. A response is completed in the pipe callback
+  itself; server requests and notifications are handed on in order by one task, and
+  reading pauses while too many wait for it. A line that is not JSON-RPC (a banner, a stray
   print) is logged and skipped, and a line above ``max_line_size`` fails the request it
   answers with :class:`~mcp_async.BodyTooLargeError` without being held in memory.
 * stderr belongs to the server: it is read continuously (so the pipe never fills and
@@ -50,6 +52,10 @@ SAFE_ENV_VARS = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
 StderrTarget = Callable[[str], object] | logging.Logger | IO[str] | None
 
 _READ_CHUNK = 1 << 16
+# Server messages queued for the engine: reading stdout pauses at the high mark and
+# resumes at the low one, so a flood of notifications cannot grow memory without bound.
+_BACKLOG_HIGH = 256
+_BACKLOG_LOW = 64
 _STDERR_LINE_LIMIT = 1 << 16
 _GRACE = 2.0  # seconds after closing stdin, and again after SIGTERM
 
@@ -140,8 +146,13 @@ class StdioTransport(MessageTransport):
         self._exited = None
         self._tail.clear()
         self._closing = False
+        loop = asyncio.get_running_loop()
+        # The readers hold the transport weakly, so that a client dropped without being
+        # closed can be collected, and its process killed (see __del__).
+        owner = weakref.ref(self)
         try:
-            process = await asyncio.create_subprocess_exec(
+            pipes, stdout = await loop.subprocess_exec(
+                lambda: _Pipes(owner, self._max_line, loop),
                 self.command, *self.args,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -165,13 +176,11 @@ class StdioTransport(MessageTransport):
             raise ServerSpawnError(
                 f"cannot start MCP server {self.command!r}: {exc}", command=self.command
             ) from exc
+        process = asyncio.subprocess.Process(pipes, stdout, loop)
         self._process = process
-        # The readers hold the transport weakly, so that a client dropped without being
-        # closed can be collected, and its process killed (see __del__).
-        owner = weakref.ref(self)
         stderr_reader = asyncio.ensure_future(_read_stderr(owner, process))
         self._readers = [
-            asyncio.ensure_future(_read_stdout(owner, process, stderr_reader)), stderr_reader,
+            asyncio.ensure_future(stdout.drain_backlog(process, stderr_reader)), stderr_reader,
         ]
 
     # -- reading -------------------------------------------------------------------------
@@ -327,37 +336,108 @@ class StdioTransport(MessageTransport):
                     pipes.close()
 
 
-async def _read_stdout(
-    owner: weakref.ref[StdioTransport],
-    process: asyncio.subprocess.Process,
-    stderr_reader: asyncio.Task[None],
-) -> None:
-    assert process.stdout is not None
-    transport = owner()
-    if transport is None:
-        return
-    decoder = LineDecoder(transport._max_line)
-    name = transport.name
-    del transport
-    try:
-        while chunk := await process.stdout.read(_READ_CHUNK):
-            lines = decoder.feed(chunk)
-            transport = owner()
-            if transport is None:
-                return
-            receiver = transport.receiver
-            for line in lines:
-                for message in transport._messages(line):
-                    if type(message) is Response or type(message) is ErrorResponse:
-                        receiver.resolve(message)
-                    else:
-                        await receiver.receive(message)
-            del transport, receiver
-    except (ConnectionError, OSError) as exc:
-        logger.debug("reading the stdout of %s failed: %s", name, exc)
-    transport = owner()
-    if transport is not None:
-        await transport._stdout_closed(process, stderr_reader)
+class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
+    """The child's pipes, with stdout handled as it arrives instead of through a reader.
+
+    A response whose line arrives while nothing is queued completes its request right in
+    the pipe callback: one hop of the event loop less per reply than a task reading a
+    stream. Everything else (server requests, notifications, and any response behind
+    them, so that the order the server wrote is kept) is queued for
+    :meth:`drain_backlog`, and reading pauses while that queue is long.
+    """
+
+    def __init__(
+        self,
+        owner: weakref.ref[StdioTransport],
+        max_line_size: int | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(limit=_READ_CHUNK, loop=loop)
+        self._owner = owner
+        self._decoder = LineDecoder(max_line_size)
+        self._backlog: deque[Message] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._eof = False
+        self._paused = False
+        self._stdout_pipe: asyncio.ReadTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        assert isinstance(transport, asyncio.SubprocessTransport)
+        pipe = transport.get_pipe_transport(1)
+        if isinstance(pipe, asyncio.ReadTransport):
+            self._stdout_pipe = pipe
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        if fd != 1:
+            super().pipe_data_received(fd, data)
+            return
+        transport = self._owner()
+        if transport is None:
+            return
+        assert isinstance(data, bytes)
+        backlog = self._backlog
+        for line in self._decoder.feed(data):
+            for message in transport._messages(line):
+                if not backlog and (type(message) is Response or type(message) is ErrorResponse):
+                    transport.receiver.resolve(message)
+                else:
+                    backlog.append(message)
+        if backlog:
+            self._wake()
+            if len(backlog) >= _BACKLOG_HIGH and not self._paused:
+                self._pause(True)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd == 1:
+            if exc is not None:
+                logger.debug("reading the stdout of a server failed: %s", exc)
+            self._eof = True
+            self._wake()
+        super().pipe_connection_lost(fd, exc)
+
+    def _wake(self) -> None:
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    def _pause(self, pause: bool) -> None:
+        pipe = self._stdout_pipe
+        if pipe is not None and not pipe.is_closing():
+            if pause:
+                pipe.pause_reading()
+            else:
+                pipe.resume_reading()
+        self._paused = pause
+
+    async def drain_backlog(
+        self, process: asyncio.subprocess.Process, stderr_reader: asyncio.Task[None]
+    ) -> None:
+        """Hand the queued messages to the engine in order; at the end of stdout, report
+        how the server ended."""
+        backlog = self._backlog
+        loop = asyncio.get_running_loop()
+        while True:
+            while backlog:
+                message = backlog.popleft()
+                if self._paused and len(backlog) <= _BACKLOG_LOW:
+                    self._pause(False)
+                transport = self._owner()
+                if transport is None:
+                    return
+                if type(message) is Response or type(message) is ErrorResponse:
+                    transport.receiver.resolve(message)
+                else:
+                    await transport.receiver.receive(message)
+                del transport
+            if self._eof:
+                break
+            self._wakeup = loop.create_future()
+            await self._wakeup
+            self._wakeup = None
+        transport = self._owner()
+        if transport is not None:
+            await transport._stdout_closed(process, stderr_reader)
 
 
 async def _read_stderr(

@@ -5,7 +5,8 @@ start), --ignore-sigterm, --ignore-eof (keep running after stdin closes),
 --silent-unknown (no answer at all to a request it does not know, as some old
 servers do; by default it answers -32601).
 Tools: echo(text) / big(size) / die(code) / sleep(seconds) / env() / oversized(size) /
-ask() (sends sampling/createMessage and returns the answer's text).
+ask() (sends sampling/createMessage and returns the answer's text) / flood(count)
+(that many progress notifications, written at once, then the result).
 """
 
 import json
@@ -35,7 +36,7 @@ def text(value: str) -> dict:
     return {"content": [{"type": "text", "text": value}]}
 
 
-def call_tool(rid, name: str, arguments: dict) -> None:
+def call_tool(rid, name: str, arguments: dict, token=None) -> None:
     if name == "echo":
         result(rid, text(arguments.get("text", "")))
     elif name == "big":
@@ -52,6 +53,15 @@ def call_tool(rid, name: str, arguments: dict) -> None:
             time.sleep(float(arguments["seconds"]))
             result(rid, text("slept"))
         threading.Thread(target=later, daemon=True).start()
+    elif name == "flood":
+        count = int(arguments["count"])
+        lines = [json.dumps({"jsonrpc": "2.0", "method": "notifications/progress",
+                             "params": {"progressToken": token, "progress": n}})
+                 for n in range(1, count + 1)]
+        lines.append(json.dumps({"jsonrpc": "2.0", "id": rid, "result": text("flooded")}))
+        with out_lock:
+            sys.stdout.buffer.write(("\n".join(lines) + "\n").encode())
+            sys.stdout.buffer.flush()
     elif name == "env":
         result(rid, {"content": [], "structuredContent": {"env": dict(os.environ),
                                                           "cwd": os.getcwd()}})
@@ -98,7 +108,9 @@ def main() -> None:
         elif method == "tools/list":
             result(rid, {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]})
         elif method == "tools/call":
-            call_tool(rid, message["params"]["name"], message["params"].get("arguments", {}))
+            params = message["params"]
+            call_tool(rid, params["name"], params.get("arguments", {}),
+                      (params.get("_meta") or {}).get("progressToken"))
         elif "--silent-unknown" not in args:
             send({"jsonrpc": "2.0", "id": rid,
                   "error": {"code": -32601, "message": f"Method not found: {method}"}})

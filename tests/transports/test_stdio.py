@@ -163,6 +163,32 @@ async def test_a_chatty_stderr_never_blocks_the_server() -> None:
     assert len(got) == 200_000
 
 
+async def test_a_flood_of_notifications_keeps_order_and_bounded_memory() -> None:
+    # 3,000 progress notifications and the result, written at once, to a slow callback:
+    # every notification is handled, in order, before the call returns, and the queue
+    # of unhandled messages stays bounded (reading stdout pauses while it is long).
+    from mcp_async.transports import stdio
+
+    seen: list[float] = []
+    backlog: list[int] = []
+    async with fault_client() as client:
+        await client.initialize()
+        pipes = client._mcp().transport._process._protocol  # type: ignore[attr-defined]
+
+        async def slow(note: Any) -> None:
+            seen.append(note.progress)
+            backlog.append(len(pipes._backlog))
+            await asyncio.sleep(0)
+
+        result = await client.call_tool("flood", {"count": 3000}, progress=slow)
+        assert result.text == "flooded"
+        assert seen == list(range(1, 3001))
+        assert max(backlog) >= stdio._BACKLOG_HIGH  # the queue did fill up: paused
+        assert max(backlog) < stdio._BACKLOG_HIGH + 1000  # one 64 KiB read past the mark
+        assert not pipes._paused
+        assert (await client.call_tool("echo", {"text": "after"})).text == "after"
+
+
 async def test_a_non_json_line_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
     async with fault_client("--banner") as client:
         assert (await client.call_tool("echo", {"text": "x"})).text == "x"

@@ -117,6 +117,7 @@ class StdioTransport(MessageTransport):
         self._readers: list[asyncio.Task[None]] = []
         self._exited: ServerExitedError | None = None
         self._closing = False
+        self._corked: list[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"<StdioTransport {' '.join((self.command, *self.args))!r}>"
@@ -254,8 +255,30 @@ class StdioTransport(MessageTransport):
         pipe = stdin.transport
         if pipe.is_closing() or pipe.get_write_buffer_size():
             return False
-        stdin.write(jsonrpc.encode_request(request.id, request.method, request.params) + b"\n")
+        line = jsonrpc.encode_request(request.id, request.method, request.params) + b"\n"
+        corked = self._corked
+        if corked is None:
+            stdin.write(line)
+        else:
+            corked.append(line)
         return True
+
+    def cork(self) -> None:
+        """Gather what is written until the loop's next round into one write.
+
+        Called when one read completed several requests: their callers run next, and
+        each would otherwise make a system call of its own for its next request.
+        """
+        if self._corked is None:
+            self._corked = []
+            asyncio.get_running_loop().call_soon(self._uncork)
+
+    def _uncork(self) -> None:
+        corked, self._corked = self._corked, None
+        stdin = self._stdin
+        if corked and stdin is not None and not stdin.transport.is_closing():
+            stdin.write(b"".join(corked))
+        # Otherwise the server is gone, and the end of its stdout fails those requests.
 
     async def request(self, request: Request, call: Call) -> None:
         """Write ``request``; its response comes on stdout."""
@@ -266,6 +289,8 @@ class StdioTransport(MessageTransport):
         await self._write(jsonrpc.encode(message))
 
     async def _write(self, body: bytes) -> None:
+        if self._corked:
+            self._uncork()  # keep the order of writes
         stdin = self._stdin
         if stdin is None or stdin.transport.is_closing():
             await self._write_failed(None)
@@ -377,12 +402,16 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
             return
         assert isinstance(data, bytes)
         backlog = self._backlog
+        resolved = 0
         for line in self._decoder.feed(data):
             for message in transport._messages(line):
                 if not backlog and (type(message) is Response or type(message) is ErrorResponse):
                     transport.receiver.resolve(message)
+                    resolved += 1
                 else:
                     backlog.append(message)
+        if resolved > 1:
+            transport.cork()
         if backlog:
             self._wake()
             if len(backlog) >= _BACKLOG_HIGH and not self._paused:

@@ -50,7 +50,7 @@ def alive(pid: int) -> bool:
     # A zombie still answers kill(0); look at its state.
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # it went while being looked at
         return False
     return state != "Z"
 
@@ -187,6 +187,32 @@ async def test_a_flood_of_notifications_keeps_order_and_bounded_memory() -> None
         assert max(backlog) < stdio._BACKLOG_HIGH + 1000  # one 64 KiB read past the mark
         assert not pipes._paused
         assert (await client.call_tool("echo", {"text": "after"})).text == "after"
+
+
+async def test_requests_written_after_a_batch_of_replies_share_one_write() -> None:
+    # Many calls in flight: replies arrive several per read, and the next requests of
+    # their callers go out together (corked), in order and none lost.
+    async with fault_client() as client:
+        await client.initialize()
+        transport = client._mcp().transport
+        assert isinstance(transport, StdioTransport)
+        corked = 0
+        cork = transport.cork
+
+        def counting() -> None:
+            nonlocal corked
+            corked += 1
+            cork()
+
+        transport.cork = counting  # type: ignore[method-assign]
+
+        async def lane(lane_id: int) -> list[str]:
+            return [(await client.call_tool("echo", {"text": f"{lane_id}-{n}"})).text
+                    for n in range(50)]
+
+        results = await asyncio.wait_for(asyncio.gather(*(lane(i) for i in range(32))), 10)
+        assert results == [[f"{i}-{n}" for n in range(50)] for i in range(32)]
+        assert corked > 0
 
 
 async def test_a_non_json_line_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:

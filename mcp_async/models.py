@@ -447,7 +447,9 @@ class ServerCapabilities:
     @property
     def supports_task_tool_calls(self) -> bool:
         """``tools/call`` may be task-augmented (``tasks.requests.tools.call``)."""
-        requests = self.tasks.get("requests") if self.tasks is not None else None
+        if self.tasks is None:
+            return False
+        requests = self.tasks.get("requests")
         tools = requests.get("tools") if isinstance(requests, dict) else None
         return isinstance(tools, dict) and isinstance(tools.get("call"), dict)
 
@@ -867,6 +869,25 @@ class UnknownContent:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
+def _text_block(
+    text: str,
+    raw: dict[str, Any],
+    _new: Callable[[type[TextContent]], TextContent] = object.__new__,
+    _set: tuple[Any, ...] = (TextContent.__dict__["text"].__set__,
+                             TextContent.__dict__["annotations"].__set__,
+                             TextContent.__dict__["meta"].__set__,
+                             TextContent.__dict__["raw"].__set__),
+) -> TextContent:
+    # A plain text block, built by filling its slots directly: a frozen dataclass's
+    # __init__ pays an object.__setattr__ per field, twice this on the hot path.
+    block = _new(TextContent)
+    _set[0](block, text)
+    _set[1](block, None)
+    _set[2](block, None)
+    _set[3](block, raw)
+    return block
+
+
 ContentBlock: TypeAlias = (
     TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource | UnknownContent
 )
@@ -885,7 +906,7 @@ def parse_content(block: Mapping[str, Any]) -> ContentBlock:
     if type(block) is dict and len(block) == 2 and block.get("type") == "text":
         text = block.get("text")
         if type(text) is str:  # the common plain text block, without the general checks
-            return TextContent(text, None, None, block)
+            return _text_block(text, block)
     d = _obj(block, "ContentBlock")
     kind = _req_str(d, "type", "ContentBlock")
     parser = _CONTENT_PARSERS.get(kind)
@@ -919,10 +940,15 @@ class CallToolResult:
                 meta is None or type(meta) is dict
             ):  # the common shape
                 try:
-                    return cls(tuple(map(parse_content, content)),
-                               data.get("structuredContent"), is_error, meta, data)
+                    blocks = tuple(map(parse_content, content))
                 except UnexpectedResponseError:
                     pass  # decoded again below, to name the bad block
+                else:
+                    if cls is CallToolResult:
+                        return _tool_result(  # type: ignore[return-value]
+                            blocks, data.get("structuredContent"), is_error, meta, data
+                        )
+                    return cls(blocks, data.get("structuredContent"), is_error, meta, data)
         m = "CallToolResult"
         d = _obj(data, m)
         return cls(
@@ -937,6 +963,29 @@ class CallToolResult:
     def text(self) -> str:
         """All text blocks of ``content`` joined with newlines (``""`` if there are none)."""
         return "\n".join(b.text for b in self.content if isinstance(b, TextContent))
+
+
+def _tool_result(
+    content: tuple[ContentBlock, ...],
+    structured_content: Any,
+    is_error: bool,
+    meta: dict[str, Any] | None,
+    raw: dict[str, Any],
+    _new: Callable[[type[CallToolResult]], CallToolResult] = object.__new__,
+    _set: tuple[Any, ...] = (CallToolResult.__dict__["content"].__set__,
+                             CallToolResult.__dict__["structured_content"].__set__,
+                             CallToolResult.__dict__["is_error"].__set__,
+                             CallToolResult.__dict__["meta"].__set__,
+                             CallToolResult.__dict__["raw"].__set__),
+) -> CallToolResult:
+    # As _text_block: the common result, its slots filled directly.
+    result = _new(CallToolResult)
+    _set[0](result, content)
+    _set[1](result, structured_content)
+    _set[2](result, is_error)
+    _set[3](result, meta)
+    _set[4](result, raw)
+    return result
 
 
 # --------------------------------------------------------------------------- resources

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -140,14 +141,11 @@ Message = Request | Notification | Response | ErrorResponse
 class IdAllocator:
     """Hands out request ids that are unique for the life of a client (1, 2, 3, ...)."""
 
-    __slots__ = ("_counter",)
+    __slots__ = ("next",)
 
     def __init__(self) -> None:
-        self._counter = itertools.count(1)
-
-    def next(self) -> int:
-        """Return a fresh id."""
-        return next(self._counter)
+        #: Return a fresh id (the counter's own C method: no Python frame per request).
+        self.next: Callable[[], int] = itertools.count(1).__next__
 
 
 def encode(message: Message) -> bytes:
@@ -212,7 +210,7 @@ def parse_message(obj: Any) -> Message:
         rid = obj.get("id")
         if (type(result) is dict and (type(rid) is int or type(rid) is str)
                 and obj.get("jsonrpc") == "2.0"):
-            return Response(rid, result)
+            return _response(rid, result)
     if not isinstance(obj, dict):
         raise InvalidJSONError(f"JSON-RPC message must be an object, got {type(obj).__name__}")
     if obj.get("jsonrpc") != "2.0":
@@ -241,6 +239,38 @@ def parse_message(obj: Any) -> Message:
             None if raw_id is None else _check_id(raw_id), code, message, error.get("data")
         )
     raise InvalidJSONError("object is neither a JSON-RPC request, notification nor response")
+
+
+def _response(
+    rid: RequestId,
+    result: dict[str, Any],
+    _new: Callable[[type[Response]], Response] = object.__new__,
+    _id: Any = Response.__dict__["id"].__set__,
+    _result: Any = Response.__dict__["result"].__set__,
+) -> Response:
+    # Response(rid, result) with its slots filled directly: a frozen dataclass's
+    # __init__ pays an object.__setattr__ per field, twice this on the hot path.
+    response = _new(Response)
+    _id(response, rid)
+    _result(response, result)
+    return response
+
+
+def new_request(
+    rid: RequestId,
+    method: str,
+    params: dict[str, Any] | None,
+    _new: Callable[[type[Request]], Request] = object.__new__,
+    _id: Any = Request.__dict__["id"].__set__,
+    _method: Any = Request.__dict__["method"].__set__,
+    _params: Any = Request.__dict__["params"].__set__,
+) -> Request:
+    """``Request(rid, method, params)`` at half the cost (one per call on the hot path)."""
+    request = _new(Request)
+    _id(request, rid)
+    _method(request, method)
+    _params(request, params)
+    return request
 
 
 def error_to_exception(error: ErrorResponse) -> JSONRPCError:

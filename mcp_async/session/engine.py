@@ -98,6 +98,13 @@ class SessionEngine:
         self._capabilities = dict(capabilities)
         self.dispatcher = dispatcher
         self._default_timeout = default_timeout
+        # The default wait for a reply, when long enough for the coarse deadlines.
+        default_wait = None if default_timeout is None else (
+            default_timeout.read if default_timeout.read is not None else default_timeout.total
+        )
+        self._coarse_wait = (
+            default_wait if default_wait is not None and default_wait >= _COARSE_FROM else 0.0
+        )
         self._ids = jsonrpc.IdAllocator()
         self._waiting: dict[RequestId, asyncio.Future[Reply]] = {}
         self.protocol_version: str | None = None
@@ -401,7 +408,7 @@ class SessionEngine:
         waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = waiter
         call = Call(waiter, timeout, headers, idempotent, extensions)
-        request = Request(request_id, method, params)
+        request = jsonrpc.new_request(request_id, method, params)
         chain = self._chain
         if extensions and "retry" in extensions:
             chain = self._retry_chain
@@ -411,13 +418,24 @@ class SessionEngine:
                 if not transport.send_now(request, call):
                     await transport.request(request, call)
                 if not waiter.done():  # the reply travels on a stream: wait here
-                    timer, total = self._arm(waiter, timeout, None)
-                    try:
-                        await waiter
-                    except ReadTimeout:
-                        raise _timed_out(method, request_id, total) from None
-                    finally:
-                        self._disarm(waiter, timer)
+                    if timeout is None and self._coarse_wait:
+                        # The common wait, the client's default timeout, tracked coarsely.
+                        deadlines = self._deadlines
+                        deadlines.track(waiter, self._coarse_wait)
+                        try:
+                            await waiter
+                        except ReadTimeout:
+                            raise _timed_out(method, request_id, self._coarse_wait) from None
+                        finally:
+                            deadlines.forget(waiter)
+                    else:
+                        timer, total = self._arm(waiter, timeout, None)
+                        try:
+                            await waiter
+                        except ReadTimeout:
+                            raise _timed_out(method, request_id, total) from None
+                        finally:
+                            self._disarm(waiter, timer)
             else:
                 total = (timeout or self._default_timeout or Timeout()).total
                 # Waits in the policies (backoff, rate limits) and every attempt count

@@ -118,6 +118,8 @@ class StdioTransport(MessageTransport):
         self._exited: ServerExitedError | None = None
         self._closing = False
         self._corked: list[bytes] | None = None
+        #: stdin's pipe while the server runs (the fast path writes to it directly).
+        self._pipe: asyncio.WriteTransport | None = None
 
     def __repr__(self) -> str:
         return f"<StdioTransport {' '.join((self.command, *self.args))!r}>"
@@ -179,6 +181,9 @@ class StdioTransport(MessageTransport):
             ) from exc
         process = asyncio.subprocess.Process(pipes, stdout, loop)
         self._process = process
+        stdin = pipes.get_pipe_transport(0)
+        assert isinstance(stdin, asyncio.WriteTransport)
+        self._pipe = stdin
         stderr_reader = asyncio.ensure_future(_read_stderr(owner, process))
         self._readers = [
             asyncio.ensure_future(stdout.drain_backlog(process, stderr_reader)), stderr_reader,
@@ -239,6 +244,7 @@ class StdioTransport(MessageTransport):
             await asyncio.wait_for(asyncio.shield(stderr_reader), 1.0)
         if self._closing:
             return
+        self._pipe = None
         self._exited = ServerExitedError(
             f"MCP server {self.name!r} exited with code {process.returncode}",
             exit_code=process.returncode, stderr_tail=tuple(self._tail),
@@ -249,16 +255,13 @@ class StdioTransport(MessageTransport):
     # -- writing -------------------------------------------------------------------------
     def send_now(self, request: Request, call: Call) -> bool:
         """Write ``request`` when the pipe is empty (then it cannot need flow control)."""
-        stdin = self._stdin
-        if stdin is None:
-            return False
-        pipe = stdin.transport
-        if pipe.is_closing() or pipe.get_write_buffer_size():
+        pipe = self._pipe
+        if pipe is None or pipe.get_write_buffer_size() or pipe.is_closing():
             return False
         line = jsonrpc.encode_request(request.id, request.method, request.params) + b"\n"
         corked = self._corked
         if corked is None:
-            stdin.write(line)
+            pipe.write(line)
         else:
             corked.append(line)
         return True
@@ -336,6 +339,7 @@ class StdioTransport(MessageTransport):
 
     async def _stop_process(self) -> None:
         process, self._process = self._process, None
+        self._pipe = None
         readers, self._readers = self._readers, []
         if process is None:
             return

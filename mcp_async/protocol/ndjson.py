@@ -65,7 +65,7 @@ class LineDecoder:
                 out.append(OversizedLine(len(part), part[:_KEPT], part[-_KEPT:]))
                 continue
             part = part.rstrip(b"\r")
-            if part.strip():
+            if part and not part.isspace():  # (strip() would copy every line)
                 out.append(part)
         if rest:
             if self._dropping is not None:  # no newline yet: still inside the long line

@@ -406,11 +406,12 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
             return
         assert isinstance(data, bytes)
         backlog = self._backlog
+        resolve = transport.receiver.resolve
         resolved = 0
         for line in self._decoder.feed(data):
             for message in transport._messages(line):
                 if not backlog and (type(message) is Response or type(message) is ErrorResponse):
-                    transport.receiver.resolve(message)
+                    resolve(message)
                     resolved += 1
                 else:
                     backlog.append(message)

@@ -278,9 +278,9 @@ class StdioTransport(MessageTransport):
 
     def _uncork(self) -> None:
         corked, self._corked = self._corked, None
-        stdin = self._stdin
-        if corked and stdin is not None and not stdin.transport.is_closing():
-            stdin.write(b"".join(corked))
+        pipe = self._pipe
+        if corked and pipe is not None and not pipe.is_closing():
+            pipe.write(b"".join(corked))
         # Otherwise the server is gone, and the end of its stdout fails those requests.
 
     async def request(self, request: Request, call: Call) -> None:

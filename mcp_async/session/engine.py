@@ -429,13 +429,7 @@ class SessionEngine:
                         finally:
                             deadlines.forget(waiter)
                     else:
-                        timer, total = self._arm(waiter, timeout, None)
-                        try:
-                            await waiter
-                        except ReadTimeout:
-                            raise _timed_out(method, request_id, total) from None
-                        finally:
-                            self._disarm(waiter, timer)
+                        await self._wait(waiter, method, request_id, timeout)
             else:
                 total = (timeout or self._default_timeout or Timeout()).total
                 # Waits in the policies (backoff, rate limits) and every attempt count

@@ -349,6 +349,19 @@ async def test_a_timeout_cancels_the_request_on_the_server() -> None:
     assert any(line.startswith("cancelled ") for line in got)
 
 
+async def test_the_client_default_timeout_ends_a_call_over_stdio() -> None:
+    # The default wait (a second or more) is tracked by the shared coarse timer.
+    got: list[str] = []
+    async with fault_client(stderr=got.append, timeout=1.0) as client:
+        started = time.monotonic()
+        with pytest.raises(ReadTimeout, match=r"'tools/call'.*within 1.0s"):
+            await client.call_tool("sleep", {"seconds": 5})
+        assert 1.0 <= time.monotonic() - started < 1.6
+        await client.ping()
+        await asyncio.sleep(0.1)
+    assert any(line.startswith("cancelled ") for line in got)
+
+
 async def test_server_requests_are_answered_over_stdio() -> None:
     async def sampler(request: SamplingRequest) -> SamplingResult:
         return SamplingResult(role="assistant", content={"type": "text", "text": "yes!"},

@@ -183,6 +183,7 @@ class StdioTransport(MessageTransport):
                 f"cannot start MCP server {self.command!r}: {exc}", command=self.command
             ) from exc
         process = asyncio.subprocess.Process(pipes, stdout, loop)
+        stdout.read_directly()
         self._process = process
         stdin = pipes.get_pipe_transport(0)
         assert isinstance(stdin, asyncio.WriteTransport)
@@ -406,10 +407,14 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
         if fd != 1:
             super().pipe_data_received(fd, data)
             return
+        assert isinstance(data, bytes)
+        self.stdout_received(data)
+
+    def stdout_received(self, data: bytes) -> None:
+        """Complete the requests answered in ``data``; queue the other messages."""
         transport = self._owner()
         if transport is None:
             return
-        assert isinstance(data, bytes)
         backlog = self._backlog
         resolve = transport.receiver.resolve
         resolved = 0
@@ -426,6 +431,17 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
             self._wake()
             if len(backlog) >= _BACKLOG_HIGH and not self._paused:
                 self._pause(True)
+
+    def read_directly(self) -> None:
+        """Take stdout's reads straight from its pipe.
+
+        asyncio's subprocess transport hands a pipe's data to its protocol through
+        ``call_soon``, one round of the loop later; a protocol of our own on the stdout
+        pipe gets it as it is read. Closing still goes through asyncio's bookkeeping.
+        """
+        pipe = self._stdout_pipe
+        if pipe is not None:
+            pipe.set_protocol(_DirectStdout(pipe.get_protocol(), self))
 
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
         if fd == 1:
@@ -477,6 +493,21 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
         transport = self._owner()
         if transport is not None:
             await transport._stdout_closed(process, stderr_reader)
+
+
+class _DirectStdout(asyncio.Protocol):
+    """stdout's pipe protocol: reads go straight to :class:`_Pipes`; the end of the
+    pipe goes to asyncio's own pipe protocol, which tells the subprocess transport."""
+
+    def __init__(self, original: asyncio.BaseProtocol, pipes: _Pipes) -> None:
+        self._original = original
+        self._pipes = pipes
+
+    def data_received(self, data: bytes) -> None:
+        self._pipes.stdout_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._original.connection_lost(exc)
 
 
 async def _read_stderr(

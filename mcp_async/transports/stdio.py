@@ -56,9 +56,6 @@ _READ_CHUNK = 1 << 16
 # resumes at the low one, so a flood of notifications cannot grow memory without bound.
 _BACKLOG_HIGH = 256
 _BACKLOG_LOW = 64
-# Corked requests are written once this many have gathered: fewer system calls, and the
-# server still gets work while the client goes on.
-_CORK_LINES = 8
 _STDERR_LINE_LIMIT = 1 << 16
 _GRACE = 2.0  # seconds after closing stdin, and again after SIGTERM
 
@@ -120,7 +117,6 @@ class StdioTransport(MessageTransport):
         self._readers: list[asyncio.Task[None]] = []
         self._exited: ServerExitedError | None = None
         self._closing = False
-        self._corked: list[bytes] | None = None
         #: stdin's pipe while the server runs (the fast path writes to it directly).
         self._pipe: asyncio.WriteTransport | None = None
 
@@ -262,32 +258,8 @@ class StdioTransport(MessageTransport):
         pipe = self._pipe
         if pipe is None or pipe.get_write_buffer_size() or pipe.is_closing():
             return False
-        line = jsonrpc.encode_request(request.id, request.method, request.params) + b"\n"
-        corked = self._corked
-        if corked is None:
-            pipe.write(line)
-        else:
-            corked.append(line)
-            if len(corked) >= _CORK_LINES:
-                self._uncork()
+        pipe.write(jsonrpc.encode_request(request.id, request.method, request.params) + b"\n")
         return True
-
-    def cork(self) -> None:
-        """Gather what is written until the loop's next round into one write.
-
-        Called when one read completed several requests: their callers run next, and
-        each would otherwise make a system call of its own for its next request.
-        """
-        if self._corked is None:
-            self._corked = []
-            asyncio.get_running_loop().call_soon(self._uncork)
-
-    def _uncork(self) -> None:
-        corked, self._corked = self._corked, None
-        pipe = self._pipe
-        if corked and pipe is not None and not pipe.is_closing():
-            pipe.write(b"".join(corked))
-        # Otherwise the server is gone, and the end of its stdout fails those requests.
 
     async def request(self, request: Request, call: Call) -> None:
         """Write ``request``; its response comes on stdout."""
@@ -298,8 +270,6 @@ class StdioTransport(MessageTransport):
         await self._write(jsonrpc.encode(message))
 
     async def _write(self, body: bytes) -> None:
-        if self._corked:
-            self._uncork()  # keep the order of writes
         stdin = self._stdin
         if stdin is None or stdin.transport.is_closing():
             await self._write_failed(None)
@@ -417,16 +387,12 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
             return
         backlog = self._backlog
         resolve = transport.receiver.resolve
-        resolved = 0
         for line in self._decoder.feed(data):
             for message in transport._messages(line):
                 if not backlog and (type(message) is Response or type(message) is ErrorResponse):
                     resolve(message)
-                    resolved += 1
                 else:
                     backlog.append(message)
-        if resolved > 1:
-            transport.cork()
         if backlog:
             self._wake()
             if len(backlog) >= _BACKLOG_HIGH and not self._paused:

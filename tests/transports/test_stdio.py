@@ -189,22 +189,9 @@ async def test_a_flood_of_notifications_keeps_order_and_bounded_memory() -> None
         assert (await client.call_tool("echo", {"text": "after"})).text == "after"
 
 
-async def test_requests_written_after_a_batch_of_replies_share_one_write() -> None:
-    # Many calls in flight: replies arrive several per read, and the next requests of
-    # their callers go out together (corked), in order and none lost.
+async def test_many_calls_in_flight_each_get_their_own_reply() -> None:
+    # Replies arrive several per read and complete their requests in the read callback.
     async with fault_client() as client:
-        await client.initialize()
-        transport = client._mcp().transport
-        assert isinstance(transport, StdioTransport)
-        corked = 0
-        cork = transport.cork
-
-        def counting() -> None:
-            nonlocal corked
-            corked += 1
-            cork()
-
-        transport.cork = counting  # type: ignore[method-assign]
 
         async def lane(lane_id: int) -> list[str]:
             return [(await client.call_tool("echo", {"text": f"{lane_id}-{n}"})).text
@@ -212,7 +199,6 @@ async def test_requests_written_after_a_batch_of_replies_share_one_write() -> No
 
         results = await asyncio.wait_for(asyncio.gather(*(lane(i) for i in range(32))), 10)
         assert results == [[f"{i}-{n}" for n in range(50)] for i in range(32)]
-        assert corked > 0
 
 
 async def test_a_non_json_line_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:

@@ -344,9 +344,9 @@ class StdioTransport(MessageTransport):
 class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
     """The child's pipes, with stdout handled as it arrives instead of through a reader.
 
-    A response whose line arrives while nothing is queued completes its request right in
-    the pipe callback: one hop of the event loop less per reply than a task reading a
-    stream. Everything else (server requests, notifications, and any response behind
+    A response whose line arrives while nothing is queued completes its request in the
+    read callback itself (see :meth:`read_directly`), where a task reading a stream would
+    take two more rounds of the event loop. Everything else (server requests, notifications, and any response behind
     them, so that the order the server wrote is kept) is queued for
     :meth:`drain_backlog`, and reading pauses while that queue is long.
     """

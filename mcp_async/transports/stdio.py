@@ -346,9 +346,9 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
 
     A response whose line arrives while nothing is queued completes its request in the
     read callback itself (see :meth:`read_directly`), where a task reading a stream would
-    take two more rounds of the event loop. Everything else (server requests, notifications, and any response behind
-    them, so that the order the server wrote is kept) is queued for
-    :meth:`drain_backlog`, and reading pauses while that queue is long.
+    take two more rounds of the event loop. Everything else (server requests,
+    notifications, and any response behind them, so that the order the server wrote is
+    kept) is queued for :meth:`drain_backlog`, and reading pauses while that queue is long.
     """
 
     def __init__(

@@ -418,18 +418,7 @@ class SessionEngine:
                 if not transport.send_now(request, call):
                     await transport.request(request, call)
                 if not waiter.done():  # the reply travels on a stream: wait here
-                    if timeout is None and self._coarse_wait:
-                        # The common wait, the client's default timeout, tracked coarsely.
-                        deadlines = self._deadlines
-                        deadlines.track(waiter, self._coarse_wait)
-                        try:
-                            await waiter
-                        except ReadTimeout:
-                            raise _timed_out(method, request_id, self._coarse_wait) from None
-                        finally:
-                            deadlines.forget(waiter)
-                    else:
-                        await self._wait(waiter, method, request_id, timeout)
+                    await self._wait(waiter, method, request_id, timeout)
             else:
                 total = (timeout or self._default_timeout or Timeout()).total
                 # Waits in the policies (backoff, rate limits) and every attempt count
@@ -595,6 +584,10 @@ class SessionEngine:
         a second or more are checked together by one timer (:class:`_Deadlines`)
         instead of one timer per request.
         """
+        if timeout is None and deadline is None and self._coarse_wait:
+            # The common wait, the client's default timeout: no Timeout to read.
+            self._deadlines.track(waiter, self._coarse_wait)
+            return None, self._coarse_wait
         timeout = timeout or self._default_timeout
         total = None
         if timeout is not None:

@@ -70,6 +70,7 @@ from .testing import (
     LOG_LEVELS,
     ToolContext,
     _accepts_both,
+    _called_tool,
     _error_result,
     _resolve,
     _RPCError,
@@ -421,13 +422,8 @@ class ModernMode:
     ) -> dict[str, Any]:
         server = self.server
         params = req.params or {}
-        name = params.get("name")
-        tool = server._tools.get(name) if isinstance(name, str) else None
-        if tool is None:
-            raise _RPCError(INVALID_PARAMS, f"Unknown tool: {name!r}")
-        arguments = params.get("arguments") or {}
-        if not isinstance(arguments, dict):
-            raise _RPCError(INVALID_PARAMS, "tools/call arguments must be an object")
+        tool, arguments = _called_tool(server._tools, params)
+        name = params["name"]
         meta = params["_meta"]
         capabilities = meta[CAPABILITIES_META]
         if _task_support(tool) == "required":

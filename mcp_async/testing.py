@@ -843,6 +843,20 @@ _Requester = Callable[
 ]
 
 
+def _called_tool(
+    tools: Mapping[str, _Tool], params: dict[str, Any]
+) -> tuple[_Tool, dict[str, Any]]:
+    """The tool a ``tools/call`` names and its arguments, or the JSON-RPC error for them."""
+    name = params.get("name")
+    tool = tools.get(name) if isinstance(name, str) else None
+    if tool is None:
+        raise _RPCError(INVALID_PARAMS, f"Unknown tool: {name!r}")
+    arguments = params.get("arguments") or {}
+    if not isinstance(arguments, dict):
+        raise _RPCError(INVALID_PARAMS, "tools/call arguments must be an object")
+    return tool, arguments
+
+
 def _task_support(tool: _Tool) -> str:
     execution = tool.definition.get("execution")
     value = execution.get("taskSupport") if isinstance(execution, dict) else None
@@ -2110,13 +2124,7 @@ class MCPTestServer:
         self, req: Request, session: _Session | None, emit: _Emit | None
     ) -> dict[str, Any]:
         params = req.params or {}
-        name = params.get("name")
-        tool = self._tools.get(name) if isinstance(name, str) else None
-        if tool is None:
-            raise _RPCError(INVALID_PARAMS, f"Unknown tool: {name!r}")
-        arguments = params.get("arguments") or {}
-        if not isinstance(arguments, dict):
-            raise _RPCError(INVALID_PARAMS, "tools/call arguments must be an object")
+        tool, arguments = _called_tool(self._tools, params)
         support = _task_support(tool)
         if "task" in params or support == "required":
             return await self._start_task(req, tool, arguments, session, support)

@@ -16,9 +16,7 @@ less awaiting it directly.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -27,18 +25,10 @@ from typing import Any
 from mcp_async import AsyncMCPClient
 from mcp_async.sync import MCPClient
 
+from . import sequential
 from .protocol_data import EXPECTED_TEXT, TOOL_ARGUMENTS, TOOL_NAME
 from .servers import start_minimal
 from .worker import cpu_seconds
-
-
-async def _async_chunk(client: AsyncMCPClient, calls: int) -> tuple[float, float]:
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    for _ in range(calls):
-        result = await client.call_tool(TOOL_NAME, TOOL_ARGUMENTS)
-    cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
-    assert result.text == EXPECTED_TEXT
-    return cpu, wall
 
 
 def _sync_chunk(client: MCPClient, calls: int) -> tuple[float, float]:
@@ -83,7 +73,7 @@ def run(rounds: int, calls: int, warmup: int, chunk: int = 250) -> dict[str, Any
         loop.run_until_complete(aclient.open())
         try:
             with MCPClient(url, transport="streamable-http") as client:
-                loop.run_until_complete(_async_chunk(aclient, warmup))
+                loop.run_until_complete(sequential.timed_calls(aclient, warmup))
                 _sync_chunk(client, warmup)
                 samples: dict[str, list[dict[str, float]]] = {"async": [], "sync": []}
                 for _ in range(rounds):
@@ -92,7 +82,7 @@ def run(rounds: int, calls: int, warmup: int, chunk: int = 250) -> dict[str, Any
                         order = ("async", "sync") if index % 2 == 0 else ("sync", "async")
                         for name in order:
                             cpu, wall = (
-                                loop.run_until_complete(_async_chunk(aclient, chunk))
+                                loop.run_until_complete(sequential.timed_calls(aclient, chunk))
                                 if name == "async" else _sync_chunk(client, chunk)
                             )
                             totals[name][0] += cpu
@@ -148,21 +138,8 @@ def report(figures: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--quick", action="store_true", help="2 rounds of 200 calls")
-    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.rounds, args.calls, args.warmup = 2, 200, 20
-    figures = run(args.rounds, args.calls, args.warmup)
-    print(report(figures))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(figures, f, indent=2)
-    return 0
+    """The command line (see the module docstring)."""
+    return sequential.main(__doc__, run, report, 200, argv)
 
 
 if __name__ == "__main__":

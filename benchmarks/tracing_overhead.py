@@ -24,17 +24,15 @@ tracing policy alone around one ``tools/call`` message (no I/O), 20,000 times.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import statistics
 import sys
-import time
 from typing import Any
 
 from mcp_async import AsyncMCPClient
 
-from .protocol_data import EXPECTED_TEXT, TOOL_ARGUMENTS, TOOL_NAME
+from . import sequential
+from .protocol_data import TOOL_ARGUMENTS, TOOL_NAME
 from .servers import start_minimal
 from .worker import cpu_seconds
 
@@ -83,15 +81,6 @@ async def _policy_alone_us(provider: Any, calls: int = 20000) -> float:
     return (cpu_seconds() - cpu - bare) / calls * 1e6
 
 
-async def _chunk(client: AsyncMCPClient, calls: int) -> tuple[float, float]:
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    for _ in range(calls):
-        result = await client.call_tool(TOOL_NAME, TOOL_ARGUMENTS)
-    cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
-    assert result.text == EXPECTED_TEXT
-    return cpu, wall
-
-
 async def _run(url: str, rounds: int, calls: int, warmup: int, chunk: int) -> dict[str, Any]:
     variants = _variants()
     clients = {
@@ -102,7 +91,7 @@ async def _run(url: str, rounds: int, calls: int, warmup: int, chunk: int) -> di
         await client.open()
     try:
         for client in clients.values():
-            await _chunk(client, warmup)
+            await sequential.timed_calls(client, warmup)
         names = list(clients)
         samples: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(rounds):
@@ -111,7 +100,7 @@ async def _run(url: str, rounds: int, calls: int, warmup: int, chunk: int) -> di
             for index in range(chunks):
                 order = names[index % len(names):] + names[:index % len(names)]
                 for name in order:
-                    totals[name] += (await _chunk(clients[name], chunk))[0]
+                    totals[name] += (await sequential.timed_calls(clients[name], chunk))[0]
             for name in names:
                 samples[name].append(totals[name] / (chunks * chunk) * 1e6)
     finally:
@@ -160,21 +149,8 @@ def report(figures: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--quick", action="store_true", help="2 rounds of 250 calls")
-    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.rounds, args.calls, args.warmup = 2, 250, 20
-    figures = run(args.rounds, args.calls, args.warmup)
-    print(report(figures))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(figures, f, indent=2)
-    return 0
+    """The command line (see the module docstring)."""
+    return sequential.main(__doc__, run, report, 250, argv)
 
 
 if __name__ == "__main__":

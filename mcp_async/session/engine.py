@@ -98,13 +98,6 @@ class SessionEngine:
         self._capabilities = dict(capabilities)
         self.dispatcher = dispatcher
         self._default_timeout = default_timeout
-        # The default wait for a reply, when long enough for the coarse deadlines.
-        default_wait = None if default_timeout is None else (
-            default_timeout.read if default_timeout.read is not None else default_timeout.total
-        )
-        self._coarse_wait = (
-            default_wait if default_wait is not None and default_wait >= _COARSE_FROM else 0.0
-        )
         self._ids = jsonrpc.IdAllocator()
         self._waiting: dict[RequestId, asyncio.Future[Reply]] = {}
         self.protocol_version: str | None = None
@@ -584,10 +577,6 @@ class SessionEngine:
         a second or more are checked together by one timer (:class:`_Deadlines`)
         instead of one timer per request.
         """
-        if timeout is None and deadline is None and self._coarse_wait:
-            # The common wait, the client's default timeout: no Timeout to read.
-            self._deadlines.track(waiter, self._coarse_wait)
-            return None, self._coarse_wait
         timeout = timeout or self._default_timeout
         total = None
         if timeout is not None:

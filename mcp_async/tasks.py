@@ -191,6 +191,7 @@ def may_require(engine: SessionEngine) -> bool:
         return True
     result = engine.result
     return (engine.modern is None and result is not None
+            and result.capabilities.tasks is not None  # (skips the property's work)
             and result.capabilities.supports_task_tool_calls)
 
 

@@ -46,6 +46,9 @@ from .input_required import drive_rounds
 
 __all__ = ["SessionEngine"]
 
+_Future = asyncio.Future
+_new_call = tuple.__new__
+
 logger = logging.getLogger("mcp_async")
 
 
@@ -102,7 +105,9 @@ class SessionEngine:
         self._waiting: dict[RequestId, asyncio.Future[Reply]] = {}
         self.protocol_version: str | None = None
         self.result: InitializeResult | None = None
-        self._connected = False
+        #: Whether the era is settled (and, in the handshake era, the session is up).
+        #: A plain attribute: it is read on every call.
+        self.connected = False
         #: Counts handshakes, so that concurrent failures re-initialize only once.
         self._generation = 0
         self._init_task: asyncio.Task[None] | None = None
@@ -112,14 +117,9 @@ class SessionEngine:
         transport.bind(self)
 
     # -- era and handshake ------------------------------------------------------------
-    @property
-    def connected(self) -> bool:
-        """Whether the era is settled (and, in the handshake era, the session is up)."""
-        return self._connected
-
     async def connect(self) -> None:
         """Settle the era and run the handshake if it needs one (single flight)."""
-        if self._connected:
+        if self.connected:
             return
         if self._closed:
             raise ClientStateError("the client was closed")
@@ -138,7 +138,7 @@ class SessionEngine:
         return self.result
 
     async def _connect(self) -> None:
-        self._connected = False
+        self.connected = False
         self.result = None
         self.modern = None
         self.protocol_version = None
@@ -151,7 +151,7 @@ class SessionEngine:
         else:
             await self._negotiate()
         self._generation += 1
-        self._connected = True
+        self.connected = True
         if self.modern is None:
             await self.transport.handshake_done()
         self.transport = self.transport.resolved()
@@ -272,12 +272,12 @@ class SessionEngine:
 
     async def _reinitialize(self, generation: int, why: str) -> None:
         """Start a new session after the one of ``generation`` was lost (once, whoever asks)."""
-        if self._generation != generation and self._connected:
+        if self._generation != generation and self.connected:
             return  # another task already replaced it
         task = self._init_task
         if task is None or task.done():
             logger.info("MCP session lost (%s); initializing a new one", why)
-            self._connected = False
+            self.connected = False
             task = self._init_task = asyncio.ensure_future(self._connect())
         await asyncio.shield(task)
 
@@ -329,7 +329,7 @@ class SessionEngine:
         max_total: float | None,
         extensions: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        if not self._connected:
+        if not self.connected:
             await self.connect()  # the handshake is not part of this call's deadline
         timeout = timeout or self._default_timeout or Timeout()
         idle = timeout.total
@@ -380,7 +380,7 @@ class SessionEngine:
         """One request and its reply. With ``recover`` it first runs the handshake if
         needed, and sends once more in a new session when the server forgot the session
         (or, for an idempotent request, when the connection was lost)."""
-        if recover and not self._connected:
+        if recover and not self.connected:
             await self.connect()
         generation = self._generation
         lost: str | None = None
@@ -398,9 +398,11 @@ class SessionEngine:
             meta["progressToken"] = request_id
             params["_meta"] = meta
             self.dispatcher.add_progress(request_id, progress)
-        waiter: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        # (The future and the named tuple are made by their C constructors: a Python
+        # frame less each than loop.create_future() and Call(...), on every request.)
+        waiter: asyncio.Future[Reply] = _Future(loop=asyncio.get_running_loop())
         self._waiting[request_id] = waiter
-        call = Call(waiter, timeout, headers, idempotent, extensions)
+        call = _new_call(Call, (waiter, timeout, headers, idempotent, extensions))
         request = jsonrpc.new_request(request_id, method, params)
         chain = self._chain
         if extensions and "retry" in extensions:
@@ -557,25 +559,13 @@ class SessionEngine:
         timeout: Timeout | None,
         deadline: float | None = None,
     ) -> None:
-        """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream)."""
-        timer, total = self._arm(waiter, timeout, deadline)
-        try:
-            await waiter
-        except ReadTimeout:
-            raise _timed_out(method, request_id, total) from None
-        finally:
-            self._disarm(waiter, timer)
+        """Wait for a reply that travels on a stream (stdio, legacy SSE, the GET stream).
 
-    def _arm(
-        self, waiter: asyncio.Future[Reply], timeout: Timeout | None, deadline: float | None
-    ) -> tuple[asyncio.TimerHandle | None, float | None]:
-        """Fail ``waiter`` with ReadTimeout when its wait is over; return the timer (if
-        one of its own) and the seconds allowed.
-
-        The wait lasts ``timeout.read`` if set, else ``timeout.total``, and never past
-        ``deadline`` (loop time: the end of a call whose policies may retry it). Waits of
-        a second or more are checked together by one timer (:class:`_Deadlines`)
-        instead of one timer per request.
+        The wait lasts ``timeout.read`` if set, else ``timeout.total`` (the client's
+        default timeout if ``timeout`` is None), and never past ``deadline`` (loop time:
+        the end of a call whose policies may retry it); then ``waiter`` fails with
+        ReadTimeout. Waits of a second or more are checked together by one timer
+        (:class:`_Deadlines`) instead of one timer per request.
         """
         timeout = timeout or self._default_timeout
         total = None
@@ -584,18 +574,21 @@ class SessionEngine:
         if deadline is not None:
             left = deadline - asyncio.get_running_loop().time()
             total = left if total is None else min(total, left)
-        if total is None:
-            return None, None
-        if total >= _COARSE_FROM:
-            self._deadlines.track(waiter, total)
-            return None, total
-        return asyncio.get_running_loop().call_later(total, _expire, waiter), total
-
-    def _disarm(self, waiter: asyncio.Future[Reply], timer: asyncio.TimerHandle | None) -> None:
-        if timer is not None:
-            timer.cancel()
-        else:
-            self._deadlines.forget(waiter)
+        timer = None
+        if total is not None:
+            if total >= _COARSE_FROM:
+                self._deadlines.track(waiter, total)
+            else:
+                timer = asyncio.get_running_loop().call_later(total, _expire, waiter)
+        try:
+            await waiter
+        except ReadTimeout:
+            raise _timed_out(method, request_id, total) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            elif total is not None:
+                self._deadlines.forget(waiter)
 
     # -- incoming messages ---------------------------------------------------------------
     async def receive(self, message: Message) -> None:
@@ -617,7 +610,7 @@ class SessionEngine:
 
     def connection_lost(self, error: MCPClientError) -> None:
         """Fail every waiting request with ``error``; the next call starts a new session."""
-        self._connected = False
+        self.connected = False
         for waiter in self._waiting.values():
             if not waiter.done():
                 waiter.set_exception(error)
@@ -643,7 +636,7 @@ class SessionEngine:
     # -- notifications -----------------------------------------------------------------
     async def notify(self, method: str, params: dict[str, Any] | None) -> None:
         """Send a notification (after the handshake)."""
-        if not self._connected:
+        if not self.connected:
             await self.connect()
         await self.transport.send(Notification(method, params))
 
@@ -654,7 +647,7 @@ class SessionEngine:
         cancelled), and not over stateless-era HTTP, where closing the request's
         response stream is the cancellation.
         """
-        if not self._connected:
+        if not self.connected:
             return
         if self.modern is not None and self.transport.aborts_to_cancel:
             return

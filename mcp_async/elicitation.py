@@ -29,12 +29,13 @@ def schema_defaults(schema: Mapping[str, Any] | None) -> dict[str, Any]:
     if not schema:
         return {}
     properties = schema.get("properties")
-    if not isinstance(properties, Mapping):
+    # (type() first: an isinstance check against the Mapping ABC is ten times slower.)
+    if type(properties) is not dict and not isinstance(properties, Mapping):
         return {}
     return {
         name: prop["default"]
         for name, prop in properties.items()
-        if isinstance(prop, Mapping) and "default" in prop
+        if (type(prop) is dict or isinstance(prop, Mapping)) and "default" in prop
     }
 
 

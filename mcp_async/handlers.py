@@ -337,6 +337,14 @@ class ElicitationRequest:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode the request's ``params``."""
+        if type(data) is dict and data.get("mode", "form") == "form":
+            message = data.get("message")
+            schema = data.get("requestedSchema")
+            meta = data.get("_meta")
+            if type(message) is str and type(schema) is dict and (
+                meta is None or type(meta) is dict
+            ):  # the common, well-formed form (MRTR asks once per round)
+                return cls(message, "form", schema, None, None, meta, data)
         m = "ElicitationRequest"
         d = _obj(data, m)
         mode = _opt_str(d, "mode", m) or "form"

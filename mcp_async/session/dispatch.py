@@ -14,6 +14,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import types
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ RequestHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 #: Sends the answer to a server request back to the server.
 Reply = Callable[[Response | ErrorResponse], Awaitable[None]]
 
+_Coroutine = types.CoroutineType
 _InternalHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 #: How many accepted URL-mode elicitations are remembered for their completion notice.
@@ -66,7 +68,7 @@ _ELICITATIONS_KEPT = 1024
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     result = fn(*args)
-    if inspect.isawaitable(result):
+    if type(result) is _Coroutine or inspect.isawaitable(result):  # (a coroutine, mostly)
         return await result
     return result
 

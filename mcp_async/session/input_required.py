@@ -101,7 +101,9 @@ def next_params(
     params: Mapping[str, Any], responses: Mapping[str, Any] | None, state: str | None
 ) -> dict[str, Any]:
     """The original params with this round's answers and the server's state, as given."""
-    out = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
+    out = dict(params)
+    out.pop("inputResponses", None)
+    out.pop("requestState", None)
     if responses:
         out["inputResponses"] = dict(responses)
     if state is not None:

@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds per cell (full 5, quick 1)")
     parser.add_argument("--calls", type=int, help="calls per minimal-server cell (2000 / 200)")
     parser.add_argument("--sdk-calls", type=int, help="calls per SDK-server cell (500 / 100)")
+    parser.add_argument("--stdio-calls", type=int,
+                        help="calls per stdio cell (10x --calls: a stdio call costs a tenth "
+                        "of an HTTP one, and a run of under 0.1 s of CPU is mostly noise)")
     parser.add_argument("--warmup", type=int, help="untimed calls before each cell (200 / 20)")
     parser.add_argument("--concurrency", type=lambda t: _csv(int, t), default=[1, 16, 64])
     parser.add_argument("--clients", type=lambda t: _csv(str, t), default=list(CLIENTS),
@@ -84,6 +87,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                               ("fanout_calls", 100_000, 2000)):
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
+    if args.stdio_calls is None:
+        args.stdio_calls = 10 * args.calls
     unknown = set(args.clients) - set(ALL_CLIENTS)
     if unknown:
         parser.error(f"unknown clients: {', '.join(sorted(unknown))}")
@@ -178,6 +183,8 @@ def run_cells(
                     continue
                 target, server_pid = targets[(transport, server, reply)]
                 calls = args.calls if server == "minimal" else args.sdk_calls
+                if transport == "stdio":
+                    calls = args.stdio_calls
                 if official_calls and client in modern.OFFICIAL_CLIENTS:
                     calls = min(calls, official_calls)
                 where = f"{transport}/{server}/{reply} c={conc}"

@@ -4,6 +4,7 @@ reconnection policy, without a network."""
 from __future__ import annotations
 
 import asyncio
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -156,9 +157,37 @@ def test_elicitation_request_modes() -> None:
         ElicitationResult("maybe")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("params", [
+    {"message": "m", "requestedSchema": SCHEMA},
+    {"message": "m", "requestedSchema": SCHEMA, "mode": "form", "_meta": {"k": 1}},
+    {"message": "m", "requestedSchema": SCHEMA, "mode": None},
+    {"message": "m", "requestedSchema": SCHEMA, "mode": ""},
+    {"message": "m", "requestedSchema": SCHEMA, "url": "https://x.example"},
+])
+def test_elicitation_form_request_reads_the_same_on_both_paths(params: dict[str, Any]) -> None:
+    # A well-formed dict takes the fast path; a mapping that is not a dict takes the
+    # general one. Both must give the same request.
+    fast = ElicitationRequest.from_dict(params)
+    general = ElicitationRequest.from_dict(MappingProxyType(params))
+    assert fast == general and fast.raw == params
+    assert (fast.mode, fast.url, fast.elicitation_id) == ("form", None, None)
+
+
+@pytest.mark.parametrize("params", [
+    {"message": 1, "requestedSchema": SCHEMA},
+    {"message": "m", "requestedSchema": []},
+    {"message": "m", "requestedSchema": SCHEMA, "_meta": "x"},
+])
+def test_a_malformed_form_request_is_named(params: dict[str, Any]) -> None:
+    with pytest.raises(UnexpectedResponseError, match="ElicitationRequest"):
+        ElicitationRequest.from_dict(params)
+
+
 def test_schema_defaults_and_filling() -> None:
     assert schema_defaults(SCHEMA) == {"age": 30, "pets": ["cat"]}
     assert schema_defaults(None) == {} and schema_defaults({"properties": []}) == {}
+    read_only = MappingProxyType({"a": MappingProxyType({"default": 1}), "b": 2})
+    assert schema_defaults({"properties": read_only}) == {"a": 1}
     assert fill_defaults(SCHEMA, {"name": "x", "age": None}) == {"name": "x", "pets": ["cat"]}
     assert fill_defaults(SCHEMA) == {"age": 30, "pets": ["cat"]}
 

@@ -27,6 +27,12 @@ REPLIES = ("json", "sse")
 CONCURRENCY = (1, 16)
 NEW_TRANSPORTS = ("stdio", "sse")
 NEW_CALLS = 100
+#: A stdio cell times ten times the calls of an HTTP cell unless --stdio-calls says otherwise.
+STDIO_FACTOR = 10
+
+
+def _calls(transport: str, calls: int) -> int:
+    return calls * STDIO_FACTOR if transport == "stdio" else calls
 
 
 def _check_row(row: dict[str, Any], calls: int) -> None:
@@ -103,7 +109,7 @@ def test_quick_new_transport_floor(new_transports_run: dict[str, Any], transport
     cells = _cells(new_transports_run, "floor", transport)
     assert set(cells) == set(CONCURRENCY), new_transports_run["stderr"][-2000:]
     for row in cells.values():
-        _check_row(row, NEW_CALLS)
+        _check_row(row, _calls(transport, NEW_CALLS))
         assert row["conn_per_call"] == 0  # the floor keeps its connections (none for stdio)
     if transport == "stdio":
         # The stdio server is the worker's child: its CPU is measured apart from the client's.
@@ -133,7 +139,7 @@ def test_quick_new_transport_mcp_async(
     cells = _cells(new_transports_run, "mcp_async", transport)
     assert set(cells) == set(CONCURRENCY), new_transports_run["stderr"][-2000:]
     for row in cells.values():
-        _check_row(row, NEW_CALLS)
+        _check_row(row, _calls(transport, NEW_CALLS))
 
 
 def test_quick_group_benchmark(tmp_path: Path) -> None:
@@ -204,7 +210,7 @@ def test_quick_modern_benchmark(tmp_path: Path) -> None:
     for client in clients:
         for transport in ("http", "stdio"):
             for conc in (1, 8):
-                _check_row(rows[(client, transport, conc)], 60)
+                _check_row(rows[(client, transport, conc)], _calls(transport, 60))
     for transport in ("http", "stdio"):
         for conc in (1, 8):
             assert rows[("mcp_async_auto", transport, conc)]["discover_requests"] == 1

@@ -193,7 +193,12 @@ async def test_async_with_cancels_on_error(server: MCPTestServer) -> None:
 async def test_caller_cancellation_cancels_the_task(server: MCPTestServer) -> None:
     async with AsyncMCPClient(server.url, protocol="legacy") as client:
         call = asyncio.ensure_future(client.call_tool("marathon", {"seconds": 30}))
-        await asyncio.sleep(0.2)
+        # Cancel once the server holds the task (a fixed sleep raced the handshake on a
+        # loaded CI machine).
+        for _ in range(200):
+            if server.task_store.tasks:
+                break
+            await asyncio.sleep(0.01)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call

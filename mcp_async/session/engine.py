@@ -384,11 +384,12 @@ class SessionEngine:
             await self.connect()
         generation = self._generation
         lost: str | None = None
+        loop = asyncio.get_running_loop()
         envelope = self.modern
         started = 0.0
         if envelope is not None:
             params = envelope.stamp(method, params)
-            started = asyncio.get_running_loop().time()
+            started = loop.time()
         request_id = self._ids.next()
         if extensions is not None and "on_request_id" in extensions:
             extensions["on_request_id"](request_id)  # e.g. a listen, demultiplexed by its id
@@ -400,7 +401,7 @@ class SessionEngine:
             self.dispatcher.add_progress(request_id, progress)
         # (The future and the named tuple are made by their C constructors: a Python
         # frame less each than loop.create_future() and Call(...), on every request.)
-        waiter: asyncio.Future[Reply] = _Future(loop=asyncio.get_running_loop())
+        waiter: asyncio.Future[Reply] = _Future(loop=loop)
         self._waiting[request_id] = waiter
         call = _new_call(Call, (waiter, timeout, headers, idempotent, extensions))
         request = jsonrpc.new_request(request_id, method, params)
@@ -418,7 +419,6 @@ class SessionEngine:
                 total = (timeout or self._default_timeout or Timeout()).total
                 # Waits in the policies (backoff, rate limits) and every attempt count
                 # against the call's own total timeout: "deadline" is when it ends.
-                loop = asyncio.get_running_loop()
                 shared = {
                     "mcp_method": method, "idempotent": idempotent, "timeout": total,
                     "deadline": None if total is None else loop.time() + total,

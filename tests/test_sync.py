@@ -21,7 +21,7 @@ from mcp_async import (
     ToolError,
 )
 from mcp_async.models import ProgressNotification, Tool
-from mcp_async.sync import MCPClient
+from mcp_async.sync import MCPClient, _LoopThread, _new_loop, _SmallReadLoop
 from mcp_async.testing import MCPTestServer, demo_server
 
 
@@ -319,3 +319,76 @@ def test_listen_discover_and_tasks_have_blocking_forms() -> None:
             assert not handle.wait().is_error
     finally:
         served.close()
+
+
+def test_a_call_handed_over_as_the_loop_closes_fails_instead_of_hanging() -> None:
+    # The call reaches the loop after its last iteration and before close(), so no
+    # task will ever run it: its thread must still be woken, with a clear error.
+    runner = _LoopThread()
+    loop = runner.loop
+    real_close = loop.close
+    outcome: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            runner.call(asyncio.sleep(0))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    late = threading.Thread(target=caller, daemon=True)
+
+    def close_after_a_late_call() -> None:
+        late.start()
+        began = time.perf_counter()
+        while not loop._ready and time.perf_counter() - began < 5:  # type: ignore[attr-defined]
+            time.sleep(0.001)
+        real_close()
+
+    loop.close = close_after_a_late_call  # type: ignore[method-assign]
+    runner.stop()
+    late.join(5)
+    assert not late.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ClientStateError)
+    assert "closed" in str(outcome[0])
+    with pytest.raises(ClientStateError, match="closed"):
+        runner.call(asyncio.sleep(0))
+
+
+def test_the_loop_thread_reads_64_kib_at_a_time_and_large_replies_arrive_whole(
+    served: ServerThread,
+) -> None:
+    # asyncio's 256 KiB reads cost a thread's malloc arena two page faults each.
+    text = "x" * 300_000
+    with MCPClient(served.url) as client:
+        assert client.call_tool("echo", {"text": text}).text == text
+        loop = client._runner.loop  # type: ignore[union-attr]
+        assert isinstance(loop, _SmallReadLoop)
+
+        async def read_size() -> int:
+            host, port = served.url.split("//")[1].split("/")[0].split(":")
+            transport, _ = await loop.create_connection(asyncio.Protocol, host, int(port))
+            transport.close()
+            return transport.max_size  # type: ignore[attr-defined, no-any-return]
+
+        assert client._run("read_size", read_size()) == 64 * 1024
+    with MCPClient.stdio(sys.executable, ["-m", "mcp_async.testing", "--stdio"]) as client:
+        assert client.call_tool("echo", {"text": text}).text == text
+
+
+def test_an_installed_event_loop_policy_is_kept() -> None:
+    class Policy(asyncio.DefaultEventLoopPolicy):
+        pass
+
+    asyncio.set_event_loop_policy(Policy())
+    try:
+        loop = _new_loop()
+        try:
+            assert not isinstance(loop, _SmallReadLoop)
+        finally:
+            loop.close()
+    finally:
+        asyncio.set_event_loop_policy(None)
+    loop = _new_loop()
+    loop.close()
+    assert isinstance(loop, _SmallReadLoop) or sys.platform == "win32"

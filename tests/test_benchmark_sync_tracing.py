@@ -7,11 +7,13 @@ from benchmarks import sync_facade, tracing_overhead
 
 def test_sync_facade_benchmark_produces_figures() -> None:
     figures = sync_facade.run(rounds=1, calls=250, warmup=10)
-    for name in ("async", "sync"):
+    for name in ("async", "sync", "floor", "floor_thread"):
         assert figures[name]["cpu_us_per_call"] > 0
         assert figures[name]["wall_us_per_call"] > 0
     assert figures["handoff_cpu_us"] > 0
+    assert "floor_overhead_cpu_us_per_call" in figures
     assert "facade alone" in sync_facade.report(figures)
+    assert "floor in a loop thread" in sync_facade.report(figures)
 
 
 def test_tracing_benchmark_produces_figures() -> None:

@@ -138,6 +138,38 @@ async def _open_by_hand(delays: Sequence[float]) -> dict[str, float]:
     return {"open_ms": (opened - started) * 1000, "close_ms": (closed - closing) * 1000}
 
 
+async def _open_raw(delays: Sequence[float]) -> float:
+    """The floor, without mcp_async: start every server process at once, write one
+    ``initialize`` line to each and read its reply; ms until the last one answered."""
+    entries = [server_entry(delay) for delay in delays]
+    line = json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "floor", "version": "0"}}}).encode() + b"\n"
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def start(entry: dict[str, Any]) -> None:
+        process = await asyncio.create_subprocess_exec(
+            entry["command"], *entry["args"], cwd=entry["cwd"],
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        processes.append(process)
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(line)
+        reply = json.loads(await process.stdout.readline())
+        if "result" not in reply:
+            raise RuntimeError(f"unexpected reply {reply!r}")
+
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(start(entry) for entry in entries))
+        return (time.perf_counter() - started) * 1000
+    finally:
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.close()
+        for process in processes:
+            await process.wait()
+
+
 async def measure_open(variant: str, servers: int, step: float) -> dict[str, Any]:
     """One sample: a group of all ``servers``, the same clients opened by hand with
     ``asyncio.gather``, a group of the slowest one, and a group of each alone in turn."""
@@ -145,6 +177,8 @@ async def measure_open(variant: str, servers: int, step: float) -> dict[str, Any
     await _open_once(delays[:1])  # untimed: imports and first-use costs
     whole = await _open_once(delays)
     by_hand = await _open_by_hand(delays)
+    raw = await _open_raw(delays)
+    raw_slowest = await _open_raw([max(delays)])
     slowest = await _open_once([max(delays)])
     alone = [await _open_once([delay]) for delay in delays]
     sums = {key: sum(sample[key] for sample in alone) for key in ("open_ms", "ready_ms")}
@@ -162,6 +196,10 @@ async def measure_open(variant: str, servers: int, step: float) -> dict[str, Any
         "x_sum": whole["open_ms"] / sums["open_ms"],
         "x_sum_ready": whole["ready_ms"] / sums["ready_ms"],
         "x_by_hand": whole["open_ms"] / by_hand["open_ms"],
+        "raw_open_ms": raw,
+        "raw_slowest_open_ms": raw_slowest,
+        "raw_x_slowest": raw / raw_slowest,
+        "x_raw": whole["open_ms"] / raw,
     }
 
 
@@ -526,7 +564,9 @@ def summarize(
             "sum_open_ms": _median([s["sum_open_ms"] for s in samples]),
             "sum_ready_ms": _median([s["sum_ready_ms"] for s in samples]),
             **{k: _median([s[k] for s in samples])
-               for k in ("x_slowest", "x_slowest_ready", "x_sum", "x_sum_ready", "x_by_hand")},
+               for k in ("x_slowest", "x_slowest_ready", "x_sum", "x_sum_ready", "x_by_hand",
+                         "raw_open_ms", "raw_slowest_open_ms", "raw_x_slowest", "x_raw")
+               if all(k in s for s in samples)},
         }
 
     fan_summary: dict[str, Any] = {}

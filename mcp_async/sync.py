@@ -107,7 +107,7 @@ class _SmallReadLoop(asyncio.SelectorEventLoop):
     asyncio reads into a new bytes object of 256 KiB and shrinks it to what came. Made
     in a thread other than the main one, that buffer comes from the thread's own malloc
     arena, which hands the freed tail back to the kernel: two page faults per read,
-    measured at 60-100 µs of CPU per blocking call (``benchmarks/sync_facade.py``). A
+    measured at 60-130 µs of CPU per blocking call (``benchmarks/sync_facade.py``). A
     64 KiB buffer stays under malloc's trim threshold; a larger reply takes more reads.
     """
 
@@ -128,10 +128,11 @@ def _small_reads(transport: Any) -> Any:
 def _new_loop() -> asyncio.AbstractEventLoop:
     """A loop for the client's thread: asyncio's default one reading 64 KiB at a time,
     or the loop of the policy the application installed (uvloop, Windows)."""
-    policy = asyncio.get_event_loop_policy()
-    if sys.platform != "win32" and type(policy) is asyncio.DefaultEventLoopPolicy:
-        return _SmallReadLoop()
-    return asyncio.new_event_loop()
+    loop = asyncio.new_event_loop()
+    if sys.platform == "win32" or type(loop) is not asyncio.SelectorEventLoop:
+        return loop
+    loop.close()
+    return _SmallReadLoop()
 
 
 class _LoopThread:

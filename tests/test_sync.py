@@ -377,14 +377,18 @@ def test_the_loop_thread_reads_64_kib_at_a_time_and_large_replies_arrive_whole(
 
 
 def test_an_installed_event_loop_policy_is_kept() -> None:
-    class Policy(asyncio.DefaultEventLoopPolicy):
+    class Loop(asyncio.SelectorEventLoop):
         pass
+
+    class Policy(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self) -> asyncio.AbstractEventLoop:
+            return Loop()
 
     asyncio.set_event_loop_policy(Policy())
     try:
         loop = _new_loop()
         try:
-            assert not isinstance(loop, _SmallReadLoop)
+            assert type(loop) is Loop
         finally:
             loop.close()
     finally:

@@ -393,11 +393,15 @@ def group_targets(figures: dict[str, Any]) -> list[str]:
     if staggered:
         worst = max(v for v in (staggered["x_slowest"], staggered["x_slowest_ready"])
                     if v is not None)
+        floor = staggered.get("raw_x_slowest")
         rows.append((f"{staggered['servers']}-server group opens in about the slowest one's "
-                     f"time (staggered start-ups, open and ready) <= {GROUP_OPEN_SLOWEST_TARGET}x",
+                     f"time (staggered start-ups, open and ready) <= {GROUP_OPEN_SLOWEST_TARGET}x"
+                     + (f" (the raw floor's own: {floor:.2f}x)" if floor is not None else ""),
                      f"{worst:.2f}x", worst <= GROUP_OPEN_SLOWEST_TARGET))
     for variant, row in opens.items():
-        if row.get("x_raw") is not None:
+        # (Plain start-ups are CPU-bound: there the clients' own handshakes compete with
+        # ten interpreters, which the parallel-open row below bounds.)
+        if variant == "staggered" and row.get("x_raw") is not None:
             rows.append((f"{variant} start-ups: open <= {GROUP_OPEN_BY_HAND_TARGET}x the raw "
                          "floor (the same processes started and sent `initialize` without "
                          f"mcp_async; the floor itself takes {row['raw_x_slowest']:.2f}x its "

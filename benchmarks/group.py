@@ -20,7 +20,10 @@ against the sum of opening each of the ten alone, one after the other. Two varia
 ``open`` is ``async with group`` (``__aenter__``); ``ready`` adds the first
 ``group.list_tools()``, so it holds even for a group that connects lazily. "By hand" is
 the same servers as plain clients opened with ``asyncio.gather``: what this machine
-allows at best, so ``x by hand`` is the group's own cost.
+allows at best, so ``x by hand`` is the group's own cost. The "raw floor" starts the
+same server processes with no mcp_async at all (one ``initialize`` line each, until the
+last reply), and the slowest one alone the same way: how close to its slowest server this
+machine lets any client open ten.
 
 **Fan-out.** ``--fanout-calls`` (10,000) ``echo`` calls spread round-robin over
 ``--fanout-servers`` (4) servers with ``group.call_tools(calls, concurrency=C,
@@ -172,7 +175,8 @@ async def _open_raw(delays: Sequence[float]) -> float:
 
 async def measure_open(variant: str, servers: int, step: float) -> dict[str, Any]:
     """One sample: a group of all ``servers``, the same clients opened by hand with
-    ``asyncio.gather``, a group of the slowest one, and a group of each alone in turn."""
+    ``asyncio.gather``, the raw floor of all and of the slowest one, a group of the
+    slowest one, and a group of each alone in turn."""
     delays = delays_for(variant, servers, step)
     await _open_once(delays[:1])  # untimed: imports and first-use costs
     whole = await _open_once(delays)

@@ -106,9 +106,10 @@ class _SmallReadLoop(asyncio.SelectorEventLoop):
 
     asyncio reads into a new bytes object of 256 KiB and shrinks it to what came. Made
     in a thread other than the main one, that buffer comes from the thread's own malloc
-    arena, which hands the freed tail back to the kernel: two page faults per read,
-    measured at 60-130 µs of CPU per blocking call (``benchmarks/sync_facade.py``). A
-    64 KiB buffer stays under malloc's trim threshold; a larger reply takes more reads.
+    arena, which hands the freed tail back to the kernel, so the next read faults it in
+    again: 50-160 µs of CPU per blocking call on the benchmark machine
+    (``benchmarks/sync_facade.py``, ``docs/performance.md``). A 64 KiB buffer stays
+    under malloc's trim threshold; a larger reply takes more reads.
     """
 
     def _make_socket_transport(self, *args: Any, **kwargs: Any) -> Any:

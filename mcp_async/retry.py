@@ -213,6 +213,21 @@ class RetryPolicy(Hook):
             return random.uniform(0.0, base)
         return base
 
+    def wait_for(self, attempt: int, exc: BaseException | None) -> float:
+        """The wait before try ``attempt + 1`` after try ``attempt`` failed with ``exc``.
+
+        The policy's own backoff (:meth:`backoff_for`) is the floor: a server's
+        ``Retry-After`` can make a wait longer, never shorter. A ``Retry-After`` of zero,
+        a negative one, a date in the past or an unparsable value counts as absent (as in
+        urllib3), so a server answering ``Retry-After: 0`` cannot turn retrying into a
+        tight loop.
+        """
+        backoff = self.backoff_for(attempt)
+        retry_after = _retry_after_of(exc) if exc is not None else None
+        if retry_after is not None and retry_after > backoff:
+            return retry_after
+        return backoff
+
     # -- the hook -------------------------------------------------------------------------
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         """Run ``call_next`` until it succeeds, a failure is not retryable, or time runs out."""
@@ -254,11 +269,7 @@ class RetryPolicy(Hook):
         budget = _timeout_of(request)
 
         def wait(state: RetryCallState) -> float:
-            exc = _outcome_error(state)
-            retry_after = _retry_after_of(exc) if exc is not None else None
-            if retry_after is not None:
-                return retry_after
-            return self.backoff_for(state.attempt_number)
+            return self.wait_for(state.attempt_number, _outcome_error(state))
 
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number >= self.attempts:

@@ -24,9 +24,11 @@ from mcp_async import (
     RateLimitedError,
     ReadError,
     ReadTimeout,
+    Timeout,
     middleware,
 )
 from mcp_async import retry as retry_module
+from mcp_async._policy import Exchange
 from mcp_async.retry import RetryPolicy, per_call_retry, redact_url
 from mcp_async.testing import Fault, MCPTestServer
 from mcp_async.transports.base import HTTPResponse
@@ -295,6 +297,90 @@ async def test_time_spent_in_tries_counts_against_the_deadline() -> None:
     # tries end at 4, 8.5 and 13.5 s; waits of 0.5 and 1 s fit, the next 2 s would not
     assert clock.sleeps == [0.5, 1.0]
     assert info.value.attempts == 3
+
+
+async def test_retry_after_beyond_the_call_timeout_gives_up_at_once() -> None:
+    # The call-timeout version of the deadline test above: with no deadline at all, a
+    # Retry-After longer than the call's own timeout ends the call at once, with the
+    # server's answer (not a ReadTimeout after sleeping through the timeout).
+    clock = FakeClock()
+    call_next, attempts = script(*[(429, {"Retry-After": "3"})] * 3)
+    request = mcp_request()
+    request.timeout = Timeout(total=1)
+    with pytest.raises(RateLimitedError) as info:
+        await policy(clock, deadline=None).around(request, call_next)
+    assert clock.sleeps == []
+    assert attempts == [1]
+    assert info.value.retry_after == 3.0
+    assert info.value.attempts == 1
+
+
+async def test_retry_after_beyond_the_call_timeout_gives_up_at_once_for_messages() -> None:
+    # The same around a request message (the path of MCP requests on every transport).
+    clock = FakeClock()
+    tries = 0
+
+    async def refused(exchange: Exchange) -> None:
+        nonlocal tries
+        tries += 1
+        raise RateLimitedError(429, retry_after=3.0)
+
+    exchange = Exchange("tools/call", "http://127.0.0.1:1/mcp", {"timeout": 1.0})
+    with pytest.raises(RateLimitedError) as info:
+        await policy(clock, deadline=None).around_message(exchange, refused)
+    assert clock.sleeps == []
+    assert tries == 1
+    assert info.value.attempts == 1
+
+
+async def test_retry_after_within_the_call_timeout_is_waited() -> None:
+    # ...and the boundary: a Retry-After that fits in the timeout is honoured.
+    clock = FakeClock()
+    call_next, attempts = script((429, {"Retry-After": "3"}))
+    request = mcp_request()
+    request.timeout = Timeout(total=5)
+    response = await policy(clock, deadline=None).around(request, call_next)
+    assert response.status == 200
+    assert clock.sleeps == [3.0]
+    assert attempts == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["0", "-5", "-0.5", "soon", "", "Thu, 01 Jan 1970 00:00:00 GMT", "nan"],
+    ids=["zero", "negative", "negative-fraction", "garbage", "empty", "past-date", "nan"],
+)
+async def test_a_zero_negative_or_invalid_retry_after_falls_back_to_the_backoff(
+    retry_after: str,
+) -> None:
+    clock = FakeClock()
+    call_next, attempts = script(*[(429, {"Retry-After": retry_after})] * 4)
+    response = await policy(clock, attempts=5, backoff=0.5).around(mcp_request(), call_next)
+    assert response.status == 200
+    assert attempts == [1, 2, 3, 4, 5]
+    assert clock.sleeps == [0.5, 1.0, 2.0, 4.0]
+
+
+async def test_a_short_retry_after_never_undercuts_the_backoff() -> None:
+    # Retry-After can lengthen a wait, never shorten it below the policy's backoff.
+    clock = FakeClock()
+    call_next, _ = script(*[(429, {"Retry-After": "1.5"})] * 4)
+    await policy(clock, attempts=5, backoff=0.5).around(mcp_request(), call_next)
+    assert clock.sleeps == [1.5, 1.5, 2.0, 4.0]
+
+
+async def test_retry_after_zero_with_jitter_still_backs_off() -> None:
+    # With jitter the floor is the jittered backoff: every wait is drawn from
+    # [0, backoff * 2**(n-1)], never the server's zero for every try.
+    waits: list[list[float]] = []
+    for _ in range(20):
+        clock = FakeClock()
+        call_next, _ = script(*[(429, {"Retry-After": "0"})] * 5)
+        await policy(clock, attempts=6, backoff=1, jitter=True).around(mcp_request(), call_next)
+        for sleep, cap in zip(clock.sleeps, [1, 2, 4, 8, 16], strict=True):
+            assert 0 <= sleep <= cap
+        waits.append(clock.sleeps)
+    assert sum(sum(run) for run in waits) / len(waits) > 5  # the mean is 15.5 s
 
 
 # -- per-request overrides -----------------------------------------------------------------

@@ -33,6 +33,7 @@ from ..protocol import jsonrpc, mcp
 from ..protocol.jsonrpc import ErrorResponse, Notification, Request, Response
 from ..protocol.sse import SSEDecoder
 from .base import Handler, HTTPRequest, HTTPResponse
+from .incoming import routable
 from .message import Call, MessageTransport
 from .status import raise_for_status
 
@@ -69,6 +70,7 @@ class LegacySSETransport(MessageTransport):
         self._stream: HTTPResponse | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connected = False
+        self._where = f"the SSE stream of {url}"
 
     @property
     def listening(self) -> bool:
@@ -114,11 +116,26 @@ class LegacySSETransport(MessageTransport):
         self._connected = True
 
     def _check_endpoint(self, data: str) -> str:
+        """The URL to POST to: ``data`` resolved against the stream's URL, which must be
+        an http(s) URL on the stream's origin (anything else is refused before a byte is
+        sent)."""
         base = URL(self.url)
+        shown = data if len(data) <= 200 else data[:200] + "..."
         try:
-            target = base.join(URL(data.strip()))
+            target = base.join(URL(data.strip())) if data.strip() else None
         except ValueError as exc:
-            raise UnexpectedResponseError(f"unusable endpoint {data!r} from {self.url}") from exc
+            raise UnexpectedResponseError(
+                f"unusable endpoint {shown!r} from {self.url}: {exc}"
+            ) from exc
+        if (
+            target is None
+            or target.scheme not in ("http", "https")
+            or not target.absolute
+            or not target.host
+        ):
+            raise UnexpectedResponseError(
+                f"{self.url} named an endpoint that is not an http(s) URL ({shown!r}); refused"
+            )
         if target.origin() != base.origin():
             raise UnexpectedResponseError(
                 f"{self.url} named an endpoint on another origin ({target.origin()}); refused"
@@ -153,16 +170,9 @@ class LegacySSETransport(MessageTransport):
         self.receiver.connection_lost(lost)
 
     async def _deliver(self, data: str) -> None:
-        try:
-            decoded = jsonrpc.decode(data)
-        except ProtocolError as exc:
-            logger.warning("skipping a bad message on the SSE stream of %s: %s", self.url, exc)
-            return
-        for message in decoded if isinstance(decoded, list) else (decoded,):
+        for message in routable(data, self._where):
             if type(message) is Response:
                 self.receiver.resolve(message)
-            elif isinstance(message, ErrorResponse) and message.id is None:
-                logger.warning("ignoring an error without id from %s: %s", self.url, message)
             else:
                 await self.receiver.receive(message)
 

@@ -26,15 +26,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from .._config import Timeout
 from .._exceptions import (
     ConnectionLostError,
     ContentTypeError,
+    InvalidJSONError,
     MCPClientError,
-    ProtocolError,
     ReadError,
     ReadTimeout,
     SessionExpiredError,
@@ -45,6 +45,7 @@ from ..protocol import jsonrpc, mcp, modern
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
 from ..protocol.sse import SSEDecoder
 from .base import Handler, HTTPRequest, HTTPResponse
+from .incoming import routable
 from .message import Call, MessageTransport, Reply
 from .sse_streams import Listener, ReconnectPolicy, gives_up
 from .status import raise_for_status
@@ -195,13 +196,20 @@ class StreamableHTTPTransport(MessageTransport):
         was handed to a background drain (which then releases the response)."""
         content_type = response.content_type
         if content_type == mcp.JSON_CONTENT_TYPE:
-            decoded = jsonrpc.decode(await response.read())
+            skipped: list[InvalidJSONError] = []
+            messages = routable(
+                await response.read(), _reply_to(request), awaited=request.id, skipped=skipped
+            )
             waiter = call.waiter
-            if type(decoded) is Response and decoded.id == request.id:
-                waiter.set_result(decoded)  # the common case: just our response
-                return False
-            await self._route(decoded, call)
+            if len(messages) == 1:
+                only = messages[0]
+                if type(only) is Response and only.id == request.id:
+                    waiter.set_result(only)  # the common case: just our response
+                    return False
+            await self._route(messages, request, call)
             if not waiter.done():
+                if skipped:
+                    raise skipped[0]
                 raise UnexpectedResponseError(
                     f"JSON reply to {request.method!r} (id {request.id!r}) holds no "
                     "response with that id"
@@ -217,11 +225,17 @@ class StreamableHTTPTransport(MessageTransport):
         decoder = SSEDecoder(self._max_event_size)
         waiter = call.waiter
         chunks = response.iter_chunks()
+        where = _reply_to(request)
+        # Events that were not JSON at all: any of them may have been the response.
+        skipped: list[InvalidJSONError] = []
         try:
             async for chunk in chunks:
                 for event in decoder.feed(chunk):
                     if event.data and event.event == "message":
-                        await self._route(jsonrpc.decode(event.data), call)
+                        messages = routable(
+                            event.data, where, awaited=request.id, skipped=skipped
+                        )
+                        await self._route(messages, request, call)
                 if waiter.done():
                     break
         except ReadError as exc:
@@ -233,6 +247,9 @@ class StreamableHTTPTransport(MessageTransport):
                 raise
             response.close()
         if not waiter.done():
+            if skipped:
+                # Resuming would not bring it back: events are not replayed.
+                raise skipped[0]
             if self._stateless:
                 raise ConnectionLostError(
                     f"the reply stream of {request.method!r} (id {request.id!r}) ended "
@@ -265,10 +282,9 @@ class StreamableHTTPTransport(MessageTransport):
         drain.add_done_callback(self._drains.pop)
         return True
 
-    async def _route(self, decoded: Message | list[Message], call: Call) -> None:
+    async def _route(self, messages: Sequence[Message], request: Request, call: Call) -> None:
         """Hand every message of a reply to the engine; an id-less error answers ``call``'s
-        request, and a response nobody waits for is an error."""
-        messages = decoded if isinstance(decoded, list) else (decoded,)
+        request, and a response nobody waits for is logged and skipped."""
         receiver = self.receiver
         for message in messages:
             if isinstance(message, Response | ErrorResponse):
@@ -277,10 +293,11 @@ class StreamableHTTPTransport(MessageTransport):
                         call.waiter.set_result(message)
                     continue
                 if not receiver.expects(message.id):
-                    raise UnexpectedResponseError(
-                        f"response id {message.id!r} in the reply to a request does not "
-                        "match any request in flight"
+                    logger.warning(
+                        "skipping a response with id %r on %s: no request with that id "
+                        "is in flight", message.id, _reply_to(request),
                     )
+                    continue
             await receiver.receive(message)
 
     # -- resumption ----------------------------------------------------------------------
@@ -403,21 +420,13 @@ class StreamableHTTPTransport(MessageTransport):
         be decoded is logged and skipped."""
         events = 0
         receiver = self.receiver
+        where = f"an event stream of {self.url}"
         async for chunk in response.iter_chunks():
             for event in decoder.feed(chunk):
                 events += 1
                 if not event.data or event.event != "message":
                     continue
-                try:
-                    decoded = jsonrpc.decode(event.data)
-                except ProtocolError as exc:
-                    logger.warning("skipping a bad message on an event stream: %s", exc)
-                    continue
-                for message in decoded if isinstance(decoded, list) else (decoded,):
-                    if isinstance(message, ErrorResponse) and message.id is None:
-                        logger.warning("ignoring an error without id on an event stream: %s",
-                                       message)
-                        continue
+                for message in routable(event.data, where):
                     await receiver.receive(message)
             if waiter is not None and waiter.done():
                 break
@@ -489,6 +498,11 @@ async def _drain(response: HTTPResponse, chunks: AsyncIterator[bytes]) -> None:
         raise
     else:
         response.release()
+
+
+def _reply_to(request: Request) -> str:
+    """How log records and errors name the reply to ``request``."""
+    return f"the reply to {request.method!r} (id {request.id!r})"
 
 
 def _discard(task: asyncio.Task[int]) -> None:

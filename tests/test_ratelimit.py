@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from mcp_async import AsyncMCPClient, BytesResponse, ConfigError, HTTPRequest, RateLimitedError
+from mcp_async import (
+    AsyncMCPClient,
+    BytesResponse,
+    ConfigError,
+    HTTPRequest,
+    RateLimitedError,
+    ReadTimeout,
+    Timeout,
+)
+from mcp_async._policy import Exchange
 from mcp_async.protocol.ratelimit_headers import RateLimitInfo, parse_rate_limit, parse_reset
 from mcp_async.ratelimit import RateLimit, TokenBucket
 from mcp_async.transports.base import HTTPResponse
@@ -306,6 +315,109 @@ async def test_cancelled_waiter_does_not_block_the_queue() -> None:
     release.set()
     await limit.around(request_for(clock), call_next)
     assert sent == [0.0, 1.0]
+
+
+# -- acquire(timeout=) and per-URL pauses, directly ---------------------------------------------
+A = "http://h/a"
+B = "http://h/b"
+
+
+async def test_acquire_fails_at_once_when_the_pause_outlasts_its_timeout() -> None:
+    clock = FakeClock()
+    limit = RateLimit(clock=clock, sleep=clock.sleep)
+    limit.observe(429, {"Retry-After": "30"}, A)
+    with pytest.raises(ReadTimeout, match=r"rate limit holds requests to http://h/a for 30\.0s"):
+        await limit.acquire(A, timeout=1)
+    assert clock.sleeps == []  # failed without waiting at all
+    assert clock.now == 0.0
+    assert limit.waits == 0
+
+
+async def test_acquire_waits_when_the_pause_fits_in_its_timeout() -> None:
+    clock = FakeClock()
+    limit = RateLimit(clock=clock, sleep=clock.sleep)
+    limit.observe(429, {"Retry-After": "30"}, A)
+    assert await limit.acquire(A, timeout=31) == pytest.approx(30.0)
+    assert clock.sleeps == [30.0]
+    # Exactly the timeout still fits; a hair more does not.
+    limit.observe(429, {"Retry-After": "5"}, A)
+    assert await limit.acquire(A, timeout=5) == pytest.approx(5.0)
+    limit.observe(429, {"Retry-After": "5"}, A)
+    with pytest.raises(ReadTimeout):
+        await limit.acquire(A, timeout=4.99)
+
+
+async def test_acquire_timeout_counts_the_time_already_spent_queueing() -> None:
+    # The token bucket makes the third request wait 2 s in line; with a 1.5 s timeout it
+    # fails at once instead of queueing past its timeout.
+    clock = FakeClock()
+    limit = RateLimit(rate=1, per=1.0, burst=1, clock=clock, sleep=clock.sleep)
+    await limit.acquire(A)
+    second = asyncio.ensure_future(limit.acquire(A))
+    await asyncio.sleep(0)
+    with pytest.raises(ReadTimeout):
+        await limit.acquire(A, timeout=1.5)
+    assert await second == pytest.approx(1.0)
+    assert clock.sleeps == [1.0]
+
+
+async def test_a_429_pauses_only_the_url_that_answered_it() -> None:
+    clock = FakeClock()
+    limit = RateLimit(clock=clock, sleep=clock.sleep)
+    call_next, sent = responder((429, {"Retry-After": "30"}))
+    refused = HTTPRequest("POST", A, extensions={"clock": clock})
+    assert (await limit.around(refused, call_next)).status == 429
+    # Another URL goes at once, without a wait, also with a short timeout of its own.
+    assert await limit.acquire(B, timeout=0.5) == 0.0
+    other = HTTPRequest("POST", B, extensions={"clock": clock}, timeout=Timeout(total=0.5))
+    assert (await limit.around(other, call_next)).status == 200
+    assert clock.sleeps == []
+    assert sent == [0.0, 0.0]
+    # The URL that answered 429 is held: past a request's timeout it fails at once...
+    held = HTTPRequest("POST", A, extensions={"clock": clock}, timeout=Timeout(total=0.5))
+    with pytest.raises(ReadTimeout):
+        await limit.around(held, call_next)
+    assert sent == [0.0, 0.0]
+    # ...and within one it waits for the pause to end.
+    assert await limit.acquire(A, timeout=60) == pytest.approx(30.0)
+
+
+async def test_a_pause_without_url_holds_every_url() -> None:
+    clock = FakeClock()
+    limit = RateLimit(clock=clock, sleep=clock.sleep)
+    limit.pause(10)
+    for url in (A, B):
+        with pytest.raises(ReadTimeout):
+            await limit.acquire(url, timeout=1)
+    assert clock.sleeps == []
+    assert await limit.acquire(B, timeout=20) == pytest.approx(10.0)
+
+
+async def test_a_retry_after_of_zero_does_not_pause() -> None:
+    clock = FakeClock()
+    limit = RateLimit(clock=clock, sleep=clock.sleep)
+    for value in ("0", "-3", "soon"):
+        limit.observe(429, {"Retry-After": value}, A)
+        assert await limit.acquire(A, timeout=0.1) == 0.0
+    assert clock.sleeps == []
+
+
+async def test_message_level_wait_respects_the_call_timeout() -> None:
+    # The same limit around a request message (the path of MCP requests): the call's
+    # timeout travels in the exchange.
+    clock = FakeClock()
+    limit = RateLimit(clock=clock, sleep=clock.sleep)
+    limit.observe(429, {"Retry-After": "30"}, A)
+    sent: list[str] = []
+
+    async def send(exchange: Exchange) -> None:
+        sent.append(exchange.url)
+
+    with pytest.raises(ReadTimeout):
+        await limit.around_message(Exchange("tools/call", A, {"timeout": 2.0}), send)
+    await limit.around_message(Exchange("tools/call", B, {"timeout": 2.0}), send)
+    assert sent == [B]
+    assert clock.sleeps == []
 
 
 # -- against a real server ------------------------------------------------------------------

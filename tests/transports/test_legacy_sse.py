@@ -121,6 +121,39 @@ async def test_endpoint_on_another_origin_is_refused(start: Start, endpoint: str
     assert app.authorizations == [("GET", None)]  # nothing but the one GET reached it
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "problem"),
+    [
+        ("javascript:alert(1)", "not an http"),
+        ("file:///etc/passwd", "not an http"),
+        ("data:,hello", "not an http"),
+        ("mailto:ops@example.invalid", "not an http"),
+        ("ftp://127.0.0.1:{port}/messages", "not an http"),
+        ("http://127.0.0.1:{port}:99/messages", "unusable endpoint"),
+        ("http://[::1/messages", "unusable endpoint"),
+        ("", "not an http"),
+        ("   ", "not an http"),
+    ],
+    ids=["javascript", "file", "data", "mailto", "ftp", "two-ports", "broken-ipv6", "empty",
+         "blank"],
+)
+async def test_an_endpoint_that_is_not_an_http_url_is_refused(
+    start: Start, endpoint: str, problem: str
+) -> None:
+    # Issue 24: these raised yarl's ValueError ("URL should be absolute") from the origin
+    # check; every one is a typed error now, and nothing is POSTed anywhere.
+    app = await start(endpoint=endpoint)
+    async with sse_client(app) as client:
+        with pytest.raises(UnexpectedResponseError, match=problem):
+            await client.list_tools()
+        assert not client._mcp().transport.listening
+        await wait_until(lambda: app.disconnects == 1)  # the stream was closed
+        with pytest.raises(UnexpectedResponseError, match=problem):  # and again, typed
+            await client.call_tool("echo", {"text": "x"})
+    assert app.message_posts == 0
+    assert [method for method, _ in app.authorizations] == ["GET", "GET"]
+
+
 # -- 3. noise on the stream -------------------------------------------------------------------
 
 

@@ -28,13 +28,18 @@ from typing import Any
 from ._exceptions import ConfigError, HTTPStatusError, JSONRPCError
 from ._hooks import Hook
 from ._policy import Exchange, NextStep
-from .protocol.jsonrpc import ErrorResponse, Response
+from .protocol.jsonrpc import ErrorResponse, Response, error_to_exception
 from .retry import redact_url
+from .session.era import ProbeMark
 from .transports.base import Handler, HTTPRequest, HTTPResponse
 
 __all__ = ["MetricsHook", "PrometheusMetrics", "RequestSample"]
 
 logger = logging.getLogger("mcp_async.requests")
+
+#: The ``outcome`` of a ``server/discover`` era probe that a handshake-era server refused:
+#: the client falls back to ``initialize``, as the spec expects; not an error.
+FALLBACK = "era_fallback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,8 @@ class RequestSample:
     ``"http:DELETE"``-style labels for other bare HTTP requests); ``tool`` the tool name
     of a ``tools/call`` (``""`` otherwise); ``outcome`` is ``"ok"``, ``"jsonrpc_error"``
     (the server answered a JSON-RPC error), ``"tool_error"`` (an ``isError`` result),
+    ``"era_fallback"`` (a ``server/discover`` probe refused by a handshake-era server,
+    after which the client runs ``initialize``: expected, not an error),
     ``"http_<status>"`` for a non-2xx status, or the name of the exception class
     (``"ReadTimeout"``, ``"ConnectError"``, ``"cancelled"``); ``status`` the HTTP status
     of a failure or of a plain HTTP request (``None`` for an answered MCP request);
@@ -105,8 +112,9 @@ class MetricsHook(Hook):
 
     MCP requests are measured around the request message, until its response arrived
     (over SSE too); outcomes are ``"ok"``, ``"jsonrpc_error"``, ``"tool_error"``,
-    ``"http_<status>"`` or the exception class. Plain HTTP requests (``send_request``,
-    DELETE) are measured in the HTTP pipeline; opening an SSE stream is not measured.
+    ``"era_fallback"``, ``"http_<status>"`` or the exception class. Plain HTTP requests
+    (``send_request``, DELETE) are measured in the HTTP pipeline; opening an SSE stream
+    is not measured.
     """
 
     def __init__(
@@ -155,9 +163,14 @@ class MetricsHook(Hook):
         try:
             await call_next(exchange)
         except BaseException as exc:
-            self._finish(exchange, method, tool, outcome_of(exc), _status_of(exc), start)
+            outcome = FALLBACK if _fell_back(exchange, exc) else outcome_of(exc)
+            self._finish(exchange, method, tool, outcome, _status_of(exc), start)
             raise
-        self._finish(exchange, method, tool, reply_outcome(exchange.reply), None, start)
+        reply = exchange.reply
+        outcome = reply_outcome(reply)
+        if isinstance(reply, ErrorResponse) and _fell_back(exchange, error_to_exception(reply)):
+            outcome = FALLBACK
+        self._finish(exchange, method, tool, outcome, None, start)
 
     def _tool_label(self, name: object) -> str:
         """The ``tool`` label: the name, or ``"other"`` past ``max_tool_labels`` names."""
@@ -221,6 +234,12 @@ class MetricsHook(Hook):
         except Exception:
             # A broken metrics backend must not fail the request it measured.
             logger.exception("metrics hook failed to record a request")
+
+
+def _fell_back(exchange: Exchange, error: BaseException) -> bool:
+    """Whether ``error`` ended the ``server/discover`` era probe in the expected fall-back."""
+    mark = exchange.extensions.get("era_probe")
+    return isinstance(mark, ProbeMark) and mark.fell_back(error)
 
 
 def _status_of(exc: BaseException) -> int | None:

@@ -54,7 +54,8 @@ from urllib.parse import urlsplit
 from ._exceptions import ConfigError, JSONRPCError
 from ._policy import Exchange, NextStep
 from ._version import __version__
-from .protocol.jsonrpc import ErrorResponse
+from .protocol.jsonrpc import ErrorResponse, error_to_exception
+from .session.era import ProbeMark
 
 if TYPE_CHECKING:
     from ._client import AsyncMCPClient
@@ -65,6 +66,10 @@ __all__ = ["TracingPolicy", "configured_tracer_provider", "tracing_policy"]
 SCOPE = "mcp_async"
 _PROMPT_METHODS = frozenset({"prompts/get"})
 _URI_METHODS = frozenset({"resources/read", "resources/subscribe", "resources/unsubscribe"})
+#: Set (to ``"initialize"``) on a ``server/discover`` span whose refusal sent the client
+#: to the handshake era; the span also gets a :data:`FALLBACK_EVENT` event.
+FALLBACK_ATTRIBUTE = "mcp.era.fallback"
+FALLBACK_EVENT = "mcp.era.fallback"
 
 
 def configured_tracer_provider() -> Any | None:
@@ -252,6 +257,9 @@ class TracingPolicy:
         self._request_id(span, exchange)
         reply = exchange.reply
         if isinstance(reply, ErrorResponse):  # the engine raises it afterwards
+            if _fell_back(exchange, error_to_exception(reply)):
+                _record_fallback(span, str(reply.code), reply.message)
+                return
             code = str(reply.code)
             span.set_attribute("error.type", code)
             span.set_attribute("rpc.response.status_code", code)
@@ -265,6 +273,10 @@ class TracingPolicy:
 
     def _failed(self, span: Any, exchange: Exchange, exc: BaseException) -> None:
         self._request_id(span, exchange)
+        if _fell_back(exchange, exc):
+            reason = str(exc.code) if isinstance(exc, JSONRPCError) else _qualified_name(type(exc))
+            _record_fallback(span, reason, str(exc))
+            return
         if isinstance(exc, JSONRPCError):
             code = str(exc.code)
             span.set_attribute("error.type", code)
@@ -275,6 +287,20 @@ class TracingPolicy:
             span.set_attribute("error.type", _qualified_name(type(exc)))
             span.record_exception(exc)
         span.set_status(self._status(self._error, f"{type(exc).__name__}: {exc}"))
+
+
+def _fell_back(exchange: Exchange, error: BaseException) -> bool:
+    """Whether ``error`` ended the ``server/discover`` era probe in the expected fall-back
+    to the handshake (see :mod:`mcp_async.session.era`)."""
+    mark = exchange.extensions.get("era_probe")
+    return isinstance(mark, ProbeMark) and mark.fell_back(error)
+
+
+def _record_fallback(span: Any, reason: str, message: str) -> None:
+    """Mark the probe's span as the era fall-back; its status stays UNSET (no error)."""
+    span.set_attribute(FALLBACK_ATTRIBUTE, "initialize")
+    span.add_event(FALLBACK_EVENT, {"mcp.era.fallback.reason": reason,
+                                    "mcp.era.fallback.message": message})
 
 
 def _qualified_name(kind: type[BaseException]) -> str:

@@ -239,3 +239,14 @@ def test_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_era_probe_fallback_is_counted_apart(server: MCPTestServer) -> None:
+    registry = CollectorRegistry()
+    async with AsyncMCPClient(server.url, metrics=PrometheusMetrics(registry=registry)) as client:
+        await client.list_tools()
+    total = "mcp_client_requests_total"
+    labels = {"client": "default", "method": "server/discover", "tool": ""}
+    assert value(registry, total, **labels, outcome="era_fallback") == 1
+    assert value(registry, total, **labels, outcome="jsonrpc_error") == 0
+    assert value(registry, total, **labels, outcome="http_400") == 0

@@ -237,3 +237,64 @@ async def test_bad_tracing_option(server: MCPTestServer) -> None:
     with pytest.raises(ConfigError, match="tracing must be"):
         await client.open()
     await client.aclose()
+
+
+async def test_era_probe_fallback_is_no_error_span(
+    server: MCPTestServer, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    # A handshake-era server refuses server/discover (-32600 over HTTP); the client falls
+    # back to initialize, as the spec expects: an event on the span, not an ERROR.
+    async with AsyncMCPClient(server.url, tracer_provider=provider) as client:
+        await client.call_tool("echo", {"text": "x"})
+    port = int(server.url.split(":")[2].split("/")[0])
+    for name in ("server/discover", "initialize"):
+        (span,) = _by_name(exporter, name)
+        assert span.status.status_code is StatusCode.UNSET, name
+        attributes = dict(span.attributes or {})
+        assert attributes["server.address"] == "127.0.0.1", name
+        assert attributes["server.port"] == port and attributes["network.transport"] == "tcp"
+    (probe,) = _by_name(exporter, "server/discover")
+    assert probe.attributes["mcp.era.fallback"] == "initialize"  # type: ignore[index]
+    assert "error.type" not in (probe.attributes or {})
+    (event,) = probe.events
+    assert event.name == "mcp.era.fallback"
+    assert event.attributes["mcp.era.fallback.reason"] == "-32600"  # type: ignore[index]
+
+
+async def test_era_probe_fallback_over_stdio(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    async with AsyncMCPClient.stdio(
+        sys.executable, ["-m", "mcp_async.testing", "--stdio"], tracer_provider=provider
+    ) as client:
+        await client.list_tools()
+    (probe,) = _by_name(exporter, "server/discover")
+    assert probe.status.status_code is StatusCode.UNSET
+    assert probe.attributes["network.transport"] == "pipe"  # type: ignore[index]
+    assert probe.events[0].attributes["mcp.era.fallback.reason"] == "-32601"  # type: ignore[index]
+
+
+async def test_modern_server_probe_has_no_fallback(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    async with demo_server(eras=("2026-07-28",)) as server, AsyncMCPClient(
+        server.url, tracer_provider=provider
+    ) as client:
+        await client.list_tools()
+    (probe,) = _by_name(exporter, "server/discover")
+    assert probe.status.status_code is StatusCode.UNSET
+    assert "mcp.era.fallback" not in (probe.attributes or {}) and not probe.events
+
+
+async def test_an_outage_during_the_probe_stays_an_error(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    async with demo_server(eras=("2026-07-28",)) as server, AsyncMCPClient(
+        server.url, tracer_provider=provider
+    ) as client:
+        server.faults.add(Fault.error(500, method="server/discover"))
+        with pytest.raises(HTTPStatusError):
+            await client.list_tools()
+    (probe,) = _by_name(exporter, "server/discover")
+    assert probe.status.status_code is StatusCode.ERROR
+    assert "mcp.era.fallback" not in (probe.attributes or {})

@@ -42,7 +42,7 @@ from ..protocol import jsonrpc, mcp, modern
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
 from ..transports.message import Call, MessageTransport, Reply
 from .dispatch import Dispatcher, ProgressCallback
-from .era import LEGACY, Envelope, parse_protocol, probe_verdict
+from .era import LEGACY, Envelope, ProbeMark, parse_protocol, probe_verdict
 from .input_required import drive_rounds
 
 __all__ = ["SessionEngine"]
@@ -218,9 +218,10 @@ class SessionEngine:
         total = self._probe_timeout
         if self._default_timeout is not None and self._default_timeout.total is not None:
             total = min(total, self._default_timeout.total)
+        mark = ProbeMark(version, self.transport.kind in ("stdio", "memory"))
         return await self._exchange(
             "server/discover", params, timeout=Timeout(total=total), headers=headers,
-            idempotent=True,
+            idempotent=True, extensions={"era_probe": mark},
         )
 
     def _adopt(self, version: str, discovered: DiscoverResult | None) -> None:

@@ -38,7 +38,7 @@ from ..models import DiscoverResult
 from ..protocol import modern
 from ..protocol.mcp import SUPPORTED_VERSIONS
 
-__all__ = ["LEGACY", "Envelope", "Verdict", "parse_protocol", "probe_verdict"]
+__all__ = ["LEGACY", "Envelope", "ProbeMark", "Verdict", "parse_protocol", "probe_verdict"]
 
 #: What a verdict cache stores for a server that speaks only the handshake era.
 LEGACY: Final = "legacy"
@@ -82,6 +82,25 @@ def probe_verdict(
     if version is None:
         return Verdict("handshake")
     return Verdict("modern", version, discovered)
+
+
+class ProbeMark(NamedTuple):
+    """Marks the probe's request for the message policies (``extensions["era_probe"]``),
+    so tracing and metrics can tell the expected fall-back from a real error."""
+
+    version: str
+    stream_transport: bool
+
+    def fell_back(self, error: BaseException) -> bool:
+        """Whether the probe failing with ``error`` is the era fall-back (the table's
+        ``handshake`` or ``retry``), not an outage or an incompatibility."""
+        try:
+            verdict = probe_verdict(
+                error, probed=self.version, stream_transport=self.stream_transport
+            )
+        except BaseException:  # probe_verdict re-raises what is no era verdict
+            return False
+        return verdict.action != "modern"
 
 
 def _verdict_for_error(error: BaseException, probed: str, stream_transport: bool) -> Verdict:

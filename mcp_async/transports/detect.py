@@ -41,6 +41,8 @@ class DetectingTransport(MessageTransport):
     def __init__(self, streamable: StreamableHTTPTransport, legacy: LegacySSETransport) -> None:
         self._streamable = streamable
         self._legacy = legacy
+        #: The server's URL (names it in spans and metrics from the first request on).
+        self.url = streamable.url
         self._chosen: MessageTransport | None = None
         self.kind: TransportKind = "auto"
 

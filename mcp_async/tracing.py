@@ -33,6 +33,13 @@ failure the span's status is ERROR and ``error.type`` is the JSON-RPC error code
 ``isError``, or the exception's qualified class name (the exception is recorded as an
 event).
 
+The ``server/discover`` probe of ``protocol="auto"`` is a span like any request. When a
+handshake-era server refuses it (the expected fall-back to ``initialize``), its status
+stays UNSET: it gets the attribute ``mcp.era.fallback`` (``"initialize"``) and an event of
+that name whose ``mcp.era.fallback.reason`` is the JSON-RPC code (or the exception class)
+and ``mcp.era.fallback.message`` the server's message. A probe that fails otherwise (an
+outage, a 401) is an ERROR span as above.
+
 The span runs inside the retry policy: every attempt of a retried request (each with
 its own ``jsonrpc.request.id``) and every input round of protocol 2026-07-28 is a span
 of its own. The span's context is propagated with the application's propagator

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         open_browser,
         print_authorization_url,
     )
+    from .dpop import DPoPKey
     from .jwt import SUPPORTED_ALGORITHMS, JWTAuth
     from .oauth import (
         AssertionProvider,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         TokenStorage,
         TokenStorageError,
     )
+    from .workload import IdentityTokenSource, WorkloadIdentity
 
 _LAZY = {
     "JWTAuth": ".jwt",
@@ -62,6 +64,9 @@ _LAZY = {
     "open_browser": ".callback",
     "print_authorization_url": ".callback",
     "PKCE": ".pkce",
+    "DPoPKey": ".dpop",
+    "WorkloadIdentity": ".workload",
+    "IdentityTokenSource": ".workload",
 }
 
 __getattr__ = lazy_attributes(__name__, _LAZY)
@@ -75,10 +80,12 @@ __all__ = [
     "CallbackHandler",
     "ClientCredentials",
     "ClientRegistration",
+    "DPoPKey",
     "FileTokenStorage",
     "FunctionCallbackHandler",
     "IdPTokenExchange",
     "IdentityAssertionAuth",
+    "IdentityTokenSource",
     "JWTAuth",
     "LoopbackCallbackHandler",
     "MemoryTokenStorage",
@@ -89,6 +96,7 @@ __all__ = [
     "TokenProvider",
     "TokenStorage",
     "TokenStorageError",
+    "WorkloadIdentity",
     "open_browser",
     "print_authorization_url",
 ]

@@ -80,6 +80,23 @@ class AuthHTTP:
         ``check_url=False`` skips the HTTPS rule, for documents served by the MCP
         server itself (trusted as much as the server URL the caller chose).
         """
+        status, data, _ = await self.exchange(
+            method, url, step=step, what=what, headers=headers, body=body, check_url=check_url
+        )
+        return status, data
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        step: str,
+        what: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        check_url: bool = True,
+    ) -> tuple[int, Any, Mapping[str, str]]:
+        """Like :meth:`request`, and also return the response headers (for DPoP nonces)."""
         if check_url:
             check_endpoint(url, what, step=step)
         request = HTTPRequest(
@@ -101,14 +118,15 @@ class AuthHTTP:
         except MCPClientError as exc:
             raise AuthError(f"{what} request to {url} failed: {exc}", step=step) from exc
         status = response.status
+        answer_headers = response.headers
         if not payload.strip():
-            return status, None
+            return status, None, answer_headers
         try:
-            return status, load_document(payload)
+            return status, load_document(payload), answer_headers
         except (ValueError, InvalidJSONError) as exc:
             if 200 <= status < 300:
                 raise AuthError(f"{what} at {url} did not answer JSON", step=step) from exc
-            return status, None
+            return status, None, answer_headers
 
     async def get_json(
         self,
@@ -135,7 +153,20 @@ class AuthHTTP:
         headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
         """``POST`` an ``application/x-www-form-urlencoded`` body."""
-        return await self.request(
+        status, data, _ = await self.send_form(url, form, step=step, what=what, headers=headers)
+        return status, data
+
+    async def send_form(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        *,
+        step: str,
+        what: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any, Mapping[str, str]]:
+        """Like :meth:`post_form`, and also return the response headers."""
+        return await self.exchange(
             "POST",
             url,
             step=step,

@@ -61,6 +61,7 @@ from .callback import (
     open_browser,
 )
 from .discovery import AuthHTTP, Discovery, discover, discover_issuer
+from .dpop import DPoPKey, DPoPNonces
 from .pkce import PKCE, make_state, state_matches
 from .storage import ClientRegistration, MemoryTokenStorage, OAuthTokens, TokenStorage
 
@@ -186,8 +187,18 @@ class _OAuthHook(Hook, ABC):
         max_step_up: int,
         timeout: TimeoutLike,
         send: Handler | None,
+        dpop: bool | DPoPKey = False,
     ) -> None:
         self._server_url = _check_server_url(server_url) if server_url is not None else None
+        if isinstance(dpop, DPoPKey):
+            self._dpop: DPoPKey | None = dpop
+        elif dpop is True:
+            self._dpop = DPoPKey.generate(clock=clock)
+        elif dpop is False:
+            self._dpop = None
+        else:
+            raise ConfigError(f"dpop must be True, False or a DPoPKey, got {dpop!r}")
+        self._nonces = DPoPNonces()
         self._storage = _check_storage(storage)
         if not callable(clock):
             raise ConfigError("clock must be a callable returning epoch seconds")
@@ -225,6 +236,11 @@ class _OAuthHook(Hook, ABC):
         """What discovery found (``None`` until it ran)."""
         return self._discovery
 
+    @property
+    def dpop_key(self) -> DPoPKey | None:
+        """The DPoP key every proof is signed with (``None``: plain bearer tokens)."""
+        return self._dpop
+
     def _http(self) -> AuthHTTP:
         if self._send is None:
             raise ClientStateError(
@@ -249,18 +265,31 @@ class _OAuthHook(Hook, ABC):
             return await call_next(request)
         _drop_authorization(request.headers)
         tokens = await self._tokens_for_request(request)
-        renewed = False
+        renewed = nonce_retried = False
         step_ups = 0
         while True:
-            if tokens is not None:
-                request.headers["Authorization"] = f"Bearer {tokens.access_token}"
-            else:
-                request.headers.pop("Authorization", None)
+            self._authorize(request, tokens)
             response = await call_next(request)
+            if self._dpop is not None:
+                self._nonces.update(request.url, response.headers)
             if response.status not in (401, 403):
                 return response
-            challenge = bearer_challenge(response.headers.get("WWW-Authenticate"))
+            challenge = bearer_challenge(
+                response.headers.get("WWW-Authenticate"), dpop=self._dpop is not None
+            )
             if response.status == 401:
+                if (
+                    challenge is not None
+                    and challenge.error == "use_dpop_nonce"
+                    and tokens is not None
+                    and self._nonces.get(request.url) is not None
+                ):
+                    # RFC 9449 §9: the server wants a nonce in the proof; one retry with it.
+                    if nonce_retried:
+                        return response
+                    nonce_retried = True
+                    response.release()
+                    continue
                 if renewed:
                     return response
                 renewed = True
@@ -277,6 +306,23 @@ class _OAuthHook(Hook, ABC):
             step_ups += 1
             response.release()
             tokens = await self._after_403(tokens, challenge, request)
+
+    def _authorize(self, request: HTTPRequest, tokens: OAuthTokens | None) -> None:
+        """Put ``tokens`` on ``request``: ``Bearer``, or ``DPoP`` with a fresh proof."""
+        headers = request.headers
+        headers.pop("DPoP", None)
+        if tokens is None:
+            headers.pop("Authorization", None)
+        elif self._dpop is not None and tokens.token_type.lower() == "dpop":
+            headers["Authorization"] = f"DPoP {tokens.access_token}"
+            headers["DPoP"] = self._dpop.proof(
+                request.method,
+                request.url,
+                access_token=tokens.access_token,
+                nonce=self._nonces.get(request.url),
+            )
+        else:
+            headers["Authorization"] = f"Bearer {tokens.access_token}"
 
     async def _tokens_for_request(self, request: HTTPRequest) -> OAuthTokens | None:
         await self._load()
@@ -301,7 +347,9 @@ class _OAuthHook(Hook, ABC):
     async def _after_401(
         self, sent: OAuthTokens | None, challenge: Challenge | None, request: HTTPRequest
     ) -> OAuthTokens | None:
-        return await self._replace(sent, self._fresh, lambda: self._recover(challenge, request))
+        return await self._replace(
+            sent, self._fresh, lambda: self._recover(challenge, request, rejected=sent is not None)
+        )
 
     async def _after_403(
         self, sent: OAuthTokens | None, challenge: Challenge, request: HTTPRequest
@@ -372,10 +420,14 @@ class _OAuthHook(Hook, ABC):
         return None
 
     async def _recover(
-        self, challenge: Challenge | None, request: HTTPRequest
+        self, challenge: Challenge | None, request: HTTPRequest, *, rejected: bool = False
     ) -> OAuthTokens | None:
-        """After a 401: refresh if possible, else a new grant."""
-        context = await self._context(challenge, request)
+        """After a 401: refresh if possible, else a new grant.
+
+        ``rejected``: the server refused tokens we sent. Its resource metadata is read
+        again, since it may now name another authorization server (SEP-2352).
+        """
+        context = await self._context(challenge, request, reread=rejected)
         tokens = self._tokens
         if tokens is not None and tokens.refresh_token is not None:
             refreshed = await self._try_refresh(context, tokens)
@@ -454,11 +506,23 @@ class _OAuthHook(Hook, ABC):
     async def _forget_client(self, context: Discovery) -> None:
         return None
 
-    async def _context(self, challenge: Challenge | None, request: HTTPRequest) -> Discovery:
+    async def _context(
+        self, challenge: Challenge | None, request: HTTPRequest, *, reread: bool = False
+    ) -> Discovery:
         header_url = challenge.resource_metadata if challenge is not None else None
         context = self._discovery
-        if context is None or (header_url is not None and header_url != context.prm_url):
+        if (
+            context is None
+            or reread
+            or (header_url is not None and header_url != context.prm_url)
+        ):
+            previous = context
             context = self._discovery = await self._discover(challenge, request)
+            if previous is not None and not issuers_match(previous.issuer, context.issuer):
+                logger.info(
+                    "the server moved from authorization server %s to %s",
+                    previous.issuer, context.issuer,
+                )
             tokens = self._tokens
             if tokens is not None and tokens.issuer is not None and not issuers_match(
                 tokens.issuer, context.issuer
@@ -511,25 +575,62 @@ class _OAuthHook(Hook, ABC):
         _client_auth(client, body, headers, step=step, assertion=self._assertion_for(context))
         if context.send_resource:
             body["resource"] = context.resource
-        status, data = await self._http().post_form(
-            context.metadata.token_endpoint, body, headers=headers, step=step,
-            what="token endpoint",
-        )
+        endpoint = context.metadata.token_endpoint
+        dpop = self._dpop
+        if dpop is not None:
+            _check_dpop_algorithm(dpop, context, step)
+        for attempt in (1, 2):
+            if dpop is not None:
+                headers["DPoP"] = dpop.proof("POST", endpoint, nonce=self._nonces.get(endpoint))
+            status, data, answer_headers = await self._http().send_form(
+                endpoint, body, headers=headers, step=step, what="token endpoint"
+            )
+            if dpop is None:
+                break
+            fresh_nonce = self._nonces.update(endpoint, answer_headers)
+            if not (
+                attempt == 1
+                and status == 400
+                and fresh_nonce
+                and isinstance(data, Mapping)
+                and data.get("error") == "use_dpop_nonce"
+            ):
+                break
+            # RFC 9449 §8: the authorization server wants a nonce; one retry with it.
         if status != 200:
             raise _endpoint_error("token endpoint", status, data, step)
         tokens = OAuthTokens.from_token_response(
             data, self._clock(), issuer=context.issuer, resource=context.resource,
             previous=previous, step=step,
         )
-        if tokens.token_type.lower() != "bearer":
+        token_type = tokens.token_type.lower()
+        if token_type == "dpop" and dpop is None:
             raise AuthError(
-                f"token endpoint issued a {tokens.token_type!r} token; only Bearer is supported",
+                "token endpoint issued a DPoP-bound token, but DPoP is not enabled "
+                "(pass dpop=True)",
+                step=step,
+            )
+        if token_type not in ("bearer", "dpop"):
+            raise AuthError(
+                f"token endpoint issued a {tokens.token_type!r} token; only Bearer and DPoP "
+                "are supported",
                 step=step,
             )
         return tokens
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(server_url={self._server_url!r})"
+
+
+def _check_dpop_algorithm(dpop: DPoPKey, context: Discovery, step: str) -> None:
+    """Refuse early when the authorization server lists DPoP algorithms without ours."""
+    supported = context.metadata.raw.get("dpop_signing_alg_values_supported")
+    if isinstance(supported, list) and supported and dpop.algorithm not in supported:
+        raise AuthError(
+            f"{context.issuer} accepts DPoP proofs signed with {', '.join(map(str, supported))}, "
+            f"not {dpop.algorithm}; give dpop=DPoPKey.generate(...) one of those",
+            step=step,
+        )
 
 
 # -- authorization code -----------------------------------------------------------------------
@@ -569,6 +670,9 @@ class OAuth(_OAuthHook):
         timeout: timeout of each request to the authorization server.
         clock: epoch-seconds clock (for tests).
         send: the HTTP ``send`` to use when not attached to a client.
+        dpop: ``True`` to ask for DPoP-bound tokens (RFC 9449) with a fresh ES256 key, or
+            a :class:`~mcp_async.auth.dpop.DPoPKey` to use; every token request and
+            every request to the server then carries a fresh proof.
 
     Example::
 
@@ -599,10 +703,11 @@ class OAuth(_OAuthHook):
         timeout: TimeoutLike = None,
         clock: Clock = time.time,
         send: Handler | None = None,
+        dpop: bool | DPoPKey = False,
     ) -> None:
         super().__init__(
             server_url=server_url, storage=storage, clock=clock, refresh_margin=refresh_margin,
-            max_step_up=max_step_up, timeout=timeout, send=send,
+            max_step_up=max_step_up, timeout=timeout, send=send, dpop=dpop,
         )
         self._preregistered: ClientRegistration | None = None
         if client_id is not None:
@@ -659,7 +764,7 @@ class OAuth(_OAuthHook):
         self, context: Discovery, redirect_uri: str | None
     ) -> ClientRegistration | None:
         if self._preregistered is not None:
-            return self._preregistered
+            return self._bound_preregistered(context)
         if self._cimd_url is not None and context.metadata.client_id_metadata_document_supported:
             return ClientRegistration(client_id=self._cimd_url, token_endpoint_auth_method="none")
         stored = await self._storage.get_client_info(context.issuer)
@@ -672,6 +777,26 @@ class OAuth(_OAuthHook):
         if redirect_uri is not None and not _redirect_registered(stored, redirect_uri):
             return None
         return stored
+
+    def _bound_preregistered(self, context: Discovery) -> ClientRegistration:
+        """The pre-registered client, only ever at the one authorization server it is for.
+
+        Without ``issuer=`` it is bound to the first issuer it is used with: credentials
+        are never assumed portable across authorization servers (SEP-2352).
+        """
+        client = self._preregistered
+        assert client is not None
+        if client.issuer is None:
+            client = self._preregistered = dataclasses.replace(client, issuer=context.issuer)
+        elif not issuers_match(client.issuer, context.issuer):
+            raise AuthError(
+                f"the server now uses authorization server {context.issuer}, but client_id "
+                f"{client.client_id!r} is registered at {client.issuer}; credentials are not "
+                "portable across authorization servers (give a client_id for the new one, or "
+                "leave client_id out to register dynamically)",
+                step="registration",
+            )
+        return client
 
     async def _refresh_client(self, context: Discovery) -> ClientRegistration | None:
         return await self._known_client(context, None)
@@ -871,7 +996,8 @@ class ClientCredentials(_OAuthHook):
     first 401 and replaced before they expire, without a user.
 
     Set ``issuer`` so the secret can only ever reach the authorization server you
-    expect (otherwise the first one the MCP server advertises is used).
+    expect (otherwise the first one the MCP server advertises is used). ``dpop=True``
+    asks for DPoP-bound tokens, as with :class:`OAuth`.
 
     Example::
 
@@ -900,10 +1026,11 @@ class ClientCredentials(_OAuthHook):
         timeout: TimeoutLike = None,
         clock: Clock = time.time,
         send: Handler | None = None,
+        dpop: bool | DPoPKey = False,
     ) -> None:
         super().__init__(
             server_url=server_url, storage=storage, clock=clock, refresh_margin=refresh_margin,
-            max_step_up=max_step_up, timeout=timeout, send=send,
+            max_step_up=max_step_up, timeout=timeout, send=send, dpop=dpop,
         )
         if not isinstance(client_id, str) or not client_id:
             raise ConfigError("client_id must be a non-empty string")
@@ -1054,7 +1181,8 @@ class IdentityAssertionAuth(_OAuthHook):
     Authorization Grant: an :class:`IdPTokenExchange` performs the RFC 8693 exchange
     at the IdP, or an :data:`AssertionProvider` function returns one. It is then
     exchanged at the authorization server with the RFC 7523 jwt-bearer grant,
-    authenticating as a confidential client.
+    authenticating as a confidential client. ``dpop=True`` asks for DPoP-bound tokens,
+    as with :class:`OAuth`.
 
     Example::
 
@@ -1086,10 +1214,11 @@ class IdentityAssertionAuth(_OAuthHook):
         timeout: TimeoutLike = None,
         clock: Clock = time.time,
         send: Handler | None = None,
+        dpop: bool | DPoPKey = False,
     ) -> None:
         super().__init__(
             server_url=server_url, storage=storage, clock=clock, refresh_margin=refresh_margin,
-            max_step_up=max_step_up, timeout=timeout, send=send,
+            max_step_up=max_step_up, timeout=timeout, send=send, dpop=dpop,
         )
         try:
             check_endpoint(issuer, "issuer", step="discovery")

@@ -137,9 +137,18 @@ def _unquote(raw: str) -> str:
     return raw
 
 
-def bearer_challenge(value: str | None) -> Challenge | None:
-    """The ``Bearer`` challenge of a ``WWW-Authenticate`` value, or ``None``."""
-    for challenge in parse_www_authenticate(value):
+def bearer_challenge(value: str | None, *, dpop: bool = False) -> Challenge | None:
+    """The ``Bearer`` challenge of a ``WWW-Authenticate`` value, or ``None``.
+
+    With ``dpop=True`` a ``DPoP`` challenge (RFC 9449 §7.1) is preferred: it carries the
+    same parameters (``error``, ``scope``, ``resource_metadata``).
+    """
+    challenges = parse_www_authenticate(value)
+    if dpop:
+        for challenge in challenges:
+            if challenge.scheme.lower() == "dpop":
+                return challenge
+    for challenge in challenges:
         if challenge.scheme.lower() == "bearer":
             return challenge
     return None

@@ -10,7 +10,8 @@ What is retried (see :meth:`RetryPolicy.is_retryable`):
 
 * a connection that failed before the request was sent (``ConnectError(sent=False)``,
   ``ConnectTimeout``) — always;
-* HTTP 429, 502, 503 and 504 (``statuses=``) — always, honouring ``Retry-After``;
+* HTTP 429, 502, 503 and 504 (``statuses=``) — always, honouring ``Retry-After`` (when it
+  is longer than the backoff);
 * a connection lost after sending, a broken response or a read timeout — only when the
   request is marked idempotent (``tools/list``, ``resources/read``, ``ping``, ... are;
   ``call_tool(..., idempotent=True)`` opts a tool call in).
@@ -109,7 +110,10 @@ class RetryPolicy(Hook):
 
     Args:
         attempts: total tries, the first included (``1`` disables retrying).
-        backoff: the first backoff in seconds; it doubles on each retry.
+        backoff: the first backoff in seconds; it doubles on each retry. The backoff is
+            also the floor of every wait: a ``Retry-After`` can lengthen a wait, never
+            shorten it, and ``Retry-After: 0`` (or a negative or invalid one) counts as
+            absent.
         max_backoff: cap of one backoff wait.
         jitter: draw each backoff uniformly from ``[0, backoff]`` ("full jitter") so
             many clients do not retry in lock step.

@@ -194,6 +194,8 @@ class SessionEngine:
                 assert verdict.version is not None
                 version = verdict.version
                 continue
+            if verdict.action == "retry" and isinstance(outcome, BaseException):
+                raise outcome  # refused again at a version it lists: the retry is spent
             try:
                 await self._handshake(mcp.LATEST_VERSION)
             except UnsupportedProtocolVersionError as exc:

@@ -107,7 +107,9 @@ def _verdict_for_error(error: BaseException, probed: str, stream_transport: bool
     if isinstance(error, UnsupportedProtocolVersionError):
         supported = error.supported
         mutual = modern.mutual_modern(supported)
-        if mutual is not None and mutual != probed:
+        if mutual is not None:
+            # Also when it names the very version probed (a transient refusal): the
+            # engine probes once more, never in a loop.
             return Verdict("retry", mutual)
         if supported and not modern.speaks_handshake(supported):
             raise error  # a modern-only server with no version in common

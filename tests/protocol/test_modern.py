@@ -623,11 +623,9 @@ def test_unsupported_version_with_only_unknown_modern_versions_is_raised(
     assert info.value is error
 
 
-def test_unsupported_version_naming_only_the_probed_version_is_raised() -> None:
-    error = unsupported([MODERN])
-    with pytest.raises(UnsupportedProtocolVersionError) as info:
-        verdict(error, probed=MODERN)
-    assert info.value is error
+def test_unsupported_version_naming_the_probed_version_means_retry_at_it() -> None:
+    # The spec's fallback table allows it: the engine probes once more, at most once.
+    assert verdict(unsupported([MODERN]), probed=MODERN) == Verdict("retry", MODERN)
 
 
 @pytest.mark.parametrize(

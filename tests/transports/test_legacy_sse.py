@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
@@ -433,6 +434,34 @@ async def test_a_message_that_is_not_json_is_skipped(
     assert app.gets == 1  # the session survived every bad event
     assert app.initializes == 1
     assert any("bad message" in record.getMessage() for record in caplog.records)
+
+
+async def test_stray_members_of_a_batch_are_skipped_and_the_rest_delivered(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 24: the stream shares the reply streams' routing, member by member: a batch
+    # holding a notification with string params, one with params [1] and a response
+    # nobody asked for still delivers the awaited response in it (it used to be dropped
+    # whole, and the call waited out its timeout).
+    app = await start()
+    app.hold["tools/call:echo"] = 1
+    with caplog.at_level(logging.WARNING, logger="mcp_async"):
+        async with sse_client(app) as client:
+            call = asyncio.ensure_future(client.call_tool("echo", {"text": "x"}, timeout=3))
+            await wait_until(lambda: len(app.held_ids) == 1)
+            batch = [
+                {"jsonrpc": "2.0", "method": "notifications/message", "params": "oops"},
+                {"jsonrpc": "2.0", "method": "notifications/tools/list_changed", "params": [1]},
+                {"jsonrpc": "2.0", "id": 424242, "result": {}},
+                {"jsonrpc": "2.0", "id": app.held_ids[0],
+                 "result": {"content": [{"type": "text", "text": "from the batch"}]}},
+            ]
+            session = next(iter(app.sessions.values()))
+            session.queue.put_nowait(f"event: message\ndata: {json.dumps(batch)}\n\n".encode())
+            assert (await call).text == "from the batch"
+            assert client.listening
+    assert app.gets == 1
+    assert "skipping a bad message" in caplog.text
 
 
 # -- 11. server notifications ----------------------------------------------------------------------

@@ -1,11 +1,22 @@
 """Routing of messages the server sends to the client: notifications and requests.
 
-Notifications are handled in the reader of the stream that carried them, in order.
-Server requests run as tasks, at most ``max_concurrent_handlers`` at a time, so a slow
-handler never holds up a stream; each gets exactly one answer: its result, a JSON-RPC
-"method not found" error for a method without a handler, or an error response when the
-handler raises. ``notifications/cancelled`` from the server cancels the matching task
-(and no answer is sent, as the spec asks).
+Notifications are handled in the reader of the stream that carried them, in order: none
+is queued, so a server that floods notifications is slowed down (its stream is not read
+while a callback runs), and memory stays flat.
+
+Server requests run as tasks, so a slow handler never holds up a stream; each gets
+exactly one answer: its result, a JSON-RPC "method not found" error for a method without
+a handler, or an error response when the handler raises. The work is bounded per
+session by ``max_concurrent_handlers`` (N):
+
+* at most N handlers run at once, and at most N more requests wait for a slot; a request
+  beyond that is refused at once with ``-32603`` "client is busy" (and counted);
+* at most N answers (results, errors, refusals, ``ping`` replies) are being sent at once;
+  when all N are on their way, the reader that took the request waits for one to leave,
+  so a server that floods requests is slowed down instead of filling the client's memory.
+
+``notifications/cancelled`` from the server cancels the matching task (and no answer is
+sent, as the spec asks).
 """
 
 from __future__ import annotations
@@ -155,7 +166,12 @@ class Dispatcher:
         self.request_handlers: dict[str, RequestHandler] = {"ping": _answer_ping}
         self._limit = max_concurrent_handlers
         self._slots = asyncio.Semaphore(max_concurrent_handlers)
+        self._sending = asyncio.Semaphore(max_concurrent_handlers)
         self._running: dict[RequestId, asyncio.Task[None]] = {}
+        self._answering: set[asyncio.Task[None]] = set()
+        self._warned = False
+        #: Server requests refused because ``2 * max_concurrent_handlers`` were in progress.
+        self.refused = 0
         self._accepted_urls: OrderedDict[str, None] = OrderedDict()
         if sampling_handler is not None:
             self.request_handlers["sampling/createMessage"] = self._answer_sampling
@@ -244,24 +260,62 @@ class Dispatcher:
             await _call(self._elicitation_complete, elicitation_id)
 
     # -- server requests ----------------------------------------------------------------------
-    def start(self, message: Request, reply: Reply) -> None:
-        """Answer ``message`` in a task of its own, then pass the answer to ``reply``.
+    @property
+    def max_concurrent_handlers(self) -> int:
+        """Most handlers run at once (and most answers sent at once)."""
+        return self._limit
 
-        At most ``max_concurrent_handlers`` handlers run at once; as many again may wait
-        for a slot, and requests beyond that are refused with an error at once.
+    async def submit(self, message: Request, reply: Reply) -> None:
+        """Take one server request from a stream's reader; its answer goes to ``reply``.
+
+        A request that needs no handler (``ping``, a method without a handler, an id
+        already in progress, or one over the limit of ``2 * max_concurrent_handlers``
+        in progress) is answered at once; any other is answered by its handler in a
+        task. Returns when the request is taken: at once, unless ``max_concurrent_handlers``
+        answers are being sent, in which case it waits for one to leave.
         """
-        if message.method == "ping":
-            coro = reply(Response(message.id, {}))
+        request_id = message.id
+        handler = self.request_handlers.get(message.method)
+        if handler is _answer_ping:
+            await self._answer_now(reply, Response(request_id, {}))
+        elif handler is None:
+            await self._answer_now(reply, ErrorResponse(
+                request_id, jsonrpc.METHOD_NOT_FOUND, f"method not found: {message.method}"
+            ))
+        elif request_id in self._running:
+            await self._answer_now(reply, ErrorResponse(
+                request_id, jsonrpc.INVALID_REQUEST,
+                f"request id {request_id!r} is already in use by a request in progress",
+            ))
         elif len(self._running) >= 2 * self._limit:
-            coro = reply(ErrorResponse(
-                message.id, jsonrpc.INTERNAL_ERROR,
+            self.refused += 1
+            if not self._warned:  # once per burst: a flood must not flood the log too
+                self._warned = True
+                logger.warning(
+                    "refusing server requests: %d are in progress (max_concurrent_handlers"
+                    " is %d, as many again may wait)", len(self._running), self._limit,
+                )
+            await self._answer_now(reply, ErrorResponse(
+                request_id, jsonrpc.INTERNAL_ERROR,
                 f"client is busy: {len(self._running)} server requests in progress",
             ))
         else:
-            coro = self._run(message, reply)
-        task = asyncio.ensure_future(coro)
-        self._running[message.id] = task
-        task.add_done_callback(lambda done: self._forget(message.id, done))
+            self._warned = False
+            task = asyncio.ensure_future(self._run(message, reply))
+            self._running[request_id] = task
+            task.add_done_callback(lambda done: self._forget(request_id, done))
+
+    async def _answer_now(self, reply: Reply, answer: Response | ErrorResponse) -> None:
+        await self._sending.acquire()
+        task = asyncio.ensure_future(self._send(reply, answer))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _send(self, reply: Reply, answer: Response | ErrorResponse) -> None:
+        try:
+            await reply(answer)
+        finally:
+            self._sending.release()
 
     def _forget(self, request_id: RequestId, task: asyncio.Task[None]) -> None:
         if self._running.get(request_id) is task:
@@ -273,7 +327,8 @@ class Dispatcher:
     async def _run(self, message: Request, reply: Reply) -> None:
         async with self._slots:
             answer = await self.request(message)
-        await reply(answer)
+        async with self._sending:
+            await reply(answer)
 
     @property
     def handlers_running(self) -> int:
@@ -282,7 +337,7 @@ class Dispatcher:
 
     async def cancel_all(self) -> None:
         """Cancel every server request in progress and wait for the tasks to end."""
-        tasks = list(self._running.values())
+        tasks = [*self._running.values(), *self._answering]
         for task in tasks:
             task.cancel()
         if tasks:

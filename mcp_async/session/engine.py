@@ -48,6 +48,7 @@ from .input_required import drive_rounds
 __all__ = ["SessionEngine"]
 
 _Future = asyncio.Future
+_current_task = asyncio.current_task
 _new_call = tuple.__new__
 
 logger = logging.getLogger("mcp_async")
@@ -115,6 +116,9 @@ class SessionEngine:
         self._background: set[asyncio.Task[None]] = set()
         self._deadlines = _Deadlines()
         self._closed = False
+        #: The tasks inside a call (with how deeply), and those that closing cancelled.
+        self._calls: dict[asyncio.Task[Any] | None, int] = {}
+        self._close_cancelled: set[asyncio.Task[Any]] = set()
         transport.bind(self)
 
     # -- era and handshake ------------------------------------------------------------
@@ -127,7 +131,62 @@ class SessionEngine:
         task = self._init_task
         if task is None or task.done():  # done: it failed, or its session was lost since
             task = self._init_task = asyncio.ensure_future(self._connect())
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # Closing cancels the handshake; who waits for it gets the typed error.
+            if self._closed and self._cancelled_by_close(_current_task()):
+                raise ClientStateError("the client was closed while connecting") from None
+            raise
+
+    async def _connect_within(
+        self, method: str, timeout: Timeout | None, started: float
+    ) -> Timeout | None:
+        """Connect for a call that began at ``started`` (``time.monotonic``): the probe,
+        the handshake and any wait for the transport count against the call's own total
+        timeout. Returns what is left of that timeout."""
+        return await self._within(method, timeout, started, self.connect,
+                                  "while connecting to the server")
+
+    async def _within(
+        self,
+        method: str,
+        timeout: Timeout | None,
+        started: float,
+        step: Callable[[], Awaitable[None]],
+        what: str,
+    ) -> Timeout | None:
+        """Run ``step`` within what is left of the total timeout of a call that began
+        at ``started``; return the timeout left for the rest of the call."""
+        base = timeout or self._default_timeout
+        total = None if base is None else base.total
+        if base is None or total is None:
+            await step()
+            return timeout
+        left = started + total - _monotonic()
+        if left > 0:
+            scope = asyncio.timeout(left)
+            try:
+                async with scope:
+                    await step()
+            except TimeoutError:
+                if not scope.expired():
+                    raise
+            left = started + total - _monotonic()
+        if left <= 0:
+            raise ReadTimeout(f"{method!r} ran out of its {total}s timeout {what}")
+        read = None if base.read is None else min(base.read, left)
+        return Timeout(total=left, connect=base.connect, read=read)
+
+    def _cancelled_by_close(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether the cancellation ``task`` is seeing comes from closing the client
+        alone (not from its own caller too); closing's own cancellation is undone."""
+        if task is None:
+            return True
+        if task in self._close_cancelled:
+            self._close_cancelled.discard(task)
+            task.uncancel()
+        return task.cancelling() == 0
 
     async def initialize(self) -> InitializeResult:
         """Connect and return what the server says of itself: the ``initialize`` result,
@@ -333,8 +392,7 @@ class SessionEngine:
         max_total: float | None,
         extensions: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        if not self.connected:
-            await self.connect()  # the handshake is not part of this call's deadline
+        # (A handshake still to run happens inside, within the call's deadline.)
         timeout = timeout or self._default_timeout or Timeout()
         idle = timeout.total
         inner = Timeout(total=None, connect=timeout.connect, read=timeout.read)
@@ -365,6 +423,8 @@ class SessionEngine:
                 raise
             if hard is not None and loop.time() >= hard:
                 detail = f"it ran past max_total_timeout ({max_total}s)"
+            elif not self.connected:
+                detail = f"it was still connecting to the server after {idle}s"
             else:
                 detail = f"nothing was heard for {idle}s"
             raise ReadTimeout(f"{method!r} timed out: {detail}") from None
@@ -384,97 +444,122 @@ class SessionEngine:
         """One request and its reply. With ``recover`` it first runs the handshake if
         needed, and sends once more in a new session when the server forgot the session
         (or, for an idempotent request, when the connection was lost)."""
-        if recover and not self.connected:
-            await self.connect()
-        generation = self._generation
-        lost: str | None = None
-        loop = asyncio.get_running_loop()
-        envelope = self.modern
-        started = 0.0
-        if envelope is not None:
-            params = envelope.stamp(method, params)
-            # (time.monotonic: one C call on every request, against loop.time's two
-            # calls; moved onto the loop's clock only if input rounds follow.)
-            started = _monotonic()
-        request_id = self._ids.next()
-        if extensions is not None and "on_request_id" in extensions:
-            extensions["on_request_id"](request_id)  # e.g. a listen, demultiplexed by its id
-        if progress is not None:
-            params = dict(params or {})
-            meta = dict(params.get("_meta") or {})
-            meta["progressToken"] = request_id
-            params["_meta"] = meta
-            self.dispatcher.add_progress(request_id, progress)
-        # (The future and the named tuple are made by their C constructors: a Python
-        # frame less each than loop.create_future() and Call(...), on every request.)
-        waiter: asyncio.Future[Reply] = _Future(loop=loop)
-        self._waiting[request_id] = waiter
-        call = _new_call(Call, (waiter, timeout, headers, idempotent, extensions))
-        request = jsonrpc.new_request(request_id, method, params)
-        chain = self._chain
-        if extensions and "retry" in extensions:
-            chain = self._retry_chain
+        # (time.monotonic, a C call: when the call began, for its timeout across a
+        # handshake or a new session, and for input rounds.)
+        started = _monotonic()
+        # The task is known while in a call, so that closing can end its wait wherever
+        # it is (a connection pool, a backoff, a rate limit) with ClientStateError.
+        task = _current_task()
+        calls = self._calls
+        calls[task] = calls.get(task, 0) + 1
         try:
-            if chain is None:
-                transport = self.transport
-                if not transport.send_now(request, call):
-                    await transport.request(request, call)
-                if not waiter.done():  # the reply travels on a stream: wait here
-                    await self._wait(waiter, method, request_id, timeout)
-            else:
-                total = (timeout or self._default_timeout or Timeout()).total
-                # Waits in the policies (backoff, rate limits) and every attempt count
-                # against the call's own total timeout: "deadline" is when it ends.
-                shared = {
-                    "mcp_method": method, "idempotent": idempotent, "timeout": total,
-                    "deadline": None if total is None else loop.time() + total,
-                    **(extensions or {}),
-                    # The HTTP pipeline must not measure or retry this request again;
-                    # it shares these extensions, so its rate-limit waits show here.
-                    "message_policies": True,
-                }
-                call = call._replace(extensions=shared)
-                exchange = Exchange(method, self._target(), shared, (request, call, False))
-                try:
-                    await chain(exchange)
-                finally:
-                    request, call, _ = exchange.payload  # the last attempt's
-            reply = call.waiter.result()
-        except (asyncio.CancelledError, TimeoutError):
-            if method != "initialize":
-                self.cancel(request.id, "request timed out or was cancelled")
-            raise
-        except MCPClientError as exc:
-            if self._closed and not isinstance(exc, ClientStateError):
+            if recover and not self.connected:
+                timeout = await self._connect_within(method, timeout, started)
+                started = _monotonic()  # what is left of the timeout counts from here
+            generation = self._generation
+            lost: str | None = None
+            loop = asyncio.get_running_loop()
+            envelope = self.modern
+            if envelope is not None:
+                params = envelope.stamp(method, params)
+            request_id = self._ids.next()
+            if extensions is not None and "on_request_id" in extensions:
+                extensions["on_request_id"](request_id)  # e.g. a listen, demultiplexed by its id
+            if progress is not None:
+                params = dict(params or {})
+                meta = dict(params.get("_meta") or {})
+                meta["progressToken"] = request_id
+                params["_meta"] = meta
+                self.dispatcher.add_progress(request_id, progress)
+            # (The future and the named tuple are made by their C constructors: a Python
+            # frame less each than loop.create_future() and Call(...), on every request.)
+            waiter: asyncio.Future[Reply] = _Future(loop=loop)
+            self._waiting[request_id] = waiter
+            call = _new_call(Call, (waiter, timeout, headers, idempotent, extensions))
+            request = jsonrpc.new_request(request_id, method, params)
+            chain = self._chain
+            if extensions and "retry" in extensions:
+                chain = self._retry_chain
+            try:
+                if chain is None:
+                    transport = self.transport
+                    if not transport.send_now(request, call):
+                        await transport.request(request, call)
+                    if not waiter.done():  # the reply travels on a stream: wait here
+                        await self._wait(waiter, method, request_id, timeout)
+                else:
+                    total = (timeout or self._default_timeout or Timeout()).total
+                    # Waits in the policies (backoff, rate limits) and every attempt count
+                    # against the call's own total timeout: "deadline" is when it ends.
+                    shared = {
+                        "mcp_method": method, "idempotent": idempotent, "timeout": total,
+                        "deadline": None if total is None else loop.time() + total,
+                        **(extensions or {}),
+                        # The HTTP pipeline must not measure or retry this request again;
+                        # it shares these extensions, so its rate-limit waits show here.
+                        "message_policies": True,
+                    }
+                    call = call._replace(extensions=shared)
+                    exchange = Exchange(method, self._target(), shared, (request, call, False))
+                    try:
+                        await chain(exchange)
+                    finally:
+                        request, call, _ = exchange.payload  # the last attempt's
+                reply = call.waiter.result()
+            except (asyncio.CancelledError, TimeoutError):
+                if method != "initialize":
+                    self.cancel(request.id, "request timed out or was cancelled")
+                raise
+            except MCPClientError as exc:
+                if self._closed and not isinstance(exc, ClientStateError):
+                    raise ClientStateError(
+                        f"the client was closed with {method!r} in flight"
+                    ) from exc
+                if recover and isinstance(exc, SessionExpiredError):
+                    lost = "the server no longer knows the session"
+                elif recover and idempotent and isinstance(exc, ConnectionLostError):
+                    lost = "the connection was lost"
+                else:
+                    raise
+            finally:
+                self._waiting.pop(request.id, None)
+                if progress is not None:
+                    self.dispatcher.remove_progress(request_id)
+            if lost is not None:
+                # The new session is part of this call: it counts against its timeout.
+                timeout = await self._within(
+                    method, timeout, started, lambda: self._reinitialize(generation, lost),
+                    "while starting a new session",
+                )
+                return await self._exchange(
+                    method, params, timeout=timeout, headers=headers, progress=progress,
+                    idempotent=idempotent, extensions=extensions,
+                )
+            if type(reply) is Response:
+                result = reply.result
+                if envelope is not None and result.get("resultType", "complete") != "complete":
+                    return await self._not_complete(
+                        method, params, result, timeout, headers, progress, idempotent,
+                        extensions, started,
+                    )
+                return result
+            assert isinstance(reply, ErrorResponse)
+            raise jsonrpc.error_to_exception(reply)
+        except asyncio.CancelledError:
+            if self._closed and self._cancelled_by_close(task):
                 raise ClientStateError(
                     f"the client was closed with {method!r} in flight"
-                ) from exc
-            if recover and isinstance(exc, SessionExpiredError):
-                lost = "the server no longer knows the session"
-            elif recover and idempotent and isinstance(exc, ConnectionLostError):
-                lost = "the connection was lost"
-            else:
-                raise
+                ) from None
+            raise
         finally:
-            self._waiting.pop(request.id, None)
-            if progress is not None:
-                self.dispatcher.remove_progress(request_id)
-        if lost is not None:
-            await self._reinitialize(generation, lost)
-            return await self._exchange(
-                method, params, timeout=timeout, headers=headers, progress=progress,
-                idempotent=idempotent, extensions=extensions,
-            )
-        if type(reply) is Response:
-            result = reply.result
-            if envelope is not None and result.get("resultType", "complete") != "complete":
-                return await self._not_complete(
-                    method, params, result, timeout, headers, progress, idempotent,
-                    extensions, started,
-                )
-            return result
-        assert isinstance(reply, ErrorResponse)
-        raise jsonrpc.error_to_exception(reply)
+            depth = calls[task] - 1
+            if depth:
+                calls[task] = depth
+            else:
+                del calls[task]
+                if task in self._close_cancelled:  # its cancellation was swallowed
+                    self._close_cancelled.discard(task)
+                    task.uncancel()
 
     async def _not_complete(
         self,
@@ -491,6 +576,8 @@ class SessionEngine:
         """A stateless-era result whose ``resultType`` is not ``"complete"``: drive the
         input rounds, hand back what an extension claimed, or raise."""
         kind = result.get("resultType")
+        if type(kind) is not str:  # an object or array would not even hash
+            raise UnknownResultTypeError(method, kind)
         if kind in self._result_types:
             return result
         if kind != "input_required" or method not in modern.INPUT_METHODS:
@@ -605,7 +692,7 @@ class SessionEngine:
         elif isinstance(message, Notification):
             await self.dispatcher.notification(message)
         else:
-            self.dispatcher.start(message, self._reply)
+            await self.dispatcher.submit(message, self._reply)
 
     def resolve(self, reply: Response | ErrorResponse) -> None:
         """Complete the request ``reply`` answers; a reply nobody waits for is logged."""
@@ -679,12 +766,20 @@ class SessionEngine:
         self._closed = True
         if self._init_task is not None and not self._init_task.done():
             self._init_task.cancel()
+        # Every call in flight fails with ClientStateError at once: those waiting for a
+        # reply here, and those waiting elsewhere (for a pooled connection, in a backoff
+        # or a rate limit, for the handshake), whose tasks are cancelled (see _exchange).
+        self.connection_lost(ClientStateError("the client was closed"))
+        current = _current_task()
+        for call_task in list(self._calls):
+            if call_task is not None and call_task is not current and not call_task.done():
+                self._close_cancelled.add(call_task)
+                call_task.cancel()
         await self.dispatcher.cancel_all()
         if self._background:
             await asyncio.wait(list(self._background), timeout=5)
             for task in self._background:
                 task.cancel()
-        self.connection_lost(ClientStateError("the client was closed"))
         self._deadlines.close()
         await self.transport.close()
 

@@ -53,26 +53,40 @@ async def _answer(dispatcher: Dispatcher, key: str, request: InputRequest) -> An
 async def answer_all(
     dispatcher: Dispatcher, requests: Mapping[str, InputRequest]
 ) -> dict[str, Any]:
-    """Answer every input request concurrently; the first failure cancels the rest."""
+    """Answer every input request concurrently, at most ``max_concurrent_handlers`` at
+    once (a server may embed any number); the first failure cancels the rest."""
     if len(requests) == 1:
         ((key, request),) = requests.items()
         return {key: await _answer(dispatcher, key, request)}
-    tasks = {
-        key: asyncio.ensure_future(_answer(dispatcher, key, request))
-        for key, request in requests.items()
-    }
+    waiting = iter(requests.items())
+    running: dict[asyncio.Task[Any], str] = {}
+    answers: dict[str, Any] = {}
+
+    def start_next() -> None:
+        for key, request in waiting:
+            running[asyncio.ensure_future(_answer(dispatcher, key, request))] = key
+            return
+
     try:
-        done, _ = await asyncio.wait(
-            tasks.values(), return_when=asyncio.FIRST_EXCEPTION
-        )
-        for task in done:
-            error = task.exception()
+        for _ in range(dispatcher.max_concurrent_handlers):
+            start_next()
+        while running:
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            error: BaseException | None = None
+            for task in done:
+                key = running.pop(task)
+                failure = task.exception()  # (read for every task: none goes unretrieved)
+                if failure is None:
+                    answers[key] = task.result()
+                    start_next()
+                elif error is None:
+                    error = failure
             if error is not None:
                 raise error
     finally:
-        for task in tasks.values():
+        for task in running:
             task.cancel()
-    return {key: task.result() for key, task in tasks.items()}
+    return {key: answers[key] for key in requests}
 
 
 def _read_interim(result: Mapping[str, Any]) -> tuple[dict[str, InputRequest], str | None]:

@@ -6,6 +6,7 @@ Every aiohttp/asyncio failure is translated here, by :func:`translate_error`, in
 
 from __future__ import annotations
 
+import asyncio
 import select
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -208,6 +209,15 @@ class AiohttpTransport:
                 if not self.session.closed:
                     raise
                 raise ClientStateError(f"the HTTP session is closed: {exc}") from exc
+            except asyncio.CancelledError:
+                # Closing the session cancels the requests still waiting for a pooled
+                # connection; their callers were not cancelled and get the typed error.
+                task = asyncio.current_task()
+                if self.session.closed and task is not None and task.cancelling() == 0:
+                    raise ClientStateError(
+                        f"the HTTP session was closed with a request to {url} waiting"
+                    ) from None
+                raise
             if not 300 <= raw.status < 400 or raw.status == 304:
                 return AiohttpResponse(raw, url, self.max_body_size)
             location = raw.headers.get("Location")

@@ -554,8 +554,11 @@ class AsyncMCPClient:
         try:
             if self._session is not None:
                 await self._session.close()
-            if self._tools_task is not None and not self._tools_task.done():
-                self._tools_task.cancel()
+            tools = self._tools_task
+            if tools is not None and not tools.done():
+                # Not cancelled: the calls awaiting it would get CancelledError. Its
+                # request fails with ClientStateError as the session closes, and so do they.
+                tools.add_done_callback(lambda done: done.cancelled() or done.exception())
         finally:
             if self._transport is not None:
                 await self._transport.aclose()

@@ -274,3 +274,48 @@ async def test_a_503_retry_after_beyond_the_call_timeout_fails_at_once(
             await client.call_tool("x", timeout=1)
         assert time.monotonic() - start < 0.8
     assert len(server.calls) == 1
+
+
+# -- the GET stream routes member by member too ----------------------------------------------
+
+
+async def test_the_get_stream_delivers_the_good_members_of_a_batch() -> None:
+    logged: list[Any] = []
+    got_it = asyncio.Event()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.method == "GET":
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await response.prepare(request)
+            batch = [STRING_PARAMS, LIST_PARAMS, STRAY_RESPONSE, STRAY_ERROR,
+                     {"jsonrpc": "2.0", "method": "notifications/message",
+                      "params": {"level": "info", "data": "on the GET stream"}}]
+            await response.write(f"event: message\ndata: {json.dumps(batch)}\n\n".encode())
+            await asyncio.Event().wait()  # held open until the client goes away
+        if request.method == "DELETE":
+            return web.Response(status=200)
+        body = await request.json()
+        if body.get("method") == "initialize":
+            return web.json_response({"jsonrpc": "2.0", "id": body["id"], "result": INIT},
+                                     headers={"Mcp-Session-Id": "s-1"})
+        if "id" not in body:
+            return web.Response(status=202)
+        return web.json_response(result(body["id"]))
+
+    def on_log(message: Any) -> None:
+        logged.append(message)
+        got_it.set()
+
+    app = web.Application()
+    app.router.add_route("*", "/mcp", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with AsyncMCPClient(str(server.make_url("/mcp")), logging_handler=on_log) as client:
+            await client.initialize()
+            await asyncio.wait_for(got_it.wait(), 5)
+            assert client.listening  # the stream survived its stray members
+            assert (await client.call_tool("x")).text == "the answer"
+    finally:
+        await server.close()
+    assert [message.data for message in logged] == ["on the GET stream"]

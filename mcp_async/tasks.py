@@ -412,7 +412,9 @@ class TaskHandle:
         """Ask the server to cancel the task (``tasks/cancel``) and stop polling.
 
         Later :meth:`wait` calls raise :class:`~mcp_async.TaskCancelledError`. A task
-        that already ended is left as it is.
+        that already ended is left as it is: when the server refuses the cancel with
+        -32602 because the task ended meanwhile, its final state is fetched and
+        :meth:`wait` returns its result. Any other refusal is raised.
         """
         if not self._last.task_id or self._last.terminal:
             return
@@ -423,6 +425,10 @@ class TaskHandle:
             if exc.code != -32602:  # -32602: already terminal (or gone)
                 raise
             logger.debug("tasks/cancel of %s refused: %s", self.task_id, exc)
+            ended = await self._ended()
+            if ended is not None:  # it ended before the cancel arrived: leave it so
+                self._publish(ended)
+                return
         self._cancelled = TaskCancelledError(
             f"task {self.task_id} (tool {self.tool!r}) was cancelled", self.task_id, self._last
         )
@@ -612,6 +618,15 @@ class TaskHandle:
                 f"tasks/get for {self._last.task_id!r} answered task {task.task_id!r}"
             )
         return task
+
+    async def _ended(self) -> Task | None:
+        """The task's state if the server reports it terminal, else ``None``."""
+        try:
+            task = await self._get()
+        except (MCPClientError, TimeoutError) as exc:
+            logger.debug("tasks/get of %s after a refused cancel failed: %s", self.task_id, exc)
+            return None
+        return task if task.terminal else None
 
     async def _fetch_result(self) -> dict[str, Any]:
         """2025-11-25 ``tasks/result``: blocks until the task ends, so no read timeout."""

@@ -11,6 +11,7 @@ and is meant to be shared by every task of a program::
 from __future__ import annotations
 
 import asyncio
+import difflib
 import enum
 import json
 import logging
@@ -33,9 +34,11 @@ from ._exceptions import (
     HeaderMismatchError,
     InvalidJSONError,
     JSONRPCError,
+    MCPClientError,
     OutputValidationError,
     ToolError,
     UnexpectedResponseError,
+    UnknownToolError,
 )
 from ._hooks import Hook, build_pipeline
 from ._policy import MessagePolicy
@@ -100,6 +103,9 @@ _JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_
 
 
 _DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+#: The JSON-RPC code with which servers such as ``mcp-async serve`` refuse an unknown tool.
+_INVALID_PARAMS = -32602
 
 #: What ``transport=`` accepts for a URL.
 _URL_TRANSPORTS = ("auto", "streamable-http", "sse")
@@ -1116,6 +1122,13 @@ class AsyncMCPClient:
                 engine, params, timeout, headers, progress, idempotent,
                 reset_timeout_on_progress, max_total_timeout, extensions,
             )
+        except JSONRPCError as exc:
+            if exc.code != _INVALID_PARAMS or type(exc) is not JSONRPCError:
+                raise
+            unknown = await self._unknown_tool(name, exc)
+            if unknown is None:
+                raise
+            raise unknown from exc
         kind = raw.get("resultType")
         if kind is not None:
             if allow_input_required and kind == "input_required":
@@ -1133,6 +1146,25 @@ class AsyncMCPClient:
         if validate_output if validate_output is not None else self.validate_output:
             await self._validate(name, result)
         return result
+
+    async def _unknown_tool(self, name: str, error: JSONRPCError) -> UnknownToolError | None:
+        """An :class:`UnknownToolError` for a ``-32602`` answer to calling ``name`` when
+        the tool list agrees there is no such tool (the known list, else one fetched);
+        ``None`` when the list has it (then the arguments were refused) or cannot be had."""
+        tools = self._tools
+        if tools is None:
+            try:
+                known = await self._tool(name) is not None
+            except MCPClientError:
+                return None
+            tools = self._tools or {}
+        else:
+            known = name in tools
+        if known:
+            return None
+        close = difflib.get_close_matches(name, list(tools), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        return UnknownToolError(name, hint=hint, server_error=error)
 
     def _call_tool(
         self,

@@ -37,7 +37,10 @@ transport boundary and chained with ``from``.
     ├── JSONRPCError                  the server answered a JSON-RPC error: .code .message .data
     │   ├── HeaderMismatchError       -32020: routing headers disagree with the body
     │   ├── MissingClientCapabilityError  -32021: .required_capabilities
-    │   └── UnsupportedProtocolVersionError  -32022: .supported, .requested
+    │   ├── UnsupportedProtocolVersionError  -32022: .supported, .requested
+    │   └── UnknownToolError (LookupError)  no such tool, prompt or resource: the server said
+    │                                 -32602 and its tool list agrees, or no server of a
+    │                                 group lists it: .name, .kind, .server_error
     ├── EraError                      a method this protocol era does not have (names the era)
     ├── SubscriptionLost              a listen stream dropped, or its consumer fell behind
     ├── InputRequiredError            a 2026 input round (MRTR) could not be completed
@@ -50,6 +53,8 @@ transport boundary and chained with ``from``.
     ├── ToolError                     a tool returned isError and the caller asked to raise
     ├── OutputValidationError         structuredContent does not match the tool's outputSchema
     ├── BatchError                    a fail_fast batch stopped: .index, .error, .done
+    ├── UnknownServerError (KeyError)  group[name] names no connected server: .server
+    ├── GroupConnectError             require_all=True and servers failed: .failures
     └── RetryError                    retries ran out: .attempts, .last_error (also the __cause__)
 
 Retry-exhaustion keeps the *type* of the last error: :class:`RetryError` is only
@@ -103,6 +108,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "UnknownResultTypeError",
+    "UnknownToolError",
     "UnsupportedProtocolVersionError",
     "VersionMismatchError",
 ]
@@ -358,6 +364,43 @@ class JSONRPCError(MCPClientError):
         self.message = message
         self.data = data
         self.http_status = http_status
+
+
+class UnknownToolError(JSONRPCError, LookupError):
+    """There is no tool (or prompt, resource) by that name.
+
+    Raised by a client when the server answered a ``tools/call`` with a JSON-RPC error
+    ``-32602`` and the server's tool list agrees that the tool does not exist; then
+    ``server_error`` is that :class:`JSONRPCError` and ``code``, ``message``, ``data``
+    and ``http_status`` are its. Raised by a group when no server lists the name; then
+    ``server_error`` is ``None`` and ``code`` is ``-32602``. ``name`` is the name asked
+    for, ``kind`` what was looked up (``"tool"``, ``"prompt"`` or ``"resource"``). A
+    server that reports an unknown tool as an ``isError`` result gets a result back,
+    not this error. Being a :class:`JSONRPCError` (and a ``LookupError``), it is caught
+    where either was caught before.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        kind: str = "tool",
+        hint: str = "",
+        server_error: JSONRPCError | None = None,
+    ) -> None:
+        if server_error is None:
+            super().__init__(-32602, f"no server of the group has the {kind} {name!r}{hint}")
+            text = self.message
+        else:
+            super().__init__(
+                server_error.code, server_error.message, server_error.data,
+                http_status=server_error.http_status,
+            )
+            text = f"the server has no {kind} {name!r}{hint} (it answered: {server_error})"
+        self.args = (text,)
+        self.name = name
+        self.kind = kind
+        self.server_error = server_error
 
 
 class UnknownResultTypeError(ProtocolError):

@@ -40,7 +40,14 @@ from ._batch import (
 )
 from ._client import AsyncMCPClient
 from ._config import TimeoutLike
-from ._exceptions import ClientStateError, ConfigError, ConnectError, ConnectTimeout, MCPClientError
+from ._exceptions import (
+    ClientStateError,
+    ConfigError,
+    ConnectError,
+    ConnectTimeout,
+    MCPClientError,
+    UnknownToolError,
+)
 from ._mcp_config import MCPConfig, ServerSpec, load_mcp_config, parse_server
 from ._schemas import check_format, export_tools
 from .models import (
@@ -88,19 +95,6 @@ NamingFn = Callable[[str, str], str]
 
 
 # -- errors -----------------------------------------------------------------------------------
-
-
-class UnknownToolError(MCPClientError, LookupError):
-    """No server of the group has a tool (or prompt, resource) by that name.
-
-    ``name`` is the name asked for and ``kind`` what was looked up (``"tool"``,
-    ``"prompt"`` or ``"resource"``).
-    """
-
-    def __init__(self, name: str, *, kind: str = "tool", hint: str = "") -> None:
-        super().__init__(f"no server of the group has the {kind} {name!r}{hint}")
-        self.name = name
-        self.kind = kind
 
 
 class UnknownServerError(MCPClientError, KeyError):

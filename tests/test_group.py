@@ -557,7 +557,7 @@ def test_cli_tools_and_call(config_file: Path, capsys: pytest.CaptureFixture[str
     assert main(["call", "two__add", "-a", "a=1", "-a", "b=2", "--config", str(config_file)]) == 0
     assert json.loads(capsys.readouterr().out) == {"result": 3}
     assert main(["--config", str(config_file), "call", "two.nope"]) == 2
-    assert "JSONRPCError" in capsys.readouterr().err
+    assert "UnknownToolError: the server has no tool 'nope'" in capsys.readouterr().err
 
     assert main(["--config", str(config_file), "tools", "--format", "anthropic"]) == 0
     schemas = json.loads(capsys.readouterr().out)

@@ -2,8 +2,10 @@
 
 Each client message is one POST through the HTTP hook pipeline. A request's reply is a
 JSON body or an SSE stream; every message in it goes to the engine, and reading stops
-once the engine has the response. The transport also owns what is particular to this
-transport:
+once the engine has the response. A message in it that cannot be routed (a response to
+no request in flight, ``params`` that are not an object, ...) is logged and skipped:
+only the awaited response decides the call (:mod:`.incoming`). The transport also owns
+what is particular to this transport:
 
 * the ``Mcp-Session-Id`` handed out by ``initialize`` and the ``MCP-Protocol-Version``
   header; a 404 for the session becomes :class:`~mcp_async.SessionExpiredError`, which
@@ -417,7 +419,7 @@ class StreamableHTTPTransport(MessageTransport):
     ) -> int:
         """Route every message of an event stream to the engine until ``waiter`` is done
         (or the stream ends); return the number of events read. A message that cannot
-        be decoded is logged and skipped."""
+        be routed is logged and skipped."""
         events = 0
         receiver = self.receiver
         where = f"an event stream of {self.url}"

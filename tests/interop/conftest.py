@@ -27,13 +27,20 @@ endpoint (``/mcp``, or ``/sse`` for legacy SSE; ``.transport`` says which);
 a shared server leaves it running (just without sessions).
 
 Every test in this directory is marked ``interop``.
+
+Where a server cannot run on this machine at all (no Node.js >= 20, no npm, no
+installed server-everything) its tests are skipped, except under ``CI=true``
+(what CI sets): there a missing interop server fails the test, naming what is
+missing, so a broken install cannot turn interop into a green run of skips.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -51,12 +58,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.interop)
 
 
-def _running(start: Callable[[], RunningServer]) -> Iterator[RunningServer]:
-    """Start a server for a fixture and stop it after; skip where it cannot run here."""
+def on_ci() -> bool:
+    """Whether this is a CI run (``CI`` set to true, as CI services do)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def unavailable(what: str, exc: ServerUnavailable) -> NoReturn:
+    """Skip a test whose server cannot run here; under ``CI=true`` fail it instead."""
+    message = f"{what} cannot run here: {exc}"
+    if on_ci():
+        pytest.fail(
+            f"{message}\nCI={os.environ['CI']}: a missing interop server is a failure, not a "
+            "skip. Install Node.js >= 20 with npm, then run scripts/install-interop-servers.sh.",
+            pytrace=False,
+        )
+    pytest.skip(message)
+
+
+def _running(start: Callable[[], RunningServer], what: str) -> Iterator[RunningServer]:
+    """Start a server for a fixture and stop it after; see ``unavailable()`` if it cannot run."""
     try:
         server = start()
     except ServerUnavailable as exc:
-        pytest.skip(f"server cannot run here: {exc}")
+        unavailable(what, exc)
     try:
         yield server
     finally:
@@ -67,25 +91,25 @@ def _running(start: Callable[[], RunningServer]) -> Iterator[RunningServer]:
 @pytest.fixture(scope="session", params=list(SDK_MODES), ids=list(SDK_MODES))
 def sdk_server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     """The official Python SDK server in one of its four modes."""
-    yield from _running(lambda: servers.start_sdk_server(request.param))
+    yield from _running(lambda: servers.start_sdk_server(request.param), "the SDK server")
 
 
 @pytest.fixture(scope="session")
 def everything_server() -> Iterator[RunningServer]:
     """@modelcontextprotocol/server-everything (Streamable HTTP, stateful, SSE responses)."""
-    yield from _running(servers.start_everything_server)
+    yield from _running(servers.start_everything_server, "server-everything")
 
 
 @pytest.fixture(scope="session")
 def sdk_sse_server() -> Iterator[RunningServer]:
     """The official Python SDK server over legacy HTTP+SSE (``.url`` ends in ``/sse``)."""
-    yield from _running(servers.start_sdk_sse_server)
+    yield from _running(servers.start_sdk_sse_server, "the SDK server (legacy SSE)")
 
 
 @pytest.fixture(scope="session")
 def everything_sse_server() -> Iterator[RunningServer]:
     """server-everything over legacy HTTP+SSE (``.url`` ends in ``/sse``)."""
-    yield from _running(servers.start_everything_sse_server)
+    yield from _running(servers.start_everything_sse_server, "server-everything (legacy SSE)")
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +124,7 @@ def everything_stdio_command() -> StdioCommand:
     try:
         return servers.everything_stdio_command()
     except ServerUnavailable as exc:
-        pytest.skip(f"server-everything cannot run here: {exc}")
+        unavailable("server-everything (stdio)", exc)
 
 
 @pytest.fixture
@@ -109,13 +133,10 @@ def start_server() -> Iterator[Callable[[str], RunningServer]]:
     started: list[RunningServer] = []
 
     def start(kind: str) -> RunningServer:
-        if kind.startswith("everything"):
-            try:
-                server = servers.start_server(kind)
-            except ServerUnavailable as exc:
-                pytest.skip(f"server-everything cannot run here: {exc}")
-        else:
+        try:
             server = servers.start_server(kind)
+        except ServerUnavailable as exc:
+            unavailable(kind, exc)
         started.append(server)
         return server
 

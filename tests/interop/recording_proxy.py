@@ -67,7 +67,9 @@ async def recording_proxy(upstream: str) -> AsyncIterator[tuple[str, Recorder]]:
 
     app = web.Application()
     app.router.add_route("*", "/mcp", forward)
-    runner = web.AppRunner(app)
+    # A client that goes away (a cancelled listen stream) cancels its handler, so the
+    # upstream stream is closed at once instead of waiting for the server's next ping.
+    runner = web.AppRunner(app, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

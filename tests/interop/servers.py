@@ -15,10 +15,13 @@ Two servers nobody on this project wrote, each in every transport it offers:
     messages are POSTed to ``/message?sessionId=...``);
   - stdio (``everything_stdio_command()``).
 
-The HTTP servers listen on 127.0.0.1 only, on a free port chosen here.  Each
-runs in its own process group and is stopped with SIGTERM, then SIGKILL after a
-grace period.  Its stdin is a pipe we hold open: every server exits when it
-closes, so a killed test run leaves no orphans behind.
+The HTTP servers listen on 127.0.0.1 only, on a port reserved here
+(``reserve_port()``: below the kernel's ephemeral range, held with a lock file, so
+parallel test workers and other test runs on the machine never pick the same one,
+and a restart finds its port still free).  Each runs in its own process group
+and is stopped with SIGTERM, then SIGKILL after a grace period.  Its stdin is a
+pipe we hold open: every server exits when it closes, so a killed test run leaves
+no orphans behind.
 
     server = start_sdk_server("json-stateful")
     try:
@@ -40,7 +43,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import fcntl
 import os
+import random
 import shlex
 import shutil
 import signal
@@ -52,6 +57,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +105,58 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+PORT_LOCK_DIR = Path(tempfile.gettempdir()) / "mcp-async-interop-ports"
+RESERVED_PORTS = 8000  # how many ports below the ephemeral range reserve_port() uses
+
+
+def _reservable_ports() -> range:
+    """Ports the kernel never hands out by itself: those just below its ephemeral range.
+
+    A port from ``free_port()`` is released before the server binds it, and every
+    outgoing connection and ``bind(0)`` on the machine draws from the ephemeral range,
+    so under parallel tests it can be taken in between (or while a server restarts).
+    """
+    low = 32768  # Linux's default when /proc does not say
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return range(max(1024, low - RESERVED_PORTS), low)
+
+
+def _can_bind(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def reserve_port() -> tuple[int, int]:
+    """A free loopback port no other user of this function holds: ``(port, lock_fd)``.
+
+    The port stays reserved (an exclusive ``flock`` on a file named after it) until
+    ``lock_fd`` is closed, or the process ends.  Each pytest-xdist worker, and each
+    test run on the machine, so gets ports of its own, and the port survives restarts.
+    """
+    ports = _reservable_ports()
+    if len(ports) < 100:  # an unusual ephemeral range: fall back to the kernel's choice
+        return free_port(), -1
+    PORT_LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    first = random.randrange(len(ports))
+    for i in range(len(ports)):
+        port = ports[(first + i) % len(ports)]
+        fd = os.open(PORT_LOCK_DIR / f"{port}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        if _can_bind(port):
+            return port, fd
+        os.close(fd)  # someone outside this scheme listens there
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1} on {HOST}")
+
+
 @dataclass(frozen=True)
 class ServerSpec:
     """How to launch one server: everything but the port."""
@@ -130,7 +188,11 @@ class RunningServer:
 
     def __init__(self, spec: ServerSpec, port: int | None = None) -> None:
         self.spec = spec
-        self.port = port if port is not None else free_port()
+        if port is None:
+            port, lock_fd = reserve_port()
+            if lock_fd >= 0:  # held as long as this object lives, across restarts
+                weakref.finalize(self, os.close, lock_fd)
+        self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
         self.startup_seconds: float | None = None  # duration of the last start()
         self.starts = 0

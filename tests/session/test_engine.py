@@ -278,7 +278,8 @@ async def test_closing_fails_what_is_still_waiting() -> None:
     transport = MemoryTransport()
     server = Scripted(transport.peer, never)
     runner = asyncio.ensure_future(server.run())
-    client = AsyncMCPClient(transport)
+    # Handshake era, as in session(): Scripted never answers the server/discover probe.
+    client = AsyncMCPClient(transport, protocol="legacy")
     await client.open()
     await client.initialize()
     call = asyncio.ensure_future(client.request("x/slow"))

@@ -98,7 +98,7 @@ def test_order_is_kept() -> None:
 @pytest.mark.parametrize(
     ("items", "fmt", "match"),
     [
-        ([], "gemini", "format must be one of openai, anthropic, mcp"),
+        ([], "cohere", "format must be one of openai, openai-responses, anthropic, gemini, mcp"),
         ([("x",)], "openai", r"\(name, Tool\) pairs"),
         ([("", add_tool())], "openai", "non-empty string"),
         ([("x", WIRE)], "openai", "mcp_async.models.Tool"),

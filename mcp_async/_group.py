@@ -351,7 +351,9 @@ class MCPClientGroup:
         """A group for the servers of an ``mcpServers`` (or VS Code ``servers``) file or dict.
 
         ``${VAR}`` / ``${VAR:-default}`` are expanded from ``environ`` (default
-        ``os.environ``). The other arguments are those of the constructor.
+        ``os.environ``). Relative paths of a file are taken from its project folder
+        (:func:`~mcp_async._mcp_config.project_folder`; docs/groups.md). The other
+        arguments are those of the constructor.
         """
         config = load_mcp_config(source, environ=environ)
         group = cls(

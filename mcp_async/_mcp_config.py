@@ -21,6 +21,16 @@
 ``${VAR}``, ``${VAR:-default}`` and ``${env:VAR}`` are expanded from the environment in
 every string value. Every problem is a :class:`~mcp_async.ConfigError` naming the
 server and the field. Files are only ever read.
+
+Relative paths follow the hosts' project folder (see :func:`project_folder`): the folder of
+the file, or for ``.vscode/mcp.json`` and ``.cursor/mcp.json`` the folder that holds
+``.vscode`` or ``.cursor`` (VS Code's ``${workspaceFolder}``). A stdio server starts in
+that folder, or in its ``cwd`` (a relative ``cwd`` is taken from that folder); a
+``command`` written as a relative path (``./server.sh``, ``bin/server``) is taken from
+the server's starting folder, while a bare name (``npx``) is looked up on ``PATH``;
+``args`` are passed as written, so the server reads relative ones from where it starts.
+``${workspaceFolder}`` expands to the project folder. A dict has no folder unless
+``base=`` gives one: then its servers start in the process's working directory.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import json
 import os
 import re
 import sys
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +63,7 @@ __all__ = [
     "load_mcp_config",
     "parse_mcp_config",
     "parse_server",
+    "project_folder",
 ]
 
 #: How a server is reached: a local command, or a URL with a chosen (or detected) transport.
@@ -175,17 +187,30 @@ class MCPConfig:
         return [server.name for server in self.servers]
 
 
+def project_folder(path: str | os.PathLike[str]) -> Path:
+    """The folder relative paths of the config file ``path`` are taken from: the file's
+    folder, or its parent for a file in a ``.vscode`` or ``.cursor`` folder (the
+    workspace VS Code and Cursor name ``${workspaceFolder}``). Absolute."""
+    folder = Path(path).expanduser().absolute().parent
+    if folder.name in (".vscode", ".cursor"):
+        return folder.parent
+    return folder
+
+
 def load_mcp_config(
     source: str | os.PathLike[str] | Mapping[str, Any],
     *,
     environ: Mapping[str, str] | None = None,
+    base: str | os.PathLike[str] | None = None,
 ) -> MCPConfig:
     """Read a configuration file (or take a parsed dict) and check every entry.
 
-    ``environ`` (default ``os.environ``) supplies the ``${VAR}`` values.
+    ``environ`` (default ``os.environ``) supplies the ``${VAR}`` values. ``base`` is the
+    folder relative paths are taken from (see the module docstring); default: the
+    file's :func:`project_folder`, none for a dict.
     """
     if isinstance(source, Mapping):
-        return parse_mcp_config(source, environ=environ)
+        return parse_mcp_config(source, environ=environ, base=base)
     if not isinstance(source, str | os.PathLike):
         raise ConfigError(
             f"an MCP config is a file path or a dict, got {type(source).__name__}"
@@ -197,7 +222,10 @@ def load_mcp_config(
         raise ConfigError(f"cannot read MCP config {str(path)!r}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"MCP config {str(path)!r} is not UTF-8 text: {exc}") from exc
-    return parse_mcp_config(_parse_json(text, str(path)), environ=environ, source=str(path))
+    return parse_mcp_config(
+        _parse_json(text, str(path)), environ=environ, source=str(path),
+        base=project_folder(path) if base is None else base,
+    )
 
 
 def parse_mcp_config(
@@ -205,8 +233,10 @@ def parse_mcp_config(
     *,
     environ: Mapping[str, str] | None = None,
     source: str | None = None,
+    base: str | os.PathLike[str] | None = None,
 ) -> MCPConfig:
-    """Check a parsed configuration document and return its :class:`MCPConfig`."""
+    """Check a parsed configuration document and return its :class:`MCPConfig`;
+    ``base`` as in :func:`load_mcp_config`."""
     where = f"MCP config {source!r}" if source else "MCP config"
     if not isinstance(document, Mapping):
         raise ConfigError(f"{where} must be a JSON object, got {type(document).__name__}")
@@ -230,7 +260,7 @@ def parse_mcp_config(
     servers: list[ServerSpec] = []
     disabled: list[str] = []
     for name, entry in entries.items():
-        spec = parse_server(name, entry, environ=env)
+        spec = parse_server(name, entry, environ=env, base=base)
         if spec is None:
             disabled.append(name)
         else:
@@ -239,16 +269,24 @@ def parse_mcp_config(
 
 
 def parse_server(
-    name: Any, entry: Any, *, environ: Mapping[str, str] | None = None
+    name: Any,
+    entry: Any,
+    *,
+    environ: Mapping[str, str] | None = None,
+    base: str | os.PathLike[str] | None = None,
 ) -> ServerSpec | None:
-    """Check one server entry and expand its variables; ``None`` when it is disabled."""
+    """Check one server entry and expand its variables; ``None`` when it is disabled.
+
+    With ``base`` (a folder), relative paths are resolved as the module docstring says.
+    """
     if not isinstance(name, str) or not name:
         raise ConfigError(f"server names must be non-empty strings, got {name!r}")
     if not isinstance(entry, Mapping):
         raise ConfigError(
             f"server {name!r}: expected an object of settings, got {type(entry).__name__}"
         )
-    check = _Entry(name, entry, os.environ if environ is None else environ)
+    folder = None if base is None else Path(base).expanduser().absolute()
+    check = _Entry(name, entry, os.environ if environ is None else environ, folder)
     disabled = entry.get("disabled", False)
     if not isinstance(disabled, bool):
         raise ConfigError(f"server {name!r}: 'disabled' must be true or false, got {disabled!r}")
@@ -259,13 +297,20 @@ def parse_server(
         command = check.text("command", required=True)
         if "url" in entry:
             raise ConfigError(f"server {name!r}: a stdio server has 'command', not 'url'")
+        assert command is not None
+        cwd = check.text("cwd")
+        if folder is not None:
+            start = folder / Path(cwd).expanduser() if cwd else folder
+            cwd = str(start)
+            if not Path(command).is_absolute() and _has_separator(command):
+                command = str(start / command)
         return ServerSpec(
             name,
             "stdio",
             command=command,
             args=check.strings("args"),
             env=check.mapping("env"),
-            cwd=check.text("cwd"),
+            cwd=cwd,
         )
     url = check.text("url", required=True)
     assert url is not None
@@ -277,13 +322,25 @@ def parse_server(
     return ServerSpec(name, transport, url=url, headers=check.mapping("headers"))
 
 
+def _has_separator(command: str) -> bool:
+    """Whether ``command`` is a path (``./x``, ``bin/x``) rather than a name for ``PATH``."""
+    return "/" in command or (os.altsep is not None and os.altsep in command) or (
+        os.sep in command
+    )
+
+
 class _Entry:
     """Typed reads of one entry's fields, with variable expansion and named errors."""
 
-    def __init__(self, name: str, entry: Mapping[str, Any], environ: Mapping[str, str]):
+    def __init__(
+        self, name: str, entry: Mapping[str, Any], environ: Mapping[str, str],
+        folder: Path | None = None,
+    ):
         self.name = name
         self.entry = entry
         self.environ = environ
+        if folder is not None:  # the hosts' name for the project folder wins
+            self.environ = ChainMap({"workspaceFolder": str(folder)}, dict(environ))
 
     def error(self, field: str, problem: str) -> ConfigError:
         return ConfigError(f"server {self.name!r}: '{field}' {problem}")

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -639,3 +640,36 @@ def test_cli_finds_host_files_and_never_writes_them(
     assert main(["call", "solo.echo", "-a", "text=found"]) == 0
     assert capsys.readouterr().out.strip() == "found"
     assert claude.read_text() == text and claude.stat().st_mtime_ns == stamp
+
+
+CRASH: dict[str, Any] = {
+    "command": sys.executable,
+    "args": ["-c", "import sys; print('boom', file=sys.stderr); sys.exit(3)"],
+}
+
+
+async def test_a_failed_server_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
+    # The failure is in group.failures; it is not also logged as a warning (which, with
+    # logging not configured, Python prints on stderr).
+    caplog.set_level(logging.DEBUG, logger="mcp_async")
+    async with MCPClientGroup({"crash": CRASH, "ok": STDIO}) as group:
+        assert group.names == ["ok"]
+        error = group.failures["crash"]
+        assert isinstance(error, ServerExitedError) and error.stderr_tail == ("boom",)
+    assert not [r for r in caplog.records
+                if r.levelno >= logging.WARNING and "exited with code" in r.getMessage()]
+    assert any("exited with code 3" in r.getMessage() for r in caplog.records)  # DEBUG
+
+
+def test_cli_reports_a_failed_server_once(tmp_path: Path) -> None:
+    path = tmp_path / "mcp.json"
+    # (The servers of a file start in its folder: PYTHONPATH finds this checkout.)
+    ok = {**STDIO, "env": {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}}
+    path.write_text(json.dumps({"mcpServers": {"crash": CRASH, "ok": ok}}))
+    code = subprocess.run(
+        [sys.executable, "-m", "mcp_async", "--config", str(path), "tools"],
+        capture_output=True, text=True, timeout=60, cwd=os.getcwd(),
+    )
+    assert code.returncode == 0, code.stderr
+    assert "ok__echo" in code.stdout
+    assert code.stderr.count("exited with code 3") == 1, code.stderr

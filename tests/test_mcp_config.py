@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def test_claude_desktop_file(tmp_path: Path) -> None:
     assert files == ServerSpec(
         "filesystem", "stdio", command="npx",
         args=("-y", "@modelcontextprotocol/server-filesystem", "/home/ada/notes"),
+        cwd=str(tmp_path),  # a server from a file starts in the file's folder
     )
     assert github.env == {"GITHUB_PERSONAL_ACCESS_TOKEN": "s3cret"}
 
@@ -318,3 +320,70 @@ def test_find_host_configs_returns_existing_files_in_order(tmp_path: Path) -> No
     assert [c.path for c in found] == [cursor, claude]
     assert find_host_configs(cwd=tmp_path, home=tmp_path, platform="linux", environ={}) == []
     assert os.path.exists(cursor)
+
+
+# -- relative paths: the project folder ----------------------------------------------------
+
+
+def test_relative_paths_follow_the_project_folder(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / ".vscode").mkdir(parents=True)
+    path = project / ".vscode" / "mcp.json"
+    path.write_text(json.dumps({"servers": {
+        "script": {"command": "./bin/server", "args": ["data.db", "${workspaceFolder}/x"]},
+        "tool": {"command": "uvx", "args": ["mcp-server-time"], "cwd": "tools"},
+        "in_cwd": {"command": "bin/run", "cwd": "tools"},
+        "absolute": {"command": "/usr/bin/env", "cwd": "/srv"},
+    }}))
+    script, tool, in_cwd, absolute = load(path).servers
+    # .vscode/mcp.json belongs to the folder that holds .vscode, as in VS Code.
+    assert script.cwd == str(project)
+    assert script.command == str(project / "bin" / "server")
+    assert script.args == ("data.db", f"{project}/x")  # args as written; ${workspaceFolder}
+    assert (tool.command, tool.cwd) == ("uvx", str(project / "tools"))  # a name: PATH
+    assert (in_cwd.command, in_cwd.cwd) == (
+        str(project / "tools" / "bin" / "run"), str(project / "tools")
+    )
+    assert (absolute.command, absolute.cwd) == ("/usr/bin/env", "/srv")
+
+
+@pytest.mark.parametrize("folder", [".cursor", "conf"])
+def test_project_folder_of_cursor_and_plain_files(tmp_path: Path, folder: str) -> None:
+    (tmp_path / folder).mkdir()
+    path = tmp_path / folder / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": {"s": {"command": "x", "cwd": "."}}}))
+    expected = tmp_path if folder == ".cursor" else tmp_path / folder
+    assert load(path).servers[0].cwd == str(expected)
+
+
+def test_a_dict_has_no_folder_unless_given(tmp_path: Path) -> None:
+    entry = {"mcpServers": {"s": {"command": "./server", "cwd": "sub"}}}
+    (spec,) = load(entry).servers
+    assert (spec.command, spec.cwd) == ("./server", "sub")  # the process's directory
+    (spec,) = load_mcp_config(entry, environ=ENV, base=tmp_path).servers
+    assert (spec.command, spec.cwd) == (str(tmp_path / "sub" / "server"), str(tmp_path / "sub"))
+    with pytest.raises(ConfigError, match="workspaceFolder"):
+        load({"mcpServers": {"s": {"command": "x", "args": ["${workspaceFolder}"]}}})
+
+
+async def test_a_server_with_relative_args_starts_from_another_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp_async import MCPClientGroup
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "server.py").write_text(
+        "import sys\nfrom mcp_async.testing import main\nsys.exit(main(['--stdio']))\n"
+    )
+    path = project / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": {"local": {
+        "command": sys.executable, "args": ["server.py"],
+        "env": {"PYTHONPATH": os.pathsep.join(sys.path)},
+    }}}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # relative to the file, not to the working directory
+    async with MCPClientGroup.from_config(path) as group:
+        assert not group.failures
+        assert (await group.call_tool("local__echo", {"text": "hi"})).text == "hi"

@@ -116,6 +116,9 @@ class StdioTransport(MessageTransport):
         self._process: asyncio.subprocess.Process | None = None
         self._readers: list[asyncio.Task[None]] = []
         self._exited: ServerExitedError | None = None
+        # Whether the era was settled with the running process: until then an exit is
+        # reported to the caller that is connecting, and only logged at DEBUG.
+        self._settled = False
         self._closing = False
         #: stdin's pipe while the server runs (the fast path writes to it directly).
         self._pipe: asyncio.WriteTransport | None = None
@@ -146,6 +149,7 @@ class StdioTransport(MessageTransport):
             raise self._exited
         await self._stop_process()
         self._exited = None
+        self._settled = False
         self._tail.clear()
         self._closing = False
         loop = asyncio.get_running_loop()
@@ -249,8 +253,12 @@ class StdioTransport(MessageTransport):
             f"MCP server {self.name!r} exited with code {process.returncode}",
             exit_code=process.returncode, stderr_tail=tuple(self._tail),
         )
-        logger.warning("%s", self._exited)
+        logger.log(logging.WARNING if self._settled else logging.DEBUG, "%s", self._exited)
         self.receiver.connection_lost(self._exited)
+
+    def negotiated(self, protocol_version: str) -> None:
+        """The era is settled: from now on an exit of the server is logged as a warning."""
+        self._settled = True
 
     # -- writing -------------------------------------------------------------------------
     def send_now(self, request: Request, call: Call) -> bool:

@@ -12,18 +12,26 @@ signalled together. Messages are newline-delimited JSON-RPC.
 * stderr belongs to the server: it is read continuously (so the pipe never fills and
   blocks the child) and forwarded line by line to a logger, callable or file; the
   last lines are kept for :class:`~mcp_async.ServerExitedError`.
-* Shutdown follows the spec: close stdin, wait, SIGTERM to the group, wait, SIGKILL.
-  It finishes even when the caller is cancelled, and a transport garbage-collected
-  while its process runs kills it (with a :class:`ResourceWarning`).
+* The process itself is watched, not only its pipes: a child it started may keep
+  stdout open after the server exited, so the exit (once what the server wrote before it
+  is read) fails the waiting requests with :class:`~mcp_async.ServerExitedError`.
+* Shutdown follows the spec: close stdin, wait, SIGTERM to the group, wait, SIGKILL;
+  then whatever is left of the group (children holding the pipes) gets SIGTERM, a wait
+  and SIGKILL too, and our ends of the pipes are closed. Every wait is bounded by
+  ``shutdown_grace``. It finishes even when the caller is cancelled, and a transport
+  garbage-collected while its process runs kills it (with a :class:`ResourceWarning`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import signal
+import struct
+import termios
 import warnings
 import weakref
 from collections import deque
@@ -37,6 +45,7 @@ from .._exceptions import (
     ServerExitedError,
     ServerSpawnError,
 )
+from .._exceptions import TimeoutError as MCPTimeoutError
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
 from ..protocol.ndjson import LineDecoder, OversizedLine, guess_id
@@ -57,7 +66,8 @@ _READ_CHUNK = 1 << 16
 _BACKLOG_HIGH = 256
 _BACKLOG_LOW = 64
 _STDERR_LINE_LIMIT = 1 << 16
-_GRACE = 2.0  # seconds after closing stdin, and again after SIGTERM
+_GRACE = 2.0  # the default shutdown_grace
+_GROUP_POLL = 0.01  # how often a group's end is checked (a group cannot be waited for)
 
 
 class StdioTransport(MessageTransport):
@@ -75,6 +85,12 @@ class StdioTransport(MessageTransport):
         max_line_size: the longest line accepted from the server, in bytes.
         name: the server's name in logs and errors (default: the command's base name).
         stderr_lines_kept: how many stderr lines a ServerExitedError carries.
+        shutdown_grace: the bound, in seconds, of each wait while stopping the server:
+            after closing stdin (flushing it included), after SIGTERM, after SIGKILL, and
+            for the rest of its process group; also how long output still unread when
+            the server exits may take to arrive, and how long a notification or an
+            answer to the server waits for a server that does not read its stdin
+            (then it stays queued, and the sender gets a typed timeout).
     """
 
     kind = "stdio"
@@ -92,6 +108,7 @@ class StdioTransport(MessageTransport):
         max_line_size: int | None = 16 * 1024 * 1024,
         name: str | None = None,
         stderr_lines_kept: int = 20,
+        shutdown_grace: float = _GRACE,
     ) -> None:
         if not isinstance(command, str) or not command:
             raise ConfigError(f"command must be a non-empty string, got {command!r}")
@@ -103,6 +120,12 @@ class StdioTransport(MessageTransport):
             raise ConfigError("env must map strings to strings")
         if max_line_size is not None and max_line_size < 1:
             raise ConfigError("max_line_size must be at least 1 (or None)")
+        if (not isinstance(shutdown_grace, int | float) or isinstance(shutdown_grace, bool)
+                or not 0 < shutdown_grace < float("inf")):
+            raise ConfigError(
+                f"shutdown_grace must be a positive number of seconds, got {shutdown_grace!r}"
+            )
+        self.shutdown_grace = float(shutdown_grace)
         self.command = command
         self.args = tuple(args)
         self.cwd = cwd
@@ -114,6 +137,7 @@ class StdioTransport(MessageTransport):
         self._max_line = max_line_size
         self._tail: deque[str] = deque(maxlen=stderr_lines_kept)
         self._process: asyncio.subprocess.Process | None = None
+        self._pipes: _Pipes | None = None
         self._readers: list[asyncio.Task[None]] = []
         self._exited: ServerExitedError | None = None
         # Whether the era was settled with the running process: until then an exit is
@@ -157,8 +181,8 @@ class StdioTransport(MessageTransport):
         # closed can be collected, and its process killed (see __del__).
         owner = weakref.ref(self)
         try:
-            pipes, stdout = await loop.subprocess_exec(
-                lambda: _Pipes(owner, self._max_line, loop),
+            pipes, protocol = await loop.subprocess_exec(
+                lambda: _Pipes(owner, self._max_line, self.shutdown_grace, loop),
                 self.command, *self.args,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -182,16 +206,14 @@ class StdioTransport(MessageTransport):
             raise ServerSpawnError(
                 f"cannot start MCP server {self.command!r}: {exc}", command=self.command
             ) from exc
-        process = asyncio.subprocess.Process(pipes, stdout, loop)
-        stdout.read_directly()
+        process = asyncio.subprocess.Process(pipes, protocol, loop)
+        protocol.read_directly()
         self._process = process
+        self._pipes = protocol
         stdin = pipes.get_pipe_transport(0)
         assert isinstance(stdin, asyncio.WriteTransport)
         self._pipe = stdin
-        stderr_reader = asyncio.ensure_future(_read_stderr(owner, process))
-        self._readers = [
-            asyncio.ensure_future(stdout.drain_backlog(process, stderr_reader)), stderr_reader,
-        ]
+        self._readers = [asyncio.ensure_future(protocol.drain_backlog(process))]
 
     # -- reading -------------------------------------------------------------------------
     def _messages(self, line: bytes | OversizedLine) -> tuple[Message, ...] | list[Message]:
@@ -234,18 +256,13 @@ class StdioTransport(MessageTransport):
         except Exception:
             logger.exception("the stderr handler of %s failed", self.name)
 
-    async def _stdout_closed(
-        self, process: asyncio.subprocess.Process, stderr_reader: asyncio.Task[None]
-    ) -> None:
-        """stdout ended: the server is gone (or made itself unreachable); report how."""
+    async def _server_gone(self, process: asyncio.subprocess.Process, pipes: _Pipes) -> None:
+        """The server exited, or ended its stdout; fail what waits, saying how it ended."""
         if self._closing:
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(process.wait()), _GRACE)
-        except TimeoutError:
-            await _terminate(process)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(stderr_reader), 1.0)
+        grace = self.shutdown_grace
+        if not await pipes.exited_within(grace):  # stdout closed, the process runs on
+            await _terminate(process, pipes, grace)
         if self._closing:
             return
         self._pipe = None
@@ -274,17 +291,26 @@ class StdioTransport(MessageTransport):
         await self._write(jsonrpc.encode_request(request.id, request.method, request.params))
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
-        """Write a notification or an answer."""
-        await self._write(jsonrpc.encode(message))
+        """Write a notification or an answer; wait at most ``shutdown_grace`` for room."""
+        await self._write(jsonrpc.encode(message), self.shutdown_grace)
 
-    async def _write(self, body: bytes) -> None:
+    async def _write(self, body: bytes, wait: float | None = None) -> None:
         stdin = self._stdin
         if stdin is None or stdin.transport.is_closing():
             await self._write_failed(None)
             return
         stdin.write(body + b"\n")
         if stdin.transport.get_write_buffer_size():
-            await self._drain(stdin)
+            if wait is None:  # a request: its caller's timeout bounds the wait
+                await self._drain(stdin)
+                return
+            try:
+                await asyncio.wait_for(self._drain(stdin), wait)
+            except TimeoutError:
+                raise MCPTimeoutError(
+                    f"MCP server {self.name!r} has not read its stdin for {wait}s; "
+                    "the message stays queued"
+                ) from None
 
     @property
     def _stdin(self) -> asyncio.StreamWriter | None:
@@ -304,7 +330,9 @@ class StdioTransport(MessageTransport):
         """Raise how the server ended (waiting briefly for its reader to find out)."""
         if self._exited is None and self._readers:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._readers[0]), _GRACE * 2)
+                await asyncio.wait_for(
+                    asyncio.shield(self._readers[0]), self.shutdown_grace * 2
+                )
         if self._exited is not None:
             raise self._exited from exc
         process = self._process
@@ -323,16 +351,20 @@ class StdioTransport(MessageTransport):
 
     async def _stop_process(self) -> None:
         process, self._process = self._process, None
+        pipes, self._pipes = self._pipes, None
         self._pipe = None
         readers, self._readers = self._readers, []
-        if process is None:
+        if process is None or pipes is None:
             return
-        stopping = asyncio.ensure_future(_shut_down(process, readers))
+        stopping = asyncio.ensure_future(
+            _shut_down(process, pipes, readers, self.shutdown_grace)
+        )
         try:
             await asyncio.shield(stopping)
         except asyncio.CancelledError:
             # The caller cannot wait: kill now; the child watcher reaps the process.
             _signal_group(process, signal.SIGKILL)
+            pipes.close_pipes()
             for reader in readers:
                 reader.cancel()
             raise
@@ -350,48 +382,74 @@ class StdioTransport(MessageTransport):
 
 
 class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
-    """The child's pipes, with stdout handled as it arrives instead of through a reader.
+    """The child's pipes, with stdout and stderr handled as they arrive.
 
     A response whose line arrives while nothing is queued completes its request in the
     read callback itself (see :meth:`read_directly`), where a task reading a stream would
     take two more rounds of the event loop. Everything else (server requests,
     notifications, and any response behind them, so that the order the server wrote is
     kept) is queued for :meth:`drain_backlog`, and reading pauses while that queue is long.
+    stderr lines go to the transport's sink in the read callback, so nothing is buffered.
+
+    The process's exit is watched too (:meth:`process_exited`): asyncio only reports it
+    once every pipe is closed, which a child of the server holding them can prevent.
     """
 
     def __init__(
         self,
         owner: weakref.ref[StdioTransport],
         max_line_size: int | None,
+        grace: float,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         super().__init__(limit=_READ_CHUNK, loop=loop)
         self._owner = owner
+        self._grace = grace
         self._decoder = LineDecoder(max_line_size)
+        self._stderr_decoder = LineDecoder(_STDERR_LINE_LIMIT)
         self._backlog: deque[Message] = deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._eof = False
         self._paused = False
+        self._gone = False  # the server is reported gone: later stdout is not read
         self._stdout_pipe: asyncio.ReadTransport | None = None
+        self._stderr_pipe: asyncio.ReadTransport | None = None
+        self._subprocess: asyncio.SubprocessTransport | None = None
+        #: The exit status, once the process exited (pipes open or not).
+        self.exited: asyncio.Future[int] = loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         assert isinstance(transport, asyncio.SubprocessTransport)
+        self._subprocess = transport
         pipe = transport.get_pipe_transport(1)
         if isinstance(pipe, asyncio.ReadTransport):
             self._stdout_pipe = pipe
+        pipe = transport.get_pipe_transport(2)
+        if isinstance(pipe, asyncio.ReadTransport):
+            self._stderr_pipe = pipe
 
     def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        if fd != 1:
-            super().pipe_data_received(fd, data)
-            return
         assert isinstance(data, bytes)
-        self.stdout_received(data)
+        if fd == 1:
+            self.stdout_received(data)
+        elif fd == 2:
+            self.stderr_received(data)
+        else:
+            super().pipe_data_received(fd, data)
+
+    def process_exited(self) -> None:
+        transport = self._subprocess
+        code = transport.get_returncode() if transport is not None else None
+        super().process_exited()
+        if not self.exited.done():
+            self.exited.set_result(code if code is not None else -1)
+        self._wake()
 
     def stdout_received(self, data: bytes) -> None:
         """Complete the requests answered in ``data``; queue the other messages."""
         transport = self._owner()
-        if transport is None:
+        if transport is None or self._gone:
             return
         backlog = self._backlog
         resolve = transport.receiver.resolve
@@ -405,17 +463,31 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
             self._wake()
             if len(backlog) >= _BACKLOG_HIGH and not self._paused:
                 self._pause(True)
+        elif self.exited.done():
+            self._wake()  # the server is gone: drain_backlog waits for its last output
+
+    def stderr_received(self, data: bytes) -> None:
+        """Forward the complete lines of ``data`` to the transport's stderr sink."""
+        transport = self._owner()
+        if transport is None:
+            return
+        for raw in self._stderr_decoder.feed(data):
+            transport._stderr_line(raw)
+        if self.exited.done():
+            self._wake()
 
     def read_directly(self) -> None:
-        """Take stdout's reads straight from its pipe.
+        """Take stdout's and stderr's reads straight from their pipes.
 
         asyncio's subprocess transport hands a pipe's data to its protocol through
-        ``call_soon``, one round of the loop later; a protocol of our own on the stdout
-        pipe gets it as it is read. Closing still goes through asyncio's bookkeeping.
+        ``call_soon``, one round of the loop later; a protocol of our own on the pipe
+        gets it as it is read (so that, once a pipe has nothing unread, everything it
+        carried has been handled). Closing still goes through asyncio's bookkeeping.
         """
-        pipe = self._stdout_pipe
-        if pipe is not None:
-            pipe.set_protocol(_DirectStdout(pipe.get_protocol(), self))
+        for pipe, received in ((self._stdout_pipe, self.stdout_received),
+                               (self._stderr_pipe, self.stderr_received)):
+            if pipe is not None:
+                pipe.set_protocol(_Direct(pipe.get_protocol(), received))
 
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
         if fd == 1:
@@ -439,13 +511,35 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
                 pipe.resume_reading()
         self._paused = pause
 
-    async def drain_backlog(
-        self, process: asyncio.subprocess.Process, stderr_reader: asyncio.Task[None]
-    ) -> None:
-        """Hand the queued messages to the engine in order; at the end of stdout, report
-        how the server ended."""
+    def _all_read(self) -> bool:
+        """Whether nothing the server wrote is left unread in stdout and stderr."""
+        return not self._backlog and not any(
+            _unread(pipe) for pipe in (self._stdout_pipe, self._stderr_pipe)
+        )
+
+    async def exited_within(self, seconds: float) -> bool:
+        """Wait at most ``seconds`` for the process to exit; whether it has."""
+        if not self.exited.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.exited), seconds)
+        return self.exited.done()
+
+    def close_pipes(self) -> None:
+        """Close our ends of the pipes now (stdin's unwritten data is dropped)."""
+        transport = self._subprocess
+        if transport is None:
+            return
+        stdin = transport.get_pipe_transport(0)
+        if isinstance(stdin, asyncio.WriteTransport):
+            _drop_unwritten(stdin)
+        transport.close()
+
+    async def drain_backlog(self, process: asyncio.subprocess.Process) -> None:
+        """Hand the queued messages to the engine in order; when stdout ends, or the
+        process exits and what it wrote before is read, report how the server ended."""
         backlog = self._backlog
         loop = asyncio.get_running_loop()
+        deadline: float | None = None
         while True:
             while backlog:
                 message = backlog.popleft()
@@ -461,84 +555,143 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
                 del transport
             if self._eof:
                 break
+            wait: float | None = None
+            if self.exited.done():
+                if self._all_read():
+                    break
+                # Output is still coming (a child of the server may hold the pipes and
+                # go on writing): it gets the grace period, not forever.
+                deadline = deadline if deadline is not None else loop.time() + self._grace
+                wait = deadline - loop.time()
+                if wait <= 0:
+                    break
             self._wakeup = loop.create_future()
-            await self._wakeup
+            if wait is None:
+                await self._wakeup
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup, wait)
             self._wakeup = None
+        self._gone = True
+        backlog.clear()
+        if self._paused:
+            self._pause(False)
         transport = self._owner()
         if transport is not None:
-            await transport._stdout_closed(process, stderr_reader)
+            await transport._server_gone(process, self)
 
 
-class _DirectStdout(asyncio.Protocol):
-    """stdout's pipe protocol: reads go straight to :class:`_Pipes`; the end of the
-    pipe goes to asyncio's own pipe protocol, which tells the subprocess transport."""
+class _Direct(asyncio.Protocol):
+    """A read pipe's protocol: reads go straight to ``received``; the end of the pipe
+    goes to asyncio's own pipe protocol, which tells the subprocess transport."""
 
-    def __init__(self, original: asyncio.BaseProtocol, pipes: _Pipes) -> None:
+    def __init__(self, original: asyncio.BaseProtocol, received: Callable[[bytes], None]) -> None:
         self._original = original
-        self._pipes = pipes
+        self._received = received
 
     def data_received(self, data: bytes) -> None:
-        self._pipes.stdout_received(data)
+        self._received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._original.connection_lost(exc)
 
 
-async def _read_stderr(
-    owner: weakref.ref[StdioTransport], process: asyncio.subprocess.Process
-) -> None:
-    assert process.stderr is not None
-    decoder = LineDecoder(_STDERR_LINE_LIMIT)
+def _drop_unwritten(pipe: asyncio.WriteTransport) -> None:
+    """Close ``pipe`` now, dropping what is buffered (only a pipe with a buffer is still
+    open: one without closes as soon as it is asked to)."""
+    if pipe.get_write_buffer_size():
+        pipe.abort()
+
+
+def _unread(pipe: asyncio.ReadTransport | None) -> int:
+    """How many bytes wait in ``pipe`` to be read (0 once it is closed)."""
+    if pipe is None or pipe.is_closing():
+        return 0
+    file = pipe.get_extra_info("pipe")
     try:
-        while chunk := await process.stderr.read(_READ_CHUNK):
-            transport = owner()
-            if transport is None:
-                return
-            for raw in decoder.feed(chunk):
-                transport._stderr_line(raw)
-            del transport
-    except (ConnectionError, OSError) as exc:
-        logger.debug("reading the stderr of a server failed: %s", exc)
+        raw = fcntl.ioctl(file.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except (AttributeError, OSError, ValueError):
+        return 0
+    return int(struct.unpack("i", raw)[0])
 
 
 async def _shut_down(
-    process: asyncio.subprocess.Process, readers: list[asyncio.Task[None]]
+    process: asyncio.subprocess.Process,
+    pipes: _Pipes,
+    readers: list[asyncio.Task[None]],
+    grace: float,
 ) -> None:
-    if process.returncode is None and process.stdin is not None:
-        process.stdin.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await process.stdin.wait_closed()
-    if not await _exited_within(process, _GRACE):
-        await _terminate(process)
-    # Whatever the server started in its group goes with it.
-    _signal_group(process, signal.SIGTERM)
+    """The spec's sequence, every wait bounded by ``grace``; then the group and pipes."""
+    loop = asyncio.get_running_loop()
+    stdin = process.stdin
+    if not pipes.exited.done() and stdin is not None:
+        deadline = loop.time() + grace
+        stdin.close()  # the server sees EOF once what is buffered for it is written
+        try:
+            await asyncio.wait_for(asyncio.shield(stdin.wait_closed()), grace)
+        except TimeoutError:
+            # A server that stopped reading never takes the rest: drop it, so the pipe
+            # closes and the server sees EOF.
+            _drop_unwritten(stdin.transport)
+        except (ConnectionError, OSError):
+            pass
+        if not await pipes.exited_within(max(deadline - loop.time(), 0.0)):
+            await _terminate(process, pipes, grace)
+    # Whatever the server started in its group goes with it (a child that kept the pipes
+    # open included); a child that left the group (setsid) is out of reach.
+    await _end_group(process.pid, grace)
+    pipes.close_pipes()
     for reader in readers:
         if not reader.done():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(reader), 1.0)
+                await asyncio.wait_for(asyncio.shield(reader), grace)
             reader.cancel()
     if readers:
         await asyncio.wait(readers)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), grace)  # asyncio's own bookkeeping
 
 
-async def _terminate(process: asyncio.subprocess.Process) -> None:
+async def _terminate(process: asyncio.subprocess.Process, pipes: _Pipes, grace: float) -> None:
     _signal_group(process, signal.SIGTERM)
-    if not await _exited_within(process, _GRACE):
+    if not await pipes.exited_within(grace):
         _signal_group(process, signal.SIGKILL)
-        await process.wait()
+        if not await pipes.exited_within(grace):
+            logger.error("MCP server process %d survived SIGKILL for %.1f s; giving up on it",
+                         process.pid, grace)
 
 
-async def _exited_within(process: asyncio.subprocess.Process, seconds: float) -> bool:
+async def _end_group(pgid: int, grace: float) -> None:
+    """SIGTERM what is left of process group ``pgid``, wait for it to go, then SIGKILL."""
+    if not _group_alive(pgid):
+        return
+    _killpg(pgid, signal.SIGTERM)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while _group_alive(pgid):
+        if loop.time() >= deadline:
+            _killpg(pgid, signal.SIGKILL)
+            return
+        await asyncio.sleep(_GROUP_POLL)
+
+
+def _group_alive(pgid: int) -> bool:
     try:
-        await asyncio.wait_for(asyncio.shield(process.wait()), seconds)
-    except TimeoutError:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal: nothing to do about it
         return False
     return True
 
 
-def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+def _killpg(pgid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signum)
+        os.killpg(pgid, signum)
+
+
+def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+    _killpg(process.pid, signum)
 
 
 def _stderr_sink(target: StderrTarget, name: str) -> Callable[[str], object]:

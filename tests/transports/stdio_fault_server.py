@@ -7,11 +7,17 @@ servers do; by default it answers -32601).
 Tools: echo(text) / big(size) / die(code) / sleep(seconds) / env() / oversized(size) /
 ask() (sends sampling/createMessage and returns the answer's text) / flood(count)
 (that many progress notifications, written at once, then the result).
+Hostile tools: stall() answers, then the server never reads stdin again;
+orphan(code, setsid=False, ignore_sigterm=False) starts a child sleeping 45 s that
+inherits stdin, stdout and stderr (in a session of its own with ``setsid``), writes
+``child <pid>`` on stderr, and exits with ``code`` without answering.
+--record FILE appends ``sigterm`` to FILE when SIGTERM arrives (then exits 0).
 """
 
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -19,6 +25,7 @@ import time
 args = sys.argv[1:]
 out_lock = threading.Lock()
 pending: dict[str, dict] = {}
+stalled = threading.Event()
 
 
 def send(message: dict) -> None:
@@ -62,6 +69,23 @@ def call_tool(rid, name: str, arguments: dict, token=None) -> None:
         with out_lock:
             sys.stdout.buffer.write(("\n".join(lines) + "\n").encode())
             sys.stdout.buffer.flush()
+    elif name == "stall":
+        result(rid, text("stalled"))
+        stalled.set()
+    elif name == "orphan":
+        # The child says it is ready (SIGTERM ignored, if asked) on a pipe of its own.
+        ready_r, ready_w = os.pipe()
+        ignore = "signal.signal(signal.SIGTERM, signal.SIG_IGN); " if arguments.get(
+            "ignore_sigterm") else ""
+        code = (f"import os, signal, time; {ignore}os.write({ready_w}, b'r'); "
+                f"os.close({ready_w}); time.sleep(45)")
+        child = subprocess.Popen([sys.executable, "-c", code], pass_fds=(ready_w,),
+                                 start_new_session=bool(arguments.get("setsid")))
+        os.close(ready_w)
+        os.read(ready_r, 1)
+        sys.stderr.write(f"child {child.pid}\n")
+        sys.stderr.flush()
+        os._exit(int(arguments.get("code", 5)))
     elif name == "env":
         result(rid, {"content": [], "structuredContent": {"env": dict(os.environ),
                                                           "cwd": os.getcwd()}})
@@ -78,6 +102,15 @@ def call_tool(rid, name: str, arguments: dict, token=None) -> None:
 def main() -> None:
     if "--ignore-sigterm" in args:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if "--record" in args:
+        record = args[args.index("--record") + 1]
+
+        def on_term(signum: int, frame: object) -> None:
+            with open(record, "a") as f:
+                f.write("sigterm\n")
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, on_term)
     if "--banner" in args:
         print("Server starting... (not JSON)", flush=True)
     if "--stderr" in args:
@@ -111,6 +144,9 @@ def main() -> None:
             params = message["params"]
             call_tool(rid, params["name"], params.get("arguments", {}),
                       (params.get("_meta") or {}).get("progressToken"))
+            if stalled.is_set():
+                while True:  # never read stdin again
+                    time.sleep(1)
         elif "--silent-unknown" not in args:
             send({"jsonrpc": "2.0", "id": rid,
                   "error": {"code": -32601, "message": f"Method not found: {method}"}})

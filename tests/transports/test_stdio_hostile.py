@@ -1,0 +1,213 @@
+"""stdio against hostile servers (issue #24, items 4 and 6), end to end with real processes.
+
+* A server that stops reading stdin: a call with a 1 MiB argument times out, and closing
+  still runs the whole escalation (stdin, SIGTERM, SIGKILL), every wait bounded.
+* A server that exits while a child it started keeps stdin and stdout open: the waiting
+  call fails at once with ``ServerExitedError`` and the exit code, so does every later
+  call, and closing kills the child (the whole process group). A child that left the
+  group with ``setsid`` is out of reach; the client still closes its pipes and stops
+  waiting.
+
+The server is tests/transports/stdio_fault_server.py; ``shutdown_grace`` is small here so
+that the escalation runs in well under a second per step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_async import AsyncMCPClient, ConfigError, ReadTimeout, ServerExitedError, StdioTransport
+from tests.transports.test_stdio import SERVER, alive, children, open_fds, pid_of
+
+GRACE = 0.3
+
+
+def hostile_client(*flags: str, grace: float = GRACE, restart: bool = False,
+                   lines: list[str] | None = None, **options: Any) -> AsyncMCPClient:
+    transport = StdioTransport(
+        sys.executable, [SERVER, *flags], shutdown_grace=grace, restart=restart,
+        stderr=lines.append if lines is not None else None,
+    )
+    return AsyncMCPClient(transport, **options)
+
+
+def child_pid(lines: list[str] | tuple[str, ...]) -> int:
+    for line in lines:
+        found = re.fullmatch(r"child (\d+)", line)
+        if found:
+            return int(found.group(1))
+    raise AssertionError(f"the server did not report its child: {lines!r}")
+
+
+async def gone(pid: int, within: float = 5.0) -> bool:
+    """Whether ``pid`` is gone (or a zombie) within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+def kill_quietly(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+# -- item 4: a server that stops reading stdin ------------------------------------------
+async def stuck_write(client: AsyncMCPClient) -> int:
+    """Make the server stop reading, then time out a call whose 1 MiB cannot be written."""
+    await client.open()
+    assert (await client.call_tool("stall")).text == "stalled"
+    with pytest.raises(ReadTimeout):
+        await client.call_tool("echo", {"text": "x" * (1 << 20)}, timeout=0.5)
+    return pid_of(client)
+
+
+async def test_close_after_a_stuck_write_still_sends_sigterm(tmp_path: Path) -> None:
+    record = tmp_path / "record.txt"
+    client = hostile_client("--record", str(record))
+    pid = await stuck_write(client)
+    began = time.monotonic()
+    # The engine's notifications/cancelled waits at most one grace for room in stdin;
+    # stdin cannot be flushed: after one grace it is dropped and the server sees EOF,
+    # which it does not read, so SIGTERM follows (the server records it).
+    await asyncio.wait_for(client.aclose(), 3 * GRACE + 2)
+    took = time.monotonic() - began
+    assert record.read_text().split() == ["sigterm"]
+    assert await gone(pid, 1)
+    assert took >= 2 * GRACE
+
+
+async def test_close_after_a_stuck_write_kills_a_server_that_ignores_sigterm() -> None:
+    client = hostile_client("--ignore-sigterm")
+    pid = await stuck_write(client)
+    began = time.monotonic()
+    await asyncio.wait_for(client.aclose(), 4 * GRACE + 2)
+    took = time.monotonic() - began
+    assert not alive(pid)  # SIGKILL: gone by the time close returns
+    assert took >= 3 * GRACE
+
+
+async def test_writers_stuck_on_a_full_pipe_are_released_by_close() -> None:
+    # Calls blocked in flow control while closing end with a typed error, not a hang.
+    client = hostile_client("--ignore-sigterm")
+    await client.open()
+    try:
+        assert (await client.call_tool("stall")).text == "stalled"
+        calls = [asyncio.ensure_future(client.call_tool("echo", {"text": "y" * (1 << 20)}))
+                 for _ in range(3)]
+        await asyncio.sleep(0.2)
+        assert not any(call.done() for call in calls)
+    finally:
+        await asyncio.wait_for(client.aclose(), 3 * GRACE + 2)
+    for outcome in await asyncio.gather(*calls, return_exceptions=True):
+        assert isinstance(outcome, Exception)
+        assert type(outcome).__module__.startswith("mcp_async"), repr(outcome)
+
+
+# -- item 6: a server that exits while its child holds the pipes ------------------------
+async def test_an_exit_is_seen_although_a_child_holds_the_pipes() -> None:
+    lines: list[str] = []
+    client = hostile_client(lines=lines, timeout=30)
+    async with client:
+        await client.ping()
+        pending = asyncio.ensure_future(client.call_tool("sleep", {"seconds": 40}))
+        await asyncio.sleep(0.05)
+        began = time.monotonic()
+        with pytest.raises(ServerExitedError) as info:
+            await client.call_tool("orphan", {"code": 5})
+        assert time.monotonic() - began < 3  # not the 30 s timeout
+        assert info.value.exit_code == 5
+        grandchild = child_pid(info.value.stderr_tail)  # its last words were read
+        assert alive(grandchild)  # it still holds stdin and stdout
+        with pytest.raises(ServerExitedError) as later:
+            await pending
+        assert later.value.exit_code == 5
+        began = time.monotonic()
+        with pytest.raises(ServerExitedError) as again:
+            await client.call_tool("echo", {"text": "anyone?"})
+        assert again.value.exit_code == 5
+        assert time.monotonic() - began < 1
+    # Closing killed the rest of the group: the child that kept the pipes.
+    assert await gone(grandchild, 2)
+
+
+async def test_close_kills_a_child_that_ignores_sigterm() -> None:
+    client = hostile_client(timeout=30)
+    async with client:
+        with pytest.raises(ServerExitedError) as info:
+            await client.call_tool("orphan", {"code": 5, "ignore_sigterm": True})
+        grandchild = child_pid(info.value.stderr_tail)
+        assert alive(grandchild)
+        began = time.monotonic()
+    took = time.monotonic() - began
+    assert await gone(grandchild, 1)  # SIGTERM was ignored: SIGKILL after the grace
+    assert GRACE <= took < GRACE + 1.5
+
+
+async def test_a_restart_clears_the_old_group_first() -> None:
+    client = hostile_client(restart=True, timeout=30)
+    async with client:
+        with pytest.raises(ServerExitedError) as info:
+            await client.call_tool("orphan", {"code": 7})
+        assert info.value.exit_code == 7
+        grandchild = child_pid(info.value.stderr_tail)
+        assert (await client.call_tool("echo", {"text": "again"})).text == "again"
+        assert await gone(grandchild, 1)
+
+
+async def test_a_child_that_called_setsid_escapes_but_the_client_lets_go() -> None:
+    before_fds = open_fds()
+    client = hostile_client(timeout=30)
+    escaped: int | None = None
+    try:
+        async with client:
+            began = time.monotonic()
+            with pytest.raises(ServerExitedError) as info:
+                await client.call_tool("orphan", {"code": 5, "setsid": True})
+            assert time.monotonic() - began < 3
+            escaped = child_pid(info.value.stderr_tail)
+            began = time.monotonic()
+        # Out of the group: no signal reaches it, but the client closed its ends of the
+        # pipes and did not wait for the child to close its own.
+        assert time.monotonic() - began < 1.5
+        assert alive(escaped)
+        assert open_fds() <= before_fds
+    finally:
+        if escaped is not None:
+            kill_quietly(escaped)
+            assert await gone(escaped, 2)
+
+
+async def test_no_process_is_left_after_hostile_servers() -> None:
+    before = children()
+    for flags, tool, arguments in (
+        ((), "orphan", {"code": 5}),
+        (("--ignore-sigterm",), "stall", {}),
+    ):
+        lines: list[str] = []
+        async with hostile_client(*flags, lines=lines, timeout=30) as client:
+            with pytest.raises((ServerExitedError, ReadTimeout)):
+                await client.call_tool(tool, arguments)
+                await client.call_tool("echo", {"text": "z" * (1 << 20)}, timeout=0.3)
+        if tool == "orphan":
+            assert await gone(child_pid(lines), 1)
+    assert children() - before == set()
+
+
+def test_shutdown_grace_must_be_a_positive_number() -> None:
+    for bad in (0, -1, float("inf"), float("nan"), "2", True):
+        with pytest.raises(ConfigError, match="shutdown_grace"):
+            StdioTransport(sys.executable, shutdown_grace=bad)  # type: ignore[arg-type]

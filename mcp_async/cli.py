@@ -46,9 +46,79 @@ from ._exceptions import ConfigError, MCPClientError
 from .cli_batch import add_batch_parser, make_client
 from .cli_group import add_group_cli, group_runner
 from .cli_serve import add_serve_parser
+from .cli_text import print_tools
 from .models import CallToolResult
 
 __all__ = ["load_arguments", "main", "parse_arg"]
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+_DESCRIPTION = """\
+An MCP client on the command line: list a server's tools, call one, call one for
+every line of a JSONL file, check the servers of a config file, or run a demo.
+
+A server is named by its URL, by the command of a local stdio server after --, or
+by a config file (--config FILE: an mcpServers file of Claude Desktop or Cursor, or
+a VS Code mcp.json), whose servers are used as one group."""
+
+_EPILOG = """\
+examples:
+  mcp-async demo
+  mcp-async tools http://127.0.0.1:8000/mcp
+  mcp-async call http://127.0.0.1:8000/mcp add -a a=2 -a b=40
+  mcp-async tools -- npx -y @modelcontextprotocol/server-everything
+  mcp-async call echo -a message=hi -- npx -y @modelcontextprotocol/server-everything
+  mcp-async --config ~/.cursor/mcp.json tools
+  mcp-async servers
+  mcp-async serve --port 8000
+
+'mcp-async COMMAND --help' shows a command's options and examples.
+Exit status: 0 done; 1 the tool returned isError (call), some lines failed (batch)
+or some servers failed (servers); 2 a client error (the message names it)."""
+
+_SERVER_USAGE = """\
+%(prog)s [options] URL{rest}
+       %(prog)s [options]{rest} -- COMMAND [ARG ...]
+       %(prog)s --config FILE [options]{group}"""
+
+_TOOLS_DESCRIPTION = """\
+List a server's tools: each name with the first line of its description.
+--json prints the tool definitions; --format the definitions for a model API."""
+
+_TOOLS_EPILOG = """\
+examples:
+  mcp-async tools http://127.0.0.1:8000/mcp
+  mcp-async tools -- npx -y @modelcontextprotocol/server-everything
+  mcp-async tools http://127.0.0.1:8000/mcp --format anthropic
+  mcp-async --config .vscode/mcp.json tools
+
+Without a URL, a command after -- or --config, the first host config file found is
+used: ./.vscode/mcp.json, ./.cursor/mcp.json, ~/.cursor/mcp.json, then Claude
+Desktop's claude_desktop_config.json."""
+
+_CALL_DESCRIPTION = """\
+Call one tool and print what it returned: its text, or its structured content as
+JSON (--json: the whole tools/call result). Exit status 1 when the tool returned
+isError, 2 on a client error (an unknown tool is UnknownToolError).
+
+Arguments: -a key=value pairs, --args with one JSON object, or both (-a wins for a
+key given twice). An -a value is read as JSON when it parses, else kept as a
+string: -a n=3 is the number 3, -a flag=true the boolean, -a 'tags=["x"]' a list,
+-a name=Ada the string "Ada"; quote a JSON string to force a string: -a 'n="3"'."""
+
+_CALL_EPILOG = """\
+examples:
+  mcp-async call http://127.0.0.1:8000/mcp add -a a=2 -a b=40
+  mcp-async call http://127.0.0.1:8000/mcp weather --args '{"city": "Lisbon"}'
+  mcp-async call http://127.0.0.1:8000/mcp add --args @args.json
+  mcp-async call echo -a message=hi -- npx -y @modelcontextprotocol/server-everything
+  mcp-async --config ~/.cursor/mcp.json call files.read_file -a path=README.md"""
+
+_DEMO_DESCRIPTION = """\
+Start the demo MCP server inside this process (on 127.0.0.1, a free port), connect
+to it and show the client at work: the handshake, the tool list, a few calls (one
+that fails with isError), and a bounded fan-out of --calls echo calls, timed.
+Needs nothing but the package."""
 
 
 def parse_arg(text: str) -> tuple[str, Any]:
@@ -123,8 +193,7 @@ async def _tools(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([tool.raw for tool in tools], indent=2, ensure_ascii=False))
     else:
-        for tool in tools:
-            print(f"{tool.name:24} {tool.description or ''}".rstrip())
+        print_tools((tool.name, tool.description) for tool in tools)
     return 0
 
 
@@ -175,30 +244,52 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mcp-async", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="mcp-async", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=_RAW,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run an embedded MCP server and talk to it")
-    demo.add_argument("--reply", choices=("json", "sse"), default="json")
-    demo.add_argument("--calls", type=int, default=200, help="size of the concurrent fan-out")
+    demo = sub.add_parser(
+        "demo", help="run an embedded MCP server and talk to it",
+        description=_DEMO_DESCRIPTION, epilog="example:\n  mcp-async demo --calls 1000",
+        formatter_class=_RAW,
+    )
+    demo.add_argument("--reply", choices=("json", "sse"), default="json",
+                      help="how the embedded server answers: one JSON body per request "
+                           "(json, the default) or an SSE stream (sse)")
+    demo.add_argument("--calls", type=int, default=200,
+                      help="size of the concurrent fan-out (default 200)")
     demo.set_defaults(run=_demo)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("url", nargs="?", help="the server's MCP endpoint URL (or use -- COMMAND)")
+        p.add_argument("url", nargs="?", metavar="URL",
+                       help="the server's MCP endpoint URL (or a local server's command "
+                            "after --, or --config FILE)")
         p.add_argument("--transport", choices=("auto", "streamable-http", "sse"),
                        default="auto", help="the transport for a URL (default: detect)")
         p.add_argument("--json", action="store_true", help="print raw JSON")
-        p.add_argument("--header", "-H", action="append", default=[], help="'Name: value'")
-        p.add_argument("--token", help="bearer token")
+        p.add_argument("--header", "-H", action="append", default=[], metavar="'NAME: VALUE'",
+                       help="an HTTP header for every request (repeatable)")
+        p.add_argument("--token", help="a bearer token (sent as Authorization: Bearer ...)")
         p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
 
-    tools = sub.add_parser("tools", help="list a server's tools")
+    tools = sub.add_parser(
+        "tools", help="list a server's tools", description=_TOOLS_DESCRIPTION,
+        epilog=_TOOLS_EPILOG, formatter_class=_RAW,
+        usage=_SERVER_USAGE.format(rest="", group=""),
+    )
     common(tools)
     tools.set_defaults(run=_tools)
 
-    call = sub.add_parser("call", help="call one tool")
+    call = sub.add_parser(
+        "call", help="call one tool", description=_CALL_DESCRIPTION, epilog=_CALL_EPILOG,
+        formatter_class=_RAW,
+        usage=_SERVER_USAGE.format(rest=" TOOL", group=" SERVER.TOOL"),
+    )
     common(call)
-    call.add_argument("tool", nargs="?")
+    call.add_argument("tool", nargs="?", metavar="TOOL",
+                      help="the tool to call (with --config: SERVER.TOOL, or its name from "
+                           "'tools')")
     call.add_argument("--arg", "-a", action="append", type=parse_arg, default=[],
                       help="tool argument key=value; the value is read as JSON if it "
                            "parses (3, true, null, [1], {...}), else kept as a string")

@@ -42,6 +42,19 @@ included: {"line": N, "ok": true|false, "result": {...}} or
 {"line": N, "ok": false, "error": {"type": ..., "message": ...}}.
 Exit status: 0 all succeeded, 1 some failed, 2 could not run."""
 
+_EPILOG = """\
+examples:
+  mcp-async batch http://127.0.0.1:8000/mcp add -i calls.jsonl -o results.jsonl -c 16
+  seq 100 | sed 's/.*/{"text": "&"}/' | mcp-async batch http://127.0.0.1:8000/mcp echo
+  mcp-async batch echo -i calls.jsonl -- npx -y @modelcontextprotocol/server-everything
+  mcp-async --config mcp.json batch -i calls.jsonl
+      (each line {"tool": "SERVER.TOOL", "arguments": {...}})"""
+
+_USAGE = """\
+%(prog)s [options] URL TOOL
+       %(prog)s [options] TOOL -- COMMAND [ARG ...]
+       %(prog)s --config FILE [options] [TOOL]"""
+
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -266,10 +279,16 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "batch",
         help="call a tool for every line of a JSONL file, N at a time",
         description=_DESCRIPTION,
+        epilog=_EPILOG,
+        usage=_USAGE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("url", nargs="?", help="the server's MCP endpoint URL (or use -- COMMAND)")
-    parser.add_argument("tool", nargs="?", help="the tool to call for each line")
+    parser.add_argument("url", nargs="?", metavar="URL",
+                        help="the server's MCP endpoint URL (or a local server's command "
+                             "after --, or --config FILE)")
+    parser.add_argument("tool", nargs="?", metavar="TOOL",
+                        help="the tool to call for each line (with --config: SERVER.TOOL or "
+                             "its name from 'tools'; or name it on each line)")
     parser.add_argument("--input", "-i", default="-",
                         help="JSONL file of argument objects ('-': stdin, the default)")
     parser.add_argument("--output", "-o", default="-",
@@ -282,8 +301,9 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="the tool is idempotent: re-send calls after dropped responses")
     parser.add_argument("--rate", type=float, default=None,
                         help="most requests per second (default: unlimited)")
-    parser.add_argument("--header", "-H", action="append", default=[], help="'Name: value'")
-    parser.add_argument("--token", help="bearer token")
+    parser.add_argument("--header", "-H", action="append", default=[], metavar="'NAME: VALUE'",
+                        help="an HTTP header for every request (repeatable)")
+    parser.add_argument("--token", help="a bearer token (sent as Authorization: Bearer ...)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--transport", choices=("auto", "streamable-http", "sse"),
                         default="auto", help="the transport for a URL (default: detect)")

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from ._exceptions import ConfigError
+from .cli_text import print_tools
 
 if TYPE_CHECKING:
     from ._batch import ToolCall
@@ -38,6 +39,25 @@ Runner = Callable[[argparse.Namespace], Awaitable[int]]
 
 _FORMATS = ("openai", "anthropic", "mcp")
 
+_HOST_FILES = """\
+./.vscode/mcp.json, ./.cursor/mcp.json, ~/.cursor/mcp.json, then Claude Desktop's
+claude_desktop_config.json"""
+
+_SERVERS_DESCRIPTION = f"""\
+Start and connect every server of a config file (an mcpServers file of Claude
+Desktop or Cursor, or a VS Code mcp.json), all at once, and print one line per
+server: connected (its name, version and tool count), failed (and why) or disabled.
+Exit status 1 when any server failed.
+
+Without --config, the first of these files that exists is read (stderr says which):
+{_HOST_FILES}.
+Relative paths in a file are taken from its project folder (see docs/groups.md)."""
+
+_SERVERS_EPILOG = """\
+examples:
+  mcp-async servers
+  mcp-async servers --config ~/.cursor/mcp.json --json"""
+
 
 def add_group_cli(
     parser: argparse.ArgumentParser,
@@ -50,7 +70,10 @@ def add_group_cli(
                    "use its servers as one group")
     parser.add_argument("--config", metavar="FILE", default=None, help=config_help)
     servers = subparsers.add_parser(
-        "servers", help="list the servers of a config file with their status"
+        "servers", help="list the servers of a config file with their status",
+        usage="%(prog)s [--config FILE] [options]",
+        description=_SERVERS_DESCRIPTION, epilog=_SERVERS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     servers.add_argument("--json", action="store_true", help="print JSON")
     servers.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
@@ -112,8 +135,17 @@ def _config_path(args: argparse.Namespace) -> str:
     found = find_host_configs()
     if not found:
         looked = ", ".join(str(candidate.path) for candidate in host_config_files())
+        command = getattr(args, "command", None)
+        if command == "servers":
+            raise ConfigError(
+                f"give --config FILE: no MCP host configuration was found (looked for "
+                f"{looked})"
+            )
         raise ConfigError(
-            f"no --config FILE given, and no MCP host configuration found (looked for {looked})"
+            f"name a server: a URL (mcp-async {command} URL ...), a local server's "
+            f"command after -- (mcp-async {command} ... -- COMMAND [ARG ...]) or a "
+            f"config file (--config FILE); no MCP host configuration was found either "
+            f"(looked for {looked})"
         )
     chosen = found[0]
     print(f"reading the {chosen.host} configuration {chosen.path}", file=sys.stderr)
@@ -192,10 +224,7 @@ async def _tools(args: argparse.Namespace) -> int:
         listing = [{"name": t.name, "server": t.server, "tool": t.tool.raw} for t in tools]
         print(json.dumps(listing, indent=2, ensure_ascii=False))
         return 0
-    width = min(max((len(tool.name) for tool in tools), default=0), 40)
-    for tool in tools:
-        description = (tool.tool.description or "").strip().splitlines()
-        print(f"{tool.name:{width}}  {description[0] if description else ''}".rstrip())
+    print_tools((tool.name, tool.tool.description) for tool in tools)
     return 0
 
 

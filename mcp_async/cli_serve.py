@@ -53,6 +53,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .cli_text import plain
+
 if TYPE_CHECKING:
     from .testing import Fault, MCPTestServer
 
@@ -158,7 +160,7 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
         help="run the mcp_async.testing demo server (HTTP, legacy SSE or stdio)",
-        description=__doc__,
+        description=plain(__doc__ or ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     mode = parser.add_mutually_exclusive_group()

@@ -245,3 +245,86 @@ def test_structured_content_is_indented_in_a_terminal(
     assert main(["call", server_url, "weather", "-a", "city=Oslo"]) == 0
     shown = capsys.readouterr().out
     assert shown.count("\n") > 2 and json.loads(shown) == json.loads(piped)
+
+
+# -- help text -------------------------------------------------------------------------------
+
+
+def _help(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "command", [(), ("demo",), ("tools",), ("call",), ("batch",), ("servers",), ("serve",)]
+)
+def test_help_is_plain_text(command: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    text = _help(capsys, *command)
+    for markup in ("``", ":mod:", ":class:", ":func:", ":meth:", "::", "====="):
+        assert markup not in text, (command, markup)
+    # Every command says what it does above its options.
+    head = text.split("\noptions:")[0].split("\npositional arguments:")[0]
+    assert len(head.split("\n\n", 1)[-1].strip()) > 40, command
+
+
+def test_help_examples_are_one_a_line(capsys: pytest.CaptureFixture[str]) -> None:
+    text = _help(capsys)
+    assert "\nexamples:\n  mcp-async demo\n  mcp-async tools http://" in text
+    assert "\n  mcp-async --config ~/.cursor/mcp.json tools\n" in text
+    for command in ("tools", "call", "batch", "servers"):
+        assert "\nexamples:\n  mcp-async " in _help(capsys, command), command
+
+
+def test_help_names_every_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    call = _help(capsys, "call")
+    assert "  TOOL                  the tool to call" in call
+    demo = _help(capsys, "demo")
+    assert "--reply {json,sse}  how the embedded server answers" in demo
+    for command in ("tools", "call", "batch"):
+        usage = _help(capsys, command).split("\n\n")[0]
+        assert f"mcp-async {command} [options]" in usage
+        assert " -- COMMAND [ARG ...]" in usage, command
+        assert "--config FILE" in usage, command
+
+
+def test_tools_without_a_server_says_what_would_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert main(["tools"]) == 2
+    err = capsys.readouterr().err
+    assert "name a server: a URL (mcp-async tools URL ...)" in err
+    assert "-- COMMAND [ARG ...]" in err and "--config FILE" in err
+    assert "no MCP host configuration was found" in err
+    assert main(["servers"]) == 2
+    assert "give --config FILE" in capsys.readouterr().err
+
+
+def test_tools_columns_stay_aligned_for_long_names() -> None:
+    from mcp_async.cli_text import NAME_COLUMN_MAX, print_tools
+
+    out = io.StringIO()
+    rows = [("add", "Add two numbers.\nMore."), ("a" * 30, "Thirty."), ("b" * 50, "Fifty."),
+            ("quiet", None)]
+    print_tools(rows, out)
+    lines = out.getvalue().splitlines()
+    width = 30  # the longest name within the cap
+    assert width <= NAME_COLUMN_MAX
+    assert lines[0] == "add".ljust(width) + "  Add two numbers."
+    assert lines[1] == "a" * 30 + "  Thirty."
+    assert lines[2] == "b" * 50  # too long for the column: a line of its own
+    assert lines[3] == " " * (width + 2) + "Fifty."
+    assert lines[4] == "quiet"
+
+
+def test_plain_turns_rest_into_terminal_text() -> None:
+    from mcp_async.cli_text import plain
+
+    text = plain("Use ``mcp-async``, :class:`~mcp_async.testing.Fault` and "
+                 ":mod:`mcp_async.testing`::\n\n    mcp-async serve\n\n===  ===\n**Faults**")
+    assert text == ("Use mcp-async, Fault and mcp_async.testing:\n\n    mcp-async serve\n\n"
+                    "Faults")

@@ -626,7 +626,7 @@ def test_cli_finds_host_files_and_never_writes_them(
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.chdir(project)
     assert main(["servers"]) == 2
-    assert "no --config FILE given" in capsys.readouterr().err
+    assert "give --config FILE: no MCP host configuration" in capsys.readouterr().err
 
     claude = home / ".config" / "Claude" / "claude_desktop_config.json"
     claude.parent.mkdir(parents=True)

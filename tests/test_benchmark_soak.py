@@ -62,4 +62,6 @@ def test_verdict_names_what_misses_the_bar() -> None:
     assert problems[0] == "2 untyped failures"
     assert problems[1] == "1 duplicated executions"
     assert "descriptors grew" in problems[2]
+    # One spike (a churned stdio client open at the sampling instant) is not growth.
+    assert verdict(report(0, 0, [40, 41, 40, 42, 90, 41], 10)) == []
     assert "left open" in problems[3]

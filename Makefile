@@ -29,6 +29,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/install-interop-servers.sh
+	bash scripts/install-conformance.sh
+	bash scripts/install-skills-server.sh
 	$(BIN)/ruff check mcp_async tests examples
 	$(BIN)/mypy mcp_async examples
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
@@ -53,3 +55,4 @@ bench-smoke: $(STAMP)
 
 clean:
 	rm -rf $(VENV) tests/interop/node_modules build site
+	rm -rf tests/conformance/node_modules tests/interop/.skills-server-venv

@@ -253,7 +253,7 @@ async def client_credentials_basic(url: str) -> None:
         await client.list_tools()
 
 
-@flow("auth/enterprise-managed-authorization")
+@flow("auth/enterprise-managed-authorization", "auth/cross-app-access-complete-flow")
 async def enterprise_managed(url: str) -> None:
     ctx = context()
     # The authorization server is configuration for IdentityAssertionAuth; the harness

@@ -6,12 +6,19 @@ Run it with ``python examples/fan_out_progress.py``. The server is
 ``client.call_tools`` keeps at most ``concurrency`` calls in flight over one client (one
 connection pool, one MCP session) and returns one outcome per input, in input order. A
 failing call never disturbs the others: its outcome holds the exception instead.
+
+``progress=True`` draws a ready progress bar with tqdm or rich, whichever is installed
+(``pip install 'mcp-async[progress]'`` installs tqdm); it works in a terminal and in a
+Jupyter notebook (tqdm's notebook widget). Without either, this example passes its own
+``progress(done, total)`` function instead, which is also how to feed any other display.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sys
+from collections.abc import Callable
 
 from mcp_async import AsyncMCPClient, ToolCall
 from mcp_async.testing import demo_server
@@ -35,6 +42,13 @@ def show_progress(done: int, total: int | None) -> None:
     sys.stderr.flush()
 
 
+def progress_option() -> bool | Callable[[int, int | None], None]:
+    """``True`` (a tqdm or rich bar) when one of them is installed, else our own bar."""
+    if any(importlib.util.find_spec(name) for name in ("tqdm", "rich")):
+        return True
+    return show_progress
+
+
 async def main() -> None:
     async with demo_server() as server, AsyncMCPClient(server.url) as client:
         # A tuple (name, arguments) is the short form; ToolCall carries per-call settings.
@@ -44,13 +58,15 @@ async def main() -> None:
         ]
         calls.append(ToolCall("fail"))  # one call that fails, to show it stays isolated
 
+        progress = progress_option()
         batch = await client.call_tools(
             calls,
             concurrency=16,          # calls in flight at once
-            progress=show_progress,  # called after each call finishes
+            progress=progress,       # a bar, or a function called after each call
             raise_on_error=True,     # a tool's isError result becomes a ToolError outcome
         )
-        sys.stderr.write("\n")
+        if progress is show_progress:
+            sys.stderr.write("\n")
 
         # Outcomes come back in input order, one per call.
         print(f"{len(batch.succeeded)} succeeded, {len(batch.failed)} failed")

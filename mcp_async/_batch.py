@@ -10,11 +10,17 @@ never creates 100,000 tasks, and an iterator or async iterator is consumed lazil
 Every item gets an :class:`Outcome` (its value or its exception); a failing item never
 disturbs the others. With ``fail_fast=True`` the first failure cancels everything still
 running and raises :class:`BatchError` naming the item.
+
+``progress=`` takes a ``progress(done, total)`` function, or ``True`` for a ready progress
+bar (:class:`ProgressBar`): ``tqdm`` (its ``tqdm.auto`` form, a widget in a notebook and
+text in a terminal) or ``rich``, whichever is installed
+(``pip install 'mcp-async[progress]'`` installs tqdm); ``"tqdm"`` or ``"rich"`` picks one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import inspect
 from collections.abc import (
     AsyncGenerator,
@@ -47,7 +53,9 @@ __all__ = [
     "Failure",
     "Outcome",
     "OutcomeStream",
+    "ProgressBar",
     "ProgressFn",
+    "ProgressOption",
     "Success",
     "ToolCall",
     "gather_bounded",
@@ -65,6 +73,13 @@ R = TypeVar("R")
 #: iterable, any iterator read lazily), so a progress bar must handle both. May be a
 #: plain function or a coroutine function (awaited before the next outcome is handed on).
 ProgressFn: TypeAlias = Callable[[int, int | None], object]
+
+#: What ``progress=`` accepts: a :data:`ProgressFn`; ``True`` for a :class:`ProgressBar`
+#: drawn by tqdm or rich, whichever is installed (tqdm first); ``"tqdm"`` or ``"rich"``
+#: for that one; ``None`` or ``False`` for none.
+ProgressOption: TypeAlias = ProgressFn | bool | Literal["tqdm", "rich"] | None
+
+_BAR_KINDS = ("tqdm", "rich")
 
 #: Default number of calls in flight at once.
 DEFAULT_CONCURRENCY = 16
@@ -313,6 +328,77 @@ def _next(iterator: Iterator[T] | None) -> T:
     return next(iterator)
 
 
+class ProgressBar:
+    """A ready progress bar for a batch (``progress=True``): one step per finished call,
+    the failures so far beside it, closed when the batch ends (also when it fails or is
+    left early with ``async with``).
+
+    ``kind`` is ``"tqdm"`` (``tqdm.auto``: a widget in a Jupyter notebook, text on
+    stderr in a terminal) or ``"rich"`` (a live display, in a terminal or a notebook).
+    ``total`` is ``None`` for an input without a length (the bar counts without an end).
+    Made by the batch methods; :meth:`resolve` turns a ``progress=`` option into one.
+    """
+
+    def __init__(self, kind: str, total: int | None, label: str = "calls") -> None:
+        self.kind = kind
+        self.total = total
+        self._failed = 0
+        if kind == "tqdm":
+            from tqdm.auto import tqdm
+
+            self._bar: Any = tqdm(total=total, desc=label, unit="call", dynamic_ncols=True)
+        else:
+            from rich.progress import MofNCompleteColumn, Progress
+
+            self._bar = Progress(*Progress.get_default_columns(), MofNCompleteColumn())
+            self._task = self._bar.add_task(label, total=total)
+            self._label = label
+            self._bar.start()
+        self._closed = False
+
+    @staticmethod
+    def check(kind: object) -> str:
+        """The bar library to use for ``progress=kind`` (``True``, ``"tqdm"`` or
+        ``"rich"``); :class:`ConfigError` naming what to install when it is missing."""
+        wanted = _BAR_KINDS if kind is True else (str(kind),)
+        if kind is not True and kind not in _BAR_KINDS:
+            raise ConfigError(
+                f"progress must be a progress(done, total) function, True, 'tqdm', "
+                f"'rich' or None, got {kind!r}"
+            )
+        for name in wanted:
+            if importlib.util.find_spec(name) is not None:
+                return name
+        needed = "tqdm or rich" if kind is True else str(kind)
+        raise ConfigError(
+            f"progress={kind!r} draws a progress bar with {needed}, which is not installed: "
+            f"pip install 'mcp-async[progress]' (tqdm) or pip install rich"
+        )
+
+    def update(self, done: int, failed: int) -> None:
+        """Show ``done`` finished calls, ``failed`` of them failures."""
+        if self._closed:
+            return
+        if self.kind == "tqdm":
+            if failed != self._failed:
+                self._bar.set_postfix(failed=failed, refresh=False)
+            self._bar.update(done - self._bar.n)
+        else:
+            description = f"{self._label} ({failed} failed)" if failed else self._label
+            self._bar.update(self._task, completed=done, description=description)
+        self._failed = failed
+
+    def close(self) -> None:
+        """End the display (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.kind == "tqdm":
+            self._bar.close()
+        else:
+            self._bar.stop()
+
+
 async def _report(progress: ProgressFn | None, done: int, total: int | None) -> None:
     if progress is None:
         return
@@ -341,35 +427,59 @@ class OutcomeStream(AsyncIterator[tuple[int, "Success[R] | Failure[R]"]]):
         *,
         concurrency: int,
         fail_fast: bool = False,
-        progress: ProgressFn | None = None,
+        progress: ProgressOption = None,
     ) -> None:
+        self._bar_kind: str | None = None
+        self._progress: ProgressFn | None = None
+        if progress is True or isinstance(progress, str):
+            self._bar_kind = ProgressBar.check(progress)
+        elif progress is not None and progress is not False:
+            if not callable(progress):
+                ProgressBar.check(progress)  # raises, naming what is accepted
+            self._progress = progress
         self._gen = _window(items, func, _check_concurrency(concurrency))
         self._fail_fast = fail_fast
-        self._progress = progress
         self._total = _total(items)
         self._done = 0
+        self._failed = 0
+        #: The progress bar of ``progress=True``, from the first outcome on.
+        self.bar: ProgressBar | None = None
 
     def __aiter__(self) -> OutcomeStream[R]:
         return self
 
     async def __anext__(self) -> tuple[int, Success[R] | Failure[R]]:
+        if self._bar_kind is not None and self.bar is None:
+            self.bar = ProgressBar(self._bar_kind, self._total)
         try:
             outcome = await anext(self._gen)
         except StopAsyncIteration:
+            self._close_bar()
             raise
         except BaseException:
-            await self._gen.aclose()
+            await self.aclose()
             raise
         self._done += 1
+        if outcome.error is not None:
+            self._failed += 1
+        if self.bar is not None:
+            self.bar.update(self._done, self._failed)
         if self._fail_fast and outcome.error is not None:
-            await self._gen.aclose()
+            await self.aclose()
             raise BatchError(outcome.index, outcome.error, done=self._done) from outcome.error
         await _report(self._progress, self._done, self._total)
         return outcome.index, outcome
 
     async def aclose(self) -> None:
-        """Cancel the calls still running and stop."""
-        await self._gen.aclose()
+        """Cancel the calls still running and stop (and close the progress bar)."""
+        try:
+            await self._gen.aclose()
+        finally:
+            self._close_bar()
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
     async def __aenter__(self) -> OutcomeStream[R]:
         return self
@@ -384,7 +494,7 @@ def stream_bounded(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
-    progress: ProgressFn | None = None,
+    progress: ProgressOption = None,
 ) -> OutcomeStream[R]:
     """Run ``func(item)`` for every item, ``concurrency`` at a time, yielding as they finish."""
     return OutcomeStream(
@@ -398,7 +508,7 @@ async def gather_bounded(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
-    progress: ProgressFn | None = None,
+    progress: ProgressOption = None,
 ) -> BatchResult[R]:
     """Run ``func(item)`` for every item, ``concurrency`` at a time; outcomes in input order."""
     outcomes: dict[int, Success[R] | Failure[R]] = {}
@@ -445,7 +555,7 @@ async def send_requests(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
-    progress: ProgressFn | None = None,
+    progress: ProgressOption = None,
     timeout: TimeoutLike = None,
     headers: Mapping[str, str] | None = None,
     retry: RetryPolicy | bool | None = None,

@@ -77,7 +77,7 @@ from .transports.status import raise_for_status
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
-    from ._batch import BatchResult, CallLike, OutcomeStream, ProgressFn
+    from ._batch import BatchResult, CallLike, OutcomeStream, ProgressOption
     from .handlers import (
         ElicitationCompleteHandler,
         ElicitationHandler,
@@ -1526,7 +1526,7 @@ class AsyncMCPClient:
         *,
         concurrency: int = 16,
         fail_fast: bool = False,
-        progress: ProgressFn | None = None,
+        progress: ProgressOption = None,
         timeout: TimeoutLike = None,
         raise_on_error: bool = False,
         idempotent: bool = False,
@@ -1539,7 +1539,10 @@ class AsyncMCPClient:
         :class:`~mcp_async.Outcome` has the result or the exception; a tool's
         ``isError`` result is a value unless ``raise_on_error``. With ``fail_fast`` the
         first failure cancels the rest and raises :class:`~mcp_async.BatchError` naming
-        the item. ``progress(done, total)`` is called after each call.
+        the item. ``progress`` is a ``progress(done, total)`` function called after
+        each call, or ``True`` for a ready progress bar drawn by tqdm or rich, whichever
+        is installed (``pip install 'mcp-async[progress]'``; ``"tqdm"`` or ``"rich"``
+        picks one; a terminal or a notebook).
         """
         from ._batch import gather_bounded, tool_caller
 
@@ -1558,7 +1561,7 @@ class AsyncMCPClient:
         *,
         concurrency: int = 16,
         fail_fast: bool = False,
-        progress: ProgressFn | None = None,
+        progress: ProgressOption = None,
         timeout: TimeoutLike = None,
         raise_on_error: bool = False,
         idempotent: bool = False,
@@ -1587,7 +1590,7 @@ class AsyncMCPClient:
         *,
         concurrency: int = 16,
         fail_fast: bool = False,
-        progress: ProgressFn | None = None,
+        progress: ProgressOption = None,
         timeout: TimeoutLike = None,
         headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | bool | None = None,

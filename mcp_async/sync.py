@@ -69,7 +69,14 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from ._batch import BatchResult, CallLike, Failure, OutcomeStream, ProgressFn, Success
+    from ._batch import (
+        BatchResult,
+        CallLike,
+        Failure,
+        OutcomeStream,
+        ProgressOption,
+        Success,
+    )
     from .cache import CacheMode
     from .listen import ListenEvent, ListenFilter, Listening
     from .retry import RetryPolicy
@@ -748,7 +755,7 @@ class MCPClient:
         *,
         concurrency: int = 16,
         fail_fast: bool = False,
-        progress: ProgressFn | None = None,
+        progress: ProgressOption = None,
         timeout: TimeoutLike = None,
         raise_on_error: bool = False,
         idempotent: bool = False,
@@ -771,7 +778,7 @@ class MCPClient:
         *,
         concurrency: int = 16,
         fail_fast: bool = False,
-        progress: ProgressFn | None = None,
+        progress: ProgressOption = None,
         timeout: TimeoutLike = None,
         raise_on_error: bool = False,
         idempotent: bool = False,
@@ -799,7 +806,7 @@ class MCPClient:
         *,
         concurrency: int = 16,
         fail_fast: bool = False,
-        progress: ProgressFn | None = None,
+        progress: ProgressOption = None,
         timeout: TimeoutLike = None,
         headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | bool | None = None,

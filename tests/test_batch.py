@@ -7,7 +7,7 @@ import gc
 import random
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -432,3 +432,110 @@ async def test_send_requests_fan_out(echo_server: Any) -> None:
     assert result[50].error is not None and getattr(result[50].error, "status", None) == 500
     assert isinstance(result[51].error, ConfigError)
     assert echo_server.connections <= 5
+
+
+# -- progress bars (progress=True) ------------------------------------------------------------
+
+
+class RecordingBar:
+    """Stands in for tqdm.auto.tqdm (which is a notebook widget in Jupyter and a text bar
+    in a terminal): records what the batch asked of it."""
+
+    made: ClassVar[list[RecordingBar]] = []
+
+    def __init__(self, *, total: int | None, desc: str, unit: str, **options: Any) -> None:
+        self.total, self.desc, self.unit = total, desc, unit
+        self.n = 0
+        self.postfix: dict[str, Any] = {}
+        self.closed = False
+        RecordingBar.made.append(self)
+
+    def update(self, steps: int) -> None:
+        self.n += steps
+
+    def set_postfix(self, refresh: bool = True, **values: Any) -> None:
+        self.postfix.update(values)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def recording_bar(monkeypatch: pytest.MonkeyPatch) -> type[RecordingBar]:
+    import tqdm.auto
+
+    RecordingBar.made = []
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    return RecordingBar
+
+
+async def test_progress_true_draws_a_tqdm_auto_bar(recording_bar: type[RecordingBar]) -> None:
+    result = await gather_bounded(range(10), Gauge().work, concurrency=3, progress=True)
+    (bar,) = recording_bar.made
+    assert (bar.total, bar.desc, bar.unit) == (10, "calls", "call")
+    assert bar.n == 10 and bar.closed
+    assert bar.postfix == {"failed": len(result.failed)} == {"failed": 1}  # item 3
+
+
+async def test_progress_bar_without_a_length_and_on_early_exit(
+    recording_bar: type[RecordingBar],
+) -> None:
+    async with stream_bounded(iter(range(100)), Gauge().work, concurrency=4,
+                              progress="tqdm") as stream:
+        async for _ in stream:
+            break  # left early: the bar closes with the stream
+    (bar,) = recording_bar.made
+    assert bar.total is None and bar.n == 1 and bar.closed
+    with pytest.raises(BatchError):
+        await gather_bounded(range(10), Gauge().work, concurrency=1, fail_fast=True,
+                             progress=True)
+    assert recording_bar.made[1].closed  # a failing batch closes its bar too
+
+
+async def test_progress_in_a_terminal_with_tqdm(capsys: pytest.CaptureFixture[str]) -> None:
+    await gather_bounded(range(7), Gauge().work, concurrency=2, progress="tqdm")
+    err = capsys.readouterr().err
+    assert "calls: 100%" in err and "7/7" in err and "failed=1" in err
+
+
+async def test_progress_with_rich(capsys: pytest.CaptureFixture[str]) -> None:
+    await gather_bounded(range(7), Gauge().work, concurrency=2, progress="rich")
+    out = capsys.readouterr().out
+    assert "calls (1 failed)" in out and "7/7" in out
+
+
+async def test_progress_bar_needs_tqdm_or_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("tqdm", "rich") else real(name, *a))
+    gauge = Gauge()
+    with pytest.raises(ConfigError, match=r"tqdm or rich, which is not installed: "
+                                          r"pip install 'mcp-async\[progress\]'"):
+        await gather_bounded(range(3), gauge.work, progress=True)
+    with pytest.raises(ConfigError, match="progress='rich' draws a progress bar with rich"):
+        stream_bounded(range(3), gauge.work, progress="rich")
+    assert gauge.started == []  # refused before anything ran
+    with pytest.raises(ConfigError, match="progress must be a progress"):
+        stream_bounded(range(3), gauge.work, progress="bar")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="progress must be a progress"):
+        stream_bounded(range(3), gauge.work, progress=3)  # type: ignore[arg-type]
+
+
+async def test_client_and_group_fan_out_with_progress_bars(
+    server: MCPTestServer, recording_bar: type[RecordingBar]
+) -> None:
+    from mcp_async import MCPClientGroup
+
+    calls = [("echo", {"n": i}) for i in range(20)]
+    async with AsyncMCPClient(server.url) as client:
+        assert (await client.call_tools(calls, progress=True)).ok
+        async with client.stream_calls(calls, progress=True) as stream:
+            assert len([outcome async for _, outcome in stream]) == 20
+    async with MCPClientGroup({"s": {"url": server.url}}) as group:
+        assert (await group.call_tools([("s__echo", {"n": i}) for i in range(5)],
+                                       progress=True)).ok
+    assert [(bar.n, bar.total, bar.closed) for bar in recording_bar.made] == [
+        (20, 20, True), (20, 20, True), (5, 5, True)
+    ]

@@ -659,7 +659,7 @@ def _compare_frontmatter(entry: Skill, parsed: dict[str, Any]) -> None:
             problem = f"the entry has {key!r}, SKILL.md does not"
         elif key not in declared:
             problem = f"SKILL.md has {key!r}, the entry does not"
-        elif not _same(parsed[key], declared[key]):
+        elif not _same_within_depth(parsed[key], declared[key]):
             problem = f"{key!r} differs between SKILL.md and the entry"
         else:
             continue
@@ -667,6 +667,13 @@ def _compare_frontmatter(entry: Skill, parsed: dict[str, Any]) -> None:
             f"{entry.uri}: frontmatter mismatch: {problem}; the skill was not loaded",
             uri=entry.uri, reason="frontmatter",
         )
+
+
+def _same_within_depth(a: Any, b: Any) -> bool:
+    try:
+        return _same(a, b)
+    except RecursionError:  # nested past any real frontmatter: treat as a mismatch
+        return False
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -406,3 +406,19 @@ def test_limits_must_be_positive() -> None:
     from mcp_async import ConfigError
     with pytest.raises(ConfigError, match="max_files"):
         Skills(object(), max_files=0)  # type: ignore[arg-type]
+
+
+
+def test_values_nested_past_the_recursion_limit_compare_as_different() -> None:
+    from mcp_async.skills import _same_within_depth
+
+    def nested(depth: int) -> Any:
+        value: Any = "x"
+        for _ in range(depth):
+            value = [value]
+        return value
+
+    assert _same_within_depth(nested(50), nested(50))
+    assert not _same_within_depth(nested(50), nested(51))
+    assert not _same_within_depth(nested(5000), nested(5000))  # no RecursionError leaks
+    assert not _same_within_depth(1, True) and _same_within_depth(1, 1.0)

@@ -28,6 +28,7 @@ from .convert import (
     SchemaConversionError,
     SchemaMode,
     SkippedTool,
+    drop_strict_nulls,
     portable_schema,
     strict_schema,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "assistant_turn",
     "build_model_tools",
     "check_api",
+    "drop_strict_nulls",
     "hinted_risky",
     "model_names",
     "model_tools",

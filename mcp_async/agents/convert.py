@@ -35,6 +35,7 @@ __all__ = [
     "SchemaConversionError",
     "SchemaMode",
     "SkippedTool",
+    "drop_strict_nulls",
     "portable_schema",
     "strict_schema",
 ]
@@ -465,3 +466,64 @@ def portable_schema(schema: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]
     and the ``(path, change)`` list. Raises :class:`SchemaConversionError` when it
     cannot be expressed (see the module)."""
     return _convert(schema, "portable")
+
+
+def drop_strict_nulls(schema: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` without the ``null`` values that strict mode made the model send
+    for properties that were optional (and not nullable) in the server's ``schema``.
+
+    Strict mode lists every property in ``required`` and makes the optional ones
+    nullable, so a model that means "not given" sends ``null``; the server's own schema
+    would reject it. Nested objects and array items are cleaned too; local ``$ref`` are
+    followed. Returns a new dict when something was dropped, else ``arguments``.
+    """
+    root = schema if isinstance(schema, dict) else {}
+
+    def resolve(node: Any, depth: int = 0) -> Any:
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 32:
+            ref: str = node["$ref"]
+            target: Any = root
+            for raw in ref[2:].split("/") if ref.startswith("#/") else []:
+                part = raw.replace("~1", "/").replace("~0", "~")
+                target = target.get(part) if isinstance(target, dict) else None
+            if not ref.startswith("#") or target is None:
+                return node
+            node, depth = target, depth + 1
+        return node
+
+    def allows_null(node: Any) -> bool:
+        node = resolve(node)
+        if not isinstance(node, dict) or node == {}:
+            return True
+        kind = node.get("type")
+        if kind == "null" or (isinstance(kind, list) and "null" in kind) or node.get("nullable"):
+            return True
+        return any(allows_null(b) for key in ("anyOf", "oneOf")
+                   for b in node.get(key) or [] if isinstance(b, dict | bool))
+
+    def clean(node: Any, value: Any, depth: int) -> Any:
+        node = resolve(node)
+        if depth > 64 or not isinstance(node, dict):
+            return value
+        if isinstance(value, dict) and isinstance(node.get("properties"), dict):
+            props = node["properties"]
+            required = node.get("required") or []
+            out: dict[str, Any] = {}
+            changed = False
+            for key, item in value.items():
+                prop = props.get(key)
+                if item is None and key not in required and prop is not None \
+                        and not allows_null(prop):
+                    changed = True
+                    continue
+                cleaned = clean(prop, item, depth + 1) if prop is not None else item
+                changed = changed or cleaned is not item
+                out[key] = cleaned
+            return out if changed else value
+        if isinstance(value, list) and isinstance(node.get("items"), dict):
+            items = [clean(node["items"], v, depth + 1) for v in value]
+            return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+        return value
+
+    result = clean(root, arguments, 0)
+    return result if isinstance(result, dict) else arguments

@@ -32,7 +32,7 @@ from ._apis import Api, check_api
 from .budget import ResultBudget
 from .calls import ModelToolCall, parse_tool_calls
 from .content import RenderedResult, render_result
-from .convert import SchemaMode
+from .convert import SchemaMode, drop_strict_nulls
 from .policy import ApprovalRequest, PolicyDecision, ToolPolicy
 from .results import result_item, round_messages
 from .schemas import ModelTool, ModelTools, build_model_tools, list_target_tools
@@ -259,10 +259,13 @@ class ToolRunner:
             hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
             return _error(api, call, "unknown_tool",
                           f"there is no tool named {call.name!r}; the tool was not run.{hint}")
+        arguments = call.arguments
+        if tools.mode == "strict":
+            arguments = drop_strict_nulls(tool.tool.input_schema, arguments)
         decision: PolicyDecision | None = None
         if self.policy is not None:
             decision = await self.policy.decide(
-                ApprovalRequest(tool.name, tool.server, tool.tool, call.arguments, call.id),
+                ApprovalRequest(tool.name, tool.server, tool.tool, arguments, call.id),
                 server_name=tool.tool.name,
             )
             if not decision.allowed:
@@ -271,7 +274,7 @@ class ToolRunner:
                               f"{decision.reason}.", tool=tool, decision=decision)
         try:
             result = await self.target.call_tool(
-                tool.name, call.arguments, timeout=self.timeout, **self.call_options,
+                tool.name, arguments, timeout=self.timeout, **self.call_options,
             )
         except MCPClientError as exc:
             return _error(api, call, "error", _describe(call.name, exc), tool=tool,

@@ -20,8 +20,16 @@ implementations nobody here wrote (issue 24, "Test gaps").
   annotations break the rules (sdk_header_server.py); mcp_async must keep exactly the
   tools the official client (mcp 2.3.0) keeps.
 
-Legacy SSE origin refusal, client credentials and identity assertion have no third-party
-counterpart here (see docs/architecture.md, "Tests in the same shape").
+* **Client credentials and identity assertion**: an authorization server whose grants
+  and client authentication are Authlib's (authlib_as.py): ``client_credentials`` with
+  ``client_secret_basic``, ``client_secret_post`` and ``private_key_jwt``, and the RFC
+  7523 jwt-bearer grant that trades an ID-JAG for a token; the resource server is the
+  official SDK's ``MCPServer`` with bearer auth (resource-bound tokens).
+
+No third party here covers the rest (see docs/architecture.md, "Tests in the same
+shape"): the IdP's RFC 8693 token exchange that issues the ID-JAG (Authlib has none), and
+legacy SSE origin refusal (the SDK and server-everything only ever announce a relative
+endpoint; the SDK refuses an absolute one).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -291,3 +300,135 @@ async def test_listing_is_read_raw_by_the_official_server(
     assert json.dumps(listed["bad_space"]).count("Re gion") == 1
     assert "bad_duplicate" in listed
 
+
+
+# ------------------------------------------------------------------ client credentials, ID-JAG
+
+
+def _pem_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+async def _echo(url: str, auth: Any) -> None:
+    async with AsyncMCPClient(url, auth=auth) as client:
+        assert (await client.call_tool("echo", {"text": "m2m"})).text == "m2m"
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+async def test_client_credentials_with_a_secret_at_authlib(method: str) -> None:
+    from authlib_as import Client, authlib_env
+
+    from mcp_async.auth.oauth import ClientCredentials
+
+    async with authlib_env() as env:
+        env.authorization.add_client(Client("svc-1", method, "svc-secret"))
+        auth = ClientCredentials("svc-1", "svc-secret", token_endpoint_auth_method=method)
+        await _echo(env.mcp_url, auth)
+        (issued,) = env.authorization.tokens.values()
+        assert (issued.client_id, issued.grant_type) == ("svc-1", "client_credentials")
+        assert "mcp:read" in issued.scope.split()
+        form = env.authorization.token_requests[-1]
+        assert ("client_secret" in form) == (method == "client_secret_post")
+
+
+async def test_client_credentials_refused_by_authlib_is_typed() -> None:
+    from authlib_as import Client, authlib_env
+
+    from mcp_async import AuthError
+    from mcp_async.auth.oauth import ClientCredentials
+
+    async with authlib_env() as env:
+        env.authorization.add_client(Client("svc-1", "client_secret_basic", "svc-secret"))
+        with pytest.raises(AuthError) as info:
+            await _echo(env.mcp_url, ClientCredentials("svc-1", "wrong"))
+        assert "invalid_client" in str(info.value)
+        assert env.authorization.tokens == {}
+
+
+async def test_client_credentials_with_private_key_jwt_at_authlib() -> None:
+    from authlib_as import Client, authlib_env
+
+    from mcp_async.auth.oauth import ClientCredentials
+
+    private, public = _pem_pair()
+    async with authlib_env() as env:
+        env.authorization.add_client(Client("svc-2", "private_key_jwt", public_key=public))
+        auth = ClientCredentials("svc-2", private_key=private, algorithm="ES256")
+        await _echo(env.mcp_url, auth)
+        (issued,) = env.authorization.tokens.values()
+        assert issued.client_id == "svc-2"
+        form = env.authorization.token_requests[-1]
+        assert form["client_assertion_type"].endswith("client-assertion-type:jwt-bearer")
+        assert "client_secret" not in form
+        assert len(env.authorization.seen_jti) == 1  # Authlib checked the assertion's jti
+
+
+async def test_identity_assertion_jwt_bearer_leg_at_authlib() -> None:
+    """The ID-JAG is given by a provider here (Authlib has no RFC 8693 token exchange);
+    the jwt-bearer grant that trades it for an access token is Authlib's."""
+    import jwt
+    from authlib_as import JWT_BEARER, Client, authlib_env
+
+    from mcp_async import AuthError
+    from mcp_async.auth.oauth import IdentityAssertionAuth
+
+    idp_private, idp_public = _pem_pair()
+    stranger_private, _ = _pem_pair()
+    async with authlib_env() as env:
+        idp = "https://idp.example.test"
+        env.authorization.trusted_idps[idp] = idp_public
+        env.authorization.add_client(Client("agent", "client_secret_post", "agent-secret",
+                                            grant_types=[JWT_BEARER]))
+        seen: list[tuple[str, str, str | None]] = []
+
+        def provider_signed_with(key: str) -> Any:
+            async def provider(audience: str, resource: str, scope: str | None) -> str:
+                seen.append((audience, resource, scope))
+                now = int(time.time())
+                return jwt.encode(
+                    {"iss": idp, "sub": "bob", "aud": audience, "client_id": "agent",
+                     "resource": resource, "jti": f"j{now}-{len(seen)}", "iat": now,
+                     "exp": now + 60},
+                    key, algorithm="ES256", headers={"typ": "oauth-id-jag+jwt"},
+                )
+            return provider
+
+        # scope= given: the SDK's 403 insufficient_scope names no scope to step up to, and
+        # IdentityAssertionAuth does not fall back to the resource metadata's
+        # scopes_supported (ClientCredentials does).
+        auth = IdentityAssertionAuth(
+            issuer=env.authorization.issuer, client_id="agent", client_secret="agent-secret",
+            token_endpoint_auth_method="client_secret_post", scope="mcp:read",
+            identity=provider_signed_with(idp_private),
+        )
+        await _echo(env.mcp_url, auth)
+        assert seen[0][:2] == (env.authorization.issuer, env.mcp_url)
+        (issued,) = env.authorization.tokens.values()
+        assert (issued.client_id, issued.subject, issued.grant_type) == (
+            "agent", "bob", JWT_BEARER)
+        assert issued.resource == env.mcp_url and issued.scope == "mcp:read"
+        # An assertion the AS cannot verify (not the IdP's key) is refused, typed.
+        forged = IdentityAssertionAuth(
+            issuer=env.authorization.issuer, client_id="agent", client_secret="agent-secret",
+            token_endpoint_auth_method="client_secret_post", scope="mcp:read",
+            identity=provider_signed_with(stranger_private),
+        )
+        with pytest.raises(AuthError, match="invalid_grant"):
+            await _echo(env.mcp_url, forged)
+        # And a right assertion with the wrong client secret: Authlib's client auth.
+        wrong_secret = IdentityAssertionAuth(
+            issuer=env.authorization.issuer, client_id="agent", client_secret="nope",
+            token_endpoint_auth_method="client_secret_post", scope="mcp:read",
+            identity=provider_signed_with(idp_private),
+        )
+        with pytest.raises(AuthError, match="invalid_client"):
+            await _echo(env.mcp_url, wrong_secret)
+        assert len(env.authorization.tokens) == 1

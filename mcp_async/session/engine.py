@@ -458,6 +458,7 @@ class SessionEngine:
                 started = _monotonic()  # what is left of the timeout counts from here
             generation = self._generation
             lost: str | None = None
+            refused = False  # -32022 naming the very version sent
             loop = asyncio.get_running_loop()
             envelope = self.modern
             if envelope is not None:
@@ -519,6 +520,8 @@ class SessionEngine:
                     lost = "the server no longer knows the session"
                 elif recover and idempotent and isinstance(exc, ConnectionLostError):
                     lost = "the connection was lost"
+                elif recover and envelope is not None and _refuses(exc, envelope.version):
+                    refused = True
                 else:
                     raise
             finally:
@@ -535,6 +538,10 @@ class SessionEngine:
                     method, params, timeout=timeout, headers=headers, progress=progress,
                     idempotent=idempotent, extensions=extensions,
                 )
+            if refused:
+                return await self._send_refused_again(
+                    method, params, timeout, headers, progress, idempotent, extensions, started,
+                )
             if type(reply) is Response:
                 result = reply.result
                 if envelope is not None and result.get("resultType", "complete") != "complete":
@@ -544,7 +551,12 @@ class SessionEngine:
                     )
                 return result
             assert isinstance(reply, ErrorResponse)
-            raise jsonrpc.error_to_exception(reply)
+            error = jsonrpc.error_to_exception(reply)
+            if recover and envelope is not None and _refuses(error, envelope.version):
+                return await self._send_refused_again(
+                    method, params, timeout, headers, progress, idempotent, extensions, started,
+                )
+            raise error
         except asyncio.CancelledError:
             if self._closed and self._cancelled_by_close(task):
                 raise ClientStateError(
@@ -560,6 +572,27 @@ class SessionEngine:
                 if task in self._close_cancelled:  # its cancellation was swallowed
                     self._close_cancelled.discard(task)
                     task.uncancel()
+
+    async def _send_refused_again(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        timeout: Timeout | None,
+        headers: Mapping[str, str] | None,
+        progress: ProgressCallback | None,
+        idempotent: bool,
+        extensions: Mapping[str, Any] | None,
+        started: float,
+    ) -> dict[str, Any]:
+        """Send a request once more after a ``-32022`` that lists the very version it
+        carried (e.g. one node of a fleet mid-upgrade): the server did not run it, and
+        the spec's fallback table allows the retry. Within the call's timeout; a second
+        refusal is raised."""
+        timeout = await self._within(method, timeout, started, _nothing, "before a re-send")
+        return await self._exchange(
+            method, params, timeout=timeout, headers=headers, progress=progress,
+            idempotent=idempotent, extensions=extensions,
+        )
 
     async def _not_complete(
         self,
@@ -851,3 +884,12 @@ class _Deadlines:
             self._sweeper.cancel()
             self._sweeper = None
         self._due.clear()
+
+
+def _refuses(error: BaseException, version: str) -> bool:
+    """Whether ``error`` is a ``-32022`` whose ``supported`` lists ``version``."""
+    return isinstance(error, UnsupportedProtocolVersionError) and version in error.supported
+
+
+async def _nothing() -> None:
+    """A step that takes no time (for :meth:`SessionEngine._within`)."""

@@ -281,6 +281,9 @@ class LoadedSkill:
     frontmatter: dict[str, Any]
     body: str
     _skills: Skills = field(repr=False, compare=False)
+    # Bytes read so far for a dynamic skill (whose entry bounds nothing), in a list
+    # because the dataclass is frozen.
+    _read_so_far: list[int] = field(default_factory=lambda: [0], repr=False, compare=False)
 
     @property
     def uri(self) -> str:
@@ -316,7 +319,7 @@ class LoadedSkill:
 
         A file the entry does not list is refused without a request
         (``reason="unlisted"``); for a dynamic skill nothing can be checked but the
-        total size read stays under the limit.
+        total size read (``SKILL.md`` included) stays under ``max_bytes``.
         """
         uri = self.resolve(path)
         if self.entry.files is None:
@@ -325,7 +328,14 @@ class LoadedSkill:
                     f"{uri} is not within the skill {self.entry.uri}", uri=uri,
                     reason="unlisted",
                 )
-            return await self._skills._read_bytes(uri, None)
+            data = await self._skills._read_bytes(uri, None)
+            self._read_so_far[0] += len(data)
+            if self._read_so_far[0] > self._skills.max_bytes:
+                raise SkillLimitError(
+                    f"reading {uri} takes the dynamic skill {self.entry.uri} past "
+                    f"{self._skills.max_bytes} bytes (max_bytes); it was not returned"
+                )
+            return data
         listed = self.entry.file(uri)
         if listed is None:
             raise SkillVerificationError(
@@ -494,7 +504,7 @@ class Skills:
         frontmatter, body = parse_frontmatter(content, uri=entry.uri)
         _compare_frontmatter(entry, frontmatter)
         return LoadedSkill(entry=entry, content=content, frontmatter=frontmatter, body=body,
-                           _skills=self)
+                           _skills=self, _read_so_far=[len(data)])
 
     async def _read_bytes(self, uri: str, listed: SkillFile | None) -> bytes:
         result = await self._client.read_resource(uri)

@@ -422,3 +422,14 @@ def test_values_nested_past_the_recursion_limit_compare_as_different() -> None:
     assert not _same_within_depth(nested(50), nested(51))
     assert not _same_within_depth(nested(5000), nested(5000))  # no RecursionError leaks
     assert not _same_within_depth(1, True) and _same_within_depth(1, 1.0)
+
+
+async def test_a_dynamic_skill_is_cut_off_at_max_bytes_of_reads() -> None:
+    entry = pdf_entry(resources="dynamic")
+    budget = len(PDF_MD.encode()) + len(FORMS_BYTES)
+    async with serve(pages=[[entry]]) as (client, _):
+        loaded = await Skills(client, allow_dynamic=True, max_bytes=budget).load(
+            Skill.from_dict(entry))
+        assert await loaded.read("references/FORMS.md") == FORMS_BYTES  # exactly at it
+        with pytest.raises(SkillLimitError, match="max_bytes"):
+            await loaded.read("references/FORMS.md")

@@ -184,7 +184,7 @@ async def test_bad_configuration_is_refused() -> None:
 async def test_get_stream_opens_after_handshake_and_closes_with_client(
     json_server: MCPTestServer,
 ) -> None:
-    async with AsyncMCPClient(json_server.url) as client:
+    async with AsyncMCPClient(json_server.url, listen=True) as client:
         await client.initialize()
         assert json_server.stats.get_streams == 1
         assert client.listening
@@ -290,7 +290,7 @@ async def test_get_stream_gives_up_after_bounded_failures() -> None:
     app.router.add_route("*", "/mcp", handle)
     async with TestServer(app, host="127.0.0.1") as server:
         url = str(server.make_url("/mcp"))
-        async with AsyncMCPClient(url, reconnect=FAST) as client:
+        async with AsyncMCPClient(url, reconnect=FAST, listen=True) as client:
             await client.initialize()
             await _until(lambda: gets == FAST.max_attempts + 1)
             await asyncio.sleep(0.2)
@@ -656,7 +656,7 @@ async def test_response_on_the_get_stream_completes_a_broken_request(when: str) 
     async with TestServer(app, host="127.0.0.1") as server:
         url = str(server.make_url("/mcp"))
         # A handshake-era server (resumption and the GET stream are gone in 2026-07-28).
-        async with AsyncMCPClient(url, reconnect=FAST, protocol="legacy") as client:
+        async with AsyncMCPClient(url, reconnect=FAST, protocol="legacy", listen=True) as client:
             assert (await client.call_tool("anything")).text == "via GET"
         assert resumes == (0 if when == "before-break" else 1)
 

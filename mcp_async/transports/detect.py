@@ -10,7 +10,7 @@ the chosen transport directly (:meth:`DetectingTransport.resolved`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 from .._config import Timeout
@@ -131,7 +131,7 @@ def url_transport(
     headers: Mapping[str, str],
     max_event_size: int | None,
     default_timeout: Timeout | None,
-    listen: bool,
+    listen: bool | Callable[[], bool],
     reconnect: ReconnectPolicy | None,
 ) -> MessageTransport:
     """The transport ``choice`` names for ``url``, sending through ``send``."""

@@ -46,6 +46,11 @@ class ReconnectPolicy:
     ``initial_delay`` seconds and doubles up to ``max_delay``. After ``max_attempts``
     reconnections in a row that bring no new event, the client gives up: a request
     waiting for its response fails, the GET stream stays closed.
+
+    No wait is shorter than ``min_delay`` seconds (0.1 by default), whatever the server's
+    ``retry`` says: a stream that brings an event resets the count of failures, so a
+    server that sends ``retry: 0`` (or one event) and ends the stream each time would
+    otherwise make the client reconnect in a busy loop. ``min_delay=0`` lifts the floor.
     """
 
     max_attempts: int = 3
@@ -53,6 +58,8 @@ class ReconnectPolicy:
     max_delay: float = 30.0
     #: The longest server-requested ``retry`` honoured; longer ones are clamped to it.
     max_server_delay: float = 60.0
+    #: The shortest wait before any reconnection (a floor under ``retry`` and backoff).
+    min_delay: float = 0.1
 
     def __post_init__(self) -> None:
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or (
@@ -61,7 +68,7 @@ class ReconnectPolicy:
             raise ConfigError(
                 f"ReconnectPolicy.max_attempts must be an int >= 0, got {self.max_attempts!r}"
             )
-        for name in ("initial_delay", "max_delay", "max_server_delay"):
+        for name in ("initial_delay", "max_delay", "max_server_delay", "min_delay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ConfigError(
@@ -71,8 +78,10 @@ class ReconnectPolicy:
     def delay(self, failures: int, retry_ms: int | None) -> float:
         """Seconds to wait before the next attempt, after ``failures`` fruitless ones."""
         if retry_ms is not None:
-            return min(retry_ms / 1000, self.max_server_delay)
-        return float(min(self.initial_delay * (2**failures), self.max_delay))
+            wait = min(retry_ms / 1000, self.max_server_delay)
+        else:
+            wait = min(self.initial_delay * (2**failures), self.max_delay)
+        return float(max(wait, self.min_delay))
 
 
 def gives_up(exc: MCPClientError) -> bool:
@@ -119,6 +128,7 @@ class Listener:
         self._timeout = Timeout(total=None, connect=connect_timeout, read=None)
         self._max_event_size = max_event_size
         self._task: asyncio.Task[None] | None = None
+        self._opening: asyncio.Future[HTTPResponse] | None = None
         #: True while a GET stream is open and being read.
         self.connected = False
         #: Why the listener stopped for good (``None`` while it runs or after :meth:`stop`).
@@ -138,17 +148,26 @@ class Listener:
         """
         if self._task is not None:
             return
-        opening = asyncio.ensure_future(self._host.open_event_stream(None, self._timeout))
-        self._task = asyncio.ensure_future(self._run(opening))
+        self.begin()
+        assert self._opening is not None and self._task is not None
         try:
-            await asyncio.wait((opening,), timeout=wait)
+            await asyncio.wait((self._opening,), timeout=wait)
         except asyncio.CancelledError:
             self._task.cancel()
             raise
 
+    def begin(self) -> None:
+        """Open the stream and read it in a background task (once), without waiting."""
+        if self._task is not None:
+            return
+        opening = asyncio.ensure_future(self._host.open_event_stream(None, self._timeout))
+        self._opening = opening
+        self._task = asyncio.ensure_future(self._run(opening))
+
     async def stop(self) -> None:
         """Stop the task and close its stream."""
         task, self._task = self._task, None
+        self._opening = None
         if task is None:
             return
         task.cancel()

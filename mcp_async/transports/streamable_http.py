@@ -11,7 +11,10 @@ what is particular to this transport:
   header; a 404 for the session becomes :class:`~mcp_async.SessionExpiredError`, which
   the engine answers with a new handshake;
 * the standalone GET stream (a :class:`~mcp_async.transports.sse_streams.Listener`),
-  opened after the handshake when the server assigned a session id;
+  opened after the handshake when the server assigned a session id and something needs
+  server push (``listen``: always, never, or a predicate asked after each handshake;
+  :meth:`StreamableHTTPTransport.want_push` opens it later when the need arises). A
+  stream holds its connection for good, so a client that needs no push opens none;
 * resumption: when a reply stream ends or breaks before its response, the transport
   waits the server's ``retry`` time and re-attaches with GET and ``Last-Event-ID``,
   until the response arrives on that stream (or on the GET stream);
@@ -28,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from .._config import Timeout
@@ -78,7 +81,7 @@ class StreamableHTTPTransport(MessageTransport):
         headers: Mapping[str, str] | None = None,
         max_event_size: int | None = None,
         default_timeout: Timeout | None = None,
-        listen: bool = True,
+        listen: bool | Callable[[], bool] = True,
         reconnect: ReconnectPolicy | None = None,
     ) -> None:
         self.url = url
@@ -93,6 +96,8 @@ class StreamableHTTPTransport(MessageTransport):
         self._stateless = False
         self._base_headers: dict[str, str] = {}
         self._listener: Listener | None = None
+        #: The handshake of the current session is over (the GET stream may open).
+        self._ready = False
         self._drains: dict[asyncio.Task[None], HTTPResponse] = {}
         #: Replies being read now: closing the transport aborts them.
         self._reading: set[HTTPResponse] = set()
@@ -125,6 +130,7 @@ class StreamableHTTPTransport(MessageTransport):
     async def prepare(self) -> None:
         """Forget the old session (and its GET stream) before a new handshake."""
         await self._stop_listening()
+        self._ready = False
         self._session_id = None
         self._protocol_version = None
         self._stateless = False
@@ -138,14 +144,46 @@ class StreamableHTTPTransport(MessageTransport):
         self._rebuild_headers()
 
     async def handshake_done(self) -> None:
-        """Open the GET stream when the server assigned a session id."""
-        if self._listen and self._session_id is not None:
-            connect = self._default_timeout.connect if self._default_timeout else None
-            self._listener = Listener(
-                self, self._reconnect, connect_timeout=connect,
-                max_event_size=self._max_event_size,
-            )
-            await self._listener.start(wait=_LISTEN_WAIT)
+        """Open the GET stream when the server assigned a session id and ``listen`` (or
+        its predicate) says something needs server push."""
+        self._ready = True
+        listen = self._listen
+        if self._session_id is not None and (listen() if callable(listen) else listen):
+            listener = self._new_listener()
+            if listener is not None:
+                await listener.start(wait=_LISTEN_WAIT)
+
+    def want_push(self) -> bool:
+        """Something needs server push now (a handler or a listen was added after the
+        handshake): start opening the GET stream if the session has one and it was
+        never opened; returns at once. True if a stream was started."""
+        listener = self._new_listener()
+        if listener is None:
+            return False
+        listener.begin()
+        return True
+
+    async def await_push(self) -> None:
+        """As :meth:`want_push`, then wait (a few seconds at most) for the server's answer
+        to the GET, so that what the server pushes from now on is not missed."""
+        listener = self._new_listener()
+        if listener is not None:
+            await listener.start(wait=_LISTEN_WAIT)
+
+    def _new_listener(self) -> Listener | None:
+        """A new listener for this session, or ``None`` if it must not or cannot have one
+        (``listen=False``, before the handshake, no session id, or it has one already)."""
+        if (
+            self._listen is False or not self._ready or self._session_id is None
+            or self._stateless or self._listener is not None
+        ):
+            return None
+        connect = self._default_timeout.connect if self._default_timeout else None
+        self._listener = Listener(
+            self, self._reconnect, connect_timeout=connect,
+            max_event_size=self._max_event_size,
+        )
+        return self._listener
 
     async def _stop_listening(self) -> None:
         listener, self._listener = self._listener, None
@@ -348,7 +386,7 @@ class StreamableHTTPTransport(MessageTransport):
             before = decoder.last_event_id
             events = 0
             try:
-                response = await self.open_event_stream(before, get_timeout)
+                response = await self.open_event_stream(before, get_timeout, resumption=True)
             except SessionExpiredError as exc:
                 raise UnexpectedResponseError(
                     f"cannot resume the stream of {what}: the session expired"
@@ -386,9 +424,14 @@ class StreamableHTTPTransport(MessageTransport):
                 )
 
     async def open_event_stream(
-        self, last_event_id: str | None, timeout: Timeout | None
+        self, last_event_id: str | None, timeout: Timeout | None, *, resumption: bool = False
     ) -> HTTPResponse:
         """GET the endpoint as an event stream, resuming after ``last_event_id`` if given.
+
+        ``resumption``: the stream of one request, resumed (it ends with that request, so
+        it is a request like any other); otherwise the standalone stream, which stays
+        open and so goes through connections of its own
+        (:mod:`~mcp_async.transports.stream_connections`).
 
         Raises the typed error for a non-2xx status (405: the server offers no GET
         stream) and :class:`~mcp_async.ContentTypeError` for a body that is not SSE.
@@ -400,7 +443,8 @@ class StreamableHTTPTransport(MessageTransport):
             headers[mcp.LAST_EVENT_ID_HEADER] = last_event_id
         request = HTTPRequest(
             "GET", self.url, headers=headers, timeout=timeout,
-            extensions={"mcp_method": None, "idempotent": True, "sse_stream": True},
+            extensions={"mcp_method": None, "idempotent": True, "sse_stream": True,
+                        "resumption": resumption},
         )
         response = await self._send(request)
         if not response.ok:

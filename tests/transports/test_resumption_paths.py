@@ -253,7 +253,7 @@ async def test_response_on_the_get_stream_while_a_resume_is_open(
     stream instead. The call completes, and the client closes the idle resume stream."""
     script = Script(resumes=[([], "hold")], get_stream=True)
     url = await serve(script)
-    async with AsyncMCPClient(url, reconnect=FAST) as client:
+    async with AsyncMCPClient(url, reconnect=FAST, listen=True) as client:
         await client.initialize()
         await until(script.standalone_open.is_set)
         call = asyncio.ensure_future(client.call_tool("work", timeout=10))

@@ -1,7 +1,10 @@
-# Two entry points (see README): `make demo` and `make test`. Both create .venv on first use.
+# Two entry points (see README): `make demo` and `make test`. Both create .venv on first use:
+# `make demo` installs the package alone (what the demo needs), `make test` adds the dev
+# and docs extras on top.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+BASE   := $(VENV)/.stamp-base
 STAMP  := $(VENV)/.stamp-install
 
 .PHONY: demo test lint docs bench bench-smoke clean FORCE
@@ -18,13 +21,18 @@ $(MODULES): FORCE
 
 FORCE:
 
-$(STAMP): pyproject.toml $(MODULES)
+$(BASE): pyproject.toml $(MODULES)
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e . \
+	    --config-settings editable_mode=strict
+	touch $(BASE)
+
+$(STAMP): $(BASE)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,docs]' --config-settings editable_mode=strict
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/python -m mcp_async demo
 
 test: $(STAMP)

@@ -73,6 +73,7 @@ from .transports.http import AiohttpTransport, make_session
 from .transports.message import MessageTransport
 from .transports.sse_streams import ReconnectPolicy
 from .transports.status import raise_for_status
+from .transports.stream_connections import StreamConnections
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -199,8 +200,16 @@ class AsyncMCPClient:
         prompts_list_changed_handler: called on ``prompts/list_changed``.
         resource_updated_handler: called with the URI of each ``resources/updated``.
         max_concurrent_handlers: most server requests answered at once.
-        listen: open the standalone GET stream after the handshake when the server
-            assigned a session id (servers send their own requests there).
+        listen: the standalone GET stream, on which a handshake-era server that assigned
+            a session id sends its own requests and notifications. ``"auto"`` (the
+            default) opens it when something needs server push: a handler for server
+            requests or notifications (``sampling_handler``, ``roots``,
+            ``logging_handler``, ``on_notification``, the ``*_changed`` and
+            ``resource_updated`` handlers, :meth:`add_notification_handler`),
+            :meth:`listen`, :meth:`subscribe_resource`, or ``validate_output`` (the tool
+            list must follow ``list_changed``); ``True`` always opens it after the
+            handshake, ``False`` never. Streams use connections of their own, never the
+            ones requests need (docs/pool.md).
         reconnect: how SSE streams are resumed (:class:`~mcp_async.ReconnectPolicy`).
         max_body_size: largest JSON body accepted, in bytes (``None``: no limit).
         max_event_size: largest single SSE event accepted, in bytes.
@@ -260,7 +269,7 @@ class AsyncMCPClient:
         prompts_list_changed_handler: ListChangedHandler | None = None,
         resource_updated_handler: ResourceUpdatedHandler | None = None,
         max_concurrent_handlers: int = 16,
-        listen: bool = True,
+        listen: bool | Literal["auto"] = "auto",
         reconnect: ReconnectPolicy | None = None,
         max_body_size: int | None = _DEFAULT_MAX_BODY,
         max_event_size: int | None = 1024 * 1024,
@@ -340,7 +349,18 @@ class AsyncMCPClient:
         self._capabilities = {**self._dispatcher.capabilities(), **(capabilities or {})}
         if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
             raise ConfigError("reconnect must be a mcp_async.ReconnectPolicy")
+        if not (isinstance(listen, bool) or listen == "auto"):
+            raise ConfigError(f"listen must be True, False or 'auto', got {listen!r}")
         self._listen = listen
+        #: Whether something needs server push (see ``listen``); only ever becomes True.
+        self._push = validate_output or any(
+            handler is not None for handler in (
+                logging_handler, on_notification, sampling_handler, elicitation_handler,
+                elicitation_complete_handler, roots, tools_list_changed_handler,
+                resources_list_changed_handler, prompts_list_changed_handler,
+                resource_updated_handler,
+            )
+        )
         self._reconnect = reconnect
         self._dispatcher.on("notifications/tools/list_changed", self._tools_changed)
         self._cache = ResponseCache.build(
@@ -380,6 +400,7 @@ class AsyncMCPClient:
         self._state = _State.NEW
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: AiohttpTransport | None = None
+        self._streams: StreamConnections | None = None
         self._session: SessionEngine | None = None
         self._tools: dict[str, Tool] | None = None
         self._tools_task: asyncio.Task[dict[str, Tool]] | None = None
@@ -544,11 +565,13 @@ class AsyncMCPClient:
         )
         for hook in self._policy_hooks:
             hook.attach(self._transport.send)
-        self._send = build_pipeline(self._policy_hooks, self._transport.send)
+        # Streams hold their connection for good: they get connections of their own.
+        self._streams = StreamConnections(self._transport)
+        self._send = build_pipeline(self._policy_hooks, self._streams.send)
         if self._retry_stand_in is not None:
             lean = [hook for hook in self._policy_hooks if hook is not self._retry_stand_in]
             self._send = _by_retry_option(
-                self._send, build_pipeline(lean, self._transport.send)
+                self._send, build_pipeline(lean, self._streams.send)
             )
         return url_transport(
             self._transport_choice,
@@ -557,7 +580,7 @@ class AsyncMCPClient:
             headers=self._headers,
             max_event_size=self._max_event_size,
             default_timeout=self.timeout,
-            listen=self._listen,
+            listen=self._wants_push if self._listen == "auto" else bool(self._listen),
             reconnect=self._reconnect,
         )
 
@@ -579,6 +602,31 @@ class AsyncMCPClient:
         finally:
             if self._transport is not None:
                 await self._transport.aclose()
+            if self._streams is not None:
+                await self._streams.aclose()
+
+    def _wants_push(self) -> bool:
+        """Whether something needs server push (asked by the transport after a handshake)."""
+        return self._push
+
+    def _want_push(self) -> None:
+        """Something needs server push from now on: open the GET stream if the session is
+        up and has none yet (the next handshake opens it otherwise)."""
+        self._push = True
+        engine = self._session
+        if engine is not None and engine.connected and self._listen == "auto":
+            want = getattr(engine.transport, "want_push", None)
+            if want is not None:
+                want()
+
+    async def _await_push(self) -> None:
+        """As :meth:`_want_push`, then wait briefly for the GET stream to be answered."""
+        self._push = True
+        engine = self._session
+        if engine is not None and engine.connected and self._listen == "auto":
+            opening = getattr(engine.transport, "await_push", None)
+            if opening is not None:
+                await opening()
 
     def _target(self) -> str:
         return self.url if self.url is not None else repr(self._given_transport)
@@ -838,6 +886,7 @@ class AsyncMCPClient:
                 await outcome
 
         self._dispatcher.on(method, call)
+        self._want_push()
 
     async def notify_roots_changed(self) -> None:
         """Tell the server the roots changed (``notifications/roots/list_changed``).
@@ -1364,6 +1413,7 @@ class AsyncMCPClient:
         MCP 2026-07-28 has no ``resources/subscribe``: :class:`~mcp_async.EraError`)."""
         _require_str("uri", uri)
         await self._no_subscribe("resources/subscribe")
+        await self._await_push()  # the updates come on the GET stream
         await self.request("resources/subscribe", {"uri": uri}, idempotent=True)
 
     async def unsubscribe_resource(self, uri: str) -> None:
@@ -1411,12 +1461,14 @@ class AsyncMCPClient:
         ):
             raise ConfigError(f"max_buffered must be an int >= 1, got {max_buffered!r}")
         wanted = ListenFilter(tools, prompts, resources, tuple(resource_uris))
+        self._want_push()  # handshake era: the notifications come on the GET stream
         if ack_timeout is None and self.timeout is not None:
             ack_timeout = self.timeout.total
         return Listening(self, wanted, reconnect=reconnect, max_buffered=max_buffered,
                          ack_timeout=ack_timeout)
 
     def _listen_router(self) -> ListenRouter:
+        self._want_push()
         if self._router is None:
             from .listen import ListenRouter
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 import time
@@ -207,6 +208,14 @@ async def _call(args: argparse.Namespace) -> int:
     return 1 if result.is_error else 0
 
 
+def _installed(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 async def _demo(args: argparse.Namespace) -> int:
     from .testing import demo_server
 
@@ -221,8 +230,12 @@ async def _demo(args: argparse.Namespace) -> int:
             for tool in tools:
                 print(f"  - {tool.name}: {tool.description or ''}")
 
-            added = await client.call_tool("add", {"a": 2, "b": 40}, validate_output=True)
-            print(f"\nadd(2, 40) -> {added.structured_content}")
+            # Checked against the tool's outputSchema when jsonschema is installed (the
+            # 'validation' extra); the demo itself needs nothing but the package.
+            validate = _installed("jsonschema")
+            added = await client.call_tool("add", {"a": 2, "b": 40}, validate_output=validate)
+            checked = " (checked against its outputSchema)" if validate else ""
+            print(f"\nadd(2, 40) -> {added.structured_content}{checked}")
             weather = await client.call_tool("weather", {"city": "Lisbon"})
             print(f"weather('Lisbon') -> {weather.structured_content}")
             failed = await client.call_tool("fail")

@@ -33,6 +33,21 @@ def test_demo_runs_end_to_end() -> None:
     assert "Done." in out
 
 
+def test_demo_needs_nothing_but_the_package() -> None:
+    # `make demo` installs the package alone: the demo runs without the extras.
+    code = ("import sys\n"
+            "for name in ('jsonschema', 'prometheus_client', 'opentelemetry', 'tqdm', 'rich',"
+            " 'mcp', 'fastmcp', 'jwt.algorithms'):\n"
+            "    sys.modules[name] = None  # importing it raises ImportError\n"
+            "from mcp_async.cli import main\n"
+            "sys.exit(main(['demo', '--calls', '20']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "add(2, 40) -> {'result': 42}\n" in done.stdout  # not validated: no jsonschema
+    assert "20 correct, in order" in done.stdout
+
+
 @pytest.fixture
 def server_url() -> Iterator[str]:
     loop = asyncio.new_event_loop()

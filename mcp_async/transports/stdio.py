@@ -88,9 +88,9 @@ class StdioTransport(MessageTransport):
         shutdown_grace: the bound, in seconds, of each wait while stopping the server:
             after closing stdin (flushing it included), after SIGTERM, after SIGKILL, and
             for the rest of its process group; also how long output still unread when
-            the server exits may take to arrive, and how long a notification or an
-            answer to the server waits for a server that does not read its stdin
-            (then it stays queued, and the sender gets a typed timeout).
+            the server exits may take to arrive, and how long a notification waits for
+            room in stdin while the server does not read it (then it is not sent, and
+            its sender gets a typed timeout).
     """
 
     kind = "stdio"
@@ -291,26 +291,42 @@ class StdioTransport(MessageTransport):
         await self._write(jsonrpc.encode_request(request.id, request.method, request.params))
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
-        """Write a notification or an answer; wait at most ``shutdown_grace`` for room."""
-        await self._write(jsonrpc.encode(message), self.shutdown_grace)
+        """Write a notification or an answer.
+
+        A notification waits at most ``shutdown_grace`` for room in the pipe (then it is
+        not sent, and a typed timeout says so): the engine sends them in the background,
+        and one must not hold up closing. An answer waits as long as it takes: that
+        slows down a server that floods requests, and closing cancels it.
+        """
+        wait = self.shutdown_grace if isinstance(message, Notification) else None
+        await self._write(jsonrpc.encode(message), wait)
 
     async def _write(self, body: bytes, wait: float | None = None) -> None:
+        """Write ``body`` once the pipe is below its high-water mark.
+
+        Waiting *before* writing bounds what is buffered for a server that stopped
+        reading: a request whose call times out while it waits was never buffered.
+        """
         stdin = self._stdin
         if stdin is None or stdin.transport.is_closing():
             await self._write_failed(None)
             return
-        stdin.write(body + b"\n")
         if stdin.transport.get_write_buffer_size():
             if wait is None:  # a request: its caller's timeout bounds the wait
                 await self._drain(stdin)
+            else:
+                try:
+                    await asyncio.wait_for(self._drain(stdin), wait)
+                except TimeoutError:
+                    raise MCPTimeoutError(
+                        f"MCP server {self.name!r} has not read its stdin for {wait}s; "
+                        "a notification to it was not sent"
+                    ) from None
+            stdin = self._stdin
+            if stdin is None or stdin.transport.is_closing():
+                await self._write_failed(None)
                 return
-            try:
-                await asyncio.wait_for(self._drain(stdin), wait)
-            except TimeoutError:
-                raise MCPTimeoutError(
-                    f"MCP server {self.name!r} has not read its stdin for {wait}s; "
-                    "the message stays queued"
-                ) from None
+        stdin.write(body + b"\n")
 
     @property
     def _stdin(self) -> asyncio.StreamWriter | None:

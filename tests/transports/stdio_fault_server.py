@@ -11,6 +11,8 @@ Hostile tools: stall() answers, then the server never reads stdin again;
 orphan(code, setsid=False, ignore_sigterm=False) starts a child sleeping 45 s that
 inherits stdin, stdout and stderr (in a session of its own with ``setsid``), writes
 ``child <pid>`` on stderr, and exits with ``code`` without answering.
+ping_flood(count) writes that many ping requests at once (from a thread) and answers, once every one
+of them is answered, with how many got a result and how many an error.
 --record FILE appends ``sigterm`` to FILE when SIGTERM arrives (then exits 0).
 """
 
@@ -26,6 +28,7 @@ args = sys.argv[1:]
 out_lock = threading.Lock()
 pending: dict[str, dict] = {}
 stalled = threading.Event()
+flood: dict[str, object] = {}
 
 
 def send(message: dict) -> None:
@@ -86,6 +89,18 @@ def call_tool(rid, name: str, arguments: dict, token=None) -> None:
         sys.stderr.write(f"child {child.pid}\n")
         sys.stderr.flush()
         os._exit(int(arguments.get("code", 5)))
+    elif name == "ping_flood":
+        count = int(arguments["count"])
+        flood.update(reply_to=rid, left=count, ok=0, errors=0)
+        lines = [json.dumps({"jsonrpc": "2.0", "id": f"flood-{n}", "method": "ping"})
+                 for n in range(count)]
+
+        def write_flood() -> None:  # (in a thread: stdin is read on meanwhile)
+            with out_lock:
+                sys.stdout.buffer.write(("\n".join(lines) + "\n").encode())
+                sys.stdout.buffer.flush()
+
+        threading.Thread(target=write_flood, daemon=True).start()
     elif name == "env":
         result(rid, {"content": [], "structuredContent": {"env": dict(os.environ),
                                                           "cwd": os.getcwd()}})
@@ -121,6 +136,12 @@ def main() -> None:
         message = json.loads(raw)
         method = message.get("method")
         rid = message.get("id")
+        if method is None and str(rid).startswith("flood-"):
+            flood["ok" if "result" in message else "errors"] += 1  # type: ignore[operator]
+            flood["left"] -= 1  # type: ignore[operator]
+            if flood["left"] == 0:
+                result(flood["reply_to"], text(f"{flood['ok']} ok, {flood['errors']} errors"))
+            continue
         if method is None:  # a response to our request
             waiting = pending.pop(rid, None)
             if waiting is not None:

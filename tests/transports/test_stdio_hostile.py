@@ -15,6 +15,7 @@ that the escalation runs in well under a second per step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -59,10 +60,8 @@ async def gone(pid: int, within: float = 5.0) -> bool:
 
 
 def kill_quietly(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 # -- item 4: a server that stops reading stdin ------------------------------------------
@@ -211,3 +210,34 @@ def test_shutdown_grace_must_be_a_positive_number() -> None:
     for bad in (0, -1, float("inf"), float("nan"), "2", True):
         with pytest.raises(ConfigError, match="shutdown_grace"):
             StdioTransport(sys.executable, shutdown_grace=bad)  # type: ignore[arg-type]
+
+
+# -- server requests: the reader hands them on, it does not hoard them ------------------
+async def test_a_flood_of_server_requests_is_answered_and_the_reader_stays_bounded() -> None:
+    # 20,000 pings written at once: the stdio reader passes each on as it is read (its
+    # own queue stays under the pause mark plus one read), and every ping gets an
+    # answer, a result or (past the client's limit) a JSON-RPC error, none dropped.
+    from mcp_async.transports import stdio
+
+    client = hostile_client(timeout=60)
+    async with client:
+        await client.initialize()
+        transport = client._mcp().transport
+        assert isinstance(transport, StdioTransport)
+        pipes = transport._pipes
+        assert pipes is not None
+        engine = transport.receiver
+        receive = engine.receive
+        seen: list[int] = []
+
+        async def counting(message: Any) -> None:
+            seen.append(len(pipes._backlog))
+            await receive(message)
+
+        engine.receive = counting  # type: ignore[method-assign]
+        result = await client.call_tool("ping_flood", {"count": 20_000})
+        ok, errors = (int(word) for word in re.findall(r"\d+", result.text))
+        assert ok + errors == 20_000
+        assert ok > 0
+        assert max(seen, default=0) < stdio._BACKLOG_HIGH + 8_000  # one 256 KiB read
+        assert (await client.call_tool("echo", {"text": "after"})).text == "after"

@@ -290,7 +290,8 @@ class PrometheusPolicyMetrics:
     """Counts policy decisions in Prometheus (``pip install 'mcp-async[prometheus]'``):
     ``{namespace}_tool_policy_decisions_total{server, tool, verdict, allowed}``.
 
-    Pass it to ``ToolPolicy(on_decision=[metrics])``. ``max_tool_labels`` bounds the
+    Pass it to ``ToolPolicy(on_decision=[metrics])``; :meth:`like` puts the counter
+    beside a client's :class:`~mcp_async.PrometheusMetrics`. ``max_tool_labels`` bounds the
     distinct ``tool`` label values (later names: ``"other"``).
     """
 
@@ -301,8 +302,14 @@ class PrometheusPolicyMetrics:
     _tools: set[str] = field(init=False, repr=False, default_factory=set)
 
     def __post_init__(self) -> None:
-        from prometheus_client import REGISTRY, Counter
-
+        try:
+            from prometheus_client import REGISTRY, Counter
+        except ImportError as exc:
+            raise ConfigError("PrometheusPolicyMetrics needs the 'prometheus-client' package: "
+                              "pip install 'mcp-async[prometheus]'") from exc
+        if not self.namespace or not self.namespace.replace("_", "a").isalnum():
+            raise ConfigError(f"namespace must be letters, digits and '_', "
+                              f"got {self.namespace!r}")
         registry = self.registry if self.registry is not None else REGISTRY
         with _LOCK:
             known = _COUNTERS.setdefault(registry, {})
@@ -314,6 +321,12 @@ class PrometheusPolicyMetrics:
                     ("server", "tool", "verdict", "allowed"), registry=registry,
                 )
         self._counter = counter
+
+    @classmethod
+    def like(cls, metrics: Any) -> PrometheusPolicyMetrics:
+        """Counting into the registry and namespace of a client's
+        :class:`~mcp_async.PrometheusMetrics` hook, beside its request metrics."""
+        return cls(registry=metrics.registry, namespace=metrics.namespace)
 
     def __call__(self, decision: PolicyDecision) -> None:
         tool = decision.name

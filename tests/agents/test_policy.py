@@ -132,8 +132,10 @@ async def test_decisions_are_metrics_and_span_events() -> None:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from prometheus_client import CollectorRegistry
 
+    from mcp_async import PrometheusMetrics
+
     registry = CollectorRegistry()
-    metrics = PrometheusPolicyMetrics(registry=registry)
+    metrics = PrometheusPolicyMetrics.like(PrometheusMetrics(registry=registry))
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -166,3 +168,5 @@ def test_bad_policy_options_are_config_errors() -> None:
         ToolPolicy(servers={"a": ["read"]})  # type: ignore[dict-item]
     with pytest.raises(ConfigError, match="patterns"):
         ToolPolicy(deny=[""])
+    with pytest.raises(ConfigError, match="namespace"):
+        PrometheusPolicyMetrics(namespace="bad-name")

@@ -99,6 +99,7 @@ if TYPE_CHECKING:
         ToolUseContent,
     )
     from .metrics import MetricsHook, PrometheusMetrics, RequestSample
+    from .pool import ClientPool, PoolClosedError, PoolExhaustedError, PoolStats
     from .ratelimit import RateLimit, TokenBucket
     from .retry import RetryPolicy
     from .tasks import Task, TaskHandle
@@ -142,6 +143,10 @@ _LAZY = {
     "MetricsHook": ".metrics",
     "PrometheusMetrics": ".metrics",
     "RequestSample": ".metrics",
+    "ClientPool": ".pool",
+    "PoolClosedError": ".pool",
+    "PoolExhaustedError": ".pool",
+    "PoolStats": ".pool",
     "RateLimit": ".ratelimit",
     "TokenBucket": ".ratelimit",
     "RetryPolicy": ".retry",
@@ -165,6 +170,7 @@ __all__ = [
     "BodyTooLargeError",
     "BytesResponse",
     "CallToolResult",
+    "ClientPool",
     "ClientStateError",
     "ConfigError",
     "ConnectError",
@@ -202,6 +208,9 @@ __all__ = [
     "Outcome",
     "OutcomeStream",
     "OutputValidationError",
+    "PoolClosedError",
+    "PoolExhaustedError",
+    "PoolStats",
     "PrometheusMetrics",
     "ProtocolError",
     "RateLimit",

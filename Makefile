@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 BASE   := $(VENV)/.stamp-base
 STAMP  := $(VENV)/.stamp-install
+# pytest-xdist workers for `make test` (`auto`: one per CPU; `0`: none).
+PYTEST_WORKERS ?= auto
 
 .PHONY: demo test lint docs bench bench-smoke clean FORCE
 
@@ -39,13 +41,19 @@ test: $(STAMP)
 	bash scripts/install-interop-servers.sh
 	bash scripts/install-conformance.sh
 	bash scripts/install-skills-server.sh
-	$(BIN)/ruff check mcp_async tests examples
-	$(BIN)/mypy mcp_async examples
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
-	bash scripts/check-package.sh
-	@# coverage run, not pytest --cov: the pytest11 plugin (mcp_async.pytest_plugin) imports the
-	@# package before pytest-cov would start measuring, which would hide its module-level lines.
-	$(BIN)/python -m coverage run --branch --source=mcp_async -m pytest -q
+	$(BIN)/python -m coverage erase
+	@# The static checks run beside pytest; their output is shown when pytest ends.
+	@# pytest runs on $(PYTEST_WORKERS) xdist workers. coverage run, not pytest --cov: the
+	@# pytest11 plugin (mcp_async.pytest_plugin) imports the package before pytest-cov would
+	@# start measuring, which would hide its module-level lines; each worker is measured from
+	@# its first line instead ([tool.coverage.run] in pyproject.toml), then combined.
+	bash scripts/beside.sh \
+	    ruff '$(BIN)/ruff check mcp_async tests examples' \
+	    mypy '$(BIN)/mypy mcp_async examples' \
+	    mkdocs 'NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site' \
+	    check-package 'bash scripts/check-package.sh' \
+	    -- $(BIN)/python -m coverage run -m pytest -q -n $(PYTEST_WORKERS)
+	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report --skip-covered --sort=cover
 
 lint: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,20 @@ class EchoServer:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Measure the test processes only, not the processes the tests start.
+
+    Under ``coverage run`` with ``patch = ["subprocess"]`` (pyproject.toml) every Python
+    process started with this variable set measures itself: that is how the xdist
+    workers are measured. A process that runs tests (a worker, or pytest without
+    workers) drops it, so servers, examples and benchmarks the tests spawn stay
+    unmeasured and unslowed. The xdist controller keeps it for the workers it starts.
+    """
+    is_worker = hasattr(config, "workerinput")
+    if is_worker or config.getoption("dist", "no") == "no":
+        os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
 
 
 @pytest.fixture

@@ -288,3 +288,26 @@ def test_parse_tool_calls_from_sdk_objects_and_mappings() -> None:
         {"type": "tool_use", "id": "t", "name": "echo", "input": {"text": "y"}}]}), "anthropic")
     assert call.arguments == {"text": "y"}
     assert parse_tool_calls({"choices": [{"message": {"content": "no tools"}}]}, "openai") == []
+
+
+async def test_bad_input_is_a_config_error(served: Any) -> None:
+    from mcp_async import ConfigError
+
+    _, client = served
+    with pytest.raises(ConfigError, match="api must be one of"):
+        ToolRunner(client, "cohere")
+    with pytest.raises(ConfigError, match="AsyncMCPClient or an MCPClientGroup"):
+        ToolRunner(object(), "openai")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="concurrency"):
+        ToolRunner(client, "openai", concurrency=0)
+    with pytest.raises(ConfigError, match="may not set 'timeout'"):
+        ToolRunner(client, "openai", call_options={"timeout": 3})
+    with pytest.raises(ConfigError, match="max_chars"):
+        ResultBudget(max_chars=10)
+    with pytest.raises(ConfigError, match="no choices"):
+        parse_tool_calls({"choices": []}, "openai")
+    with pytest.raises(ConfigError, match="must be a list"):
+        parse_tool_calls({"output": "nope"}, "openai-responses")
+    with pytest.raises(ConfigError, match="a openai-responses tool call given to a openai"):
+        await ToolRunner(client, "openai").run_calls(
+            [ModelToolCall("x", "echo", {}, "openai-responses")])

@@ -11,9 +11,10 @@ session by ``max_concurrent_handlers`` (N):
 
 * at most N handlers run at once, and at most N more requests wait for a slot; a request
   beyond that is refused at once with ``-32603`` "client is busy" (and counted);
-* at most N answers (results, errors, refusals, ``ping`` replies) are being sent at once;
-  when all N are on their way, the reader that took the request waits for one to leave,
-  so a server that floods requests is slowed down instead of filling the client's memory.
+* at most N answers (results, errors, refusals, ``ping`` replies) are being sent at once,
+  and at most ``MAX_QUEUED_ANSWERS`` more wait their turn; when that queue is full, the
+  reader that took the request waits for room, so a server that floods requests is
+  slowed down (its stream is not read) instead of filling the client's memory.
 
 ``notifications/cancelled`` from the server cancels the matching task (and no answer is
 sent, as the spec asks).
@@ -26,7 +27,7 @@ import functools
 import inspect
 import logging
 import types
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,10 @@ Reply = Callable[[Response | ErrorResponse], Awaitable[None]]
 
 _Coroutine = types.CoroutineType
 _InternalHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+#: Most answers to server requests waiting to be sent (beyond the ``max_concurrent_handlers``
+#: being sent); a reader that would queue one more waits for room.
+MAX_QUEUED_ANSWERS = 1024
 
 #: How many accepted URL-mode elicitations are remembered for their completion notice.
 _ELICITATIONS_KEPT = 1024
@@ -166,9 +171,14 @@ class Dispatcher:
         self.request_handlers: dict[str, RequestHandler] = {"ping": _answer_ping}
         self._limit = max_concurrent_handlers
         self._slots = asyncio.Semaphore(max_concurrent_handlers)
-        self._sending = asyncio.Semaphore(max_concurrent_handlers)
         self._running: dict[RequestId, asyncio.Task[None]] = {}
-        self._answering: set[asyncio.Task[None]] = set()
+        # Answers waiting to be sent, and the tasks sending them (at most N).
+        self._outbox: deque[tuple[Reply, Response | ErrorResponse]] = deque()
+        self._senders: set[asyncio.Task[None]] = set()
+        # (Counted in the senders themselves: a finished task leaves the set only when
+        # its done-callbacks run, later, and an answer queued meanwhile needs a sender.)
+        self._sending = 0
+        self._room = asyncio.Event()
         self._warned = False
         #: Server requests refused because ``2 * max_concurrent_handlers`` were in progress.
         self.refused = 0
@@ -271,8 +281,8 @@ class Dispatcher:
         A request that needs no handler (``ping``, a method without a handler, an id
         already in progress, or one over the limit of ``2 * max_concurrent_handlers``
         in progress) is answered at once; any other is answered by its handler in a
-        task. Returns when the request is taken: at once, unless ``max_concurrent_handlers``
-        answers are being sent, in which case it waits for one to leave.
+        task. Returns when the request is taken: at once, unless ``MAX_QUEUED_ANSWERS``
+        answers wait to be sent, in which case it waits for room.
         """
         request_id = message.id
         handler = self.request_handlers.get(message.method)
@@ -306,16 +316,34 @@ class Dispatcher:
             task.add_done_callback(lambda done: self._forget(request_id, done))
 
     async def _answer_now(self, reply: Reply, answer: Response | ErrorResponse) -> None:
-        await self._sending.acquire()
-        task = asyncio.ensure_future(self._send(reply, answer))
-        self._answering.add(task)
-        task.add_done_callback(self._answering.discard)
+        """Queue an answer; the reader waits while ``MAX_QUEUED_ANSWERS`` are queued."""
+        while len(self._outbox) >= MAX_QUEUED_ANSWERS:
+            self._room.clear()
+            await self._room.wait()
+        self._queue_answer(reply, answer)
 
-    async def _send(self, reply: Reply, answer: Response | ErrorResponse) -> None:
+    def _queue_answer(self, reply: Reply, answer: Response | ErrorResponse) -> None:
+        self._outbox.append((reply, answer))
+        if self._sending < self._limit:
+            self._sending += 1
+            task = asyncio.ensure_future(self._send_queued())
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
+
+    async def _send_queued(self) -> None:
+        """Send queued answers, one at a time, until none is left."""
+        outbox = self._outbox
         try:
-            await reply(answer)
+            while outbox:
+                reply, answer = outbox.popleft()
+                self._room.set()
+                try:
+                    await reply(answer)
+                except Exception:  # e.g. a handler's result that is not JSON
+                    logger.exception("could not send the answer to server request %r",
+                                     answer.id)
         finally:
-            self._sending.release()
+            self._sending -= 1
 
     def _forget(self, request_id: RequestId, task: asyncio.Task[None]) -> None:
         if self._running.get(request_id) is task:
@@ -327,8 +355,9 @@ class Dispatcher:
     async def _run(self, message: Request, reply: Reply) -> None:
         async with self._slots:
             answer = await self.request(message)
-        async with self._sending:
-            await reply(answer)
+        # (Never waits for room: at most 2 * max_concurrent_handlers handlers may add
+        # one answer each beyond MAX_QUEUED_ANSWERS.)
+        self._queue_answer(reply, answer)
 
     @property
     def handlers_running(self) -> int:
@@ -337,7 +366,9 @@ class Dispatcher:
 
     async def cancel_all(self) -> None:
         """Cancel every server request in progress and wait for the tasks to end."""
-        tasks = [*self._running.values(), *self._answering]
+        self._outbox.clear()
+        self._room.set()
+        tasks = [*self._running.values(), *self._senders]
         for task in tasks:
             task.cancel()
         if tasks:

@@ -123,9 +123,34 @@ class SessionEngine:
 
     # -- era and handshake ------------------------------------------------------------
     async def connect(self) -> None:
-        """Settle the era and run the handshake if it needs one (single flight)."""
+        """Settle the era and run the handshake if it needs one (single flight).
+
+        The wait lasts at most the client's total timeout, even when the probe, the
+        handshake and the transport's own connecting would each take that long.
+        """
+        if not self.connected:
+            await self._within("initialize", None, _monotonic(), self._join_connect,
+                               "while connecting to the server")
+
+    async def connect_within(self, method: str, timeout: Timeout | None) -> Timeout | None:
+        """Connect (if needed) for a call of ``method`` about to start with ``timeout``
+        (``None``: the client's): connecting counts against the call's total timeout.
+        Returns what is left of it for the rest of the call."""
         if self.connected:
-            return
+            return timeout
+        return await self._connect_within(method, timeout, _monotonic())
+
+    async def _connect_within(
+        self, method: str, timeout: Timeout | None, started: float
+    ) -> Timeout | None:
+        """Connect for a call that began at ``started`` (``time.monotonic``): the probe,
+        the handshake and any wait for the transport count against the call's own total
+        timeout. Returns what is left of that timeout."""
+        return await self._within(method, timeout, started, self._join_connect,
+                                  "while connecting to the server")
+
+    async def _join_connect(self) -> None:
+        """Start connecting, or join the attempt under way, and wait for it to end."""
         if self._closed:
             raise ClientStateError("the client was closed")
         task = self._init_task
@@ -138,15 +163,6 @@ class SessionEngine:
             if self._closed and self._cancelled_by_close(_current_task()):
                 raise ClientStateError("the client was closed while connecting") from None
             raise
-
-    async def _connect_within(
-        self, method: str, timeout: Timeout | None, started: float
-    ) -> Timeout | None:
-        """Connect for a call that began at ``started`` (``time.monotonic``): the probe,
-        the handshake and any wait for the transport count against the call's own total
-        timeout. Returns what is left of that timeout."""
-        return await self._within(method, timeout, started, self.connect,
-                                  "while connecting to the server")
 
     async def _within(
         self,

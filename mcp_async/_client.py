@@ -906,6 +906,8 @@ class AsyncMCPClient:
 
         MCP 2026-07-28 has no ``ping``: there it raises :class:`~mcp_async.EraError`.
         """
+        # Connecting counts against the call's timeout.
+        timeout = await self._mcp().connect_within("ping", self._call_timeout(timeout))
         era = await self._stateless_era()
         if era is not None:
             raise EraError("ping", era, "every request has its own timeout; to check that "
@@ -1154,6 +1156,8 @@ class AsyncMCPClient:
             _check_max_total(max_total_timeout)
         if timeout is not None:
             timeout = to_timeout(timeout, self.timeout)
+        if not self._mcp().connected:  # connecting counts against the call's timeout
+            timeout = await self._mcp().connect_within("tools/call", timeout)
         if not idempotent and self.trust_idempotent_hint:
             idempotent = _hints_idempotent(await self._tool(name))
         extensions: dict[str, Any] = {"mcp_name": name} if retry is None else {
@@ -1388,6 +1392,8 @@ class AsyncMCPClient:
         params: dict[str, Any] = {"uri": uri}
         if input_responses is not None or request_state is not None:
             _add_input(params, input_responses, request_state)
+        # Connecting counts against the call's timeout.
+        timeout = await self._mcp().connect_within("resources/read", self._call_timeout(timeout))
 
         rounds: list[str] = []  # the engine notes here any input rounds it drove
 

@@ -1,4 +1,4 @@
-"""A blocking MCP client for scripts, notebooks and synchronous web frameworks.
+"""A blocking MCP client for scripts and synchronous web frameworks (docs/sync.md).
 
 :class:`MCPClient` has the methods, results and errors of
 :class:`~mcp_async.AsyncMCPClient`, without ``await``::
@@ -94,6 +94,13 @@ _IN_LOOP_MESSAGE = (
     "thread; blocking here would freeze the loop. In async code use "
     "mcp_async.AsyncMCPClient and 'await client.{what}(...)' instead"
 )
+# Opening has a form of its own in async code (docs/sync.md shows both clients).
+_IN_LOOP_OPEN_MESSAGE = (
+    "mcp_async.sync.MCPClient was opened while an event loop is running in this thread; "
+    "blocking here would freeze the loop. In async code use 'async with "
+    "mcp_async.AsyncMCPClient(...) as client:' (or 'await client.open()' and, when done, "
+    "'await client.aclose()'; see docs/sync.md) instead"
+)
 
 
 def _check_no_running_loop(what: str) -> None:
@@ -101,6 +108,8 @@ def _check_no_running_loop(what: str) -> None:
         asyncio.get_running_loop()
     except RuntimeError:
         return
+    if what == "open":
+        raise SyncInEventLoopError(_IN_LOOP_OPEN_MESSAGE)
     raise SyncInEventLoopError(_IN_LOOP_MESSAGE.format(what=what))
 
 

@@ -396,3 +396,11 @@ def test_an_installed_event_loop_policy_is_kept() -> None:
     loop = _new_loop()
     loop.close()
     assert isinstance(loop, _SmallReadLoop) or sys.platform == "win32"
+
+
+async def test_opening_inside_a_loop_shows_the_async_form(served: ServerThread) -> None:
+    with pytest.raises(SyncInEventLoopError) as caught:
+        MCPClient(served.url).open()
+    message = str(caught.value)
+    assert "async with mcp_async.AsyncMCPClient(...) as client:" in message
+    assert "await client.aclose()" in message and "docs/sync.md" in message

@@ -227,6 +227,21 @@ class ToolRunner:
         """Run one call (policy, call, budget, conversion); errors become error results."""
         return await self._execute(call, await self.model_tools())
 
+    async def call(self, name: str, arguments: Mapping[str, Any] | None = None,
+                   call_id: str = "") -> ToolExecution:
+        """Run one call by its model-side ``name`` (as :meth:`model_tools` lists it), the
+        way a framework's tool function would: policy, call, budget, conversion; errors
+        become error results (or :class:`AgentToolError` with ``raise_errors``)."""
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise ConfigError(f"arguments must be a mapping, got {type(arguments).__name__}")
+        call = ModelToolCall(call_id, name, dict(arguments or {}), self.api, arguments)
+        execution = await self.execute(call)
+        if self.raise_errors and execution.is_error:
+            tool_round = ToolRound(self.api, [execution], round_messages(self.api,
+                                                                         [execution.item]))
+            raise AgentToolError(execution, tool_round) from execution.error
+        return execution
+
     async def _execute(self, call: ModelToolCall, tools: ModelTools) -> ToolExecution:
         provider = configured_tracer_provider()
         if provider is None:

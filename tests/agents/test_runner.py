@@ -311,3 +311,14 @@ async def test_bad_input_is_a_config_error(served: Any) -> None:
     with pytest.raises(ConfigError, match="a openai-responses tool call given to a openai"):
         await ToolRunner(client, "openai").run_calls(
             [ModelToolCall("x", "echo", {}, "openai-responses")])
+
+
+async def test_call_by_name_for_framework_tool_functions(served: Any) -> None:
+    _, client = served
+    runner = ToolRunner(client, "openai", budget=ResultBudget(max_chars=300))
+    execution = await runner.call("big", {"size": 5000}, call_id="fw-1")
+    assert execution.status == "ok" and execution.truncated
+    assert execution.item["tool_call_id"] == "fw-1" and len(execution.item["content"]) <= 300
+    assert (await runner.call("fail")).status == "tool_error"
+    with pytest.raises(AgentToolError):
+        await ToolRunner(client, "openai", raise_errors=True).call("nope")

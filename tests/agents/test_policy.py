@@ -170,3 +170,33 @@ def test_bad_policy_options_are_config_errors() -> None:
         ToolPolicy(deny=[""])
     with pytest.raises(ConfigError, match="namespace"):
         PrometheusPolicyMetrics(namespace="bad-name")
+
+
+async def test_with_a_tracer_provider_each_call_gets_an_execute_tool_span(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import mcp_async.agents.runner as runner_module
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(runner_module, "configured_tracer_provider", lambda: provider)
+    server = build_server()
+    policy = ToolPolicy(deny=["fetch"])
+    async with server, AsyncMCPClient(server.url, tracer_provider=provider) as client:
+        runner = ToolRunner(client, "openai", policy=policy)
+        await runner.model_tools()
+        await policy.decide(ApprovalRequest("read", None, None, {}, "x"))  # outside a span
+        await runner.run(chat(("read", {"key": "k"})))
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    execute = spans["execute_tool read"]
+    assert execute.attributes is not None
+    assert execute.attributes["gen_ai.tool.call.id"] == "c0"
+    assert [e.name for e in execute.events] == [POLICY_EVENT]
+    # the MCP request's own span is a child of the execute_tool span
+    request = spans["tools/call read"]
+    assert request.parent is not None and request.parent.span_id == execute.context.span_id

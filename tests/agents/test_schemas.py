@@ -95,6 +95,17 @@ def test_what_cannot_be_converted_raises_and_is_reported(schema: Any, reason: st
     assert [s.tool for s in tools.report.skipped] == ["bad"] and reason in str(tools.report)
 
 
+def test_gemini_as_is_uses_parameters_json_schema() -> None:
+    from google.genai import types
+
+    tools = build_model_tools([("t", None, Tool("t", TRICKY))], "gemini", mode="as_is")
+    [declaration] = tools.tools
+    assert "parameters" not in declaration
+    assert declaration["parametersJsonSchema"]["$defs"] == TRICKY["$defs"]
+    types.FunctionDeclaration.model_validate(declaration)
+    assert tools.request_tools == [{"functionDeclarations": tools.tools}]
+
+
 def test_names_follow_each_apis_rules() -> None:
     names = ["get.weather", "a/b", "9lives", "x" * 80, "ok_name", "a_b"]
     for api in ("openai", "anthropic", "gemini"):

@@ -34,6 +34,7 @@ from mcp_async.auth import (
     IdentityAssertionAuth,
     IdPTokenExchange,
     OAuth,
+    WorkloadIdentity,
 )
 from mcp_async.elicitation import accept_with_defaults
 from mcp_async.handlers import ElicitationRequest, ElicitationResult
@@ -216,7 +217,6 @@ def _sample(schema: Any) -> Any:
     "auth/iss-supported", "auth/iss-not-advertised", "auth/iss-supported-missing",
     "auth/iss-wrong-issuer", "auth/iss-unexpected", "auth/iss-normalized",
     "auth/metadata-issuer-mismatch", "auth/authorization-server-migration",
-    "auth/dpop", "auth/dpop-nonce", "auth/wif-jwt-bearer",
 )
 async def interactive_oauth(url: str) -> None:
     async with AsyncMCPClient(
@@ -224,6 +224,22 @@ async def interactive_oauth(url: str) -> None:
     ) as client:
         await client.list_tools()
         await client.call_tool("test-tool", {})
+
+
+@flow("auth/dpop", "auth/dpop-nonce")
+async def dpop(url: str) -> None:
+    auth = oauth(client_metadata_url=CIMD_URL, dpop=True)
+    async with AsyncMCPClient(url, protocol=protocol(), auth=auth) as client:
+        await client.list_tools()
+        await client.call_tool("test-tool", {})
+
+
+@flow("auth/wif-jwt-bearer")
+async def workload_identity(url: str) -> None:
+    ctx = context()
+    auth = WorkloadIdentity(ctx["client_id"], token=lambda: str(ctx["valid_jwt"]))
+    async with AsyncMCPClient(url, protocol=protocol(), auth=auth) as client:
+        await client.list_tools()
 
 
 @flow("auth/pre-registration")

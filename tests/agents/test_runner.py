@@ -322,3 +322,21 @@ async def test_call_by_name_for_framework_tool_functions(served: Any) -> None:
     assert (await runner.call("fail")).status == "tool_error"
     with pytest.raises(AgentToolError):
         await ToolRunner(client, "openai", raise_errors=True).call("nope")
+
+
+async def test_a_renamed_tool_is_called_by_its_mcp_name() -> None:
+    server = MCPTestServer()
+
+    @server.tool(name="weather.get")
+    def weather(city: str) -> str:
+        """Weather."""
+        return f"sunny in {city}"
+
+    async with server, AsyncMCPClient(server.url) as client:
+        runner = ToolRunner(client, "anthropic")
+        tools = await runner.model_tools()
+        assert [t["name"] for t in tools.tools] == ["weather_get"]
+        assert "renamed to 'weather_get'" in str(tools.report)
+        execution = await runner.call("weather_get", {"city": "Oslo"})
+    assert execution.rendered.text == "sunny in Oslo"
+    assert [p["name"] for m, p in server.stats.received if m == "tools/call"] == ["weather.get"]

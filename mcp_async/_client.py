@@ -1123,7 +1123,9 @@ class AsyncMCPClient:
         """Call a tool and return its :class:`~mcp_async.models.CallToolResult`.
 
         A tool-level failure (``isError: true``) is returned, not raised, unless
-        ``raise_on_error`` is set (then :class:`~mcp_async.ToolError`). With
+        ``raise_on_error`` is set (then :class:`~mcp_async.ToolError`). A ``-32602``
+        error for a tool the server's tool list does not have raises
+        :class:`~mcp_async.UnknownToolError` (a :class:`~mcp_async.JSONRPCError`). With
         ``validate_output`` (default: the client's setting), ``structuredContent`` is
         checked against the tool's ``outputSchema`` from a shared, once-fetched tool list.
         ``idempotent=True`` lets a retry policy re-send the call after a dropped response.

@@ -107,13 +107,18 @@ def _chat_message(response: Any) -> dict[str, Any]:
         data = plain(data["message"])
     if not isinstance(data, Mapping):
         raise ConfigError("the OpenAI Chat choice has no message object")
+    if not {"role", "content", "tool_calls"} & set(data):
+        raise ConfigError(f"not an OpenAI Chat completion, choice or message: keys {sorted(data)}")
     return dict(data)
 
 
 def _responses_items(response: Any) -> list[dict[str, Any]]:
     data = response if isinstance(response, list | tuple) else plain(response)
     if isinstance(data, Mapping):
-        data = data.get("output")
+        if "output" not in data:
+            raise ConfigError(f"not an OpenAI Responses response (no 'output'): "
+                              f"keys {sorted(data)}")
+        data = data["output"]
     return [dict(item) for item in _list(data, "the Responses output")
             if isinstance(item, Mapping)]
 
@@ -121,7 +126,9 @@ def _responses_items(response: Any) -> list[dict[str, Any]]:
 def _anthropic_blocks(response: Any) -> list[dict[str, Any]]:
     data = response if isinstance(response, list | tuple) else plain(response)
     if isinstance(data, Mapping):
-        data = data.get("content")
+        if "content" not in data:
+            raise ConfigError(f"not an Anthropic message (no 'content'): keys {sorted(data)}")
+        data = data["content"]
     if isinstance(data, str):
         return [{"type": "text", "text": data}]
     return [dict(b) for b in _list(data, "the Anthropic message content")
@@ -139,6 +146,10 @@ def _gemini_content(response: Any) -> dict[str, Any]:
         if not candidates:
             return {"role": "model", "parts": []}
         data = plain(candidates[0].get("content")) or {}
+    elif "parts" not in data and "promptFeedback" not in data \
+            and "prompt_feedback" not in data:
+        raise ConfigError(f"not a Gemini response or content (no 'candidates' or 'parts'): "
+                          f"keys {sorted(data)}")
     return {"role": data.get("role") or "model", "parts": _list(data.get("parts"), "parts")}
 
 

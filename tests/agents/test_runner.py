@@ -308,6 +308,13 @@ async def test_bad_input_is_a_config_error(served: Any) -> None:
         parse_tool_calls({"choices": []}, "openai")
     with pytest.raises(ConfigError, match="must be a list"):
         parse_tool_calls({"output": "nope"}, "openai-responses")
+    # a response of another API is refused, not read as "no tool calls"
+    openai_shaped = chat(("echo", {"text": "x"}))
+    for api in ("openai-responses", "anthropic", "gemini"):
+        with pytest.raises(ConfigError, match="not a"):
+            parse_tool_calls(openai_shaped, api)
+    with pytest.raises(ConfigError, match="not an OpenAI Chat"):
+        parse_tool_calls({"candidates": []}, "openai")
     with pytest.raises(ConfigError, match="a openai-responses tool call given to a openai"):
         await ToolRunner(client, "openai").run_calls(
             [ModelToolCall("x", "echo", {}, "openai-responses")])
@@ -340,3 +347,14 @@ async def test_a_renamed_tool_is_called_by_its_mcp_name() -> None:
         execution = await runner.call("weather_get", {"city": "Oslo"})
     assert execution.rendered.text == "sunny in Oslo"
     assert [p["name"] for m, p in server.stats.received if m == "tools/call"] == ["weather.get"]
+
+
+async def test_a_protocol_error_is_an_error_result(served: Any) -> None:
+    server, client = served
+    server.faults.add(Fault.bad_json(name="echo", times=1))
+    tool_round = await run_tool_calls(client, {"candidates": [{"content": {"parts": [
+        {"functionCall": {"name": "echo", "args": {"text": "x"}}}]}}]}, "gemini")
+    [execution] = tool_round.executions
+    assert execution.status == "error" and type(execution.error).__name__ == "InvalidJSONError"
+    response = execution.item["functionResponse"]["response"]
+    assert "InvalidJSONError" in response["error"]

@@ -64,6 +64,16 @@ def translate_error(exc: BaseException, url: str, *, reading: bool) -> MCPClient
     return TransportError(f"HTTP request to {url} failed: {exc}")
 
 
+def _failure(
+    exc: BaseException, url: str, session: aiohttp.ClientSession | None, *, reading: bool
+) -> MCPClientError:
+    """:func:`translate_error`, unless the session was closed under the request: then
+    the caller gets the same error as every other call in flight at close."""
+    if session is not None and session.closed:
+        return ClientStateError(f"the HTTP session was closed with a request to {url} in flight")
+    return translate_error(exc, url, reading=reading)
+
+
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(
         total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
@@ -100,12 +110,19 @@ class _Chunks:
 class AiohttpResponse(HTTPResponse):
     """A response read lazily from an ``aiohttp.ClientResponse``."""
 
-    __slots__ = ("_max_body", "_raw")
+    __slots__ = ("_max_body", "_raw", "_session")
 
-    def __init__(self, raw: aiohttp.ClientResponse, url: str, max_body: int | None) -> None:
+    def __init__(
+        self,
+        raw: aiohttp.ClientResponse,
+        url: str,
+        max_body: int | None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
         super().__init__(raw.status, raw.headers, url)
         self._raw = raw
         self._max_body = max_body
+        self._session = session
 
     async def read(self) -> bytes:
         raw = self._raw
@@ -131,7 +148,7 @@ class AiohttpResponse(HTTPResponse):
             return b"".join(parts)
         except _FAILURES as exc:
             raw.close()
-            raise translate_error(exc, self.url, reading=True) from exc
+            raise _failure(exc, self.url, self._session, reading=True) from exc
         except BaseException:
             raw.close()
             raise
@@ -204,7 +221,7 @@ class AiohttpTransport:
                     allow_redirects=False,
                 )
             except _FAILURES as exc:
-                raise translate_error(exc, url, reading=False) from exc
+                raise _failure(exc, url, self.session, reading=False) from exc
             except RuntimeError as exc:
                 if not self.session.closed:
                     raise
@@ -219,7 +236,7 @@ class AiohttpTransport:
                     ) from None
                 raise
             if not 300 <= raw.status < 400 or raw.status == 304:
-                return AiohttpResponse(raw, url, self.max_body_size)
+                return AiohttpResponse(raw, url, self.max_body_size, self.session)
             location = raw.headers.get("Location")
             raw.release()
             url = _follow(url, raw.status, location, hop, raw.headers)

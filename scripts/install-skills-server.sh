@@ -35,11 +35,15 @@ fi
 python=""
 candidates=(python3.13 python3.12)
 # pyenv's shims answer only for the selected version: look at its installs too.
-if command -v pyenv >/dev/null 2>&1; then
-  for dir in "$(pyenv root)"/versions/3.13* "$(pyenv root)"/versions/3.12*; do
+# pyenv may be installed without being on PATH (a non-interactive CI shell): look in its
+# usual root as well.
+pyenv_roots=("${PYENV_ROOT:-$HOME/.pyenv}")
+command -v pyenv >/dev/null 2>&1 && pyenv_roots=("$(pyenv root)" "${pyenv_roots[@]}")
+for root in "${pyenv_roots[@]}"; do
+  for dir in "$root"/versions/3.13* "$root"/versions/3.12*; do
     [[ -x $dir/bin/python3 ]] && candidates+=("$dir/bin/python3")
   done
-fi
+done
 for candidate in "${candidates[@]}"; do
   if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
     python="$candidate"

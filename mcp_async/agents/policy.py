@@ -17,6 +17,9 @@ given, a name must match it), then the server's :class:`ServerRules`; then, when
 :func:`hinted_risky` picks the tools whose annotations say ``destructiveHint: true``
 or ``openWorldHint: true``; ``needs_approval="all"`` asks for every call.
 
+The calls of one round are decided concurrently (up to the runner's ``concurrency``), so
+an approver that asks a person one question at a time should hold a lock.
+
 Fails closed: an approver that raises, returns something other than ``True`` /
 ``False`` / ``(bool, reason)``, or takes longer than ``approval_timeout`` seconds means
 "no". A refused call is never sent to the server; the model gets an error result that

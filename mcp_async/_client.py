@@ -239,6 +239,19 @@ class AsyncMCPClient:
             :class:`~mcp_async.cache.CacheStore` replaces the store. See docs/caching.md.
     """
 
+    # Slots: a gateway holds thousands of clients, and an instance dict of more than 30
+    # keys is not key-shared (about 1.5 KB each). ``__dict__`` keeps any other attribute.
+    __slots__ = (
+        "__dict__", "__weakref__", "_borrowed_session", "_cache", "_capabilities",
+        "_client_info", "_connection_limit", "_dispatcher", "_given_transport",
+        "_header_maps", "_headers", "_initialize_mode", "_listen", "_log_level", "_loop",
+        "_max_body_size", "_max_event_size", "_max_input_rounds", "_message_level",
+        "_policy_hooks", "_protocol", "_push", "_reconnect", "_result_types",
+        "_retry_stand_in", "_router", "_send", "_session", "_state", "_streams", "_tools",
+        "_tools_task", "_tracing_options", "_transport", "_transport_choice", "_validators",
+        "max_list_pages", "timeout", "trust_idempotent_hint", "url", "validate_output",
+    )
+
     def __init__(
         self,
         url: str | MessageTransport,
@@ -614,10 +627,20 @@ class AsyncMCPClient:
         up and has none yet (the next handshake opens it otherwise)."""
         self._push = True
         engine = self._session
-        if engine is not None and engine.connected and self._listen == "auto":
-            want = getattr(engine.transport, "want_push", None)
-            if want is not None:
-                want()
+        if engine is None or not engine.connected or self._listen != "auto":
+            return
+        want = getattr(engine.transport, "want_push", None)
+        loop = self._loop
+        if want is None or loop is None or loop.is_closed():
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            want()
+        else:  # called from another thread (the blocking MCPClient's caller)
+            loop.call_soon_threadsafe(want)
 
     async def _await_push(self) -> None:
         """As :meth:`_want_push`, then wait briefly for the GET stream to be answered."""
@@ -1469,14 +1492,13 @@ class AsyncMCPClient:
         ):
             raise ConfigError(f"max_buffered must be an int >= 1, got {max_buffered!r}")
         wanted = ListenFilter(tools, prompts, resources, tuple(resource_uris))
-        self._want_push()  # handshake era: the notifications come on the GET stream
+        self._push = True  # handshake era: the notifications come on the GET stream
         if ack_timeout is None and self.timeout is not None:
             ack_timeout = self.timeout.total
         return Listening(self, wanted, reconnect=reconnect, max_buffered=max_buffered,
                          ack_timeout=ack_timeout)
 
     def _listen_router(self) -> ListenRouter:
-        self._want_push()
         if self._router is None:
             from .listen import ListenRouter
 

@@ -266,6 +266,7 @@ class Listening:
         if engine.modern is not None:
             await self._listen()
         else:
+            await self._client._await_push()  # its notifications come on the GET stream
             await self._follow_session()
         return self
 

@@ -206,3 +206,46 @@ async def test_retry_zero_does_not_make_the_client_reconnect_in_a_busy_loop() ->
     assert during <= elapsed / 0.1 + 1, (during, elapsed)
     gaps = [later - earlier for earlier, later in itertools.pairwise(gets[1:])]
     assert gaps and min(gaps) >= 0.09
+
+
+async def test_a_listen_on_a_connected_client_opens_the_stream_before_it_returns() -> None:
+    from mcp_async.listen import ToolsListChanged
+
+    async with _echo_server() as server, AsyncMCPClient(server.url) as client:
+        await client.call_tool("echo", {"text": "x"})
+        assert not client.listening
+        async with client.listen(tools=True) as events:
+            # Sent at once: the stream is open when the listen is entered, nothing is lost.
+            assert await server.notify("notifications/tools/list_changed") == 1
+            async with asyncio.timeout(5):
+                assert await anext(events) == ToolsListChanged()
+
+
+def test_a_handler_added_from_another_thread_opens_the_stream_in_the_loop() -> None:
+    import threading
+
+    from mcp_async.sync import MCPClient
+
+    seen = threading.Event()
+    ready: list[str] = []
+
+    async def serve() -> None:
+        async with _echo_server() as server:
+            ready.append(server.url)
+            while not seen.is_set():
+                await asyncio.sleep(0.01)
+                if server.stats.get_streams:
+                    await server.notify("notifications/custom", {})
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),))
+    thread.start()
+    try:
+        while not ready:
+            time.sleep(0.01)
+        with MCPClient(ready[0]) as client:
+            client.call_tool("echo", {"text": "x"})
+            client.add_notification_handler("notifications/custom", lambda params: seen.set())
+            assert seen.wait(10)
+    finally:
+        seen.set()
+        thread.join(10)

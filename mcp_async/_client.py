@@ -67,6 +67,7 @@ from .protocol import modern
 from .protocol.jsonrpc import load_document
 from .session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
 from .session.engine import SessionEngine
+from .session.portable import SessionState, SessionStateError
 from .transports.base import Handler, HTTPRequest, HTTPResponse
 from .transports.detect import url_transport
 from .transports.http import AiohttpTransport, make_session
@@ -545,6 +546,9 @@ class AsyncMCPClient:
             max_input_rounds=self._max_input_rounds,
         )
         self._session.extension_capabilities[_tasks.TASKS_EXTENSION] = {}
+        resumed = self.__dict__.get("_resumed")  # set by resume() only
+        if resumed is not None:
+            self._session.resume(resumed[0], keep_open=resumed[1])
         self._state = _State.OPEN
         self._loop = asyncio.get_running_loop()
         if self._initialize_mode == "eager":
@@ -820,6 +824,91 @@ class AsyncMCPClient:
     def session_id(self) -> str | None:
         """The ``Mcp-Session-Id`` in use (``None`` if stateless or before the handshake)."""
         return self._mcp().transport.session_id
+
+    # -- portable sessions (docs/sessions.md) --------------------------------------------
+    def export_session(self, *, keep_open: bool = True) -> SessionState:
+        """The session as plain JSON-ready data, for :meth:`resume` in this or another
+        process: protocol version (the era verdict), server info and capabilities, and
+        in the handshake era the ``Mcp-Session-Id``. No token or header is in it.
+
+        ``keep_open`` (the default): closing this client no longer ends the session on
+        the server (no DELETE), since another process may continue it. Raises
+        :class:`~mcp_async.ClientStateError` before the first exchange with the server
+        and for transports other than Streamable HTTP.
+        """
+        engine = self._mcp()
+        if not engine.connected or engine.protocol_version is None:
+            raise ClientStateError(
+                "no session to export yet: call initialize() or make a request first"
+            )
+        transport = engine.transport
+        if self.url is None or transport.kind != "streamable-http":
+            raise ClientStateError(
+                "only Streamable HTTP sessions can be exported; this client speaks "
+                f"{transport.kind}"
+            )
+        if engine.modern is not None:
+            found = engine.discovered
+            state = SessionState.capture(self.url, engine.protocol_version, None,
+                                         None if found is None else found.raw)
+        else:
+            result = engine.require_result()
+            state = SessionState.capture(self.url, engine.protocol_version,
+                                         transport.session_id, result.raw)
+            if keep_open and state.session_id is not None:
+                transport.keep_open()  # type: ignore[attr-defined]
+        return state
+
+    @classmethod
+    def resume(
+        cls,
+        url: str,
+        state: SessionState | Mapping[str, Any] | str | bytes,
+        *,
+        keep_open: bool = True,
+        **options: Any,
+    ) -> AsyncMCPClient:
+        """A client that continues an exported session (:meth:`export_session`) without
+        a new handshake, and in the 2026-07-28 era without the ``server/discover``
+        probe. Open it as usual (``async with``).
+
+        ``state`` is a :class:`~mcp_async.SessionState` or its ``to_json()`` /
+        ``to_dict()`` form; ``options`` are any other :class:`AsyncMCPClient`
+        arguments (auth comes from them: tokens are never in a state). If the server no
+        longer knows the session (HTTP 404), the client starts a new one as usual.
+        ``keep_open``: closing this client leaves the resumed session open on the server.
+
+        Raises :class:`~mcp_async.SessionStateError` for a malformed, foreign or
+        old-format state, one exported for another endpoint, or options that
+        contradict it (``transport``, ``protocol``).
+        """
+        if not isinstance(url, str):
+            raise SessionStateError("resume needs the server's URL (a str)")
+        if isinstance(state, SessionState):
+            parsed = state
+        elif isinstance(state, str | bytes | bytearray):
+            parsed = SessionState.from_json(state)
+        else:
+            parsed = SessionState.from_dict(state)
+        parsed.check_endpoint(url)
+        chosen = options.pop("transport", "auto")
+        if chosen not in ("auto", parsed.transport):
+            raise SessionStateError(
+                f"the session state is a {parsed.transport} session; transport={chosen!r} "
+                "cannot continue it"
+            )
+        protocol = options.get("protocol", "auto")
+        if protocol != "auto" and (
+            protocol != parsed.protocol_version
+            and not (protocol == "legacy" and parsed.era == "handshake")
+        ):
+            raise SessionStateError(
+                f"the session state speaks {parsed.protocol_version}; protocol={protocol!r} "
+                "contradicts it"
+            )
+        client = cls(url, transport=parsed.transport, **options)
+        client.__dict__["_resumed"] = (parsed, keep_open)
+        return client
 
     async def request(
         self,

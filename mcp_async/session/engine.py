@@ -44,6 +44,7 @@ from ..transports.message import Call, MessageTransport, Reply
 from .dispatch import Dispatcher, ProgressCallback
 from .era import LEGACY, Envelope, ProbeMark, parse_protocol, probe_verdict
 from .input_required import drive_rounds
+from .portable import SessionState
 
 __all__ = ["SessionEngine"]
 
@@ -56,6 +57,10 @@ logger = logging.getLogger("mcp_async")
 
 class SessionEngine:
     """The MCP state of one client: negotiated version, waiting requests, handlers."""
+
+    #: A session to continue instead of the next handshake (see :meth:`resume`); set
+    #: on the instance only when resuming, so most engines never hold it.
+    _resume: SessionState | None = None
 
     def __init__(
         self,
@@ -220,7 +225,10 @@ class SessionEngine:
         self.protocol_version = None
         await self.transport.prepare()
         known = self._known_era()
-        if known is not None and modern.is_modern(known):
+        resumed, self._resume = self._resume, None
+        if resumed is not None:
+            self._restore(resumed)
+        elif known is not None and modern.is_modern(known):
             self._adopt(known, self.discovered)
         elif known is not None:
             await self._handshake(known if known != LEGACY else mcp.LATEST_VERSION)
@@ -243,6 +251,34 @@ class SessionEngine:
         if self._verdicts is not None and self._verdict_key is not None:
             return self._verdicts.get(self._verdict_key)
         return None
+
+    def resume(self, state: SessionState, *, keep_open: bool = True) -> None:
+        """Continue ``state``'s session at the next connect, without a handshake or a
+        probe (if the server no longer knows it, the usual new session follows).
+        ``keep_open``: closing leaves that session open on the server."""
+        if self.connected:
+            raise ClientStateError("the session is already up; resume before connecting")
+        adopt = getattr(self.transport, "adopt_session", None)
+        if state.session_id is not None and adopt is None:
+            raise ClientStateError(f"a {self.transport.kind} transport cannot resume a session")
+        self._resume = state
+        self._keep_open = keep_open
+
+    def _restore(self, state: SessionState) -> None:
+        version = state.protocol_version
+        if modern.is_modern(version):
+            self._adopt(version, state.discover_result())
+            self._remember(version)
+            return
+        if state.session_id is not None:
+            self.transport.adopt_session(  # type: ignore[attr-defined]
+                state.session_id, keep_open=self._keep_open
+            )
+        self.protocol_version = version
+        self.transport.negotiated(version)
+        self.result = state.initialize_result()
+        self._remember(LEGACY)
+        logger.info("MCP session resumed without a handshake (protocol %s)", version)
 
     def _remember(self, verdict: str) -> None:
         self._verdict = verdict

@@ -136,6 +136,21 @@ class StreamableHTTPTransport(MessageTransport):
         self._stateless = False
         self._rebuild_headers()
 
+    #: A session id that closing leaves open on the server (a shared, exported one).
+    _kept: str | None = None
+
+    def adopt_session(self, session_id: str, *, keep_open: bool = False) -> None:
+        """Continue the server's session ``session_id`` (a resumed, exported session)
+        instead of running a handshake; ``keep_open``: closing does not end it."""
+        self._session_id = session_id
+        self._rebuild_headers()
+        if keep_open:
+            self._kept = session_id
+
+    def keep_open(self) -> None:
+        """Closing leaves the current session open on the server (it was exported)."""
+        self._kept = self._session_id
+
     def negotiated(self, protocol_version: str) -> None:
         """Send ``MCP-Protocol-Version`` from now on (and, in the stateless era, the
         routing headers)."""
@@ -509,7 +524,7 @@ class StreamableHTTPTransport(MessageTransport):
         if drains:
             await asyncio.wait(list(drains))
         session_id, self._session_id = self._session_id, None
-        if session_id is None:
+        if session_id is None or session_id == self._kept:
             return
         request = HTTPRequest(
             "DELETE", self.url, headers=self._base_headers.copy(), timeout=_NOTIFY_TIMEOUT,

@@ -60,6 +60,7 @@ from ._lazy import lazy_attributes
 from ._version import __version__
 from .auth.bearer import BearerAuth
 from .models import CallToolResult, InitializeResult, Tool
+from .session.portable import SessionState, SessionStateError
 from .transports.base import BytesResponse, HTTPRequest, HTTPResponse
 from .transports.sse_streams import ReconnectPolicy
 
@@ -229,6 +230,8 @@ __all__ = [
     "ServerExitedError",
     "ServerSpawnError",
     "SessionExpiredError",
+    "SessionState",
+    "SessionStateError",
     "SubscriptionLost",
     "StdioTransport",
     "Success",

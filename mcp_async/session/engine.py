@@ -62,6 +62,18 @@ class SessionEngine:
     #: on the instance only when resuming, so most engines never hold it.
     _resume: SessionState | None = None
 
+    # Slots: a gateway holds thousands of engines, and an instance dict of more than 30
+    # keys is not key-shared (about 1.5 KB each). ``__dict__`` keeps any other attribute.
+    __slots__ = (
+        "__dict__", "__weakref__", "_background", "_calls", "_capabilities", "_chain",
+        "_client_info", "_close_cancelled", "_closed", "_deadlines", "_default_timeout",
+        "_generation", "_ids", "_init_task", "_log_level", "_mode", "_pinned",
+        "_probe_timeout", "_result_types", "_retry_chain", "_verdict", "_verdict_key",
+        "_verdicts", "_waiting", "connected", "discovered", "dispatcher",
+        "extension_capabilities", "max_input_rounds", "modern", "protocol_version", "result",
+        "transport",
+    )
+
     def __init__(
         self,
         transport: MessageTransport,
@@ -263,6 +275,9 @@ class SessionEngine:
             raise ClientStateError(f"a {self.transport.kind} transport cannot resume a session")
         self._resume = state
         self._keep_open = keep_open
+        # Known at once, before the first exchange: what the server said of itself.
+        self.protocol_version = state.protocol_version
+        self.result = state.initialize_result()
 
     def _restore(self, state: SessionState) -> None:
         version = state.protocol_version

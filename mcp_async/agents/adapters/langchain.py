@@ -48,7 +48,10 @@ _EXTRA = "langchain"
 _tools = require("langchain_core.tools", _EXTRA, "LangChain")
 
 
-class MCPAsyncTool(_tools.BaseTool):  # type: ignore[misc]  # framework base: Any
+_Base: Any = _tools.BaseTool
+
+
+class MCPAsyncTool(_Base):  # type: ignore[misc]  # the framework's class, typed Any here
     """One MCP tool as a LangChain tool; build them with :func:`langchain_tools`.
 
     ``runner`` runs the call (policy, budget, error mapping); ``mcp_name`` is the

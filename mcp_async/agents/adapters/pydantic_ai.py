@@ -1,4 +1,5 @@
-"""PydanticAI: the tools of a client or group as a toolset (``pip install 'mcp-async[pydantic-ai]'``).
+"""PydanticAI: the tools of a client or group as a toolset
+(``pip install 'mcp-async[pydantic-ai]'``).
 
 ::
 
@@ -61,7 +62,10 @@ _ARGS = _core.SchemaValidator(_core.core_schema.dict_schema(
     _core.core_schema.str_schema(), _core.core_schema.any_schema()))
 
 
-class MCPAsyncToolset(_toolsets.AbstractToolset):  # type: ignore[misc]  # framework base: Any
+_Base: Any = _toolsets.AbstractToolset
+
+
+class MCPAsyncToolset(_Base):  # type: ignore[misc]  # the framework's class, typed Any here
     """A PydanticAI toolset backed by one :class:`~mcp_async.AsyncMCPClient` or
     :class:`~mcp_async.MCPClientGroup` (a group's namespaced names, made to fit the
     providers' name rules).

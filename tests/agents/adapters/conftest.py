@@ -44,6 +44,11 @@ def build_server() -> MCPTestServer:
         """Delete everything (destructive)."""
         return "deleted"
 
+    @server.prompt
+    def greet(who: str) -> str:
+        """Greet someone."""
+        return f"Hello, {who}!"
+
     return server
 
 

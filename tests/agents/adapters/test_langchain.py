@@ -19,11 +19,12 @@ from .conftest import tool_calls
 
 pytest.importorskip("langchain_core")
 
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel  # noqa: E402
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage  # noqa: E402
-from langchain_core.utils.function_calling import convert_to_openai_tool  # noqa: E402
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field
 
-from mcp_async.agents.adapters.langchain import langchain_tools  # noqa: E402
+from mcp_async.agents.adapters.langchain import langchain_tools
 
 Step = list[tuple[str, dict[str, Any]]] | str
 
@@ -44,7 +45,7 @@ def scripted(steps: list[Step]) -> Iterator[AIMessage]:
 class ScriptedChatModel(GenericFakeChatModel):
     """GenericFakeChatModel that accepts ``bind_tools`` and records what it was offered."""
 
-    offered: list[str] = []
+    offered: list[str] = Field(default_factory=list)
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
         self.offered = sorted(convert_to_openai_tool(t)["function"]["name"] for t in tools)

@@ -17,11 +17,11 @@ from .conftest import build_server, tool_calls
 
 pytest.importorskip("pydantic_ai")
 
-from pydantic_ai import Agent  # noqa: E402
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart  # noqa: E402
-from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
+from pydantic_ai import Agent
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from mcp_async.agents.adapters.pydantic_ai import MCPAsyncToolset  # noqa: E402
+from mcp_async.agents.adapters.pydantic_ai import MCPAsyncToolset
 
 Step = list[tuple[str, dict[str, Any]]] | str
 
@@ -152,16 +152,15 @@ async def test_timeout_is_tool_failed_not_an_exception(server: MCPTestServer,
 
 
 async def test_group_names_and_one_session_per_server() -> None:
-    async with build_server() as one, build_server() as two:
-        async with MCPClientGroup({"one": AsyncMCPClient(one.url),
-                                         "two": AsyncMCPClient(two.url)}) as group:
-            toolset = MCPAsyncToolset(group, policy=ToolPolicy(
-                servers={"two": {"deny": ["delete_all"]}}))
-            script = Script([[("one__echo", {"text": "a"})] * 5,
-                             [("two__echo", {"text": "b"})] * 5, "ok"])
-            await agent(script, toolset).run("go")
-            assert "one__delete_all" in script.offered[0]
-            assert "two__delete_all" not in script.offered[0]
+    async with build_server() as one, build_server() as two, MCPClientGroup(
+            {"one": AsyncMCPClient(one.url), "two": AsyncMCPClient(two.url)}) as group:
+        toolset = MCPAsyncToolset(group, policy=ToolPolicy(
+            servers={"two": {"deny": ["delete_all"]}}))
+        script = Script([[("one__echo", {"text": "a"})] * 5,
+                         [("two__echo", {"text": "b"})] * 5, "ok"])
+        await agent(script, toolset).run("go")
+        assert "one__delete_all" in script.offered[0]
+        assert "two__delete_all" not in script.offered[0]
     for server in (one, two):
         assert tool_calls(server) == ["echo"] * 5
         assert server.stats.sessions_created == 1

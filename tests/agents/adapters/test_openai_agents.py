@@ -1,0 +1,112 @@
+"""The OpenAI Agents SDK server adapter, driven by the SDK's own ``Runner.run`` and a
+scripted ``Model`` (in openai_agents_driver.py, run as a child process: under pytest the
+name ``agents`` is this test package, not the SDK). The MCP server runs here, so the
+session count is read on the server side."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_async.testing import Fault, MCPTestServer
+
+from .conftest import tool_calls
+
+ROOT = Path(__file__).resolve().parents[3]
+DRIVER = Path(__file__).with_name("openai_agents_driver.py")
+
+
+async def drive(server: MCPTestServer, scenario: str) -> dict[str, Any]:
+    """Run the driver against ``server`` (served by this event loop meanwhile)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(DRIVER), server.url, scenario, cwd=str(ROOT), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        async with asyncio.timeout(50):
+            out, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, f"driver failed:\n{out.decode()}\n{err.decode()}"
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _needs_sdk() -> None:
+    # find_spec("agents") would find this test package, so ask for the distribution
+    try:
+        importlib.metadata.version("openai-agents")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("the OpenAI Agents SDK (openai-agents) is not installed")
+
+
+def text_of(output: Any) -> str:
+    """A function_call_output's text, however the SDK shaped it."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, dict):
+        return str(output.get("text", ""))
+    return "".join(text_of(part) for part in output)
+
+
+async def test_ten_calls_in_two_runs_use_one_session(server: MCPTestServer) -> None:
+    result = await drive(server, "ten")
+    assert result["run1"]["offered"] == ["add", "big", "delete_all", "echo", "fail"]
+    assert result["run1"]["final"] == "first done"
+    assert result["run2"]["final"] == "second done"
+    assert [text_of(o["output"]) for o in result["run2"]["outputs"]] == [
+        f"b{i}" for i in range(5)]
+    assert '"sum":11' in text_of(result["run1"]["outputs"][-1]["output"])
+    assert result["statuses"] == ["ok"] * 10
+    assert len(tool_calls(server)) == 10
+    assert server.stats.sessions_created == 1
+    assert server.stats.by_method["initialize"] == 1
+
+
+async def test_policy_refusal_reaches_the_model_and_not_the_server(
+        server: MCPTestServer) -> None:
+    result = await drive(server, "policy")
+    assert "fail" not in result["run"]["offered"]
+    refused, echoed = result["run"]["outputs"]
+    assert text_of(refused["output"]) == ("Error: the call to 'delete_all' was refused and "
+                                          "not run: needs a human.")
+    assert text_of(echoed["output"]) == "hi"
+    assert result["statuses"] == ["refused", "ok"]
+    assert tool_calls(server) == ["echo"]
+
+
+async def test_big_result_is_truncated(server: MCPTestServer) -> None:
+    result = await drive(server, "budget")
+    [output] = result["run"]["outputs"]
+    text = text_of(output["output"])
+    assert text.startswith("HEAD") and text.endswith("TAIL") and len(text) <= 1000
+    assert "characters cut by mcp_async's result budget" in text
+    assert result["full_chars"] == 40_000
+
+
+async def test_tool_error_and_timeout_reach_the_model(server: MCPTestServer) -> None:
+    server.faults.add(Fault.slow(5.0, method="tools/call", name="echo"))
+    result = await drive(server, "errors")
+    assert result["statuses"] == ["tool_error", "error"]
+    outputs = [text_of(o["output"]) for o in result["run"]["outputs"]]
+    assert outputs[0] == "Error: this tool always fails"
+    assert outputs[1].startswith("Error: calling tool 'echo' timed out")
+    assert "It may or may not have run." in outputs[1]
+    assert result["run"]["final"] == "ok"
+
+
+async def test_prompts(server: MCPTestServer) -> None:
+    result = await drive(server, "prompts")
+    assert result["prompts"] == ["greet"]
+    assert result["prompt_text"] == "Hello, Ada!"

@@ -41,6 +41,7 @@ test: $(STAMP)
 	bash scripts/install-interop-servers.sh
 	bash scripts/install-conformance.sh
 	bash scripts/install-skills-server.sh
+	bash scripts/install-redis.sh
 	$(BIN)/python -m coverage erase
 	@# The static checks run beside pytest; their output is shown when pytest ends.
 	@# pytest runs on $(PYTEST_WORKERS) xdist workers. coverage run, not pytest --cov: the

@@ -455,6 +455,28 @@ class _OAuthHook(Hook, ABC):
         return tokens
 
     async def _try_refresh(self, context: Discovery, tokens: OAuthTokens) -> OAuthTokens | None:
+        # A storage shared by processes may offer ``refresh_lock(key)``, an async context
+        # manager held across processes: one refresh per token, whatever the number of
+        # workers (refresh tokens are often single-use). Under it, tokens another worker
+        # refreshed meanwhile are reused instead of refreshed again.
+        shared_lock = getattr(self._storage, "refresh_lock", None)
+        if shared_lock is None:
+            return await self._refresh_now(context, tokens)
+        key = self._token_key()
+        async with shared_lock(key):
+            stored = await self._storage.get_tokens(key)
+            if stored is not None and (
+                stored.resource is None or resource_allowed(key, stored.resource)
+            ):
+                if stored.access_token != tokens.access_token and self._fresh(stored):
+                    self._tokens = stored
+                    logger.info("reusing OAuth tokens refreshed by another process")
+                    return stored
+                if stored.refresh_token is not None:
+                    tokens = stored  # the newest refresh token
+            return await self._refresh_now(context, tokens)
+
+    async def _refresh_now(self, context: Discovery, tokens: OAuthTokens) -> OAuthTokens | None:
         assert tokens.refresh_token is not None
         client = await self._refresh_client(context)
         if client is None:

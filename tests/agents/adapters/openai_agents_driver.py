@@ -23,7 +23,7 @@ from openai.types.responses import (
 )
 
 from agents import Agent, Model, ModelResponse, RunConfig, Runner, Usage, set_tracing_disabled
-from mcp_async import AsyncMCPClient
+from mcp_async import AsyncMCPClient, MCPClientGroup
 from mcp_async.agents import ResultBudget, ToolPolicy
 from mcp_async.agents.adapters.openai_agents import MCPAsyncServer
 
@@ -79,6 +79,16 @@ async def run(agent_server: MCPAsyncServer, steps: list[Step]) -> dict[str, Any]
 async def main(url: str, scenario: str) -> dict[str, Any]:
     set_tracing_disabled(True)
     out: dict[str, Any] = {}
+    if scenario == "group":
+        members = {"one": AsyncMCPClient(url), "two": AsyncMCPClient(url)}
+        async with MCPClientGroup(members) as group:
+            server = MCPAsyncServer(group, policy=ToolPolicy(
+                servers={"two": {"deny": ["delete_all"]}}))
+            out["run"] = await run(server, [
+                [("one__echo", {"text": "1"}), ("two__echo", {"text": "2"})],
+                [("one__add", {"a": 1, "b": 1}), ("two__add", {"a": 2, "b": 2})], "ok"])
+            out["statuses"] = [e.status for e in server.executions]
+        return out
     async with AsyncMCPClient(url) as client:
         if scenario == "ten":
             server = MCPAsyncServer(client, name="test")
@@ -110,6 +120,10 @@ async def main(url: str, scenario: str) -> dict[str, Any]:
             out["run"] = await run(server, [[("fail", {})], [("echo", {"text": "slow"})],
                                             "ok"])
             out["statuses"] = [e.status for e in server.executions]
+        elif scenario == "meta":
+            server = MCPAsyncServer(client, tool_meta_resolver=lambda ctx: {
+                "tenant": "t1", "tool": ctx.tool_name})
+            out["run"] = await run(server, [[("echo", {"text": "m"})], "ok"])
         elif scenario == "prompts":
             server = MCPAsyncServer(client)
             listed = await server.list_prompts()

@@ -110,3 +110,24 @@ async def test_prompts(server: MCPTestServer) -> None:
     result = await drive(server, "prompts")
     assert result["prompts"] == ["greet"]
     assert result["prompt_text"] == "Hello, Ada!"
+
+
+async def test_meta_from_the_sdk_goes_out_on_the_call(server: MCPTestServer) -> None:
+    result = await drive(server, "meta")
+    assert text_of(result["run"]["outputs"][0]["output"]) == "m"
+    [params] = [p for method, p in server.stats.received if method == "tools/call"]
+    assert params["_meta"]["tenant"] == "t1"
+    assert params["_meta"]["tool"] == "echo"
+
+
+async def test_group_namespaced_names_one_session_per_member(server: MCPTestServer) -> None:
+    result = await drive(server, "group")
+    offered = result["run"]["offered"]
+    assert "one__delete_all" in offered and "two__delete_all" not in offered
+    assert "one__echo" in offered and "two__echo" in offered
+    assert result["statuses"] == ["ok"] * 4
+    texts = [text_of(o["output"]) for o in result["run"]["outputs"]]
+    assert texts[:2] == ["1", "2"]
+    assert '"sum":2' in texts[2] and '"sum":4' in texts[3]
+    assert tool_calls(server) == ["echo", "echo", "add", "add"]
+    assert server.stats.sessions_created == 2  # one per member, for six requests each way

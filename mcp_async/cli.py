@@ -45,6 +45,7 @@ from typing import Any
 from ._client import AsyncMCPClient
 from ._exceptions import ConfigError, MCPClientError
 from .cli_batch import add_batch_parser, make_client
+from .cli_bridge import add_bridge_parser
 from .cli_group import add_group_cli, group_runner
 from .cli_serve import add_serve_parser
 from .cli_text import print_tools
@@ -313,6 +314,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     batch = add_batch_parser(sub)
     add_serve_parser(sub)
+    add_bridge_parser(sub)
     add_group_cli(parser, sub, {"tools": tools, "call": call, "batch": batch})
     return parser
 

@@ -6,6 +6,7 @@ took, and that a refused call never arrived."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,9 +15,13 @@ import pytest
 from mcp_async import AsyncMCPClient
 from mcp_async.testing import MCPTestServer
 
+#: The bytes of the image the ``picture`` tool returns.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
 
 def build_server() -> MCPTestServer:
-    """The adapters' test server: echo, add, big, fail, and a destructive delete_all."""
+    """The adapters' test server: echo, add, big, fail, picture, a destructive
+    delete_all and a prompt, greet."""
     server = MCPTestServer()
 
     @server.tool
@@ -43,6 +48,17 @@ def build_server() -> MCPTestServer:
     def delete_all() -> str:
         """Delete everything (destructive)."""
         return "deleted"
+
+    @server.tool
+    def picture() -> dict[str, Any]:
+        """A caption, a PNG image and a PDF."""
+        return {"content": [
+            {"type": "text", "text": "a tiny picture"},
+            {"type": "image", "data": base64.b64encode(PNG).decode(), "mimeType": "image/png"},
+            {"type": "resource", "resource": {
+                "uri": "file:///doc.pdf", "mimeType": "application/pdf",
+                "blob": base64.b64encode(b"%PDF-1.4 tiny").decode()}},
+        ]}
 
     @server.prompt
     def greet(who: str) -> str:

@@ -124,6 +124,8 @@ async def main(url: str, scenario: str) -> dict[str, Any]:
             server = MCPAsyncServer(client, tool_meta_resolver=lambda ctx: {
                 "tenant": "t1", "tool": ctx.tool_name})
             out["run"] = await run(server, [[("echo", {"text": "m"})], "ok"])
+        elif scenario == "picture":
+            out["run"] = await run(MCPAsyncServer(client), [[("picture", {})], "ok"])
         elif scenario == "prompts":
             server = MCPAsyncServer(client)
             listed = await server.list_prompts()

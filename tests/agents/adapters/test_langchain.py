@@ -5,6 +5,7 @@ failures as error ``ToolMessage`` objects."""
 
 from __future__ import annotations
 
+import base64
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from mcp_async import AsyncMCPClient, ConfigError
 from mcp_async.agents import ResultBudget, ToolExecution, ToolPolicy
 from mcp_async.testing import Fault, MCPTestServer
 
-from .conftest import tool_calls
+from .conftest import PNG, tool_calls
 
 pytest.importorskip("langchain_core")
 
@@ -81,7 +82,7 @@ async def test_ten_calls_use_one_session(server: MCPTestServer,
         "done",
     ]))
     messages = await run_loop(model, tools)
-    assert model.offered == ["add", "big", "delete_all", "echo", "fail"]
+    assert model.offered == ["add", "big", "delete_all", "echo", "fail", "picture"]
     assert messages[-1].content == "done"
     answers = results(messages)
     assert [m.tool_call_id for m in answers] == [f"call_{i}" for i in range(1, 11)]
@@ -146,3 +147,17 @@ def test_missing_framework_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delitem(sys.modules, "mcp_async.agents.adapters.langchain", raising=False)
     with pytest.raises(ConfigError, match=r"pip install 'mcp-async\[langchain\]'"):
         import mcp_async.agents.adapters.langchain  # noqa: F401
+
+
+async def test_images_are_standard_content_blocks(server: MCPTestServer,
+                                                  client: AsyncMCPClient) -> None:
+    tools = await langchain_tools(client)
+    model = ScriptedChatModel(messages=scripted([[("picture", {})], "ok"]))
+    [answer] = results(await run_loop(model, tools))
+    assert answer.status == "success"
+    text, image = answer.content
+    assert text["type"] == "text" and text["text"].startswith("a tiny picture")
+    assert "[document application/pdf, 13 bytes: LangChain tool messages carry images " \
+        "only, not sent]" in text["text"]
+    assert image == {"type": "image", "base64": base64.b64encode(PNG).decode(),
+                     "mime_type": "image/png"}

@@ -6,6 +6,7 @@ session count is read on the server side."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.metadata
 import json
 import os
@@ -17,7 +18,7 @@ import pytest
 
 from mcp_async.testing import Fault, MCPTestServer
 
-from .conftest import tool_calls
+from .conftest import PNG, tool_calls
 
 ROOT = Path(__file__).resolve().parents[3]
 DRIVER = Path(__file__).with_name("openai_agents_driver.py")
@@ -62,7 +63,7 @@ def text_of(output: Any) -> str:
 
 async def test_ten_calls_in_two_runs_use_one_session(server: MCPTestServer) -> None:
     result = await drive(server, "ten")
-    assert result["run1"]["offered"] == ["add", "big", "delete_all", "echo", "fail"]
+    assert result["run1"]["offered"] == ["add", "big", "delete_all", "echo", "fail", "picture"]
     assert result["run1"]["final"] == "first done"
     assert result["run2"]["final"] == "second done"
     assert [text_of(o["output"]) for o in result["run2"]["outputs"]] == [
@@ -131,3 +132,16 @@ async def test_group_namespaced_names_one_session_per_member(server: MCPTestServ
     assert '"sum":2' in texts[2] and '"sum":4' in texts[3]
     assert tool_calls(server) == ["echo", "echo", "add", "add"]
     assert server.stats.sessions_created == 2  # one per member, for six requests each way
+
+
+async def test_images_reach_the_model(server: MCPTestServer) -> None:
+    result = await drive(server, "picture")
+    [output] = result["run"]["outputs"]
+    parts = output["output"]
+    assert isinstance(parts, list), parts
+    images = [p for p in parts if "image" in str(p.get("type"))]
+    assert len(images) == 1
+    assert images[0]["image_url"] == "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert "a tiny picture" in text_of(parts)
+    assert "[document application/pdf, 13 bytes: the Agents SDK takes only text and " \
+        "images from an MCP tool, not sent]" in text_of(parts)

@@ -13,12 +13,12 @@ from mcp_async import AsyncMCPClient, ConfigError, MCPClientGroup
 from mcp_async.agents import ResultBudget, ToolPolicy
 from mcp_async.testing import Fault, MCPTestServer
 
-from .conftest import build_server, tool_calls
+from .conftest import PNG, build_server, tool_calls
 
 pytest.importorskip("pydantic_ai")
 
 from pydantic_ai import Agent
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.messages import BinaryContent, ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from mcp_async.agents.adapters.pydantic_ai import MCPAsyncToolset
@@ -35,11 +35,16 @@ class Script:
         self.offered: list[list[str]] = []
         self.seen: list[str] = []
         self.calls = 0
+        self.binaries: list[tuple[str, bytes]] = []
 
     def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         self.offered.append(sorted(t.name for t in info.function_tools))
         last = messages[-1]
         for part in getattr(last, "parts", []):
+            content = getattr(part, "content", None)
+            for item in content if isinstance(content, list) else [content]:
+                if isinstance(item, BinaryContent):
+                    self.binaries.append((item.media_type, item.data))
             if part.part_kind in ("tool-return", "retry-prompt"):
                 self.seen.append(f"{part.part_kind}:{part.tool_name}:"
                                  f"{getattr(part, 'outcome', '-')}:{part.model_response_str()}")
@@ -68,7 +73,7 @@ async def test_ten_calls_in_two_runs_use_one_session(server: MCPTestServer,
         ])
         result = await agent(script, toolset).run("go")
         assert result.output == "done"
-        assert script.offered[0] == ["add", "big", "delete_all", "echo", "fail"]
+        assert script.offered[0] == ["add", "big", "delete_all", "echo", "fail", "picture"]
         assert f"tool-return:echo:success:r{run}-1" in script.seen
         assert any(s.startswith("tool-return:add:success:") and f'"sum":{run + 2}' in s
                    for s in script.seen)
@@ -178,3 +183,12 @@ def test_missing_framework_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delitem(sys.modules, "mcp_async.agents.adapters.pydantic_ai")
     with pytest.raises(ConfigError, match=r"pip install 'mcp-async\[pydantic-ai\]'"):
         import mcp_async.agents.adapters.pydantic_ai  # noqa: F401
+
+
+async def test_images_and_pdfs_reach_the_model_as_binary_content(
+        server: MCPTestServer, client: AsyncMCPClient) -> None:
+    script = Script([[("picture", {})], "ok"])
+    await agent(script, MCPAsyncToolset(client)).run("go")
+    assert ("image/png", PNG) in script.binaries
+    assert ("application/pdf", b"%PDF-1.4 tiny") in script.binaries
+    assert any("a tiny picture" in seen for seen in script.seen)

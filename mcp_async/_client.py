@@ -1271,7 +1271,8 @@ class AsyncMCPClient:
         if timeout is not None:
             timeout = to_timeout(timeout, self.timeout)
         if not self._mcp().connected:  # connecting counts against the call's timeout
-            timeout = await self._mcp().connect_within("tools/call", timeout)
+            timeout, max_total_timeout = await self._mcp().connect_for_call(
+                "tools/call", timeout, reset_timeout_on_progress, max_total_timeout)
         if not idempotent and self.trust_idempotent_hint:
             idempotent = _hints_idempotent(await self._tool(name))
         extensions: dict[str, Any] = {"mcp_name": name} if retry is None else {

@@ -157,6 +157,27 @@ class SessionEngine:
             return timeout
         return await self._connect_within(method, timeout, _monotonic())
 
+    async def connect_for_call(
+        self, method: str, timeout: Timeout | None, reset: bool, max_total: float | None
+    ) -> tuple[Timeout | None, float | None]:
+        """:meth:`connect_within` for a call with ``reset_timeout_on_progress`` (``reset``)
+        or ``max_total_timeout``: returns what is left of both. With ``reset`` the timeout
+        is one of inactivity and starts once connected; ``max_total`` (if given, else
+        the client's timeout) bounds connecting."""
+        if self.connected:
+            return timeout, max_total
+        started = _monotonic()
+        if reset:
+            await self._within(method, None if max_total is None else Timeout(total=max_total),
+                               started, self._join_connect, "while connecting to the server")
+        else:
+            timeout = await self._connect_within(method, timeout, started)
+        if max_total is not None:
+            max_total -= _monotonic() - started
+            if max_total <= 0:
+                raise ReadTimeout(f"{method!r} ran out of its max_total_timeout while connecting")
+        return timeout, max_total
+
     async def _connect_within(
         self, method: str, timeout: Timeout | None, started: float
     ) -> Timeout | None:
@@ -459,14 +480,22 @@ class SessionEngine:
         max_total: float | None,
         extensions: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        # (A handshake still to run happens inside, within the call's deadline.)
         timeout = timeout or self._default_timeout or Timeout()
         idle = timeout.total
         inner = Timeout(total=None, connect=timeout.connect, read=timeout.read)
         loop = asyncio.get_running_loop()
         start = loop.time()
+        if reset and not self.connected:
+            # With reset_timeout_on_progress the timeout is one of inactivity: it starts
+            # once connected. Connecting counts against max_total_timeout (if given, else
+            # the client's timeout bounds it). Otherwise a handshake still to run happens
+            # inside, within the call's deadline.
+            await self._within(
+                method, None if max_total is None else Timeout(total=max_total),
+                _monotonic(), self._join_connect, "while connecting to the server",
+            )
         hard = None if max_total is None else start + max_total
-        first = None if idle is None else start + idle
+        first = None if idle is None else loop.time() + idle
         if hard is not None:
             first = hard if first is None else min(first, hard)
         deadline = asyncio.timeout_at(first)

@@ -561,7 +561,11 @@ async def test_the_first_call_never_outlives_its_own_timeout(kind: str) -> None:
     async with silent_client(kind) as client:  # the client's default timeout: 60 s
         for call in (
             lambda: client.call_tool("t", timeout=0.5),
-            lambda: client.call_tool("t", timeout=0.5, reset_timeout_on_progress=True),
+            lambda: client.call_tool("t", timeout=0.5, max_total_timeout=0.5),
+            # (With reset_timeout_on_progress the timeout is one of inactivity, which
+            # starts once connected: max_total_timeout bounds connecting.)
+            lambda: client.call_tool("t", timeout=0.2, reset_timeout_on_progress=True,
+                                     max_total_timeout=0.5),
             lambda: client.request("x/y", timeout=0.5),
         ):
             start = time.monotonic()

@@ -102,6 +102,8 @@ class LegacySSETransport(MessageTransport):
         self._stream = response
         self._reader = asyncio.ensure_future(self._read(response, decoder, endpoint))
         wait = connect if connect is not None else _ENDPOINT_WAIT
+        if timeout is not None and timeout.total is not None:
+            wait = min(wait, timeout.total)  # no longer than a whole call may take
         try:
             async with asyncio.timeout(wait):
                 self.endpoint = self._check_endpoint(await asyncio.shield(endpoint))

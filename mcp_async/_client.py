@@ -200,7 +200,9 @@ class AsyncMCPClient:
         resources_list_changed_handler: called on ``resources/list_changed``.
         prompts_list_changed_handler: called on ``prompts/list_changed``.
         resource_updated_handler: called with the URI of each ``resources/updated``.
-        max_concurrent_handlers: most server requests answered at once.
+        max_concurrent_handlers: most server requests answered at once, and most
+            answers sent at once; as many more requests may wait, beyond that they are
+            refused with ``-32603`` (see docs/two-way.md).
         listen: the standalone GET stream, on which a handshake-era server that assigned
             a session id sends its own requests and notifications. ``"auto"`` (the
             default) opens it when something needs server push: a handler for server

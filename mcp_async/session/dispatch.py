@@ -180,6 +180,7 @@ class Dispatcher:
         self._sending = 0
         self._room = asyncio.Event()
         self._warned = False
+        self._closed = False
         #: Server requests refused because ``2 * max_concurrent_handlers`` were in progress.
         self.refused = 0
         self._accepted_urls: OrderedDict[str, None] = OrderedDict()
@@ -323,6 +324,8 @@ class Dispatcher:
         self._queue_answer(reply, answer)
 
     def _queue_answer(self, reply: Reply, answer: Response | ErrorResponse) -> None:
+        if self._closed:  # the session is ending: nothing more is sent
+            return
         self._outbox.append((reply, answer))
         if self._sending < self._limit:
             self._sending += 1
@@ -366,6 +369,7 @@ class Dispatcher:
 
     async def cancel_all(self) -> None:
         """Cancel every server request in progress and wait for the tasks to end."""
+        self._closed = True
         self._outbox.clear()
         self._room.set()
         tasks = [*self._running.values(), *self._senders]

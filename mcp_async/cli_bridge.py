@@ -997,7 +997,7 @@ def _auth(args: argparse.Namespace) -> str | Hook | None:
 
 
 async def _serve_stdio(args: argparse.Namespace) -> int:
-    from ._client import AsyncMCPClient
+    from ._client import DEFAULT_LOG_LEVEL, AsyncMCPClient
     from .retry import RetryPolicy
 
     if args.retries < 1:
@@ -1012,7 +1012,7 @@ async def _serve_stdio(args: argparse.Namespace) -> int:
             args.url, transport=args.transport, headers=headers or None, auth=auth,
             retry=RetryPolicy(attempts=args.retries) if args.retries > 1 else None,
             capabilities=capabilities, client_info=info, protocol=args.protocol,
-            cache=False,
+            cache=False, log_level=DEFAULT_LOG_LEVEL,
         )
 
     reader, writer = await _std_streams()

@@ -36,7 +36,7 @@ import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
 from .._exceptions import (
     BodyTooLargeError,
@@ -67,7 +67,10 @@ _BACKLOG_HIGH = 256
 _BACKLOG_LOW = 64
 _STDERR_LINE_LIMIT = 1 << 16
 _GRACE = 2.0  # the default shutdown_grace
-_GROUP_POLL = 0.01  # how often a group's end is checked (a group cannot be waited for)
+_GROUP_POLL = 0.01
+# Requests queued for a full stdin are pruned of ended calls once this many (or twice
+# the number left after the last pruning) wait.
+_PRUNE_FROM = 16  # how often a group's end is checked (a group cannot be waited for)
 
 
 class StdioTransport(MessageTransport):
@@ -146,6 +149,11 @@ class StdioTransport(MessageTransport):
         self._closing = False
         #: stdin's pipe while the server runs (the fast path writes to it directly).
         self._pipe: asyncio.WriteTransport | None = None
+        # Requests waiting for room in a full stdin, written in order by one task; one
+        # whose call ended meanwhile (timeout, cancellation, close) is never written.
+        self._queued: deque[tuple[bytes, asyncio.Future[Any]]] = deque()
+        self._prune_at = _PRUNE_FROM
+        self._flusher: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<StdioTransport {' '.join((self.command, *self.args))!r}>"
@@ -287,8 +295,45 @@ class StdioTransport(MessageTransport):
         return True
 
     async def request(self, request: Request, call: Call) -> None:
-        """Write ``request``; its response comes on stdout."""
-        await self._write(jsonrpc.encode_request(request.id, request.method, request.params))
+        """Write ``request``, or queue it while stdin is full; its response comes on stdout.
+
+        It never waits for room itself, so the call's own timeout (which runs once this
+        returns) bounds the wait for a server that stops reading.
+        """
+        stdin = self._stdin
+        if stdin is None or stdin.transport.is_closing():
+            await self._write_failed(None)
+            return
+        body = jsonrpc.encode_request(request.id, request.method, request.params) + b"\n"
+        pipe = stdin.transport
+        if not self._queued and pipe.get_write_buffer_size() <= pipe.get_write_buffer_limits()[1]:
+            stdin.write(body)
+            return
+        queued = self._queued
+        if len(queued) >= self._prune_at:  # forget the calls that ended while queued
+            self._queued = queued = deque(item for item in queued if not item[1].done())
+            self._prune_at = max(_PRUNE_FROM, 2 * len(queued))
+        queued.append((body, call.waiter))
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self._flush(stdin))
+
+    async def _flush(self, stdin: asyncio.StreamWriter) -> None:
+        """Write the queued requests as stdin has room, skipping those whose call ended."""
+        try:
+            while queued := self._queued:
+                try:
+                    await stdin.drain()  # (at once while below the high-water mark)
+                except (ConnectionError, OSError, RuntimeError):
+                    break  # the server is gone: its exit fails the waiting calls
+                if stdin.transport.is_closing() or self._stdin is not stdin:
+                    break
+                body, waiter = queued.popleft()
+                if not waiter.done():
+                    stdin.write(body)
+        finally:
+            self._flusher = None
+            if self._stdin is not stdin:
+                self._queued.clear()
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
         """Write a notification or an answer.
@@ -369,7 +414,11 @@ class StdioTransport(MessageTransport):
         process, self._process = self._process, None
         pipes, self._pipes = self._pipes, None
         self._pipe = None
+        self._queued.clear()
+        flusher, self._flusher = self._flusher, None
         readers, self._readers = self._readers, []
+        if flusher is not None:
+            readers.append(flusher)
         if process is None or pipes is None:
             return
         stopping = asyncio.ensure_future(

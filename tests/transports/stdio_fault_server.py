@@ -13,7 +13,8 @@ inherits stdin, stdout and stderr (in a session of its own with ``setsid``), wri
 ``child <pid>`` on stderr, and exits with ``code`` without answering.
 ping_flood(count) writes that many ping requests at once (from a thread) and answers, once every one
 of them is answered, with how many got a result and how many an error.
---record FILE appends ``sigterm`` to FILE when SIGTERM arrives (then exits 0).
+--record FILE appends ``sigterm`` to FILE when SIGTERM arrives (then exits 0), and ``eof``
+when stdin ends.
 """
 
 import json
@@ -171,6 +172,9 @@ def main() -> None:
         elif "--silent-unknown" not in args:
             send({"jsonrpc": "2.0", "id": rid,
                   "error": {"code": -32601, "message": f"Method not found: {method}"}})
+    if "--record" in args:
+        with open(args[args.index("--record") + 1], "a") as f:
+            f.write("eof\n")
     if "--ignore-eof" in args:
         while True:
             time.sleep(1)

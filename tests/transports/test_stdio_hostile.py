@@ -116,6 +116,25 @@ async def test_writers_stuck_on_a_full_pipe_are_released_by_close() -> None:
         assert type(outcome).__module__.startswith("mcp_async"), repr(outcome)
 
 
+async def test_calls_timing_out_against_a_stuck_server_time_out_and_leave_nothing() -> None:
+    # While stdin is full a request waits in a queue, not in the call: each call ends at
+    # its own timeout, and one that ended while queued is never written, nor kept.
+    client = hostile_client("--ignore-sigterm")
+    await stuck_write(client)  # about 1 MiB is buffered now, and will stay
+    try:
+        transport = client._mcp().transport
+        assert isinstance(transport, StdioTransport) and transport._pipe is not None
+        for _ in range(40):
+            began = time.monotonic()
+            with pytest.raises(ReadTimeout):
+                await client.call_tool("echo", {"text": "x" * (1 << 20)}, timeout=0.05)
+            assert time.monotonic() - began < 1
+        assert transport._pipe.get_write_buffer_size() < 2 << 20
+        assert len(transport._queued) <= 16
+    finally:
+        await client.aclose()
+
+
 # -- item 6: a server that exits while its child holds the pipes ------------------------
 async def test_an_exit_is_seen_although_a_child_holds_the_pipes() -> None:
     lines: list[str] = []
@@ -241,3 +260,48 @@ async def test_a_flood_of_server_requests_is_answered_and_the_reader_stays_bound
         assert ok > 0
         assert max(seen, default=0) < stdio._BACKLOG_HIGH + 8_000  # one 256 KiB read
         assert (await client.call_tool("echo", {"text": "after"})).text == "after"
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------
+CTRL_C_PROGRAM = """
+import asyncio, sys
+from mcp_async import AsyncMCPClient
+
+async def main():
+    server, record = sys.argv[1], sys.argv[2]
+    async with AsyncMCPClient.stdio(sys.executable, [server, "--record", record]) as client:
+        await client.ping()
+        print(client._mcp().transport.pid, flush=True)
+        await asyncio.sleep(60)
+
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+async def test_ctrl_c_reaches_only_the_program_which_then_stops_the_server(
+    tmp_path: Path,
+) -> None:
+    # A terminal sends SIGINT to its foreground process group. The server is in a group
+    # of its own, so it does not see it: the program's close ends it through stdin EOF.
+    program = tmp_path / "program.py"
+    program.write_text(CTRL_C_PROGRAM)
+    record = tmp_path / "record.txt"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(program), SERVER, str(record),
+        stdout=asyncio.subprocess.PIPE, env=env, start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        server = int(line)
+        os.killpg(process.pid, signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 15) == 130
+    finally:
+        kill_quietly(process.pid)
+        await process.wait()
+    assert record.read_text().split() == ["eof"]  # no SIGINT, no SIGTERM: a clean EOF
+    assert await gone(server, 2)

@@ -115,6 +115,11 @@ _DEFAULT_MAX_BODY = 16 * 1024 * 1024
 #: The JSON-RPC code with which servers such as ``mcp-async serve`` refuse an unknown tool.
 _INVALID_PARAMS = -32602
 
+#: Shared by the clients that add no result types of their own (most: one set each
+#: would cost hundreds of bytes per client in a gateway).
+_NO_RESULT_TYPES: frozenset[str] = frozenset()
+_TASK_RESULT_TYPES = frozenset({_tasks.TASK_RESULT_TYPE})
+
 #: What ``transport=`` accepts for a URL.
 _URL_TRANSPORTS = ("auto", "streamable-http", "sse")
 
@@ -409,7 +414,7 @@ class AsyncMCPClient:
         ):
             raise ConfigError(f"max_input_rounds must be an int >= 1, got {max_input_rounds!r}")
         self._max_input_rounds = max_input_rounds
-        self._result_types = frozenset(result_types)
+        self._result_types = frozenset(result_types) if result_types else _NO_RESULT_TYPES
         self._router: ListenRouter | None = None
         #: Per tool: its ``x-mcp-header`` annotations (2026-07-28 over HTTP).
         self._header_maps: dict[str, dict[tuple[str, ...], str]] = {}
@@ -544,7 +549,8 @@ class AsyncMCPClient:
             verdicts=self._verdicts(),
             verdict_key=None if self.url is None else str(URL(self.url).origin()),
             log_level=self._log_level,
-            result_types=self._result_types | {_tasks.TASK_RESULT_TYPE},
+            result_types=(self._result_types | _TASK_RESULT_TYPES) if self._result_types
+            else _TASK_RESULT_TYPES,
             max_input_rounds=self._max_input_rounds,
         )
         self._session.extension_capabilities[_tasks.TASKS_EXTENSION] = {}

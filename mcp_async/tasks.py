@@ -247,6 +247,7 @@ async def create(
     params = dict(params)
     token: str | None = None
     if progress is not None:
+        await client._await_push()  # the task's progress comes on the GET stream
         token = f"task-{uuid.uuid4().hex}"
         meta = dict(params.get("_meta") or {})
         meta["progressToken"] = token  # valid for the task's whole life (not one request)

@@ -114,6 +114,10 @@ def _roots(items: Any) -> list[Root]:
     return [_root(item) for item in items]
 
 
+#: The outbox of a dispatcher that never queued an answer (shared, always empty).
+_NO_ANSWERS: deque[Any] = deque(maxlen=0)
+
+
 class Dispatcher:
     """Routes incoming notifications to callbacks and server requests to handlers.
 
@@ -173,12 +177,14 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(max_concurrent_handlers)
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         # Answers waiting to be sent, and the tasks sending them (at most N).
-        self._outbox: deque[tuple[Reply, Response | ErrorResponse]] = deque()
+        # (Both made on first use: an empty deque holds a 64-slot block, and a gateway
+        # holds thousands of clients whose servers may never ask anything.)
+        self._outbox: deque[tuple[Reply, Response | ErrorResponse]] = _NO_ANSWERS
         self._senders: set[asyncio.Task[None]] = set()
         # (Counted in the senders themselves: a finished task leaves the set only when
         # its done-callbacks run, later, and an answer queued meanwhile needs a sender.)
         self._sending = 0
-        self._room = asyncio.Event()
+        self._room: asyncio.Event | None = None
         self._warned = False
         self._closed = False
         #: Server requests refused because ``2 * max_concurrent_handlers`` were in progress.
@@ -319,13 +325,16 @@ class Dispatcher:
     async def _answer_now(self, reply: Reply, answer: Response | ErrorResponse) -> None:
         """Queue an answer; the reader waits while ``MAX_QUEUED_ANSWERS`` are queued."""
         while len(self._outbox) >= MAX_QUEUED_ANSWERS:
-            self._room.clear()
-            await self._room.wait()
+            room = self._room = self._room or asyncio.Event()
+            room.clear()
+            await room.wait()
         self._queue_answer(reply, answer)
 
     def _queue_answer(self, reply: Reply, answer: Response | ErrorResponse) -> None:
         if self._closed:  # the session is ending: nothing more is sent
             return
+        if self._outbox is _NO_ANSWERS:
+            self._outbox = deque()
         self._outbox.append((reply, answer))
         if self._sending < self._limit:
             self._sending += 1
@@ -339,7 +348,8 @@ class Dispatcher:
         try:
             while outbox:
                 reply, answer = outbox.popleft()
-                self._room.set()
+                if self._room is not None:
+                    self._room.set()
                 try:
                     await reply(answer)
                 except Exception:  # e.g. a handler's result that is not JSON
@@ -371,7 +381,8 @@ class Dispatcher:
         """Cancel every server request in progress and wait for the tasks to end."""
         self._closed = True
         self._outbox.clear()
-        self._room.set()
+        if self._room is not None:
+            self._room.set()
         tasks = [*self._running.values(), *self._senders]
         for task in tasks:
             task.cancel()

@@ -364,10 +364,15 @@ class SessionEngine:
             "server/discover", None
         )
         headers = {mcp.PROTOCOL_VERSION_HEADER: version, modern.METHOD_HEADER: "server/discover"}
+        streams = self.transport.kind in ("stdio", "memory")
         total = self._probe_timeout
         if self._default_timeout is not None and self._default_timeout.total is not None:
-            total = min(total, self._default_timeout.total)
-        mark = ProbeMark(version, self.transport.kind in ("stdio", "memory"))
+            # Connecting counts against the first call's timeout. Over a stream a probe
+            # that times out means "run the handshake", which needs the other half;
+            # over HTTP it is an error, and may take the whole timeout.
+            budget = self._default_timeout.total
+            total = min(total, budget / 2 if streams else budget)
+        mark = ProbeMark(version, streams)
         return await self._exchange(
             "server/discover", params, timeout=Timeout(total=total), headers=headers,
             idempotent=True, extensions={"era_probe": mark},

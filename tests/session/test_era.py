@@ -341,7 +341,8 @@ async def test_a_silent_legacy_server_is_handshaken_after_the_probe_times_out() 
         elapsed = loop.time() - start
         assert client.protocol_version == HANDSHAKE
         await asyncio.sleep(0.02)
-    assert 0.19 <= elapsed < 2
+    # The probe waits half the call's timeout; the handshake fits in the other half.
+    assert 0.09 <= elapsed < 0.2 + 0.1
     assert server.methods() == [
         "server/discover", "initialize", "notifications/initialized", "tools/list",
     ]

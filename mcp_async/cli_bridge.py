@@ -313,6 +313,7 @@ class StdioBridge:
             client = self._make_client(capabilities, info)
         except MCPClientError as exc:
             self._failed = exc
+            self._ready.set()
             return ErrorResponse(request.id, jsonrpc.INTERNAL_ERROR, f"bridge: {exc}")
         self._client = client
         self._wire(client, capabilities)
@@ -341,7 +342,10 @@ class StdioBridge:
         return Response(request.id, answer)
 
     async def _forward(self, request: Request) -> Response | ErrorResponse:
-        await self._ready.wait()
+        if not self._initializing:
+            return ErrorResponse(request.id, _NOT_INITIALIZED,
+                                 "bridge: the session is not initialized; send initialize first")
+        await self._ready.wait()  # bounded: opening the remote session has connect_timeout
         client = self._client
         if client is None or self._failed is not None:
             code = _NOT_INITIALIZED if not self._initializing else jsonrpc.INTERNAL_ERROR
@@ -437,6 +441,7 @@ _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _MAX_SESSIONS = 16
 _BACKLOG = 1000  # server messages kept for a GET stream that is not open yet
 _STREAM_QUEUE = 256  # messages queued for one HTTP stream (then the server waits)
+_KEEPALIVE = 15.0  # seconds between SSE comments on an idle GET stream
 
 
 def check_loopback_bind(host: str, *, allow_non_loopback: bool = False) -> None:
@@ -547,8 +552,7 @@ class _Child:
             self.exit_code = await _wait_exit(self.process)
             for queue in [*self.waiting.values(), self.listener]:
                 if queue is not None:
-                    with contextlib.suppress(asyncio.QueueFull):
-                        queue.put_nowait(None)
+                    _end(queue)
 
     async def stop(self, grace: float = 2.0) -> None:
         """Close stdin, then SIGTERM, then SIGKILL (the spec's order); reap the process."""
@@ -571,6 +575,14 @@ class _Child:
             self.reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.reader
+
+
+def _end(queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+    """Tell a stream's handler that its stream is over (making room if it must: what
+    the stream did not carry yet is of a session that ended)."""
+    while queue.full():
+        queue.get_nowait()
+    queue.put_nowait(None)
 
 
 async def _wait_exit(process: asyncio.subprocess.Process) -> int:
@@ -814,8 +826,8 @@ class HTTPBridge:
         if isinstance(found, web.Response):
             return found
         child = found
-        if child.listener is not None:
-            return _error(web.HTTPConflict, "a GET stream is already open for this session")
+        if child.listener is not None:  # a client reconnecting: the new stream takes over
+            _end(child.listener)
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(_STREAM_QUEUE)
         child.listener = queue
         try:
@@ -824,9 +836,21 @@ class HTTPBridge:
             })
             await response.prepare(request)
             while child.backlog:
-                await response.write(_sse(child.backlog.popleft()))
+                item = child.backlog.popleft()
+                try:
+                    await response.write(_sse(item))
+                except (ConnectionError, RuntimeError):
+                    child.backlog.appendleft(item)
+                    return response
             while True:
-                item = await queue.get()
+                try:
+                    item = await asyncio.wait_for(queue.get(), _KEEPALIVE)
+                except TimeoutError:  # a comment now and then: a client gone is noticed
+                    try:
+                        await response.write(b": keepalive\n\n")
+                    except (ConnectionError, RuntimeError):
+                        break
+                    continue
                 if item is None:
                     break
                 try:

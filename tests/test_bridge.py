@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -444,3 +445,40 @@ async def test_a_server_that_dies_mid_request_gives_an_error_and_a_new_session_w
         await session.list_tools()
         with pytest.raises(MCPError, match="exited"):
             await session.call_tool("echo", {"text": "x"})
+
+
+async def test_the_raw_line_protocol_before_initialize() -> None:
+    # A host that sends nonsense, or calls before initialize, gets answers (no hang),
+    # and the bridge ends cleanly when stdin closes.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mcp_async", "bridge", "http://127.0.0.1:1/mcp",
+        env={**os.environ, **ENV}, cwd=str(ROOT), stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+
+    async def exchange(line: bytes) -> dict[str, Any]:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(line + b"\n")
+        await process.stdin.drain()
+        answer: dict[str, Any] = json.loads(
+            await asyncio.wait_for(process.stdout.readline(), 30)
+        )
+        return answer
+
+    try:
+        bad = await exchange(b"{not json")
+        assert bad["error"]["code"] == -32700 and bad["id"] is None
+        early = await exchange(b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}')
+        assert early["id"] == 1 and early["error"]["code"] == -32002
+        assert "initialize first" in early["error"]["message"]
+        assert await exchange(b'{"jsonrpc": "2.0", "id": "p", "method": "ping"}') == {
+            "jsonrpc": "2.0", "id": "p", "result": {},
+        }
+        bad_init = await exchange(
+            b'{"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {}}'
+        )
+        assert bad_init["error"]["code"] == -32602
+    finally:
+        process.stdin.close()
+        assert await asyncio.wait_for(process.wait(), 30) == 0

@@ -167,13 +167,20 @@ async def test_oauth_browser_sign_in_once_then_tokens_from_disk(
     async with env_context() as env:
         params = bridge(env.rs.url, "--oauth", "--token-file", str(tokens),
                         env={"BROWSER": str(browser)})
-        for _run in range(2):
+        for run in range(2):
             async with host(params) as session:
                 await session.initialize()
                 echoed = await session.call_tool("echo", {"text": "signed in"})
                 assert echoed.content[0].text == "signed in"
+                if run == 1:
+                    # The access token expires (the authorization server's clock moves):
+                    # the bridge refreshes it, unseen by the host.
+                    env.clock.advance(7200)
+                    again = await session.call_tool("echo", {"text": "refreshed"})
+                    assert again.content[0].text == "refreshed"
         assert len(visits.read_text().splitlines()) == 1  # the second run used the file
         assert env.authorization.grants["authorization_code"] == 1
+        assert env.authorization.grants["refresh_token"] == 1
         stored = json.loads(tokens.read_text())
         assert stored  # tokens and the registration, under the resource and the issuer
 

@@ -964,7 +964,13 @@ class MCPClientGroup:
         new one; True when the server is back."""
         old = server.client
         in_place = _restartable(old)
-        client = old if in_place else _call_factory(server.name, server.factory)
+        try:
+            client = old if in_place else _call_factory(server.name, server.factory)
+        except Exception as exc:  # a factory that fails: this attempt failed, not the task
+            server.error = self._connect_error(server.name, exc, False)
+            logger.warning("the client factory of MCP server %r failed: %s: %s",
+                           server.name, type(exc).__name__, exc)
+            return False
         if not in_place:
             self._watch_changes(server, client)
         server.state = "reconnecting"

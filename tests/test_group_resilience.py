@@ -387,3 +387,24 @@ async def test_a_subset_needs_an_open_group() -> None:
     with pytest.raises(Exception, match="not open"):
         async with view:
             pass
+
+
+async def test_a_factory_that_fails_later_is_a_failed_attempt_not_a_dead_task(
+    reaped: None,
+) -> None:
+    built: list[int] = []
+
+    def flaky() -> AsyncMCPClient:
+        built.append(1)
+        if len(built) == 1:  # the first client is built with the group
+            return AsyncMCPClient.stdio("no-such-mcp-server-xyz")
+        if len(built) == 2:
+            raise RuntimeError("factory broke")
+        return AsyncMCPClient.stdio(sys.executable, ["-m", "mcp_async.testing", "--stdio"],
+                                    env={"PYTHONPATH": REPO})
+
+    async with MCPClientGroup({"s": flaky}, recovery=FAST) as group:
+        events = group.events()
+        assert (await next_event(events)).kind == "recovered"
+        assert len(built) == 3
+        assert "s__echo" in [t.name for t in await group.list_tools()]

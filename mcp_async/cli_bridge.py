@@ -836,11 +836,11 @@ class HTTPBridge:
             })
             await response.prepare(request)
             while child.backlog:
-                item = child.backlog.popleft()
+                kept = child.backlog.popleft()
                 try:
-                    await response.write(_sse(item))
+                    await response.write(_sse(kept))
                 except (ConnectionError, RuntimeError):
-                    child.backlog.appendleft(item)
+                    child.backlog.appendleft(kept)
                     return response
             while True:
                 try:

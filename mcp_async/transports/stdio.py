@@ -552,6 +552,10 @@ class _Pipes(asyncio.subprocess.SubprocessStreamProtocol):
         for pipe, received in ((self._stdout_pipe, self.stdout_received),
                                (self._stderr_pipe, self.stderr_received)):
             if pipe is not None:
+                # A pipe holds 64 KiB: asyncio's 256 KiB reads only make each read's
+                # buffer big enough for malloc to map and unmap it, every time.
+                if hasattr(pipe, "max_size"):
+                    pipe.max_size = _READ_CHUNK
                 pipe.set_protocol(_Direct(pipe.get_protocol(), received))
 
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:

@@ -187,13 +187,20 @@ class SessionEngine:
         return await self._within(method, timeout, started, self._join_connect,
                                   "while connecting to the server")
 
+    def _start_connecting(self) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(self._connect())
+        # Its failure reaches whoever waits (through shield); once all of them have
+        # given up (their own timeouts, closing), nobody is left to read it.
+        task.add_done_callback(_quietly)
+        return task
+
     async def _join_connect(self) -> None:
         """Start connecting, or join the attempt under way, and wait for it to end."""
         if self._closed:
             raise ClientStateError("the client was closed")
         task = self._init_task
         if task is None or task.done():  # done: it failed, or its session was lost since
-            task = self._init_task = asyncio.ensure_future(self._connect())
+            task = self._init_task = self._start_connecting()
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -434,7 +441,7 @@ class SessionEngine:
         if task is None or task.done():
             logger.info("MCP session lost (%s); initializing a new one", why)
             self.connected = False
-            task = self._init_task = asyncio.ensure_future(self._connect())
+            task = self._init_task = self._start_connecting()
         await asyncio.shield(task)
 
     # -- requests ----------------------------------------------------------------------
@@ -939,6 +946,11 @@ _SLACK = 0.1
 
 def _timed_out(method: str, request_id: RequestId, total: float | None) -> ReadTimeout:
     return ReadTimeout(f"no response to {method!r} (id {request_id!r}) within {total}s")
+
+
+def _quietly(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # marks it read: the waiters got it, or gave up
 
 
 def _expire(waiter: asyncio.Future[Reply]) -> None:

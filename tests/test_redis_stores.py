@@ -347,6 +347,41 @@ async def test_live_workers_see_each_others_writes(redis: Any,
         await other_client.aclose()
 
 
+async def test_an_unopened_cache_store_opens_itself(redis: Any) -> None:
+    store = RedisCacheStore(redis)
+    try:
+        store.set("k", CacheEntry("{}", time.time() + 60, "public"))
+        assert store.get("k") is not None  # served locally at once
+        await _until(lambda: store.degraded is False and len(store) == 1)
+        for _ in range(500):
+            if await redis.exists(store.key_for("k")):
+                break
+            await asyncio.sleep(0.01)
+        assert await redis.exists(store.key_for("k"))
+    finally:
+        await store.aclose()
+    with pytest.raises(StoreError, match="closed"):
+        await store.open()
+
+
+async def test_a_redis_that_never_answers_is_a_typed_error_at_open() -> None:
+    dead = redis_asyncio.Redis.from_url(f"redis://127.0.0.1:{_free_port()}/0",
+                                        socket_connect_timeout=0.3)
+    try:
+        store = RedisCacheStore(dead, timeout=0.3)
+        with pytest.raises(StoreError, match=r"could not be followed: .*connecting"):
+            await store.open()
+        store.set("k", CacheEntry("{}", time.time() + 60, "public"))
+        assert store.get("k") is not None  # the cache works in this process
+        await store.aclose()
+        with pytest.raises(StoreError, match="Redis load of a session state failed"):
+            await RedisSessionStore(dead, timeout=0.3).load("s")
+        with pytest.raises(TokenStorageError, match="this process has no copy"):
+            await RedisTokenStorage(dead, timeout=0.3).get_tokens("k")
+    finally:
+        await dead.aclose()
+
+
 async def _until(condition: Any, within: float = 10.0) -> None:
     """Wait until ``condition()`` holds (polled; fails after ``within`` seconds)."""
     for _ in range(int(within * 100)):

@@ -62,6 +62,8 @@ DEFAULT_PREFIX: Final = "mcp_async"
 #: How long tokens with a refresh token, registrations and sessions are kept by default.
 _DEFAULT_KEEP: Final = 30 * 86400.0
 _T = TypeVar("_T")
+#: How often a cache store's follower looks up from waiting for events.
+_POLL: Final = 0.5
 _REDIS_FAILURES = (RedisError, OSError)
 
 
@@ -354,7 +356,6 @@ class RedisCacheStore(_RedisStore):
         self._channel = f"{prefix}:cache:events"
         self._queue: asyncio.Queue[tuple[str, str, CacheEntry | None]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._opening: asyncio.Task[None] | None = None
         self._followed = asyncio.Event()
         self._closed = False
         #: Writes not shared because too many were waiting (they stay in this process).
@@ -369,11 +370,9 @@ class RedisCacheStore(_RedisStore):
         :class:`~mcp_async.stores.StoreError` if Redis cannot be reached."""
         if self._closed:
             raise StoreError("the cache store is closed")
-        if self._queue is not None:
+        self._launch()
+        if self._followed.is_set():
             return
-        self._queue = asyncio.Queue(self._max_pending)
-        self._tasks = [asyncio.ensure_future(self._write_loop()),
-                       asyncio.ensure_future(self._follow_loop())]
         waiter = asyncio.ensure_future(self._followed.wait())
         try:
             await asyncio.wait([waiter, self._tasks[1]], timeout=self._timeout * 3,
@@ -397,7 +396,7 @@ class RedisCacheStore(_RedisStore):
         for task in self._tasks:
             task.cancel()
         if self._tasks:
-            await asyncio.wait(self._tasks)
+            await asyncio.wait(self._tasks, timeout=self._timeout + 2 * _POLL)
         self._tasks = []
 
     async def __aenter__(self) -> RedisCacheStore:
@@ -447,19 +446,22 @@ class RedisCacheStore(_RedisStore):
             entries.popitem(last=False)
 
     def _start(self) -> None:
-        if self._queue is not None or self._closed or self._opening is not None:
+        """Open in the background if used unopened (from the event loop)."""
+        if self._queue is not None or self._closed:
             return
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._opening = asyncio.ensure_future(self._open_quietly())
+        self._launch()
 
-    async def _open_quietly(self) -> None:
-        try:
-            await self.open()
-        except StoreError as exc:
-            self._degrade(exc, "the response cache works in this process only")
+    def _launch(self) -> None:
+        """Start the writer and the follower (once); the follower loads, then follows,
+        and on failure logs and retries with a capped backoff."""
+        if self._queue is None:
+            self._queue = asyncio.Queue(self._max_pending)
+            self._tasks = [asyncio.ensure_future(self._write_loop()),
+                           asyncio.ensure_future(self._follow_loop())]
 
     def _share(self, op: str, key: str, entry: CacheEntry | None) -> None:
         self._start()
@@ -523,8 +525,10 @@ class RedisCacheStore(_RedisStore):
                 self._last_error = None
                 self._recovered()
                 delay = 0.2
-                while True:
-                    message = await pubsub.get_message(timeout=None)
+                while not self._closed:
+                    # Polled: redis-py may swallow the cancellation of a read that
+                    # waits without a timeout, and closing must not hang on it.
+                    message = await pubsub.get_message(timeout=_POLL)
                     if message is not None and message.get("type") == "message":
                         self._receive(message.get("data"))
             except asyncio.CancelledError:
@@ -533,8 +537,13 @@ class RedisCacheStore(_RedisStore):
                 self._last_error = str(exc) or type(exc).__name__
                 self._degrade(exc, "the response cache works in this process only")
             finally:
+                # Bounded: a close that waits on a connection its cancelled read left
+                # busy must not keep aclose() waiting for ever.
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(pubsub.aclose())
+                    async with asyncio.timeout(self._timeout):
+                        await pubsub.aclose()
+            if self._closed:
+                return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 

@@ -82,6 +82,7 @@ async def test_handshake_era_resumes_without_initialize() -> None:
         assert server.stats.deletes == 0
 
 
+@pytest.mark.timeout(120)  # a new Python process
 async def test_resume_in_another_process_without_handshake() -> None:
     async with demo_server() as server:
         async with AsyncMCPClient(server.url) as client:
@@ -162,6 +163,7 @@ async def test_stateless_era_resume_skips_the_discover_probe() -> None:
         assert _count(server, "initialize") == 0
 
 
+@pytest.mark.timeout(120)  # a new Python process
 async def test_stateless_era_resume_in_another_process() -> None:
     async with demo_server(eras=STATELESS) as server:
         async with AsyncMCPClient(server.url) as client:
@@ -258,6 +260,7 @@ _DROP = object()
     (json.dumps(_with(server={})), "needs the initialize result"),
     (json.dumps(_with(server=[])), "'server' must be an object"),
     (json.dumps(_with(exported_at="yesterday")), "'exported_at' must be a number"),
+    (json.dumps(_with(exported_at=True)), "'exported_at' must be a number"),
     (json.dumps(_with(protocol_version="2026-07-28", era="stateless")),
      "has no sessions"),
     ('{"format": "mcp_async/session-state", "version": 1, "endpoint": "http://h/mcp", '

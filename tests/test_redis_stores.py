@@ -263,6 +263,7 @@ async def test_refresh_lock_of_a_crashed_holder_expires(redis: Any) -> None:
                 pass
 
 
+@pytest.mark.timeout(180)  # worker processes, on a loaded machine
 async def test_four_workers_refresh_a_shared_token_once(redis_server: RedisServer,
                                                          redis: Any) -> None:
     async with env_context() as env:
@@ -301,6 +302,7 @@ def _sha(text: str) -> str:
 # -- the response cache ------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(180)  # worker processes, on a loaded machine
 async def test_cache_is_shared_by_workers_and_private_entries_stay_private(
     redis_server: RedisServer, redis: Any,
 ) -> None:
@@ -394,6 +396,7 @@ async def _until(condition: Any, within: float = 10.0) -> None:
 # -- exported sessions ---------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(180)  # worker processes, on a loaded machine
 async def test_one_exported_session_resumed_by_other_workers(redis_server: RedisServer,
                                                              redis: Any) -> None:
     async with demo_server() as server:
@@ -422,6 +425,7 @@ async def test_one_exported_session_resumed_by_other_workers(redis_server: Redis
 # -- losing Redis mid-run ----------------------------------------------------------------------
 
 
+@pytest.mark.timeout(180)  # worker processes, on a loaded machine
 async def test_losing_redis_gives_typed_errors_and_safe_fallbacks(
     redis_server: RedisServer, redis: Any, caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -19,6 +19,7 @@ document) or of another format version raises :class:`SessionStateError` naming 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -232,6 +233,13 @@ def _check(state: SessionState) -> None:
         raise SessionStateError(
             "session state 'endpoint' must have no userinfo, query or fragment: "
             f"{state.endpoint!r}"
+        )
+    exported_at = state.exported_at
+    if isinstance(exported_at, bool) or not isinstance(exported_at, int | float) or not (
+        math.isfinite(exported_at)
+    ):
+        raise SessionStateError(
+            f"session state 'exported_at' must be a number, got {exported_at!r}"
         )
     if state.transport != "streamable-http":
         raise SessionStateError(

@@ -67,6 +67,7 @@ async def _in_another_process(url: str, state: str) -> dict[str, Any]:
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
+@pytest.mark.timeout(120)  # a new Python process
 @pytest.mark.parametrize("protocol", ["auto", "legacy"])
 async def test_sdk_session_resumed_in_another_process(
     sdk_server: RunningServer, protocol: str

@@ -288,7 +288,8 @@ class ServerRecovery:
     Attempt ``n`` (from 1) waits ``min(maximum, initial * multiplier ** (n - 1))``
     seconds, less a random part of up to ``jitter`` (a fraction, 0 to 1) of it, so that
     servers that failed together do not all retry together. A server that died after it
-    was connected gets one attempt at once first. ``max_attempts`` bounds the attempts
+    was connected gets a first attempt after ``restart_delay`` seconds (calls to it wait
+    for that attempt when it restarts in place). ``max_attempts`` bounds the attempts
     (``None``: until the group closes).
     """
 
@@ -297,6 +298,7 @@ class ServerRecovery:
     multiplier: float = 2.0
     jitter: float = 0.5
     max_attempts: int | None = None
+    restart_delay: float = 0.1
 
     def __post_init__(self) -> None:
         for field in ("initial", "maximum", "multiplier"):
@@ -307,6 +309,12 @@ class ServerRecovery:
                 raise ConfigError(
                     f"ServerRecovery.{field} must be a positive number, got {value!r}"
                 )
+        if isinstance(self.restart_delay, bool) or not isinstance(
+            self.restart_delay, int | float
+        ) or not 0 <= self.restart_delay < float("inf"):
+            raise ConfigError(
+                f"ServerRecovery.restart_delay must be >= 0 seconds, got {self.restart_delay!r}"
+            )
         if self.multiplier < 1:
             raise ConfigError(f"ServerRecovery.multiplier must be >= 1, got {self.multiplier!r}")
         if self.maximum < self.initial:
@@ -934,6 +942,11 @@ class MCPClientGroup:
         server.generation += 1
         logger.info("MCP server %r failed (%s: %s)%s", server.name, type(error).__name__,
                     error, "; reconnecting" if root.recovery is not None else "")
+        if root.recovery is not None and _restartable(client):
+            # The restart in place is due shortly: calls wait for it (as they would
+            # have restarted the server themselves) instead of failing.
+            server.state = "reconnecting"
+            server.attempt = asyncio.get_running_loop().create_future()
         root._emit(GroupEvent("failed", server.name, error))
         if root.recovery is not None:
             root._spawn(root._recover(server, immediate=True))
@@ -944,20 +957,25 @@ class MCPClientGroup:
         policy = self.recovery
         assert policy is not None
         attempt = 0
-        while True:
-            attempt += 1
-            if policy.max_attempts is not None and attempt > policy.max_attempts:
-                logger.info("MCP server %r: no reconnect attempt left", server.name)
-                return
-            wait = 0.0 if immediate and attempt == 1 else policy.delay(
-                attempt - 1 if immediate else attempt
-            )
-            if wait:
-                await asyncio.sleep(wait)
-            if not _restartable(server.client) and server.factory is None:
-                return  # nothing can bring it back
-            if await self._attempt(server):
-                return
+        try:
+            while True:
+                attempt += 1
+                if policy.max_attempts is not None and attempt > policy.max_attempts:
+                    logger.info("MCP server %r: no reconnect attempt left", server.name)
+                    return
+                wait = policy.restart_delay if immediate and attempt == 1 else policy.delay(
+                    attempt - 1 if immediate else attempt
+                )
+                if wait:
+                    await asyncio.sleep(wait)
+                if not _restartable(server.client) and server.factory is None:
+                    return  # nothing can bring it back
+                if await self._attempt(server):
+                    return
+        finally:
+            _settle(server)
+            if server.state == "reconnecting":
+                server.state = "failed"
 
     async def _attempt(self, server: _Server) -> bool:
         """One reconnect attempt: restart the client in place when it can, else build a
@@ -974,8 +992,8 @@ class MCPClientGroup:
         if not in_place:
             self._watch_changes(server, client)
         server.state = "reconnecting"
-        loop = asyncio.get_running_loop()
-        attempt = server.attempt = loop.create_future() if in_place else None
+        if in_place and server.attempt is None:
+            server.attempt = asyncio.get_running_loop().create_future()
         scope = asyncio.timeout(self.connect_timeout)
         adopted = False
         try:
@@ -994,9 +1012,7 @@ class MCPClientGroup:
                 await self._close_client(server.name, old)  # stuck: the next is a new one
             return False
         finally:
-            server.attempt = None
-            if attempt is not None and not attempt.done():
-                attempt.set_result(None)
+            _settle(server)
             if not adopted and not in_place:
                 await self._close_client(server.name, client)
         if client is not old:
@@ -1477,6 +1493,13 @@ def _exit_watch(client: AsyncMCPClient) -> asyncio.Future[Any] | None:
         return None
     readers = transport._readers
     return readers[0] if readers and not readers[0].done() else None
+
+
+def _settle(server: _Server) -> None:
+    """End the attempt calls may be waiting for (they then see the server's state)."""
+    attempt, server.attempt = server.attempt, None
+    if attempt is not None and not attempt.done():
+        attempt.set_result(None)
 
 
 def _exit_error(client: AsyncMCPClient, name: str) -> BaseException:

@@ -126,7 +126,7 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
 @pytest.mark.parametrize("options", [
     {"initial": 0}, {"maximum": -1}, {"multiplier": 0.5}, {"jitter": 2},
     {"initial": 5, "maximum": 1}, {"max_attempts": 0}, {"initial": True},
-    {"maximum": float("inf")},
+    {"maximum": float("inf")}, {"restart_delay": -1}, {"restart_delay": "soon"},
 ])
 def test_bad_backoff_is_a_config_error(options: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match="ServerRecovery"):

@@ -498,7 +498,7 @@ async def test_tool_schemas_use_the_group_names(
         assert mcp[3]["name"] == "b__echo" and "inputSchema" in mcp[3]
         lists = a.stats.by_method["tools/list"]
         with pytest.raises(ConfigError, match="format"):
-            await group.tool_schemas("gemini")
+            await group.tool_schemas("not-an-api")
         assert a.stats.by_method["tools/list"] == lists == 1  # listed once, then cached
 
 

@@ -286,7 +286,7 @@ async def test_dispatcher_start_replies_in_a_task() -> None:
         done.set()
 
     dispatcher = Dispatcher()
-    dispatcher.start(Request("x", "nope"), reply)
+    await dispatcher.submit(Request("x", "nope"), reply)
     await asyncio.wait_for(done.wait(), 1)
     (answer,) = replies
     assert isinstance(answer, ErrorResponse) and answer.id == "x" and answer.code == -32601

@@ -295,6 +295,32 @@ async def test_four_workers_refresh_a_shared_token_once(redis_server: RedisServe
         assert stored is not None and _sha(stored.access_token) == results[0]["after"]
 
 
+async def test_expired_shared_token_is_refreshed_once_by_separate_hooks(redis: Any) -> None:
+    """The expiry path (no 401): hooks with separate in-process single flights, as in
+    separate workers, refresh an expired shared token once."""
+    async with env_context() as env:
+        first_hook = headless_oauth(env, storage=RedisTokenStorage(redis, principal="bob"))
+        async with AsyncMCPClient(env.rs.url, auth=first_hook) as client:
+            await client.call_tool("echo", {"text": "sign in"})
+        env.clock.advance(3600 + 1)  # the shared access token has expired
+        hooks = [headless_oauth(env, storage=RedisTokenStorage(redis, principal="bob"))
+                 for _ in range(4)]
+        clients = [AsyncMCPClient(env.rs.url, auth=hook) for hook in hooks]
+        for client in clients:
+            await client.open()
+        try:
+            results = await asyncio.gather(
+                *(client.call_tool("echo", {"text": str(i)}) for i, client in enumerate(clients))
+            )
+        finally:
+            for client in clients:
+                await client.aclose()
+        assert [r.text for r in results] == ["0", "1", "2", "3"]
+        assert env.authorization.count_grant("refresh_token") == 1
+        assert len({hook.tokens.access_token for hook in hooks}) == 1
+        assert len(env.browser.visits) == 1
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 

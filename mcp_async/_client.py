@@ -438,6 +438,7 @@ class AsyncMCPClient:
         inherit_env: bool = False,
         stderr: StderrTarget = None,
         restart: bool = False,
+        shutdown_grace: float = 2.0,
         **client_options: Any,
     ) -> AsyncMCPClient:
         """A client for a local server started as ``command args...`` and spoken to over
@@ -450,6 +451,8 @@ class AsyncMCPClient:
         (a callable taking one line, a :class:`logging.Logger` or a writable text file).
         With ``restart=True`` a call after the server died starts a new process and
         handshake; otherwise it raises :class:`~mcp_async.ServerExitedError`.
+        ``shutdown_grace`` bounds each wait while stopping the server (stdin closed,
+        then SIGTERM, then SIGKILL to its process group).
         ``client_options`` are the other :class:`AsyncMCPClient` arguments
         (``max_body_size`` also bounds one line of the server's output).
 
@@ -464,7 +467,7 @@ class AsyncMCPClient:
         max_line = client_options.get("max_body_size", _DEFAULT_MAX_BODY)
         transport = StdioTransport(
             command, args, env=env, cwd=cwd, inherit_env=inherit_env, stderr=stderr,
-            restart=restart, max_line_size=max_line,
+            restart=restart, max_line_size=max_line, shutdown_grace=shutdown_grace,
         )
         return cls(transport, **client_options)
 

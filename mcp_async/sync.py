@@ -333,12 +333,13 @@ class MCPClient:
         inherit_env: bool = False,
         stderr: StderrTarget = None,
         restart: bool = False,
+        shutdown_grace: float = 2.0,
         **client_options: Any,
     ) -> MCPClient:
         """A blocking client for a local stdio server; see :meth:`AsyncMCPClient.stdio`."""
         aclient = AsyncMCPClient.stdio(
             command, args, env=env, cwd=cwd, inherit_env=inherit_env, stderr=stderr,
-            restart=restart, **client_options,
+            restart=restart, shutdown_grace=shutdown_grace, **client_options,
         )
         client = cls.__new__(cls)
         client._setup(aclient)

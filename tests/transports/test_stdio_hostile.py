@@ -305,3 +305,19 @@ async def test_ctrl_c_reaches_only_the_program_which_then_stops_the_server(
         await process.wait()
     assert record.read_text().split() == ["eof"]  # no SIGINT, no SIGTERM: a clean EOF
     assert await gone(server, 2)
+
+
+def test_the_client_constructors_pass_shutdown_grace_through() -> None:
+    from mcp_async.sync import MCPClient
+
+    client = AsyncMCPClient.stdio(sys.executable, [SERVER], shutdown_grace=0.25)
+    transport = client._given_transport
+    assert isinstance(transport, StdioTransport) and transport.shutdown_grace == 0.25
+    blocking = MCPClient.stdio(sys.executable, [SERVER], shutdown_grace=0.5)
+    try:
+        transport = blocking.aclient._given_transport
+        assert isinstance(transport, StdioTransport) and transport.shutdown_grace == 0.5
+    finally:
+        blocking.close()
+    with pytest.raises(ConfigError, match="shutdown_grace"):
+        AsyncMCPClient.stdio(sys.executable, [SERVER], shutdown_grace=0)

@@ -533,10 +533,11 @@ class TaskHandle:
                         # handlers answer them) and then the result.
                         fetch = asyncio.ensure_future(self._fetch_result())
                 delay, pause = _delay(task, pause)
-                if fetch is not None:
-                    await asyncio.wait({fetch}, timeout=delay)
-                else:
-                    await asyncio.sleep(delay)
+                with self._engine.call_scope(f"polling task {self.task_id}"):
+                    if fetch is not None:
+                        await asyncio.wait({fetch}, timeout=delay)
+                    else:
+                        await asyncio.sleep(delay)
                 try:
                     task = await self._get()
                     failures = 0

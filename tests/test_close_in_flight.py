@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestServer
 from mcp_async import AsyncMCPClient, ClientStateError, RateLimit, RetryPolicy
 from mcp_async.models import CallToolResult
 from mcp_async.protocol.jsonrpc import Request, Response
-from mcp_async.testing import demo_server
+from mcp_async.testing import MCPTestServer, demo_server
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from tests.scripted import ScriptedServer
 
@@ -221,3 +221,28 @@ async def test_a_memory_call_waiting_on_a_server_that_never_answers_ends_at_clos
         asyncio.ensure_future(client.call_tool("t", timeout=120)) for _ in range(150)]
     await asyncio.sleep(0.1)
     await close_and_collect(client, calls)
+
+
+async def test_a_task_call_between_polls_ends_at_close() -> None:
+    server = MCPTestServer()
+    server.task_store.poll_interval = 60_000  # the client would sleep a minute between polls
+    started = asyncio.Event()
+
+    @server.tool(task_support="required")
+    async def forever() -> str:
+        started.set()
+        await asyncio.sleep(3600)
+        return "never"
+
+    async with server:
+        client = AsyncMCPClient(server.url, protocol="legacy")
+        await client.__aenter__()
+        calls: list[asyncio.Future[Any]] = [
+            asyncio.ensure_future(client.call_tool("forever", timeout=600)) for _ in range(3)
+        ]
+        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.sleep(0.3)  # each call now sleeps until its next poll
+        loop = asyncio.get_running_loop()
+        begun = loop.time()
+        await close_and_collect(client, calls)
+        assert loop.time() - begun < 2

@@ -20,8 +20,17 @@ It never imports aiohttp and never sees an HTTP type.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Collection,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from time import monotonic as _monotonic
 from typing import Any
 
@@ -238,6 +247,32 @@ class SessionEngine:
             raise ReadTimeout(f"{method!r} ran out of its {total}s timeout {what}")
         read = None if base.read is None else min(base.read, left)
         return Timeout(total=left, connect=base.connect, read=read)
+
+    @contextlib.contextmanager
+    def call_scope(self, what: str) -> Iterator[None]:
+        """Mark the current task as inside a call while it waits outside a request (a
+        feature's poll interval, say): closing the client then ends the wait at once
+        with :class:`~mcp_async.ClientStateError`, as it does for requests in flight."""
+        task = _current_task()
+        calls = self._calls
+        calls[task] = calls.get(task, 0) + 1
+        try:
+            if self._closed:
+                raise ClientStateError(f"the client was closed; {what} stopped")
+            yield
+        except asyncio.CancelledError:
+            if self._closed and self._cancelled_by_close(task):
+                raise ClientStateError(f"the client was closed during {what}") from None
+            raise
+        finally:
+            depth = calls[task] - 1
+            if depth:
+                calls[task] = depth
+            else:
+                del calls[task]
+                if task in self._close_cancelled:
+                    self._close_cancelled.discard(task)
+                    task.uncancel()
 
     def _cancelled_by_close(self, task: asyncio.Task[Any] | None) -> bool:
         """Whether the cancellation ``task`` is seeing comes from closing the client

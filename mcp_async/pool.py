@@ -420,16 +420,7 @@ class ClientPool:
             entry = self._entries.get(key)
             if entry is not None and _usable(entry):
                 self._entries.move_to_end(key)
-                entry.leases += 1
-                try:
-                    await asyncio.shield(entry.opening)  # type: ignore[arg-type]
-                except BaseException:
-                    entry.leases -= 1
-                    raise
-                if self._state != "open":
-                    entry.leases -= 1
-                    raise PoolClosedError("the pool was closed while the client opened")
-                return Lease(self, entry)
+                return await self._lease(entry)
             if entry is not None:  # its client was closed under it: open a new one
                 self._drop(entry)
             if await self._make_room(spec, deadline):
@@ -438,12 +429,28 @@ class ClientPool:
         self._entries[key] = entry
         self._fds_added += entry.fds
         entry.opening = asyncio.ensure_future(self._open(entry, spec, principal))
+        return await self._lease(entry)
+
+    async def _lease(self, entry: _Entry) -> Lease:
+        """Wait for ``entry``'s client to be open (shared by its first users), lease it."""
+        opening = entry.opening
+        assert opening is not None
         entry.leases += 1
         try:
-            await asyncio.shield(entry.opening)
+            await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            entry.leases -= 1
+            task = asyncio.current_task()
+            if opening.cancelled() and task is not None and not task.cancelling():
+                # Not this caller's cancellation: the pool closed while the client opened.
+                raise PoolClosedError("the pool was closed while the client opened") from None
+            raise
         except BaseException:
             entry.leases -= 1
             raise
+        if self._state != "open":
+            entry.leases -= 1
+            raise PoolClosedError("the pool was closed while the client opened")
         return Lease(self, entry)
 
     def _lookup(self, server: str, principal: str) -> _Server:

@@ -397,3 +397,22 @@ async def test_misuse_raises_typed_errors(server: MCPTestServer) -> None:
         with pytest.raises(ConfigError, match="token, an auth Hook or None"):
             await bad.acquire("s", "a")
         assert len(bad) == 0
+
+
+async def test_closing_the_pool_while_a_client_opens_gives_a_typed_error(
+    server: MCPTestServer,
+) -> None:
+    started = asyncio.Event()
+
+    async def slow_auth(name: str, principal: str) -> str:
+        started.set()
+        await asyncio.sleep(30)
+        return "token"
+
+    pool = ClientPool({"s": server.url}, auth=slow_auth)
+    async with pool:
+        waiting = [asyncio.ensure_future(pool.acquire("s", "a")) for _ in range(2)]
+        await started.wait()
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(outcome, PoolClosedError) for outcome in outcomes), outcomes
+    assert len(pool) == 0

@@ -54,6 +54,7 @@ transport boundary and chained with ``from``.
     ├── OutputValidationError         structuredContent does not match the tool's outputSchema
     ├── BatchError                    a fail_fast batch stopped: .index, .error, .done
     ├── UnknownServerError (KeyError)  group[name] names no connected server: .server
+    │   └── ServerUnavailableError    a group's server is down (retried in the background): .error
     ├── GroupConnectError             require_all=True and servers failed: .failures
     └── RetryError                    retries ran out: .attempts, .last_error (also the __cause__)
 

@@ -67,6 +67,7 @@ from .models import (
     ServerCapabilities,
     Tool,
 )
+from .session.portable import SessionState
 
 if TYPE_CHECKING:
     from ._batch import (
@@ -344,6 +345,35 @@ class MCPClient:
         client = cls.__new__(cls)
         client._setup(aclient)
         return client
+
+    @classmethod
+    def resume(
+        cls,
+        url: str,
+        state: SessionState | Mapping[str, Any] | str | bytes,
+        *,
+        keep_open: bool = True,
+        **options: Any,
+    ) -> MCPClient:
+        """A blocking client that continues an exported session without a new handshake;
+        see :meth:`AsyncMCPClient.resume`."""
+        if options.get("session") is not None:
+            raise ConfigError(
+                "session= is not supported by the blocking client: an aiohttp session "
+                "belongs to the event loop that created it"
+            )
+        client = cls.__new__(cls)
+        client._setup(AsyncMCPClient.resume(url, state, keep_open=keep_open, **options))
+        return client
+
+    def export_session(self, *, keep_open: bool = True) -> SessionState:
+        """The session as plain JSON-ready data; see :meth:`AsyncMCPClient.export_session`."""
+
+        async def export() -> SessionState:
+            return self._aclient.export_session(keep_open=keep_open)
+
+        result: SessionState = self._run("export_session", export())
+        return result
 
     # -- lifecycle ---------------------------------------------------------------------
     @property

@@ -404,3 +404,17 @@ async def test_opening_inside_a_loop_shows_the_async_form(served: ServerThread) 
     message = str(caught.value)
     assert "async with mcp_async.AsyncMCPClient(...) as client:" in message
     assert "await client.aclose()" in message and "docs/sync.md" in message
+
+
+def test_a_session_exported_and_resumed_by_blocking_clients(served: ServerThread) -> None:
+    with MCPClient(served.url) as client:
+        assert client.call_tool("echo", {"text": "one"}).text == "one"
+        state = client.export_session()
+    assert state.era == "handshake" and state.session_id is not None
+    initializes = served.server.stats.by_method["initialize"]
+    with MCPClient.resume(served.url, state.to_json()) as resumed:
+        assert resumed.call_tool("echo", {"text": "two"}).text == "two"
+        assert served.server.stats.last_headers["Mcp-Session-Id"] == state.session_id
+    assert served.server.stats.by_method["initialize"] == initializes == 1
+    with pytest.raises(ConfigError, match="session"):
+        MCPClient.resume(served.url, state, session=object())

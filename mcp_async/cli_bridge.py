@@ -1039,6 +1039,7 @@ async def _serve_stdio(args: argparse.Namespace) -> int:
             cache=False, log_level=DEFAULT_LOG_LEVEL,
         )
 
+    make({}, {"name": "mcp-async bridge", "version": "0"})  # bad options fail now, not later
     reader, writer = await _std_streams()
     bridge = StdioBridge(make, _Lines(reader, writer),
                          timeout=args.timeout or None, connect_timeout=args.connect_timeout)

@@ -133,6 +133,9 @@ def test_only_loopback_binds_unless_forced() -> None:
         (["bridge", "http://127.0.0.1:1/mcp", "--token", "t", "--oauth"], "either a bearer"),
         (["bridge", "http://127.0.0.1:1/mcp", "--token-env", "NO_SUCH_VAR_XYZ"], "is empty"),
         (["bridge", "http://127.0.0.1:1/mcp", "--header", "nocolon"], "Name: value"),
+    (["bridge", "not-a-url"], "not-a-url"),
+    (["bridge", "http://127.0.0.1:1/mcp", "--protocol", "1999-01-01"], "1999-01-01"),
+    (["bridge", "http://127.0.0.1:1/mcp", "--retries", "0"], "--retries"),
     ],
 )
 def test_bad_command_lines_are_clear_errors(

@@ -201,7 +201,14 @@ class SessionEngine:
         # Its failure reaches whoever waits (through shield); once all of them have
         # given up (their own timeouts, closing), nobody is left to read it.
         task.add_done_callback(_quietly)
+        task.add_done_callback(self._connecting_done)
         return task
+
+    def _connecting_done(self, task: asyncio.Task[None]) -> None:
+        """Drop a finished attempt (a done one counts as none; a gateway holds thousands
+        of engines, and a done task with its frames is a few hundred bytes each)."""
+        if self._init_task is task:
+            self._init_task = None
 
     async def _join_connect(self) -> None:
         """Start connecting, or join the attempt under way, and wait for it to end."""

@@ -90,8 +90,12 @@ async def test_streams_use_their_own_connections_with_a_limit_of_one() -> None:
             await server.notify("notifications/message", {"level": "info", "data": "pushed"})
             await until(lambda: len(logs) == 1)
             assert (await client.call_tool("echo", {"text": "two"})).text == "two"
-        # The client's companion stream session is closed with the last client using it.
-        assert not http.closed
+            assert client._streams is not None
+            streams = client._streams.stream_session
+            assert streams is not None and streams is not http and not streams.closed
+        # The companion stream session is closed with the last client using it; the
+        # borrowed one is left open.
+        assert streams.closed and not http.closed
 
 
 async def test_get_stream_opens_only_when_push_is_needed() -> None:

@@ -1491,8 +1491,7 @@ def _exit_watch(client: AsyncMCPClient) -> asyncio.Future[Any] | None:
     transport = client._given_transport
     if not isinstance(transport, StdioTransport):
         return None
-    readers = getattr(transport, "_readers", None)  # (no watch if that ever changes)
-    return readers[0] if readers and not readers[0].done() else None
+    return transport.exit_watch()
 
 
 def _settle(server: _Server) -> None:
@@ -1506,8 +1505,8 @@ def _exit_error(client: AsyncMCPClient, name: str) -> BaseException:
     from .transports.stdio import StdioTransport
 
     transport = client._given_transport
-    exited = getattr(transport, "_exited", None) if isinstance(transport, StdioTransport) else None
-    if isinstance(exited, BaseException):
+    exited = transport.exit_error if isinstance(transport, StdioTransport) else None
+    if exited is not None:
         return exited
     return ServerExitedError(f"MCP server {name!r} exited", exit_code=None)
 

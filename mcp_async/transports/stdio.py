@@ -42,10 +42,10 @@ from .._exceptions import (
     BodyTooLargeError,
     ConfigError,
     ProtocolError,
+    RequestTimeoutError,
     ServerExitedError,
     ServerSpawnError,
 )
-from .._exceptions import TimeoutError as MCPTimeoutError
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
 from ..protocol.ndjson import LineDecoder, OversizedLine, guess_id
@@ -163,6 +163,18 @@ class StdioTransport(MessageTransport):
         """The server's process id while it runs."""
         process = self._process
         return process.pid if process is not None and process.returncode is None else None
+
+    @property
+    def exit_error(self) -> ServerExitedError | None:
+        """How the last server process ended, once its exit has been seen (``None``
+        while it runs and before it starts)."""
+        return self._exited
+
+    def exit_watch(self) -> asyncio.Future[None] | None:
+        """Done once the running server's output has been read to its end, that is when
+        it exited (then :attr:`exit_error` says how); ``None`` when no server runs."""
+        readers = self._readers
+        return readers[0] if readers and not readers[0].done() else None
 
     def environment(self) -> dict[str, str]:
         """The environment the server is started with."""
@@ -363,7 +375,7 @@ class StdioTransport(MessageTransport):
                 try:
                     await asyncio.wait_for(self._drain(stdin), wait)
                 except TimeoutError:
-                    raise MCPTimeoutError(
+                    raise RequestTimeoutError(
                         f"MCP server {self.name!r} has not read its stdin for {wait}s; "
                         "a notification to it was not sent"
                     ) from None

@@ -321,3 +321,18 @@ def test_the_client_constructors_pass_shutdown_grace_through() -> None:
         blocking.close()
     with pytest.raises(ConfigError, match="shutdown_grace"):
         AsyncMCPClient.stdio(sys.executable, [SERVER], shutdown_grace=0)
+
+
+async def test_exit_watch_and_exit_error_report_the_servers_exit() -> None:
+    transport = StdioTransport(sys.executable, [SERVER], shutdown_grace=0.5)
+    assert transport.exit_watch() is None and transport.exit_error is None
+    async with AsyncMCPClient(transport) as client:
+        await client.initialize()
+        watch = transport.exit_watch()
+        assert watch is not None and not watch.done() and transport.exit_error is None
+        pid = transport.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.wait_for(watch, 5)
+        assert isinstance(transport.exit_error, ServerExitedError)
+        assert transport.exit_watch() is None

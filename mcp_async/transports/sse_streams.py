@@ -149,11 +149,19 @@ class Listener:
         if self._task is not None:
             return
         self.begin()
-        assert self._opening is not None and self._task is not None
+        await self.wait_open(wait)
+
+    async def wait_open(self, wait: float) -> None:
+        """Wait up to ``wait`` seconds for the server's answer to the GET under way (if
+        any). Cancelled, it stops the listener."""
+        # Locals: stop() may run meanwhile (the client closing) and clear the attributes.
+        task, opening = self._task, self._opening
+        if task is None or opening is None or opening.done():
+            return
         try:
-            await asyncio.wait((self._opening,), timeout=wait)
+            await asyncio.wait((opening,), timeout=wait)
         except asyncio.CancelledError:
-            self._task.cancel()
+            task.cancel()
             raise
 
     def begin(self) -> None:

@@ -184,6 +184,8 @@ class StreamableHTTPTransport(MessageTransport):
         listener = self._new_listener()
         if listener is not None:
             await listener.start(wait=_LISTEN_WAIT)
+        elif self._listener is not None:  # started without waiting (want_push)
+            await self._listener.wait_open(_LISTEN_WAIT)
 
     def _new_listener(self) -> Listener | None:
         """A new listener for this session, or ``None`` if it must not or cannot have one

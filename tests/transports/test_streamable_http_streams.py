@@ -253,3 +253,42 @@ def test_a_handler_added_from_another_thread_opens_the_stream_in_the_loop() -> N
     finally:
         seen.set()
         thread.join(10)
+
+
+async def test_closing_while_the_handshake_waits_for_the_get_stream_is_typed() -> None:
+    """The GET is sent and the server never answers it: closing the client meanwhile ends
+    the handshake's wait with a typed error (it once raised AttributeError)."""
+    from mcp_async import ClientStateError
+
+    get_arrived = asyncio.Event()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        headers = {"Mcp-Session-Id": "s-1"}
+        if request.method == "GET":
+            get_arrived.set()
+            await asyncio.sleep(30)
+        if request.method in ("GET", "DELETE"):
+            return web.Response(status=200)
+        body = await request.json()
+        if "id" not in body:
+            return web.Response(status=202)
+        result = {"protocolVersion": "2025-11-25", "capabilities": {},
+                  "serverInfo": {"name": "s", "version": "1"}}
+        return web.json_response({"jsonrpc": "2.0", "id": body["id"], "result": result},
+                                 headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/mcp", handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        for _ in range(5):
+            get_arrived.clear()
+            client = AsyncMCPClient(
+                str(server.make_url("/mcp")), logging_handler=lambda message: None,
+                protocol="legacy",
+            )
+            await client.open()
+            handshake = asyncio.ensure_future(client.initialize())
+            await asyncio.wait_for(get_arrived.wait(), 5)
+            await client.aclose()
+            outcome = (await asyncio.gather(handshake, return_exceptions=True))[0]
+            assert isinstance(outcome, ClientStateError), repr(outcome)

@@ -5,12 +5,13 @@ The public API is flat::
     from mcp_async import AsyncMCPClient, Timeout, Hook, MCPClientError
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import models
 from ._client import LOG_LEVELS, AsyncMCPClient
 from ._config import Timeout
 from ._exceptions import (
+    _RENAMED,
     AuthError,
     BatchError,
     BodyTooLargeError,
@@ -36,17 +37,17 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RedirectError,
+    RequestTimeoutError,
     RetryError,
     ServerExitedError,
     ServerSpawnError,
     SessionExpiredError,
-    SubscriptionLost,
+    SubscriptionLostError,
     SyncInEventLoopError,
     TaskCancelledError,
     TaskError,
     TaskFailedError,
     TaskNotSupportedError,
-    TimeoutError,
     ToolError,
     TransportDetectionError,
     TransportError,
@@ -54,6 +55,7 @@ from ._exceptions import (
     UnknownResultTypeError,
     UnsupportedProtocolVersionError,
     VersionMismatchError,
+    _renamed,
 )
 from ._hooks import Hook, middleware, request_hook, response_hook
 from ._lazy import lazy_attributes
@@ -61,7 +63,7 @@ from ._version import __version__
 from .auth.bearer import BearerAuth
 from .models import CallToolResult, InitializeResult, Tool
 from .session.portable import SessionState, SessionStateError
-from .transports.base import BytesResponse, HTTPRequest, HTTPResponse
+from .transports.base import BytesResponse, HTTPRequest, HTTPResponse, HTTPTransport
 from .transports.sse_streams import ReconnectPolicy
 
 if TYPE_CHECKING:
@@ -76,6 +78,8 @@ if TYPE_CHECKING:
         gather_bounded,
         stream_bounded,
     )
+    from ._exceptions import RequestTimeoutError as TimeoutError  # noqa: F401
+    from ._exceptions import SubscriptionLostError as SubscriptionLost  # noqa: F401
     from ._group import (
         GroupConnectError,
         GroupEvent,
@@ -108,6 +112,7 @@ if TYPE_CHECKING:
     from .ratelimit import RateLimit, TokenBucket
     from .retry import RetryPolicy
     from .tasks import Task, TaskHandle
+    from .transports.asgi import ASGITransport
     from .transports.memory import MemoryTransport
     from .transports.message import MessageTransport
     from .transports.stdio import StdioTransport
@@ -159,6 +164,7 @@ _LAZY = {
     "RateLimit": ".ratelimit",
     "TokenBucket": ".ratelimit",
     "RetryPolicy": ".retry",
+    "ASGITransport": ".transports.asgi",
     "MemoryTransport": ".transports.memory",
     "MessageTransport": ".transports.message",
     "StdioTransport": ".transports.stdio",
@@ -166,10 +172,20 @@ _LAZY = {
     "TaskHandle": ".tasks",
 }
 
-__getattr__ = lazy_attributes(__name__, _LAZY)
+_lazy_attribute = lazy_attributes(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    # The old names of renamed errors (_exceptions._RENAMED; typed for checkers by the
+    # TYPE_CHECKING imports above) are never cached, so every read of one warns.
+    if name in _RENAMED:
+        return _renamed(__name__, name)
+    return _lazy_attribute(name)
+
 
 __all__ = [
     "LOG_LEVELS",
+    "ASGITransport",
     "AnyOutcome",
     "AsyncMCPClient",
     "AuthError",
@@ -199,6 +215,7 @@ __all__ = [
     "GroupTool",
     "HTTPRequest",
     "HTTPResponse",
+    "HTTPTransport",
     "HTTPStatusError",
     "Hook",
     "InitializeResult",
@@ -230,6 +247,7 @@ __all__ = [
     "ReconnectPolicy",
     "RedirectError",
     "RequestSample",
+    "RequestTimeoutError",
     "RetryError",
     "RetryPolicy",
     "SamplingMessage",
@@ -244,7 +262,7 @@ __all__ = [
     "SessionExpiredError",
     "SessionState",
     "SessionStateError",
-    "SubscriptionLost",
+    "SubscriptionLostError",
     "StdioTransport",
     "Success",
     "SyncInEventLoopError",
@@ -255,7 +273,6 @@ __all__ = [
     "TaskHandle",
     "TaskNotSupportedError",
     "Timeout",
-    "TimeoutError",
     "TokenBucket",
     "Tool",
     "ToolCall",

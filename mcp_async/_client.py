@@ -1575,9 +1575,9 @@ class AsyncMCPClient:
         session's notifications plus ``resources/subscribe`` for ``resource_uris`` (undone
         on exit). ``events.acknowledged`` says what the server honours. A graceful end by
         the server ends the iteration; a dropped stream raises
-        :class:`~mcp_async.SubscriptionLost`, or with ``reconnect=True`` listens again and
+        :class:`~mcp_async.SubscriptionLostError`, or with ``reconnect=True`` listens again and
         yields :class:`~mcp_async.listen.Resynced`. More than ``max_buffered`` unread
-        events also raise ``SubscriptionLost``. The acknowledgement must arrive within
+        events also raise ``SubscriptionLostError``. The acknowledgement must arrive within
         ``ack_timeout`` seconds (default: the client's total timeout). See docs/listen.md.
         """
         from .listen import ListenFilter, Listening

@@ -19,7 +19,7 @@ transport boundary and chained with ``from``.
     │   │   └── ConnectionLostError   a legacy SSE stream ended with the request in flight
     │   ├── ServerExitedError         a stdio server exited: .exit_code, .stderr_tail
     │   ├── TransportDetectionError   neither Streamable HTTP nor legacy SSE works: .errors
-    │   └── TimeoutError (TimeoutError)
+    │   └── RequestTimeoutError (TimeoutError)
     │       ├── ConnectTimeout
     │       └── ReadTimeout
     ├── HTTPStatusError               a non-2xx answer: .status, .headers, .body_snippet
@@ -42,7 +42,7 @@ transport boundary and chained with ``from``.
     │                                 -32602 and its tool list agrees, or no server of a
     │                                 group lists it: .name, .kind, .server_error
     ├── EraError                      a method this protocol era does not have (names the era)
-    ├── SubscriptionLost              a listen stream dropped, or its consumer fell behind
+    ├── SubscriptionLostError         a listen stream dropped, or its consumer fell behind
     ├── InputRequiredError            a 2026 input round (MRTR) could not be completed
     │   ├── InputRequestError         a handler failed or is missing: .key, .method
     │   └── InputRoundsExceededError  the server kept asking past the round cap: .rounds
@@ -60,10 +60,16 @@ transport boundary and chained with ``from``.
 
 Retry-exhaustion keeps the *type* of the last error: :class:`RetryError` is only
 raised when a policy gives up without an underlying error to re-raise.
+
+Renamed, with the old name kept for one release (reading it warns with a
+``DeprecationWarning``; it is the same class, so ``except`` and ``isinstance`` work
+either way): ``TimeoutError`` is :class:`RequestTimeoutError` (the old name shadowed
+the builtin), ``SubscriptionLost`` is :class:`SubscriptionLostError`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,17 +99,17 @@ __all__ = [
     "ReadError",
     "ReadTimeout",
     "RedirectError",
+    "RequestTimeoutError",
     "RetryError",
     "ServerExitedError",
     "ServerSpawnError",
     "SessionExpiredError",
-    "SubscriptionLost",
+    "SubscriptionLostError",
     "SyncInEventLoopError",
     "TaskCancelledError",
     "TaskError",
     "TaskFailedError",
     "TaskNotSupportedError",
-    "TimeoutError",
     "ToolError",
     "TransportDetectionError",
     "TransportError",
@@ -113,8 +119,6 @@ __all__ = [
     "UnsupportedProtocolVersionError",
     "VersionMismatchError",
 ]
-
-_builtin_timeout_error = TimeoutError
 
 #: How many characters of a response body an error keeps for display.
 SNIPPET_CHARS = 200
@@ -212,15 +216,17 @@ class TransportDetectionError(TransportError):
         self.errors = errors
 
 
-class TimeoutError(TransportError, _builtin_timeout_error):
-    """A timeout expired. Also a builtin :class:`TimeoutError`."""
+class RequestTimeoutError(TransportError, TimeoutError):
+    """A timeout expired. Also a builtin :class:`TimeoutError`, so ``except
+    TimeoutError`` catches every timeout. (Formerly ``mcp_async.TimeoutError``; that
+    name still works for one release, with a ``DeprecationWarning``.)"""
 
 
-class ConnectTimeout(TimeoutError):
+class ConnectTimeout(RequestTimeoutError):
     """Connecting to the server took longer than the connect timeout."""
 
 
-class ReadTimeout(TimeoutError):
+class ReadTimeout(RequestTimeoutError):
     """The server did not answer (or finish answering) within the timeout."""
 
 
@@ -469,10 +475,11 @@ class EraError(MCPClientError):
         self.era = era
 
 
-class SubscriptionLost(MCPClientError):
+class SubscriptionLostError(MCPClientError):
     """A listen (``client.listen()``) ended abruptly: its stream dropped (without
     ``reconnect=True``) or the consumer fell too far behind. Events may have been
-    missed; refetch what you track."""
+    missed; refetch what you track. (Formerly ``SubscriptionLost``; that name still
+    works for one release, with a ``DeprecationWarning``.)"""
 
 
 class InputRequiredError(MCPClientError):
@@ -582,3 +589,31 @@ class BatchError(MCPClientError):
         self.index = index
         self.error = error
         self.done = done
+
+
+#: Names kept for one release after a rename: old name -> new name. Reading an old
+#: name (from this module or from ``mcp_async``) warns and returns the same class.
+_RENAMED = {
+    "TimeoutError": "RequestTimeoutError",
+    "SubscriptionLost": "SubscriptionLostError",
+}
+
+
+def _renamed(module: str, name: str) -> type[MCPClientError]:
+    """The class once called ``name``, with a :class:`DeprecationWarning` that points
+    at the code reading ``module.name`` (two frames up: that module's ``__getattr__``)."""
+    new = _RENAMED[name]
+    warnings.warn(
+        f"{module}.{name} is deprecated and will be removed in the next release; use "
+        f"{module}.{new} (the same class)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    cls: type[MCPClientError] = globals()[new]
+    return cls
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENAMED:
+        return _renamed(__name__, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ the session (the GET stream on HTTP) plus ``resources/subscribe`` for the URIs, 
 the server's capabilities, and undone on exit.
 
 Either way the caller sees typed events, a bounded buffer (a consumer that falls
-behind gets :class:`~mcp_async.SubscriptionLost`, never unbounded memory), and
+behind gets :class:`~mcp_async.SubscriptionLostError`, never unbounded memory), and
 :class:`Resynced` after a re-listen (``reconnect=True``) so that it refetches.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from ._config import Timeout
-from ._exceptions import MCPClientError, ReadTimeout, SubscriptionLost, TransportError
+from ._exceptions import MCPClientError, ReadTimeout, SubscriptionLostError, TransportError
 from .protocol.jsonrpc import RequestId, Response
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ class Listening:
         if event is None or self._failure is not None or event in self._pending:
             return
         if len(self._buffer) >= self._max_buffered:
-            self._fail(SubscriptionLost(
+            self._fail(SubscriptionLostError(
                 f"the listener fell {self._max_buffered} events behind; events were dropped "
                 "(re-list what you track and listen again)"
             ))
@@ -335,7 +335,7 @@ class Listening:
             error = task.exception()
             if error is not None:
                 raise error
-            raise SubscriptionLost("the server ended the listen before acknowledging it")
+            raise SubscriptionLostError("the server ended the listen before acknowledging it")
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, MCPClientError):
             await task
@@ -354,14 +354,14 @@ class Listening:
         elif isinstance(error, TransportError) and self._reconnect and self._acked.is_set():
             self._relistening = asyncio.ensure_future(self._relisten(error))
         else:
-            self._fail(SubscriptionLost(f"the listen stream was lost: {error}"), cause=error)
+            self._fail(SubscriptionLostError(f"the listen stream was lost: {error}"), cause=error)
 
     async def _relisten(self, error: BaseException) -> None:
         logger.info("listen stream lost (%s); listening again", error)
         try:
             await self._listen()
         except MCPClientError as exc:
-            self._fail(SubscriptionLost(f"the listen stream was lost and could not be "
+            self._fail(SubscriptionLostError(f"the listen stream was lost and could not be "
                                         f"re-established: {exc}"), cause=exc)
             return
         self._pending.discard(Resynced())

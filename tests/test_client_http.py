@@ -21,10 +21,10 @@ from mcp_async import (
     InvalidJSONError,
     RateLimitedError,
     ReadTimeout,
+    RequestTimeoutError,
     Timeout,
     request_hook,
 )
-from mcp_async import TimeoutError as MCPTimeoutError
 from tests.conftest import EchoServer
 
 
@@ -89,7 +89,7 @@ async def test_per_call_timeout_raises_read_timeout(echo_server: EchoServer) -> 
         with pytest.raises(ReadTimeout) as info:
             await client.send_request("slow?s=2", {}, timeout=0.2)
         assert isinstance(info.value, TimeoutError)  # the builtin
-        assert isinstance(info.value, MCPTimeoutError)
+        assert isinstance(info.value, RequestTimeoutError)
         # The client stays usable after a timeout.
         assert (await client.send_request("echo", 5))["echo"] == 5
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -19,7 +20,7 @@ def test_every_exception_is_exported_and_derives_from_the_root() -> None:
 
 
 def test_stdlib_compatible_bases() -> None:
-    assert issubclass(mcp_async.TimeoutError, TimeoutError)
+    assert issubclass(mcp_async.RequestTimeoutError, TimeoutError)
     assert issubclass(mcp_async.ReadTimeout, TimeoutError)
     assert issubclass(mcp_async.ConnectError, OSError)
     assert issubclass(mcp_async.ConfigError, ValueError)
@@ -70,3 +71,43 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         mcp_async.Nope  # noqa: B018
     assert not hasattr(mcp_async.auth, "Nope")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("TimeoutError", "RequestTimeoutError"), ("SubscriptionLost", "SubscriptionLostError")],
+)
+@pytest.mark.parametrize("module", [mcp_async, _exceptions], ids=["mcp_async", "_exceptions"])
+def test_renamed_errors_keep_their_old_name_for_a_release(
+    module: types.ModuleType, old: str, new: str
+) -> None:
+    renamed = getattr(mcp_async, new)
+    # Every read of the old name warns (it is never cached), pointing at the reader.
+    for _ in range(2):
+        with pytest.warns(DeprecationWarning, match=rf"{old} is deprecated.*use .*{new}") as seen:
+            alias = getattr(module, old)
+        assert seen[0].filename == __file__
+        assert alias is renamed  # the same class: except and isinstance work either way
+    assert old not in mcp_async.__all__ and new in mcp_async.__all__
+    assert old not in _exceptions.__all__ and new in _exceptions.__all__
+
+
+def test_old_error_names_still_import_and_catch() -> None:
+    with pytest.warns(DeprecationWarning, match="SubscriptionLost is deprecated"):
+        from mcp_async import SubscriptionLost
+    with pytest.warns(DeprecationWarning, match="TimeoutError is deprecated"):
+        from mcp_async._exceptions import TimeoutError as OldTimeout
+    with pytest.raises(SubscriptionLost):
+        raise mcp_async.SubscriptionLostError("dropped")
+    with pytest.raises(OldTimeout):
+        raise mcp_async.ReadTimeout("slow")
+    # The rename ended the shadowing: the builtin still catches every timeout.
+    assert issubclass(mcp_async.RequestTimeoutError, TimeoutError)
+    assert mcp_async.RequestTimeoutError is not TimeoutError
+
+
+def test_unknown_names_still_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="NoSuchError"):
+        _ = mcp_async.NoSuchError
+    with pytest.raises(AttributeError, match="NoSuchError"):
+        _ = _exceptions.NoSuchError

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mcp_async import AsyncMCPClient, ConfigError, ReadTimeout, SubscriptionLost
+from mcp_async import AsyncMCPClient, ConfigError, ReadTimeout, SubscriptionLostError
 from mcp_async.listen import (
     ListenEvent,
     ListenFilter,
@@ -164,7 +164,7 @@ async def test_an_abrupt_drop_raises_subscription_lost() -> None:
     async with modern() as (client, server), client.listen(tools=True) as events:
         (_listen_id,) = server.listens
         client._mcp().connection_lost(_lost())
-        with pytest.raises(SubscriptionLost, match="lost"):
+        with pytest.raises(SubscriptionLostError, match="lost"):
             await next_event(events)
 
 
@@ -187,7 +187,7 @@ async def test_a_consumer_that_falls_behind_gets_subscription_lost() -> None:
     ):
         for i in range(6):
             await server.publish("notifications/resources/updated", {"uri": f"file:///{i}"})
-        with pytest.raises(SubscriptionLost, match="behind"):
+        with pytest.raises(SubscriptionLostError, match="behind"):
             async with asyncio.timeout(2):
                 while True:
                     await anext(events)

@@ -305,9 +305,9 @@ class ToolRunner:
 
 
 def _describe(name: str, exc: BaseException) -> str:
-    from .._exceptions import TimeoutError as MCPTimeout
+    from .._exceptions import RequestTimeoutError
 
-    if isinstance(exc, MCPTimeout):
+    if isinstance(exc, RequestTimeoutError):
         return f"calling tool {name!r} timed out ({exc}). It may or may not have run."
     return f"calling tool {name!r} failed: {type(exc).__name__}: {exc}"
 

@@ -28,7 +28,7 @@ from aiohttp.test_utils import TestServer
 from mcp_async import (
     AsyncMCPClient,
     ProtocolError,
-    TimeoutError,
+    RequestTimeoutError,
     UnknownResultTypeError,
 )
 from mcp_async.handlers import SamplingRequest, SamplingResult
@@ -550,7 +550,7 @@ KINDS = ["stdio", "sse", "streamable-http", "http-handshake-silent", "memory"]
 async def test_the_first_call_never_outlives_the_client_timeout(kind: str) -> None:
     async with silent_client(kind, timeout=0.5) as client:
         start = time.monotonic()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(RequestTimeoutError):
             await client.call_tool("t")
         elapsed = time.monotonic() - start
     assert elapsed < 0.5 + 0.35, elapsed
@@ -569,7 +569,7 @@ async def test_the_first_call_never_outlives_its_own_timeout(kind: str) -> None:
             lambda: client.request("x/y", timeout=0.5),
         ):
             start = time.monotonic()
-            with pytest.raises(TimeoutError, match="connecting"):
+            with pytest.raises(RequestTimeoutError, match="connecting"):
                 await call()
             elapsed = time.monotonic() - start
             assert elapsed < 0.5 + 0.35, elapsed
@@ -591,7 +591,7 @@ async def test_a_call_that_connects_has_the_rest_of_its_timeout_for_itself() -> 
     try:
         async with AsyncMCPClient(transport, protocol="legacy") as client:
             start = time.monotonic()
-            with pytest.raises(TimeoutError):
+            with pytest.raises(RequestTimeoutError):
                 await client.call_tool("t", timeout=0.6)  # nobody answers the call
             elapsed = time.monotonic() - start
             assert client.protocol_version == "2025-11-25"

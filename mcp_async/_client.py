@@ -68,7 +68,7 @@ from .protocol.jsonrpc import load_document
 from .session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
 from .session.engine import SessionEngine
 from .session.portable import SessionState, SessionStateError
-from .transports.base import Handler, HTTPRequest, HTTPResponse
+from .transports.base import Handler, HTTPRequest, HTTPResponse, HTTPTransport
 from .transports.detect import url_transport
 from .transports.http import AiohttpTransport, make_session
 from .transports.message import MessageTransport
@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from .listen import Listening, ListenRouter
     from .retry import RetryPolicy
     from .tracing import TracingPolicy
+    from .transports.asgi import ASGIApp, ASGITransport
     from .transports.stdio import StderrTarget
 
 __all__ = ["AsyncMCPClient", "LOG_LEVELS"]
@@ -147,6 +148,40 @@ def _check_url(url: str) -> str:
     return url
 
 
+def _asgi_target(
+    target: object, given: HTTPTransport | None, max_body_size: int | None
+) -> tuple[str, HTTPTransport]:
+    """``AsyncMCPClient(app)``: the URL and HTTP layer for an ASGI application (or an
+    :class:`~mcp_async.ASGITransport`) given as the first argument."""
+    from .transports.asgi import ASGI_URL, ASGITransport
+
+    if given is not None:
+        raise ConfigError("http_transport= needs a URL as the first argument, not an app")
+    if isinstance(target, ASGITransport):
+        return ASGI_URL, target
+    if callable(target):
+        return ASGI_URL, ASGITransport(target, max_body_size=max_body_size)
+    raise ConfigError(
+        "url must be a URL string, a MessageTransport or an ASGI application, got "
+        f"{type(target).__name__}"
+    )
+
+
+def _check_http_transport(
+    given: HTTPTransport | None, session: aiohttp.ClientSession | None
+) -> HTTPTransport | None:
+    if given is None:
+        return None
+    if session is not None:
+        raise ConfigError("give either session= (aiohttp) or http_transport=, not both")
+    if not (callable(getattr(given, "send", None)) and callable(getattr(given, "aclose", None))):
+        raise ConfigError(
+            "http_transport must have async send(request) and aclose() methods "
+            f"(mcp_async.HTTPTransport), got {type(given).__name__}"
+        )
+    return given
+
+
 def _join(base: str, endpoint: str) -> str:
     if not isinstance(endpoint, str):
         raise ConfigError(f"endpoint must be a string, got {type(endpoint).__name__}")
@@ -170,10 +205,15 @@ class AsyncMCPClient:
     (:meth:`stdio`), or through any :class:`~mcp_async.MessageTransport`.
 
     Args:
-        url: the server's MCP endpoint (``http(s)://host[:port]/path``), or a
-            transport object such as :class:`~mcp_async.StdioTransport`.
+        url: the server's MCP endpoint (``http(s)://host[:port]/path``), a
+            transport object such as :class:`~mcp_async.StdioTransport`, or an ASGI
+            application (or :class:`~mcp_async.ASGITransport`) to talk to in process
+            at ``http://localhost:8000/mcp``.
         transport: for a URL: ``"auto"`` (try Streamable HTTP, fall back to legacy
             HTTP+SSE on 400/404/405), ``"streamable-http"`` or ``"sse"``.
+        http_transport: for a URL: the HTTP layer (an :class:`~mcp_async.HTTPTransport`
+            such as :class:`~mcp_async.ASGITransport`) instead of aiohttp; the hooks
+            run above it, and the client closes it.
         headers: default headers sent on every HTTP request; per-call ``headers=`` win.
         auth: a bearer token string or an auth :class:`~mcp_async.Hook`
             (e.g. :class:`~mcp_async.auth.BearerAuth`, :class:`~mcp_async.auth.JWTAuth`).
@@ -252,7 +292,8 @@ class AsyncMCPClient:
     __slots__ = (
         "__dict__", "__weakref__", "_borrowed_session", "_cache", "_capabilities",
         "_client_info", "_connection_limit", "_dispatcher", "_given_transport",
-        "_header_maps", "_headers", "_initialize_mode", "_listen", "_log_level", "_loop",
+        "_header_maps", "_headers", "_http_transport", "_initialize_mode", "_listen",
+        "_log_level", "_loop",
         "_max_body_size", "_max_event_size", "_max_input_rounds", "_message_level",
         "_policy_hooks", "_protocol", "_push", "_reconnect", "_result_types",
         "_retry_stand_in", "_router", "_send", "_session", "_state", "_streams", "_tools",
@@ -262,9 +303,10 @@ class AsyncMCPClient:
 
     def __init__(
         self,
-        url: str | MessageTransport,
+        url: str | MessageTransport | ASGIApp | ASGITransport,
         *,
         transport: Literal["auto", "streamable-http", "sse"] = "auto",
+        http_transport: HTTPTransport | None = None,
         headers: Mapping[str, str] | None = None,
         auth: str | Hook | None = None,
         retry: Hook | None = None,
@@ -304,7 +346,12 @@ class AsyncMCPClient:
         tracer_provider: Any = None,
         cache: bool | CacheStore = True,
     ) -> None:
+        if not isinstance(url, str | MessageTransport):
+            # In process: an ASGI application (or its transport) at ASGI_URL.
+            url, http_transport = _asgi_target(url, http_transport, max_body_size)
         if isinstance(url, MessageTransport):
+            if http_transport is not None:
+                raise ConfigError(f"http_transport= applies only to HTTP, not {url.kind}")
             self._given_transport: MessageTransport | None = url
             self.url: str | None = None
             for name, value in (("auth", auth), ("session", session), ("headers", headers)):
@@ -315,6 +362,7 @@ class AsyncMCPClient:
         else:
             self._given_transport = None
             self.url = _check_url(url)
+        self._http_transport = _check_http_transport(http_transport, session)
         if transport not in _URL_TRANSPORTS:
             raise ConfigError(
                 f"transport must be one of {', '.join(_URL_TRANSPORTS)}; got {transport!r}"
@@ -420,7 +468,7 @@ class AsyncMCPClient:
         self._header_maps: dict[str, dict[tuple[str, ...], str]] = {}
         self._state = _State.NEW
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._transport: AiohttpTransport | None = None
+        self._transport: HTTPTransport | None = None
         self._streams: StreamConnections | None = None
         self._session: SessionEngine | None = None
         self._tools: dict[str, Tool] | None = None
@@ -579,28 +627,36 @@ class AsyncMCPClient:
     def _url_transport(self) -> MessageTransport:
         """Build the HTTP session, the hook pipeline and the transport for ``self.url``."""
         assert self.url is not None
+        if self._http_transport is not None:
+            return self._over(self._http_transport)
         if self._borrowed_session is not None:
             if self._borrowed_session.closed:
                 raise ClientStateError("the borrowed aiohttp session is closed")
             http = self._borrowed_session
         else:
             http = make_session(limit=self._connection_limit)
-        self._transport = AiohttpTransport(
+        aiohttp_transport = self._transport = AiohttpTransport(
             http,
             owns_session=self._borrowed_session is None,
             max_body_size=self._max_body_size,
             default_timeout=self.timeout,
         )
-        for hook in self._policy_hooks:
-            hook.attach(self._transport.send)
         # Streams hold their connection for good: they get connections of their own.
-        self._streams = StreamConnections(self._transport)
-        self._send = build_pipeline(self._policy_hooks, self._streams.send)
+        self._streams = StreamConnections(aiohttp_transport)
+        return self._over(aiohttp_transport, self._streams.send)
+
+    def _over(self, http: HTTPTransport, send: Handler | None = None) -> MessageTransport:
+        """The hook pipeline down to ``send`` (``http.send`` unless given) and the
+        message transport for ``self.url`` above it."""
+        assert self.url is not None
+        self._transport = http
+        bottom = http.send if send is None else send
+        for hook in self._policy_hooks:
+            hook.attach(http.send)
+        self._send = build_pipeline(self._policy_hooks, bottom)
         if self._retry_stand_in is not None:
             lean = [hook for hook in self._policy_hooks if hook is not self._retry_stand_in]
-            self._send = _by_retry_option(
-                self._send, build_pipeline(lean, self._streams.send)
-            )
+            self._send = _by_retry_option(self._send, build_pipeline(lean, bottom))
         return url_transport(
             self._transport_choice,
             self.url,

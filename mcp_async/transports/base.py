@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from .._config import Timeout
 from ..protocol.mcp import media_type
 
-__all__ = ["BytesResponse", "HTTPRequest", "HTTPResponse", "Handler", "Transport"]
+__all__ = ["BytesResponse", "HTTPRequest", "HTTPResponse", "HTTPTransport", "Handler", "Transport"]
 
 
 class HTTPRequest:
@@ -128,12 +128,24 @@ class BytesResponse(HTTPResponse):
 Handler = Callable[[HTTPRequest], Awaitable[HTTPResponse]]
 
 
-class Transport(Protocol):
-    """The bottom of the HTTP pipeline: sends one HTTP request and returns its response;
-    ``aclose`` releases resources it owns."""
+class HTTPTransport(Protocol):
+    """The HTTP layer: the bottom of the hook pipeline, which sends one HTTP request and
+    returns its response; ``aclose`` releases what it owns.
+
+    The default sends over aiohttp; :class:`~mcp_async.ASGITransport` calls an ASGI
+    application in the same process. Give another one as ``AsyncMCPClient(url,
+    http_transport=...)``: the hooks (auth, headers, ``on_request``...) run above it and
+    Streamable HTTP, legacy HTTP+SSE and detection on top of those. :meth:`send` returns
+    a response for every status (including 3xx it does not follow) and raises only
+    ``mcp_async`` errors; the client calls :meth:`aclose` when it closes.
+    """
 
     async def send(self, request: HTTPRequest) -> HTTPResponse:
         """Send ``request`` and return the response (any status)."""
 
     async def aclose(self) -> None:
         """Release what the transport owns."""
+
+
+#: The former name of :class:`HTTPTransport`.
+Transport = HTTPTransport

@@ -41,15 +41,25 @@ The fixtures are async: they need `pytest-asyncio <https://pytest-asyncio.readth
     Parametrized over ``"streamable-http"``, ``"sse"`` (legacy HTTP+SSE) and
     ``"stdio"``: the test runs once per transport, each time against the demo server.
     ``mcp_any_client.transport_kind`` tells which.
+``mcp_asgi_client``
+    For your own Python MCP server, in memory: an async factory,
+    ``client = await mcp_asgi_client(app)``, that connects an entered
+    :class:`~mcp_async.AsyncMCPClient` to an ASGI application (the official SDK's
+    ``streamable_http_app()``, FastMCP's ``http_app()``, a Starlette app) through
+    :class:`~mcp_async.ASGITransport`, with no socket. The application's lifespan runs
+    (startup, and shutdown after the test); keywords: ``url=`` (default
+    ``http://localhost:8000/mcp``), ``lifespan=`` (``False``: the app is already
+    running) and any client option (``mcp_client`` marker keywords are the defaults).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
@@ -68,6 +78,7 @@ except ImportError:  # pragma: no cover - exercised only without pytest-asyncio
 
 __all__ = [
     "mcp_any_client",
+    "mcp_asgi_client",
     "mcp_client",
     "mcp_server",
     "mcp_stdio_client",
@@ -202,6 +213,32 @@ async def mcp_any_client(
         options.setdefault("transport", transport)
         async with AsyncMCPClient(server.url, **options) as client:
             yield client
+
+
+@_async_fixture()
+async def mcp_asgi_client(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[..., Awaitable[AsyncMCPClient]]]:
+    """A factory of entered clients of ASGI applications in this process; every client
+    (and so each application's lifespan) is closed after the test."""
+    from ._client import AsyncMCPClient
+    from .transports.asgi import ASGI_URL, ASGITransport
+
+    defaults = _marker_kwargs(request, "mcp_client")
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def connect(
+            app: Any,
+            *,
+            url: str = ASGI_URL,
+            lifespan: bool | Literal["auto"] = "auto",
+            **options: Any,
+        ) -> AsyncMCPClient:
+            transport = ASGITransport(app, lifespan=lifespan)
+            client = AsyncMCPClient(url, http_transport=transport, **{**defaults, **options})
+            return await stack.enter_async_context(client)
+
+        yield connect
 
 
 async def _stop_and_drain(server: MCPTestServer) -> None:

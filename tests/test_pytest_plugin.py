@@ -145,3 +145,54 @@ def test_plugin_is_registered_with_markers(pytester: pytest.Pytester) -> None:
     ])
     fixtures = _run(pytester, "--fixtures")
     fixtures.stdout.fnmatch_lines(["*fixtures defined from mcp_async.pytest_plugin*"])
+
+
+def test_asgi_client_fixture_for_your_own_server(pytester: pytest.Pytester) -> None:
+    pytester.makeini(AUTO_INI)
+    pytester.makepyfile(
+        test_user="""
+        import pytest
+        from mcp.server.mcpserver import MCPServer
+        from mcp_async import AsyncMCPClient, RetryPolicy
+
+        EVENTS = []
+
+        def build_app():
+            mcp = MCPServer("mine")
+
+            @mcp.tool()
+            def double(n: int) -> int:
+                EVENTS.append("called")
+                return 2 * n
+
+            return mcp.streamable_http_app()
+
+        async def test_my_server(mcp_asgi_client):
+            client = await mcp_asgi_client(build_app())
+            assert isinstance(client, AsyncMCPClient)
+            assert (await client.call_tool("double", {"n": 21})).structured_content == {
+                "result": 42
+            }
+            assert client.transport_kind == "streamable-http"
+
+        @pytest.mark.mcp_client(protocol="2025-11-25")
+        async def test_marker_defaults_and_two_apps(mcp_asgi_client):
+            first = await mcp_asgi_client(build_app())
+            second = await mcp_asgi_client(build_app(), protocol="2026-07-28")
+            await first.initialize()
+            await second.initialize()
+            assert first.protocol_version == "2025-11-25"
+            assert second.protocol_version == "2026-07-28"
+
+        async def test_an_app_that_is_already_running(mcp_asgi_client):
+            app = build_app()
+            async with app.router.lifespan_context(app):
+                client = await mcp_asgi_client(app, lifespan=False)
+                await client.call_tool("double", {"n": 1})
+                await client.aclose()
+
+        def test_the_tool_ran():
+            assert EVENTS == ["called", "called"]
+        """
+    )
+    _run(pytester).assert_outcomes(passed=4)

@@ -1687,14 +1687,14 @@ class AsyncMCPClient:
     @overload
     async def get_prompt(
         self, name: str, arguments: Mapping[str, str] | None = None, *,
-        allow_input_required: Literal[False] = False,
+        timeout: TimeoutLike = None, allow_input_required: Literal[False] = False,
         input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
     ) -> GetPromptResult: ...
 
     @overload
     async def get_prompt(
         self, name: str, arguments: Mapping[str, str] | None = None, *,
-        allow_input_required: Literal[True],
+        timeout: TimeoutLike = None, allow_input_required: Literal[True],
         input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
     ) -> GetPromptResult | InputRequiredResult: ...
 
@@ -1703,12 +1703,13 @@ class AsyncMCPClient:
         name: str,
         arguments: Mapping[str, str] | None = None,
         *,
+        timeout: TimeoutLike = None,
         allow_input_required: bool = False,
         input_responses: Mapping[str, Any] | None = None,
         request_state: str | None = None,
     ) -> GetPromptResult | InputRequiredResult:
-        """Render a prompt; argument values must be strings (input rounds as in
-        :meth:`call_tool`)."""
+        """Render a prompt; argument values must be strings (``timeout`` and input
+        rounds as in :meth:`call_tool`)."""
         _require_str("prompt name", name)
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
@@ -1718,8 +1719,10 @@ class AsyncMCPClient:
             params["arguments"] = dict(arguments)
         if input_responses is not None or request_state is not None:
             _add_input(params, input_responses, request_state)
+        # Connecting counts against the call's timeout.
+        timeout = await self._mcp().connect_within("prompts/get", self._call_timeout(timeout))
         raw = await self._request(
-            "prompts/get", params, timeout=None, headers=None, progress=None,
+            "prompts/get", params, timeout=timeout, headers=None, progress=None,
             idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
             extensions=_input_extension(allow_input_required),
         )

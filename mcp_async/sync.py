@@ -1,3 +1,5 @@
+# Methods derived with @_blocking have a docstring for a body (see _blocking).
+# mypy: disable-error-code="empty-body"
 """A blocking MCP client for scripts and synchronous web frameworks (docs/sync.md).
 
 :class:`MCPClient` has the methods, results and errors of
@@ -30,12 +32,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sys
 import threading
 import weakref
 from collections.abc import (
     AsyncIterable,
+    Awaitable,
     Callable,
     Coroutine,
     Iterable,
@@ -43,10 +47,10 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from ._client import AsyncMCPClient
-from ._config import TimeoutLike
+from ._config import Timeout, TimeoutLike
 from ._exceptions import ClientStateError, ConfigError, SyncInEventLoopError
 from .models import (
     CallToolResult,
@@ -89,6 +93,7 @@ if TYPE_CHECKING:
 __all__ = ["MCPClient", "SyncInEventLoopError", "SyncOutcomeStream"]
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _IN_LOOP_MESSAGE = (
     "mcp_async.sync.MCPClient.{what} was called while an event loop is running in this "
@@ -288,6 +293,20 @@ class _Call:
         if self.task.cancelled() and self.runner.stopping:
             raise ClientStateError("the client was closed while this call was running")
         return self.task.result()
+
+
+def _blocking(stub: _F) -> _F:
+    """The blocking form of the :class:`~mcp_async.AsyncMCPClient` coroutine method of
+    the same name: ``stub`` gives the signature and the docstring (its body is not run),
+    and every call runs the async method with the same arguments on the client's loop.
+    Deriving the body means no argument can be accepted here and then not passed on."""
+    name = stub.__name__
+
+    @functools.wraps(stub)
+    def call(self: MCPClient, /, *args: Any, **kwargs: Any) -> Any:
+        return self._run(name, getattr(self._aclient, name)(*args, **kwargs))
+
+    return cast(_F, call)
 
 
 class MCPClient:
@@ -517,19 +536,66 @@ class MCPClient:
         result: str | None = self._get("session_id")
         return result
 
+    # -- settings the async client keeps as attributes ----------------------------------
+    # (Plain reads and writes of one attribute: safe from any thread, as on the async
+    # client; the loop thread sees a change from its next use of the setting.)
+    @property
+    def timeout(self) -> Timeout:
+        """The default :class:`~mcp_async.Timeout` of every request (settable)."""
+        return self._aclient.timeout
+
+    @timeout.setter
+    def timeout(self, value: Timeout) -> None:
+        self._aclient.timeout = value
+
+    @property
+    def validate_output(self) -> bool:
+        """Whether ``structuredContent`` is checked against tools' ``outputSchema``
+        (settable; see :class:`~mcp_async.AsyncMCPClient`)."""
+        return self._aclient.validate_output
+
+    @validate_output.setter
+    def validate_output(self, value: bool) -> None:
+        self._aclient.validate_output = value
+
+    @property
+    def trust_idempotent_hint(self) -> bool:
+        """Whether tools' ``idempotentHint``/``readOnlyHint`` let the retry policy re-send
+        a call (settable; see :class:`~mcp_async.AsyncMCPClient`)."""
+        return self._aclient.trust_idempotent_hint
+
+    @trust_idempotent_hint.setter
+    def trust_idempotent_hint(self, value: bool) -> None:
+        self._aclient.trust_idempotent_hint = value
+
+    @property
+    def max_list_pages(self) -> int:
+        """Most pages a ``list_*`` call walks before raising (settable)."""
+        return self._aclient.max_list_pages
+
+    @max_list_pages.setter
+    def max_list_pages(self, value: int) -> None:
+        self._aclient.max_list_pages = value
+
+    # The methods marked @_blocking are derived: the body is the async method of the same
+    # name, called with the same arguments on the client's loop. Only the signature and
+    # the docstring are written here (tests/test_sync_parity.py checks that they match
+    # AsyncMCPClient's).
+
     # -- MCP: handshake and escape hatches ----------------------------------------------
+    @_blocking
     def initialize(self) -> InitializeResult:
         """Run the MCP handshake (once) and return its result."""
-        return self._run("initialize", self._aclient.initialize())
 
+    @_blocking
     def discover(self, *, cache: CacheMode = "use") -> DiscoverResult:
         """``server/discover`` (MCP 2026-07-28); see :meth:`AsyncMCPClient.discover`."""
-        return self._run("discover", self._aclient.discover(cache=cache))
 
+    @_blocking
     def ping(self, *, timeout: TimeoutLike = None) -> None:
         """Check the server is alive (``ping``)."""
-        self._run("ping", self._aclient.ping(timeout=timeout))
 
+    @_blocking
     def request(
         self,
         method: str,
@@ -545,29 +611,23 @@ class MCPClient:
     ) -> dict[str, Any]:
         """Send any JSON-RPC request and return its raw ``result``; see
         :meth:`AsyncMCPClient.request`."""
-        return self._run(
-            "request", self._aclient.request(
-            method, params, timeout=timeout, headers=headers, progress=progress,
-            idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-            max_total_timeout=max_total_timeout, retry=retry,
-        )
-        )
 
+    @_blocking
     def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         """Send any JSON-RPC notification (after the handshake)."""
-        self._run("notify", self._aclient.notify(method, params))
 
     def add_notification_handler(
-        self, method: str, handler: Callable[[dict[str, Any]], Any]
+        self, method: str, handler: Callable[[dict[str, Any]], Awaitable[None] | None]
     ) -> None:
         """Also call ``handler(params)`` for every server notification ``method``; it runs
         in the client's loop thread (see :meth:`AsyncMCPClient.add_notification_handler`)."""
         self._aclient.add_notification_handler(method, handler)
 
+    @_blocking
     def notify_roots_changed(self) -> None:
         """Tell the server the roots changed (``notifications/roots/list_changed``)."""
-        self._run("notify_roots_changed", self._aclient.notify_roots_changed())
 
+    @_blocking
     def send_request(
         self,
         endpoint: str,
@@ -579,29 +639,24 @@ class MCPClient:
     ) -> Any:
         """POST ``data`` as JSON to ``{url}/{endpoint}``; see
         :meth:`AsyncMCPClient.send_request`."""
-        return self._run(
-            "send_request", self._aclient.send_request(
-            endpoint, data, headers=headers, timeout=timeout, retry=retry
-        )
-        )
 
     # -- tools -------------------------------------------------------------------------
+    @_blocking
     def list_tools_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"
     ) -> ListToolsPage:
         """One page of ``tools/list``."""
-        return self._run("list_tools_page", self._aclient.list_tools_page(cursor, cache=cache))
 
+    @_blocking
     def list_tools(
         self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[Tool]:
         """All tools, walking every page."""
-        return self._run("list_tools", self._aclient.list_tools(max_pages=max_pages, cache=cache))
 
+    @_blocking
     def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
         """The server's tools as plain dicts for a model API; see
         :meth:`AsyncMCPClient.tool_schemas`."""
-        return self._run("tool_schemas", self._aclient.tool_schemas(format))
 
     @overload
     def call_tool(
@@ -627,6 +682,7 @@ class MCPClient:
         input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
     ) -> CallToolResult | InputRequiredResult: ...
 
+    @_blocking
     def call_tool(
         self,
         name: str,
@@ -647,22 +703,6 @@ class MCPClient:
         request_state: str | None = None,
     ) -> CallToolResult | InputRequiredResult:
         """Call a tool and return its result; see :meth:`AsyncMCPClient.call_tool`."""
-        options: dict[str, Any] = {
-            "timeout": timeout, "progress": progress, "meta": meta, "headers": headers,
-            "raise_on_error": raise_on_error, "validate_output": validate_output,
-            "idempotent": idempotent, "reset_timeout_on_progress": reset_timeout_on_progress,
-            "max_total_timeout": max_total_timeout, "retry": retry,
-            "input_responses": input_responses, "request_state": request_state,
-        }
-        if allow_input_required:
-            interim = self._aclient.call_tool(
-                name, arguments, allow_input_required=True, **options
-            )
-            return self._run("call_tool", interim)
-        result: CallToolResult = self._run(
-            "call_tool", self._aclient.call_tool(name, arguments, **options)
-        )
-        return result
 
     def start_task(
         self,
@@ -702,79 +742,110 @@ class MCPClient:
         return SyncListening(self, listening)
 
     # -- resources ---------------------------------------------------------------------
+    @_blocking
     def list_resources_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"
     ) -> ListResourcesPage:
         """One page of ``resources/list``."""
-        return self._run(
-            "list_resources_page", self._aclient.list_resources_page(cursor, cache=cache)
-        )
 
+    @_blocking
     def list_resources(
         self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[Resource]:
         """All resources, walking every page."""
-        return self._run(
-            "list_resources", self._aclient.list_resources(max_pages=max_pages, cache=cache)
-        )
 
+    @_blocking
     def list_resource_templates_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"
     ) -> ListResourceTemplatesPage:
         """One page of ``resources/templates/list``."""
-        return self._run(
-            "list_resource_templates_page", self._aclient.list_resource_templates_page(
-                cursor, cache=cache
-            )
-        )
 
+    @_blocking
     def list_resource_templates(
         self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[ResourceTemplate]:
         """All resource templates, walking every page."""
-        return self._run(
-            "list_resource_templates",
-            self._aclient.list_resource_templates(max_pages=max_pages, cache=cache),
-        )
 
+    @overload
     def read_resource(
-        self, uri: str, *, timeout: TimeoutLike = None, cache: CacheMode = "use"
-    ) -> ReadResourceResult:
-        """Read a resource by URI (see :meth:`AsyncMCPClient.read_resource`; input rounds
-        are driven through the handlers)."""
-        return self._run(
-            "read_resource", self._aclient.read_resource(uri, timeout=timeout, cache=cache)
-        )
+        self, uri: str, *, timeout: TimeoutLike = None,
+        allow_input_required: Literal[False] = False,
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+        cache: CacheMode = "use",
+    ) -> ReadResourceResult: ...
 
+    @overload
+    def read_resource(
+        self, uri: str, *, timeout: TimeoutLike = None,
+        allow_input_required: Literal[True],
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+        cache: CacheMode = "use",
+    ) -> ReadResourceResult | InputRequiredResult: ...
+
+    @_blocking
+    def read_resource(
+        self,
+        uri: str,
+        *,
+        timeout: TimeoutLike = None,
+        allow_input_required: bool = False,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+        cache: CacheMode = "use",
+    ) -> ReadResourceResult | InputRequiredResult:
+        """Read a resource by URI; input rounds and ``cache`` as in
+        :meth:`AsyncMCPClient.read_resource`."""
+
+    @_blocking
     def subscribe_resource(self, uri: str) -> None:
         """Ask for ``notifications/resources/updated`` about ``uri``."""
-        self._run("subscribe_resource", self._aclient.subscribe_resource(uri))
 
+    @_blocking
     def unsubscribe_resource(self, uri: str) -> None:
         """Stop updates about ``uri``."""
-        self._run("unsubscribe_resource", self._aclient.unsubscribe_resource(uri))
 
     # -- prompts, completion, logging ---------------------------------------------------
+    @_blocking
     def list_prompts_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"
     ) -> ListPromptsPage:
         """One page of ``prompts/list``."""
-        return self._run("list_prompts_page", self._aclient.list_prompts_page(cursor, cache=cache))
 
+    @_blocking
     def list_prompts(
         self, *, max_pages: int | None = None, cache: CacheMode = "use"
     ) -> list[Prompt]:
         """All prompts, walking every page."""
-        return self._run(
-            "list_prompts", self._aclient.list_prompts(max_pages=max_pages, cache=cache)
-        )
 
+    @overload
     def get_prompt(
-        self, name: str, arguments: Mapping[str, str] | None = None
-    ) -> GetPromptResult:
-        """Render a prompt; argument values must be strings."""
-        return self._run("get_prompt", self._aclient.get_prompt(name, arguments))
+        self, name: str, arguments: Mapping[str, str] | None = None, *,
+        timeout: TimeoutLike = None, allow_input_required: Literal[False] = False,
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> GetPromptResult: ...
 
+    @overload
+    def get_prompt(
+        self, name: str, arguments: Mapping[str, str] | None = None, *,
+        timeout: TimeoutLike = None, allow_input_required: Literal[True],
+        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
+    ) -> GetPromptResult | InputRequiredResult: ...
+
+    @_blocking
+    def get_prompt(
+        self,
+        name: str,
+        arguments: Mapping[str, str] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        allow_input_required: bool = False,
+        input_responses: Mapping[str, Any] | None = None,
+        request_state: str | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        """Render a prompt; argument values must be strings (input rounds as in
+        :meth:`AsyncMCPClient.get_prompt`)."""
+
+    @_blocking
     def complete(
         self,
         ref: Mapping[str, Any],
@@ -782,13 +853,13 @@ class MCPClient:
         context: Mapping[str, str] | None = None,
     ) -> Completion:
         """Ask for completions; see :meth:`AsyncMCPClient.complete`."""
-        return self._run("complete", self._aclient.complete(ref, argument, context))
 
+    @_blocking
     def set_logging_level(self, level: str) -> None:
         """Ask the server to send log messages at ``level`` and above."""
-        self._run("set_logging_level", self._aclient.set_logging_level(level))
 
     # -- bounded fan-out ---------------------------------------------------------------
+    @_blocking
     def call_tools(
         self,
         calls: Iterable[CallLike] | AsyncIterable[CallLike],
@@ -804,13 +875,6 @@ class MCPClient:
         """Call many tools, at most ``concurrency`` at once, on the client's loop; one
         outcome per call, in order (see :meth:`AsyncMCPClient.call_tools`). ``calls`` is
         read in the loop thread, and ``progress(done, total)`` runs there."""
-        return self._run(
-            "call_tools", self._aclient.call_tools(
-            calls, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
-            timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
-            retry=retry,
-        )
-        )
 
     def stream_calls(
         self,
@@ -840,6 +904,7 @@ class MCPClient:
 
         return SyncOutcomeStream(self, self._run("stream_calls", make()))
 
+    @_blocking
     def send_requests(
         self,
         requests: Iterable[tuple[str, Any]] | AsyncIterable[tuple[str, Any]],
@@ -852,12 +917,6 @@ class MCPClient:
         retry: RetryPolicy | bool | None = None,
     ) -> BatchResult[Any]:
         """:meth:`send_request` for many ``(endpoint, data)`` pairs, ``concurrency`` at once."""
-        return self._run(
-            "send_requests", self._aclient.send_requests(
-            requests, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
-            timeout=timeout, headers=headers, retry=retry,
-        )
-        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._runner is not None else "new"
@@ -954,6 +1013,11 @@ class SyncTaskHandle:
     def task_id(self) -> str:
         """The server's id of the task."""
         return self._handle.task_id
+
+    @property
+    def last(self) -> Task:
+        """The task's state as last seen (no request)."""
+        return self._handle.last
 
     def status(self) -> Task:
         """Ask the server for the task's current state."""

@@ -1030,3 +1030,34 @@ class SyncTaskHandle:
     def cancel(self) -> None:
         """Cancel the task on the server."""
         self._client._run("task cancel", self._handle.cancel())
+
+    def __iter__(self) -> Iterator[Task]:
+        """``for task in handle``: the :class:`~mcp_async.tasks.Task` on each change of
+        status or status message, ending after the terminal one (see
+        :class:`~mcp_async.TaskHandle`)."""
+        client = self._client
+        states = self._handle.__aiter__()
+
+        async def step() -> Task | None:
+            try:
+                return await anext(states)
+            except StopAsyncIteration:
+                return None
+
+        try:
+            while (state := client._run("task iterate", step())) is not None:
+                yield state
+        finally:
+            close = getattr(states, "aclose", None)
+            if close is not None and not client.closed:
+                # Left early: stop following (the task itself goes on).
+                with contextlib.suppress(ClientStateError):
+                    client._run("task iterate", close())
+
+    def __enter__(self) -> SyncTaskHandle:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        """As ``async with handle``: cancel the task on the server if the block raised,
+        stop polling either way."""
+        self._client._run("task exit", self._handle.__aexit__(exc_type, exc, tb))

@@ -42,16 +42,23 @@ from mcp_async.protocol.jsonrpc import Message, Notification, Request, Response
 from mcp_async.sync import MCPClient, SyncListening, SyncOutcomeStream, SyncTaskHandle
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from tests.scripted import ScriptedServer, scripted_session
+from tests.test_sync import ServerThread
 
 # -- the comparison ------------------------------------------------------------------------
 
+#: What an async member is called in blocking form: ``async with`` becomes ``with``,
+#: ``async for`` becomes ``for``, ``aclose()`` becomes ``close()`` (on the client it also
+#: stops and joins the loop thread). Each side must have the member the other implies.
+ASYNC_TO_SYNC = {
+    "__aenter__": "__enter__",
+    "__aexit__": "__exit__",
+    "__aiter__": "__iter__",
+    "__anext__": "__next__",
+    "aclose": "close",
+}
+
 #: Members of AsyncMCPClient the blocking client does not have, and why.
 CLIENT_ASYNC_ONLY = {
-    # ``async with``: the blocking client is a plain context manager (__enter__/__exit__).
-    "__aenter__": "async context manager",
-    "__aexit__": "async context manager",
-    # Closing is close(), which also stops and joins the loop thread.
-    "aclose": "close()",
     # The ResponseCache is state of the loop thread (its methods change what the loop
     # reads mid-request); code that needs it runs in that loop: client.aclient.cache.
     "cache": "loop-thread state; client.aclient.cache",
@@ -59,9 +66,6 @@ CLIENT_ASYNC_ONLY = {
 
 #: Members only the blocking client has, and why.
 CLIENT_SYNC_ONLY = {
-    "__enter__": "context manager",
-    "__exit__": "context manager",
-    "close": "aclose() of the async client",
     "aclient": "the AsyncMCPClient behind the blocking one",
 }
 
@@ -94,46 +98,18 @@ CLIENT_RESULTS = {
 #: The handles the clients return, and their blocking faces: (async, blocking,
 #: async-only members with why, blocking-only members with why, result types).
 HANDLES: list[tuple[type, type, dict[str, str], dict[str, str], dict[str, tuple[str, str]]]] = [
-    (TaskHandle, SyncTaskHandle, {
-        # ``async for state in handle`` and ``async with handle``: use status()/wait()
-        # in blocking code.
-        "__aiter__": "async iteration of status changes",
-        "__aenter__": "async context manager",
-        "__aexit__": "async context manager",
-    }, {}, {}),
+    (TaskHandle, SyncTaskHandle, {}, {}, {}),
     (Listening, SyncListening, {
-        "__aenter__": "async context manager",
-        "__aexit__": "async context manager",
-        "__aiter__": "async iteration",
-        "__anext__": "async iteration",
-        "aclose": "close()",
         # Called by the client's listen router in the loop thread, not by users.
         "acknowledge": "router plumbing",
         "deliver": "router plumbing",
         "ended_by_server": "router plumbing",
         "wants": "router plumbing",
     }, {
-        "__enter__": "context manager",
-        "__exit__": "context manager",
-        "__iter__": "iteration",
-        "__next__": "iteration",
-        "close": "aclose()",
         # An instance attribute of Listening (so not on its class); a property here.
         "acknowledged": "instance attribute of Listening",
     }, {}),
-    (OutcomeStream, SyncOutcomeStream, {
-        "__aiter__": "async iteration",
-        "__anext__": "async iteration",
-        "aclose": "close()",
-        "__aenter__": "async context manager",
-        "__aexit__": "async context manager",
-    }, {
-        "__enter__": "context manager",
-        "__exit__": "context manager",
-        "__iter__": "iteration",
-        "__next__": "iteration",
-        "close": "aclose()",
-    }, {}),
+    (OutcomeStream, SyncOutcomeStream, {}, {}, {}),
 ]
 
 #: Dunders that are part of a class's public face (others are Python's own).
@@ -191,13 +167,24 @@ def _compare(
     """Every difference between the two classes that no allow-list explains."""
     drift: list[str] = []
     async_names, sync_names = _public(async_cls), _public(sync_cls)
-    for name in sorted(async_names - sync_names - set(async_only)):
-        drift.append(f"{sync_cls.__name__} lacks {name}")
-    for name in sorted(sync_names - async_names - set(sync_only)):
+    translated = {ASYNC_TO_SYNC.get(name, name) for name in async_names}
+    for name in sorted(async_names - set(async_only)):
+        if ASYNC_TO_SYNC.get(name, name) not in sync_names:
+            drift.append(f"{sync_cls.__name__} lacks {ASYNC_TO_SYNC.get(name, name)}")
+    for name in sorted(sync_names - translated - set(sync_only)):
         drift.append(f"{sync_cls.__name__}.{name} has no counterpart on {async_cls.__name__}")
     for name in sorted(set(async_only) & sync_names):
         drift.append(f"{name} is listed as async-only but {sync_cls.__name__} has it")
-    for name in sorted((async_names & sync_names) - signature_differs):
+    # aclose() and close() are compared like any method; the protocol dunders are not
+    # (their forms differ by nature: __aiter__ may be an async generator, __next__ not).
+    if "aclose" in async_names and "close" in sync_names:
+        fa, fs = inspect.getattr_static(async_cls, "aclose"), inspect.getattr_static(
+            sync_cls, "close")
+        if _params(fa) != _params(fs) or _returns(fa) != _returns(fs):
+            drift.append(f"{sync_cls.__name__}.close{inspect.signature(fs)} differs from "
+                         f"aclose{inspect.signature(fa)}")
+    protocol = set(ASYNC_TO_SYNC) | set(ASYNC_TO_SYNC.values())
+    for name in sorted((async_names & sync_names) - signature_differs - protocol):
         a = inspect.getattr_static(async_cls, name)
         s = inspect.getattr_static(sync_cls, name)
         where = f"{sync_cls.__name__}.{name}"
@@ -298,6 +285,28 @@ def test_the_comparison_catches_drift() -> None:
     ]
 
 
+def test_the_blocking_forms_of_async_protocols_are_required() -> None:
+    class Async:
+        async def __aenter__(self) -> None:
+            pass
+
+        async def aclose(self) -> None:
+            pass
+
+    class Sync:
+        def __iter__(self) -> None:
+            pass
+
+        def close(self, force: bool = False) -> None:
+            pass
+
+    assert _compare(Async, Sync, {}, {}, {}) == [
+        "Sync lacks __enter__",
+        "Sync.__iter__ has no counterpart on Async",
+        "Sync.close(self, force: 'bool' = False) -> 'None' differs from aclose(self) -> 'None'",
+    ]
+
+
 def test_every_allow_listed_name_still_exists() -> None:
     """An allow-list entry for a member that is gone hides nothing; remove it."""
     for name in CLIENT_ASYNC_ONLY:
@@ -323,6 +332,28 @@ def test_the_settings_read_and_write_through_to_the_async_client() -> None:
     assert client.aclient.validate_output and client.aclient.trust_idempotent_hint
     assert client.aclient.max_list_pages == 5
     client.close()
+
+
+def test_the_blocking_task_handle_iterates_and_cancels_like_the_async_one() -> None:
+    served = ServerThread(tasks=True)
+    try:
+        with MCPClient(served.url) as client:
+            handle = client.start_task("research", {"topic": "tides", "rounds": 2})
+            states = list(handle)  # for task in handle: each change, ending at the last
+            assert states[-1].status == "completed" and states[-1].terminal
+            assert all(not state.terminal for state in states[:-1])
+            assert handle.last.status == "completed"
+            assert not handle.wait().is_error
+
+            # with handle: a block that raises cancels the task, as async with does.
+            slow = client.start_task("research", {"topic": "slow", "rounds": 500})
+            with pytest.raises(LookupError), slow:
+                for state in slow:
+                    assert not state.terminal
+                    raise LookupError("the caller gave up")
+            assert slow.status().status == "cancelled"
+    finally:
+        served.close()
 
 
 # -- what the comparison found, end to end --------------------------------------------------

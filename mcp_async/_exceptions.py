@@ -69,6 +69,7 @@ the builtin), ``SubscriptionLost`` is :class:`SubscriptionLostError`.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -601,15 +602,19 @@ _RENAMED = {
 
 def _renamed(module: str, name: str) -> type[MCPClientError]:
     """The class once called ``name``, with a :class:`DeprecationWarning` that points
-    at the code reading ``module.name`` (two frames up: that module's ``__getattr__``)."""
+    at the code reading ``module.name`` (called by that module's ``__getattr__``)."""
     new = _RENAMED[name]
+    cls: type[MCPClientError] = globals()[new]
+    # ``from mcp_async import SubscriptionLost`` probes the name with hasattr() in
+    # importlib before reading it: only the read warns, so the import warns once.
+    if sys._getframe(2).f_code.co_filename.startswith("<frozen importlib"):
+        return cls
     warnings.warn(
         f"{module}.{name} is deprecated and will be removed in the next release; use "
         f"{module}.{new} (the same class)",
         DeprecationWarning,
         stacklevel=3,
     )
-    cls: type[MCPClientError] = globals()[new]
     return cls
 
 

@@ -93,10 +93,14 @@ def test_renamed_errors_keep_their_old_name_for_a_release(
 
 
 def test_old_error_names_still_import_and_catch() -> None:
-    with pytest.warns(DeprecationWarning, match="SubscriptionLost is deprecated"):
+    with pytest.warns(DeprecationWarning, match="SubscriptionLost is deprecated") as seen:
         from mcp_async import SubscriptionLost
-    with pytest.warns(DeprecationWarning, match="TimeoutError is deprecated"):
+    with pytest.warns(DeprecationWarning, match="TimeoutError is deprecated") as seen_too:
         from mcp_async._exceptions import TimeoutError as OldTimeout
+    # Once per import (importlib's hasattr() probe of the name does not warn), and
+    # pointing at the importing line.
+    for warned in (seen, seen_too):
+        assert [w.filename for w in warned] == [__file__]
     with pytest.raises(SubscriptionLost):
         raise mcp_async.SubscriptionLostError("dropped")
     with pytest.raises(OldTimeout):

@@ -1,5 +1,7 @@
 """One behaviour suite, every transport: the same tests against ``mcp_async.testing``'s
-demo server over Streamable HTTP (JSON and SSE replies), legacy HTTP+SSE and stdio.
+demo server over Streamable HTTP (JSON and SSE replies), legacy HTTP+SSE, stdio, and the
+in-process ASGI HTTP layer (``ASGITransport`` over an ASGI proxy to the demo server, in
+both eras: tests/transports/asgi_proxy.py).
 
 Each test gets a ``connect(**options)`` factory for an open client on one transport; what
 it asserts must hold on all of them. Transport-specific failure modes live in
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from mcp_async import (
+    ASGITransport,
     AsyncMCPClient,
     JSONRPCError,
     ReadTimeout,
@@ -24,15 +27,19 @@ from mcp_async import (
 from mcp_async.handlers import ElicitationRequest, SamplingRequest, SamplingResult
 from mcp_async.models import LoggingMessage, ProgressNotification
 from mcp_async.testing import MCPTestServer, demo_server
+from tests.transports.asgi_proxy import AiohttpProxy
 
 Connect = Callable[..., AsyncMCPClient]
 
-TRANSPORTS = ["streamable-http-json", "streamable-http-sse", "sse", "stdio"]
+TRANSPORTS = ["streamable-http-json", "streamable-http-sse", "sse", "stdio", "asgi-handshake",
+              "asgi-2026"]
 EXPECTED_KIND = {
     "streamable-http-json": "streamable-http",
     "streamable-http-sse": "streamable-http",
     "sse": "sse",
     "stdio": "stdio",
+    "asgi-handshake": "streamable-http",
+    "asgi-2026": "streamable-http",
 }
 
 
@@ -46,6 +53,18 @@ async def connect(request: pytest.FixtureRequest) -> AsyncIterator[Connect]:
                 sys.executable, ["-m", "mcp_async.testing", "--stdio", "--two-way"],
                 inherit_env=True, **options,
             )
+    elif kind.startswith("asgi"):
+        # The ASGI layer in both eras, its proxy app forwarding to the demo server.
+        eras = ("2026-07-28", "2025-11-25") if kind == "asgi-2026" else None
+        server = demo_server(two_way=True, reply="sse", get_stream=True, eras=eras)
+        await server.start()
+        asgi_url = server.url
+        proxies: list[AiohttpProxy] = []
+
+        def factory(**options: Any) -> AsyncMCPClient:
+            proxies.append(AiohttpProxy())
+            layer = ASGITransport(proxies[-1], lifespan=True)
+            return AsyncMCPClient(asgi_url, http_transport=layer, **options)
     else:
         if kind == "sse":
             server = demo_server(two_way=True, transport="sse")
@@ -64,16 +83,31 @@ async def connect(request: pytest.FixtureRequest) -> AsyncIterator[Connect]:
     finally:
         if server is not None:
             await server.stop()
+    if kind.startswith("asgi"):  # every client that sent ran and ended its app's lifespan
+        assert all(proxy.lifespan in ([], ["startup", "shutdown"]) for proxy in proxies)
+        assert any(proxy.lifespan for proxy in proxies)
+
+
+async def alive(client: AsyncMCPClient) -> None:
+    """``ping``, or in MCP 2026-07-28 (which has none) ``server/discover``."""
+    await client.initialize()
+    if client.protocol_version == "2026-07-28":
+        await client.discover()
+    else:
+        await client.ping()
 
 
 async def test_handshake_and_transport(connect: Connect) -> None:
     async with connect() as client:
         info = await client.initialize()
         assert info.server_info.name == "mcp-async-demo"
-        assert client.protocol_version in ("2025-11-25", "2024-11-05")
+        if connect.kind == "asgi-2026":  # type: ignore[attr-defined]
+            assert client.protocol_version == "2026-07-28"
+        else:
+            assert client.protocol_version in ("2025-11-25", "2024-11-05")
         assert client.instructions is not None
         assert client.transport_kind == EXPECTED_KIND[connect.kind]  # type: ignore[attr-defined]
-        await client.ping()
+        await alive(client)
 
 
 async def test_tools(connect: Connect) -> None:
@@ -175,7 +209,7 @@ async def test_timeout_then_the_client_still_works(connect: Connect) -> None:
 
 async def test_cancelling_a_call_leaves_the_client_usable(connect: Connect) -> None:
     async with connect() as client:
-        await client.ping()
+        await alive(client)
         call = asyncio.ensure_future(client.call_tool("slow", {"seconds": 5}))
         await asyncio.sleep(0.1)
         call.cancel()

@@ -29,6 +29,7 @@ from .._exceptions import (
     ConfigError,
     ConnectError,
     ConnectTimeout,
+    MCPClientError,
     ReadError,
     ReadTimeout,
     TransportError,
@@ -131,10 +132,7 @@ class _Exchange:
         """Run the application for this request; never raises but CancelledError."""
         try:
             await app(scope, self.receive, self.send)
-        except asyncio.CancelledError:
-            self._ended(None)
-            raise
-        except BaseException as exc:  # the application's failure, for the client
+        except Exception as exc:  # the application's failure, for the client
             if self.disconnected.is_set():
                 self._ended(None)  # failing once the client went away: no one to tell
             elif self.start.done() and self.complete:
@@ -144,18 +142,28 @@ class _Exchange:
                 self._ended(None)
             else:
                 self._ended(exc)
+        except BaseException:  # cancelled (the client or the transport closed), or exiting
+            self._ended(None)
+            raise
         else:
             self._ended(None)
 
     def _ended(self, exc: BaseException | None) -> None:
         if not self.start.done():
-            if exc is None:
-                reason = "returned without sending a response"
-            else:
-                reason = f"failed before answering: {type(exc).__name__}: {exc}"
-            failure = ConnectError(f"the ASGI application {reason} ({self.url})", sent=True)
+            failure: MCPClientError
             if exc is not None:
+                failure = ConnectError(
+                    f"the ASGI application failed before answering {self.url}: "
+                    f"{type(exc).__name__}: {exc}", sent=True,
+                )
                 failure.__cause__ = exc
+            elif self.disconnected.is_set():
+                failure = ClientStateError(f"the request to {self.url} was closed unanswered")
+            else:
+                failure = ConnectError(
+                    f"the ASGI application returned without sending a response ({self.url})",
+                    sent=True,
+                )
             self.start.set_exception(failure)
             self.start.exception()  # retrieved: a caller cancelled meanwhile must not warn
         elif not self.complete:
@@ -206,7 +214,7 @@ class _Chunks:
             if exchange.complete:
                 raise StopAsyncIteration
             if exchange.disconnected.is_set():
-                raise ReadError(f"the response from {exchange.url} was closed")
+                raise ClientStateError(f"the response from {exchange.url} was closed")
             exchange.readable.clear()
             wait = _wait_for(self._read, self._deadline)
             try:

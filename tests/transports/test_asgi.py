@@ -32,6 +32,7 @@ from mcp_async import (
     ReadError,
     ReadTimeout,
     Timeout,
+    TransportError,
 )
 from mcp_async.models import ProgressNotification
 from mcp_async.transports.asgi import ASGI_URL
@@ -375,3 +376,63 @@ async def test_bad_configuration_is_a_config_error() -> None:
         AsyncMCPClient(ASGI_URL, http_transport=object())  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="needs a URL"):
         AsyncMCPClient(RawApp(), http_transport=ASGITransport(RawApp()))
+
+
+async def test_closing_the_transport_under_waiting_and_streaming_requests() -> None:
+    """A request still waiting for its response and a body half read when the
+    transport closes: typed errors, the application's tasks cancelled and awaited."""
+    waiting_app, streaming_app = RawApp(mode="hangs"), RawApp(mode="stalls")
+    before = _others()
+    waiting_layer, streaming_layer = ASGITransport(waiting_app), ASGITransport(streaming_app)
+    waiting = asyncio.ensure_future(waiting_layer.send(HTTPRequest("POST", ASGI_URL, body=b"{}")))
+    response = await streaming_layer.send(HTTPRequest("POST", ASGI_URL, body=b"{}"))
+    chunks = response.iter_chunks()
+    assert await chunks.__anext__() == b"["
+    reading = asyncio.ensure_future(chunks.__anext__())
+    await asyncio.sleep(0.05)
+    await waiting_layer.aclose()
+    await streaming_layer.aclose()
+    with pytest.raises(ClientStateError, match="closed unanswered"):
+        await waiting
+    with pytest.raises(ClientStateError, match="was closed"):
+        await reading
+    assert waiting_app.finished.is_set() and streaming_app.finished.is_set()
+    assert waiting_app.events == streaming_app.events == ["startup", "shutdown"]
+    assert _others() <= before
+
+
+async def test_a_cancelled_caller_cancels_its_request() -> None:
+    app = RawApp(mode="hangs")
+    async with ASGITransport(app) as layer:
+        sending = asyncio.ensure_future(layer.send(HTTPRequest("POST", ASGI_URL, body=b"")))
+        await asyncio.sleep(0.05)
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        await asyncio.wait_for(app.finished.wait(), 5)
+
+
+class FailingLifespan:
+    """An app whose lifespan fails at shutdown, or dies while the app runs."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        if self.how == "dies":
+            raise RuntimeError("lifespan died")
+        await receive()
+        await send({"type": "lifespan.shutdown.failed", "message": "could not flush"})
+
+
+@pytest.mark.parametrize(("how", "message"), [("fails", "could not flush"),
+                                              ("dies", "RuntimeError: lifespan died")])
+async def test_lifespan_failures_are_reported_at_close(how: str, message: str) -> None:
+    layer = ASGITransport(FailingLifespan(how))
+    await layer.start()
+    await asyncio.sleep(0)
+    with pytest.raises(TransportError, match=message):
+        await layer.aclose()

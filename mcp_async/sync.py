@@ -82,7 +82,7 @@ if TYPE_CHECKING:
         ProgressOption,
         Success,
     )
-    from .cache import CacheMode
+    from .cache import CacheMode, ResponseCache
     from .listen import ListenEvent, ListenFilter, Listening
     from .retry import RetryPolicy
     from .session.dispatch import ProgressCallback
@@ -90,7 +90,7 @@ if TYPE_CHECKING:
     from .transports.message import MessageTransport
     from .transports.stdio import StderrTarget
 
-__all__ = ["MCPClient", "SyncInEventLoopError", "SyncOutcomeStream"]
+__all__ = ["MCPClient", "SyncInEventLoopError", "SyncOutcomeStream", "SyncResponseCache"]
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -535,6 +535,13 @@ class MCPClient:
         """The ``Mcp-Session-Id`` in use (``None`` if stateless or before the handshake)."""
         result: str | None = self._get("session_id")
         return result
+
+    @property
+    def cache(self) -> SyncResponseCache | None:
+        """The response cache (``None`` with ``cache=False``), whose methods run in the
+        client's loop thread; see :attr:`AsyncMCPClient.cache` and docs/caching.md."""
+        cache = self._aclient.cache
+        return None if cache is None else SyncResponseCache(self, cache)
 
     # -- settings the async client keeps as attributes ----------------------------------
     # (Plain reads and writes of one attribute: safe from any thread, as on the async
@@ -1000,6 +1007,46 @@ class SyncListening(Iterator["ListenEvent"]):
         if event is None:
             raise StopIteration
         return event
+
+
+class SyncResponseCache:
+    """The blocking face of :class:`~mcp_async.cache.ResponseCache` (``client.cache``).
+
+    The store is used by the client's loop thread (its methods "are called from the
+    event loop"), so :meth:`clear`, :meth:`evict` and :meth:`invalidate` run there.
+    """
+
+    def __init__(self, client: MCPClient, cache: ResponseCache) -> None:
+        self._client = client
+        self._cache = cache
+
+    @property
+    def hits(self) -> int:
+        """Lookups answered from the cache."""
+        return self._cache.hits
+
+    @property
+    def misses(self) -> int:
+        """Lookups that found nothing fresh."""
+        return self._cache.misses
+
+    def _in_loop(self, what: str, change: Callable[[], None]) -> None:
+        async def run() -> None:
+            change()
+
+        self._client._run(what, run())
+
+    def clear(self) -> None:
+        """Drop every entry of the store."""
+        self._in_loop("cache.clear", self._cache.clear)
+
+    def evict(self, method: str, uri: str | None = None) -> None:
+        """Drop every entry of ``method`` (for ``resources/read``: of ``uri`` if given)."""
+        self._in_loop("cache.evict", lambda: self._cache.evict(method, uri))
+
+    def invalidate(self, notification: str, params: Mapping[str, Any] | None = None) -> None:
+        """Apply a server notification (list changed, resource updated)."""
+        self._in_loop("cache.invalidate", lambda: self._cache.invalidate(notification, params))
 
 
 class SyncTaskHandle:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
+import threading
 import time
 import typing
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -36,10 +37,17 @@ from mcp_async import (
     ReadTimeout,
     TaskHandle,
 )
+from mcp_async.cache import MemoryCacheStore, ResponseCache
 from mcp_async.listen import Listening
 from mcp_async.models import GetPromptResult, InputRequiredResult, ReadResourceResult
 from mcp_async.protocol.jsonrpc import Message, Notification, Request, Response
-from mcp_async.sync import MCPClient, SyncListening, SyncOutcomeStream, SyncTaskHandle
+from mcp_async.sync import (
+    MCPClient,
+    SyncListening,
+    SyncOutcomeStream,
+    SyncResponseCache,
+    SyncTaskHandle,
+)
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from tests.scripted import ScriptedServer, scripted_session
 from tests.test_sync import ServerThread
@@ -58,11 +66,7 @@ ASYNC_TO_SYNC = {
 }
 
 #: Members of AsyncMCPClient the blocking client does not have, and why.
-CLIENT_ASYNC_ONLY = {
-    # The ResponseCache is state of the loop thread (its methods change what the loop
-    # reads mid-request); code that needs it runs in that loop: client.aclient.cache.
-    "cache": "loop-thread state; client.aclient.cache",
-}
+CLIENT_ASYNC_ONLY: dict[str, str] = {}
 
 #: Members only the blocking client has, and why.
 CLIENT_SYNC_ONLY = {
@@ -93,6 +97,7 @@ CLIENT_RESULTS = {
     "listen": ("Listening", "SyncListening"),
     "start_task": ("_tasks.TaskHandle", "SyncTaskHandle"),
     "stream_calls": ("OutcomeStream[CallToolResult]", "SyncOutcomeStream[CallToolResult]"),
+    "cache": ("ResponseCache | None", "SyncResponseCache | None"),
 }
 
 #: The handles the clients return, and their blocking faces: (async, blocking,
@@ -110,6 +115,17 @@ HANDLES: list[tuple[type, type, dict[str, str], dict[str, str], dict[str, tuple[
         "acknowledged": "instance attribute of Listening",
     }, {}),
     (OutcomeStream, SyncOutcomeStream, {}, {}, {}),
+    (ResponseCache, SyncResponseCache, {
+        # The client's own plumbing: building the cache, serving and storing results.
+        "attach": "client plumbing",
+        "build": "client plumbing",
+        "fetch": "client plumbing",
+        "key": "client plumbing",
+    }, {
+        # Instance attributes of ResponseCache (so not on its class); properties here.
+        "hits": "instance attribute of ResponseCache",
+        "misses": "instance attribute of ResponseCache",
+    }, {}),
 ]
 
 #: Dunders that are part of a class's public face (others are Python's own).
@@ -192,9 +208,9 @@ def _compare(
             if not isinstance(s, property):
                 drift.append(f"{where} should be a property")
             elif isinstance(a, property):
-                if _returns(a.fget) != _returns(s.fget):  # type: ignore[arg-type]
-                    drift.append(f"{where}: type {_returns(s.fget)!r}, async "  # type: ignore[arg-type]
-                                 f"{_returns(a.fget)!r}")  # type: ignore[arg-type]
+                types = (_returns(a.fget), _returns(s.fget))  # type: ignore[arg-type]
+                if types != results.get(name, (types[0], types[0])):
+                    drift.append(f"{where}: type {types[1]!r}, async {types[0]!r}")
                 if (a.fset is None) != (s.fset is None):
                     drift.append(f"{where}: settable on one client only")
             elif s.fset is None and name not in (read_only or {}):
@@ -370,6 +386,8 @@ PROMPT = {"resultType": "complete",
           "messages": [{"role": "user", "content": {"type": "text", "text": "hi Ada"}}]}
 RESOURCE = {"resultType": "complete",
             "contents": [{"uri": "file:///r", "mimeType": "text/plain", "text": "r"}]}
+TOOLS = {"resultType": "complete", "ttlMs": 60_000, "cacheScope": "public",
+         "tools": [{"name": "t", "inputSchema": {"type": "object"}}]}
 DISCOVER = {
     "resultType": "complete", "supportedVersions": ["2026-07-28"],
     "capabilities": {"prompts": {}, "resources": {}},
@@ -413,6 +431,8 @@ class Server(ScriptedServer):
             result = (PROMPT if request.method == "prompts/get" else RESOURCE) if done else (
                 INTERIM
             )
+        elif request.method == "tools/list":
+            result = TOOLS
         else:
             result = {"resultType": "complete"}
         await self.peer.send(Response(request.id, result))
@@ -424,12 +444,29 @@ class Server(ScriptedServer):
                 if isinstance(m, Notification) and m.method == CANCELLED]
 
 
+class ThreadNotingStore(MemoryCacheStore):
+    """The default store, noting the threads that change it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[str] = set()
+
+    def delete(self, key: str) -> None:
+        self.threads.add(threading.current_thread().name)
+        super().delete(key)
+
+    def clear(self) -> None:
+        self.threads.add(threading.current_thread().name)
+        super().clear()
+
+
 @pytest.fixture
 def blocking() -> Iterator[tuple[MCPClient, Server]]:
     """A blocking client on a scripted server that runs in the client's own loop."""
     transport, peer = memory_pair()
     server = Server(peer)
-    client = MCPClient(transport, protocol="2026-07-28", timeout=30).open()
+    client = MCPClient(transport, protocol="2026-07-28", timeout=30,
+                       cache=ThreadNotingStore()).open()
     runner = client._runner
     assert runner is not None
     serving = asyncio.run_coroutine_threadsafe(server.run(), runner.loop)
@@ -508,3 +545,28 @@ def test_derived_methods_keep_the_blocking_client_errors() -> None:
     client.close()
     with pytest.raises(ClientStateError, match="closed"):
         client.read_resource("file:///r", allow_input_required=True)
+
+
+def test_the_blocking_cache_counts_and_changes_in_the_loop_thread(
+    blocking: tuple[MCPClient, Server],
+) -> None:
+    client, server = blocking
+    cache = client.cache
+    assert cache is not None
+    client.list_tools()
+    client.list_tools()  # fresh for 60 s: served from the cache
+    assert (cache.hits, len(server.requests("tools/list"))) == (1, 1)
+    cache.evict("tools/list")
+    client.list_tools()
+    assert len(server.requests("tools/list")) == 2
+    cache.invalidate("notifications/tools/list_changed")
+    client.list_tools()
+    assert len(server.requests("tools/list")) == 3
+    cache.clear()
+    client.list_tools()
+    assert len(server.requests("tools/list")) == 4
+    assert cache.hits == 1 and cache.misses == 4
+    # The store was changed only by the loop thread, where the client uses it.
+    store = client.aclient.cache.store  # type: ignore[union-attr]
+    assert isinstance(store, ThreadNotingStore) and store.threads == {"mcp-async-sync"}
+    assert MCPClient("http://127.0.0.1:9/mcp", cache=False).cache is None

@@ -208,6 +208,7 @@ class RawApp:
         self.lifespan = lifespan
         self.events: list[str] = []
         self.requests: list[dict[str, Any]] = []
+        self.received = asyncio.Event()
         self.finished = asyncio.Event()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
@@ -218,6 +219,7 @@ class RawApp:
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.requests.append({"path": scope["path"], "headers": headers,
                               "body": message["body"], "state": scope["state"]})
+        self.received.set()
         try:
             await self._answer(send)
         finally:
@@ -389,7 +391,7 @@ async def test_closing_the_transport_under_waiting_and_streaming_requests() -> N
     chunks = response.iter_chunks()
     assert await chunks.__anext__() == b"["
     reading = asyncio.ensure_future(chunks.__anext__())
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(waiting_app.received.wait(), 10)
     await waiting_layer.aclose()
     await streaming_layer.aclose()
     with pytest.raises(ClientStateError, match="closed unanswered"):
@@ -405,7 +407,7 @@ async def test_a_cancelled_caller_cancels_its_request() -> None:
     app = RawApp(mode="hangs")
     async with ASGITransport(app) as layer:
         sending = asyncio.ensure_future(layer.send(HTTPRequest("POST", ASGI_URL, body=b"")))
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(app.received.wait(), 10)
         sending.cancel()
         with pytest.raises(asyncio.CancelledError):
             await sending

@@ -149,7 +149,7 @@ def _check_url(url: str) -> str:
 
 
 def _asgi_target(
-    target: object, given: HTTPTransport | None, max_body_size: int | None
+    target: object, given: HTTPTransport | None, max_body_size: int | None, timeout: TimeoutLike
 ) -> tuple[str, HTTPTransport]:
     """``AsyncMCPClient(app)``: the URL and HTTP layer for an ASGI application (or an
     :class:`~mcp_async.ASGITransport`) given as the first argument."""
@@ -160,7 +160,7 @@ def _asgi_target(
     if isinstance(target, ASGITransport):
         return ASGI_URL, target
     if callable(target):
-        return ASGI_URL, ASGITransport(target, max_body_size=max_body_size)
+        return ASGI_URL, ASGITransport(target, max_body_size=max_body_size, timeout=timeout)
     raise ConfigError(
         "url must be a URL string, a MessageTransport or an ASGI application, got "
         f"{type(target).__name__}"
@@ -348,7 +348,7 @@ class AsyncMCPClient:
     ) -> None:
         if not isinstance(url, str | MessageTransport):
             # In process: an ASGI application (or its transport) at ASGI_URL.
-            url, http_transport = _asgi_target(url, http_transport, max_body_size)
+            url, http_transport = _asgi_target(url, http_transport, max_body_size, timeout)
         if isinstance(url, MessageTransport):
             if http_transport is not None:
                 raise ConfigError(f"http_transport= applies only to HTTP, not {url.kind}")

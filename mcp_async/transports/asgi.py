@@ -22,7 +22,7 @@ from typing import Any, Literal
 from multidict import CIMultiDict
 from yarl import URL
 
-from .._config import Timeout
+from .._config import DEFAULT_TIMEOUT, Timeout, TimeoutLike, to_timeout
 from .._exceptions import (
     BodyTooLargeError,
     ClientStateError,
@@ -304,6 +304,9 @@ class ASGITransport:
         max_body_size: the most bytes of a body read whole
             (:class:`~mcp_async.BodyTooLargeError` beyond; ``None``: no limit).
         client: the ``(host, port)`` the application sees as the peer.
+        timeout: for a request that carries none (``send_request`` without
+            ``timeout=``): a :class:`~mcp_async.Timeout` or seconds (default 60 s
+            total). ``AsyncMCPClient(app, timeout=...)`` passes the client's.
 
     The client that is given this transport closes it. The application's failures
     surface as :class:`~mcp_async.ConnectError` (before it answered, ``sent=True``),
@@ -319,6 +322,7 @@ class ASGITransport:
         lifespan_timeout: float = 30.0,
         max_body_size: int | None = _MAX_BODY,
         client: tuple[str, int] = ("127.0.0.1", 50000),
+        timeout: TimeoutLike = None,
     ) -> None:
         if not callable(app):
             raise ConfigError(f"app must be an ASGI application, got {type(app).__name__}")
@@ -334,6 +338,7 @@ class ASGITransport:
         self.lifespan = lifespan
         self.lifespan_timeout = float(lifespan_timeout)
         self.max_body_size = max_body_size
+        self.timeout = to_timeout(timeout, DEFAULT_TIMEOUT)
         self._client = client
         #: The lifespan state, copied into each request's scope (ASGI lifespan ``state``).
         self._state: dict[str, Any] = {}
@@ -463,7 +468,7 @@ class ASGITransport:
         body = request.body or b""
         exchange = _Exchange(body, url)
         loop = asyncio.get_running_loop()
-        timeout = request.timeout
+        timeout = request.timeout or self.timeout
         deadline = None
         if timeout is not None and timeout.total is not None:
             deadline = loop.time() + timeout.total
@@ -481,7 +486,7 @@ class ASGITransport:
         except BaseException:
             exchange.close()
             raise
-        chunks = _Chunks(exchange, None if timeout is None else timeout.read, deadline)
+        chunks = _Chunks(exchange, timeout.read, deadline)
         return _ASGIResponse(status, headers, url, exchange, chunks, self.max_body_size)
 
     def _scope(self, request: HTTPRequest, url: str) -> dict[str, Any]:
@@ -576,10 +581,10 @@ class ASGITransport:
         return f"<ASGITransport {self.app!r}>"
 
 
-def _start_timeout(timeout: Timeout | None) -> float | None:
+def _start_timeout(timeout: Timeout) -> float | None:
     """How long to wait for the response to start: the read timeout, as over aiohttp
     (the total deadline cuts it)."""
-    return None if timeout is None else timeout.read
+    return timeout.read
 
 
 async def _cancel(task: asyncio.Task[Any]) -> None:

@@ -438,3 +438,10 @@ async def test_lifespan_failures_are_reported_at_close(how: str, message: str) -
     await asyncio.sleep(0)
     with pytest.raises(TransportError, match=message):
         await layer.aclose()
+
+
+async def test_a_request_without_a_timeout_gets_the_clients() -> None:
+    """``send_request`` without ``timeout=`` carries none: the client's bounds it."""
+    async with AsyncMCPClient(RawApp(mode="hangs"), timeout=0.3) as client:
+        with pytest.raises(ReadTimeout):
+            await asyncio.wait_for(client.send_request("", {}), 10)

@@ -541,12 +541,16 @@ class ClientPool:
             why = self._full(server)
             if why is None:
                 return True
-            victim = next((entry for entry in self._entries.values() if entry.idle), None)
+            # Least recently used first; for a process bound, only what frees a process.
+            victim = next((
+                entry for entry in self._entries.values()
+                if entry.idle and (why != "max_processes" or entry.processes)
+            ), None)
             if victim is not None:
                 self._evicted += 1
                 self._drop(victim)
-                if why == "fds":
-                    await self._close(victim)  # the descriptors must be free before
+                if why in ("fds", "max_processes"):
+                    await self._close(victim)  # its process and descriptors go first
                 else:
                     self._close_later(victim)
                 continue

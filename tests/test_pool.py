@@ -336,6 +336,22 @@ async def test_stdio_one_process_per_key_bounded_and_reaped() -> None:
     assert seen == [("local", "a"), ("local", "b")]
 
 
+async def test_the_process_bound_closes_an_idle_process_not_an_http_client(
+    server: MCPTestServer,
+) -> None:
+    async with ClientPool({"web": server.url, "local": STDIO}, max_processes=1) as pool:
+        async with pool.client("web", "a") as web:
+            await web.call_tool("echo", {"text": "w"})
+        async with pool.client("local", "a") as first:
+            await first.call_tool("echo", {"text": "1"})
+        async with pool.client("local", "b") as second:
+            await second.call_tool("echo", {"text": "2"})
+        # The HTTP client was the least recently used, but closing it frees no process.
+        assert ("web", "a") in pool and not web.closed
+        assert ("local", "a") not in pool and first.closed
+        assert pool.stats().processes == 1
+
+
 async def test_a_group_per_principal(server: MCPTestServer) -> None:
     asked: list[tuple[str, str]] = []
 

@@ -464,6 +464,11 @@ class ClientPool:
                 str(server), f"no server {server!r} in the pool; it has: "
                 + ", ".join(sorted(self._servers))
             )
+        if spec.processes > self.max_processes:
+            raise ConfigError(
+                f"server {server!r} starts {spec.processes} processes, more than "
+                f"max_processes={self.max_processes}"
+            )
         return spec
 
     async def _release(self, entry: _Entry) -> None:

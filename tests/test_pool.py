@@ -409,6 +409,9 @@ async def test_misuse_raises_typed_errors(server: MCPTestServer) -> None:
     with pytest.raises(PoolClosedError):
         async with pool:
             pass
+    async with ClientPool({"local": STDIO}, max_processes=0) as none:
+        with pytest.raises(ConfigError, match="max_processes=0"):
+            await none.acquire("local", "a")
     async with ClientPool({"s": server.url}, auth=lambda s, p: 42) as bad:  # type: ignore[arg-type,return-value]
         with pytest.raises(ConfigError, match="token, an auth Hook or None"):
             await bad.acquire("s", "a")

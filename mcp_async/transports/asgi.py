@@ -174,6 +174,8 @@ class _Exchange:
                 )
                 error.__cause__ = exc
                 self.error = error
+            elif self.disconnected.is_set():  # cut by close: not a complete body
+                self.error = ClientStateError(f"the response from {self.url} was closed")
             self.complete = True
         self.readable.set()
 

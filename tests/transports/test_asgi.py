@@ -391,9 +391,12 @@ async def test_closing_the_transport_under_waiting_and_streaming_requests() -> N
     chunks = response.iter_chunks()
     assert await chunks.__anext__() == b"["
     reading = asyncio.ensure_future(chunks.__anext__())
+    unread = await streaming_layer.send(HTTPRequest("POST", ASGI_URL, body=b"{}"))
     await asyncio.wait_for(waiting_app.received.wait(), 10)
     await waiting_layer.aclose()
     await streaming_layer.aclose()
+    with pytest.raises(ClientStateError, match="was closed"):
+        await unread.read()  # cut short: never mistaken for a complete body
     with pytest.raises(ClientStateError, match="closed unanswered"):
         await waiting
     with pytest.raises(ClientStateError, match="was closed"):

@@ -2,7 +2,7 @@
 
 Run it with ``python examples/agent_anthropic.py``. It needs the ``anthropic`` package.
 The MCP server is ``mcp_async.testing.demo_server()`` and the model is the scripted
-Messages-API server of tests/agents/llm_server.py, both on 127.0.0.1; it checks that
+Messages-API server of tests/agent_layer/llm_server.py, both on 127.0.0.1; it checks that
 every ``tool_result`` block the SDK sends back matches its ``tool_use`` block. For a real
 model, build ``AsyncAnthropic()`` from your API key instead.
 """
@@ -21,7 +21,7 @@ from mcp_async import AsyncMCPClient
 from mcp_async.agents import ApprovalRequest, ToolPolicy, run_agent
 from mcp_async.testing import demo_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "agents"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "agent_layer"))
 llm_server: Any = importlib.import_module("llm_server")
 Call = llm_server.Call
 

@@ -3,7 +3,7 @@
 Run it with ``python examples/agent_openai.py``. It needs the ``openai`` package. Two
 servers run inside this process on 127.0.0.1: ``mcp_async.testing.demo_server()`` (a real
 MCP server) and a scripted model that speaks the Chat Completions wire format
-(tests/agents/llm_server.py) and checks every tool result the SDK sends back. For a
+(tests/agent_layer/llm_server.py) and checks every tool result the SDK sends back. For a
 real model, drop the scripted server and build ``AsyncOpenAI()`` from your API key; the
 rest of the program stays the same.
 """
@@ -22,7 +22,7 @@ from mcp_async import AsyncMCPClient
 from mcp_async.agents import ResultBudget, ToolPolicy, ToolRunner, agent_loop
 from mcp_async.testing import demo_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "agents"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "agent_layer"))
 llm_server: Any = importlib.import_module("llm_server")
 Call = llm_server.Call
 

@@ -3,7 +3,7 @@
 Run it with ``python examples/agent_pydantic_ai.py``. It needs ``pydantic-ai-slim`` and
 ``openai`` (``pip install 'mcp-async[pydantic-ai]' openai``). Two servers run inside this
 process on 127.0.0.1: ``mcp_async.testing.demo_server()`` (a real MCP server) and a
-scripted model that speaks the Chat Completions wire format (tests/agents/llm_server.py)
+scripted model that speaks the Chat Completions wire format (tests/agent_layer/llm_server.py)
 and checks every tool result PydanticAI sends back. For a real model, drop the scripted
 server and write ``Agent("openai:gpt-5", toolsets=[toolset])``; the rest stays the same.
 """
@@ -25,7 +25,7 @@ from mcp_async.agents import ApprovalRequest, ResultBudget, ToolPolicy
 from mcp_async.agents.adapters.pydantic_ai import MCPAsyncToolset
 from mcp_async.testing import demo_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "agents"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "agent_layer"))
 llm_server: Any = importlib.import_module("llm_server")
 Call = llm_server.Call
 

@@ -1,4 +1,4 @@
-"""Strict and portable schemas against each API's published rules (tests/agents/rules.py,
+"""Strict and portable schemas against each API's published rules (tests/agent_layer/rules.py,
 written from the vendors' docs) and, for Gemini, google-genai's own Schema model."""
 
 from __future__ import annotations

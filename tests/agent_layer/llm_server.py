@@ -32,7 +32,7 @@ from aiohttp import web
 
 try:
     from . import rules
-except ImportError:  # run from examples/ with tests/agents on sys.path
+except ImportError:  # run from examples/ with tests/agent_layer on sys.path
     import rules  # type: ignore[no-redef]
 
 __all__ = ["Call", "ScriptedLLM", "ToolResultSeen", "Turn"]

@@ -2,8 +2,8 @@
 through :class:`mcp_async.agents.adapters.openai_agents.MCPAsyncServer`, and prints as
 JSON what the model was offered and the tool outputs it read.
 
-Run as a separate process by test_openai_agents.py: under pytest, ``tests/agents`` is
-imported as the package ``agents``, which hides the Agents SDK (also ``agents``).
+Run as a separate process by test_openai_agents.py, so the SDK's process-wide state
+(its tracing provider, its default client) stays out of the test process.
 
     python openai_agents_driver.py URL SCENARIO
 """
@@ -16,13 +16,13 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+from agents import Agent, Model, ModelResponse, RunConfig, Runner, Usage, set_tracing_disabled
 from openai.types.responses import (
     ResponseFunctionToolCall,
     ResponseOutputMessage,
     ResponseOutputText,
 )
 
-from agents import Agent, Model, ModelResponse, RunConfig, Runner, Usage, set_tracing_disabled
 from mcp_async import AsyncMCPClient, MCPClientGroup
 from mcp_async.agents import ResultBudget, ToolPolicy
 from mcp_async.agents.adapters.openai_agents import MCPAsyncServer

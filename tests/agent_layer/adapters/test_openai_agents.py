@@ -45,7 +45,7 @@ async def drive(server: MCPTestServer, scenario: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _needs_sdk() -> None:
-    # find_spec("agents") would find this test package, so ask for the distribution
+    # Ask for the distribution: the import name "agents" is too generic to trust.
     try:
         importlib.metadata.version("openai-agents")
     except importlib.metadata.PackageNotFoundError:

@@ -261,7 +261,10 @@ class StreamableHTTPTransport(MessageTransport):
             if len(messages) == 1:
                 only = messages[0]
                 if type(only) is Response and only.id == request.id:
-                    waiter.set_result(only)  # the common case: just our response
+                    # The common case: just our response (unless closing failed the
+                    # call while its body was read).
+                    if not waiter.done():
+                        waiter.set_result(only)
                     return False
             await self._route(messages, request, call)
             if not waiter.done():

@@ -44,6 +44,7 @@ from mcp_async.stores.redis import (  # noqa: E402
 )
 from mcp_async.testing import demo_server  # noqa: E402
 from tests.auth.as_server import env_context, headless_oauth  # noqa: E402
+from tests.interop.servers import reserve_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).resolve().parent / "redis_worker.py"
@@ -121,12 +122,17 @@ def _redis_binary() -> str:
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer(_redis_binary(), _free_port())
+    # A reserved port: the tests stop and restart the server on it, and another xdist
+    # worker must not take it in between.
+    port, lock = reserve_port()
+    server = RedisServer(_redis_binary(), port)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+        if lock >= 0:
+            os.close(lock)
 
 
 @pytest.fixture

@@ -351,7 +351,9 @@ async def test_5000_calls_with_10_percent_faults_and_retry_lose_nothing(
         )
     fired = sum(fault.fired for fault in server.faults)
     assert 350 < fired < 650  # ~10% of 5000 first tries (and some retries)
-    assert len(sleeps) == fired
+    # Every fault is retried once; on a loaded machine a pooled connection the server
+    # dropped (a disconnect fault's neighbour) may cost one more retry of its own.
+    assert fired <= len(sleeps) <= fired + 5
     assert result.ok, result.failed[:3]
     assert [n_of(o) for o in result] == list(range(5000))
     # faults fire before the tool runs: every call executed exactly once

@@ -398,7 +398,8 @@ class AsyncMCPClient:
             self._message_level.append(hook)
         if isinstance(client_info, Implementation):
             client_info = client_info.to_dict()
-        self._client_info = dict(client_info or {"name": "mcp-async", "version": __version__})
+        # (The default is one dict for every client; none of them changes it.)
+        self._client_info = dict(client_info) if client_info else _DEFAULT_CLIENT_INFO
         self.validate_output = validate_output
         self._dispatcher = Dispatcher(
             logging_handler=logging_handler,
@@ -653,10 +654,10 @@ class AsyncMCPClient:
         bottom = http.send if send is None else send
         for hook in self._policy_hooks:
             hook.attach(http.send)
-        self._send = build_pipeline(self._policy_hooks, bottom)
-        if self._retry_stand_in is not None:
-            lean = [hook for hook in self._policy_hooks if hook is not self._retry_stand_in]
-            self._send = _by_retry_option(self._send, build_pipeline(lean, bottom))
+        if self._retry_stand_in is None:
+            self._send = build_pipeline(self._policy_hooks, bottom)
+        else:
+            self._send = _by_retry_option(self._policy_hooks, self._retry_stand_in, bottom)
         return url_transport(
             self._transport_choice,
             self.url,
@@ -1862,11 +1863,24 @@ class AsyncMCPClient:
         )
 
 
-def _by_retry_option(with_option: Handler, without: Handler) -> Handler:
-    """Send requests that carry a per-call ``retry`` option through ``with_option``."""
+_DEFAULT_CLIENT_INFO: dict[str, Any] = {"name": "mcp-async", "version": __version__}
+
+
+def _by_retry_option(hooks: Sequence[Hook], stand_in: Hook, bottom: Handler) -> Handler:
+    """Send requests that carry a per-call ``retry`` option through the pipeline of
+    ``hooks``, and the others through the same pipeline without ``stand_in``."""
+    without = build_pipeline([hook for hook in hooks if hook is not stand_in], bottom)
+    # (Built on the first request with the option: few clients ever pass one, and a
+    # gateway holds thousands of clients.)
+    with_option: Handler | None = None
 
     def send(request: HTTPRequest) -> Awaitable[HTTPResponse]:
-        return (with_option if "retry" in request.extensions else without)(request)
+        nonlocal with_option
+        if "retry" not in request.extensions:
+            return without(request)
+        if with_option is None:
+            with_option = build_pipeline(hooks, bottom)
+        return with_option(request)
 
     return send
 

@@ -32,6 +32,7 @@ Storage is a :class:`CacheStore`; the default is :class:`MemoryCacheStore`, an L
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -183,6 +184,16 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(_DUMPS(parts).encode()).hexdigest()[:32]
 
 
+#: The static-headers part of the authorization context of clients without headers.
+_NO_HEADERS: Final = _digest([])
+
+
+@functools.lru_cache(maxsize=1024)
+def _url_identity(url: str) -> str:
+    # (Cached: the clients of one server, thousands in a gateway, share one string.)
+    return _digest("url", str(URL(url).with_user(None).with_fragment(None)))
+
+
 #: Identities of transports that have no address (in-memory, custom): one per object.
 _IDENTITIES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _NEXT_IDENTITY = [0]
@@ -193,8 +204,7 @@ def server_identity(target: str | MessageTransport) -> str:
     stdio server its command, arguments, directory and environment (where its
     credentials come from), or for other transports the transport object itself."""
     if isinstance(target, str):
-        url = URL(target).with_user(None).with_fragment(None)
-        return _digest("url", str(url))
+        return _url_identity(target)
     if getattr(target, "kind", None) == "stdio":
         environment = getattr(target, "environment", None)
         env = sorted(environment().items()) if callable(environment) else []
@@ -223,6 +233,8 @@ class AuthContext:
     the transport's identity, already part of every key.
     """
 
+    __slots__ = ("_auth", "_hooks", "_http", "_static")
+
     def __init__(
         self,
         *,
@@ -234,7 +246,10 @@ class AuthContext:
         self._http = http
         self._auth = auth
         self._hooks = tuple(hooks)
-        self._static = _digest(sorted((k.lower(), v) for k, v in (headers or {}).items()))
+        self._static = (
+            _digest(sorted((k.lower(), v) for k, v in headers.items())) if headers
+            else _NO_HEADERS
+        )
 
     async def current(self) -> str | None:
         """The hash of the context now, or ``None`` if unknown."""
@@ -284,6 +299,10 @@ class ResponseCache:
     holds; :meth:`invalidate` applies a notification by hand (the client does it for
     the notifications it receives).
     """
+
+    # (Slots: a gateway holds thousands of clients, each with its cache; ``__dict__``
+    # keeps any other attribute.)
+    __slots__ = ("__dict__", "_auth", "_epochs", "_server", "clock", "hits", "misses", "store")
 
     def __init__(
         self,
@@ -465,19 +484,27 @@ class ResponseCache:
     def attach(self, dispatcher: Dispatcher) -> None:
         """Invalidate on the notifications ``dispatcher`` receives."""
         for notification in INVALIDATED_BY:
-            dispatcher.on(notification, self._handler(notification))
-
-    def _handler(self, notification: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
-        async def handle(params: dict[str, Any]) -> None:
-            self.invalidate(notification, params)
-
-        return handle
+            dispatcher.on(notification, _Invalidation(self, notification))
 
     def clear(self) -> None:
         """Drop every entry of the store."""
         for method in CACHEABLE_METHODS:
             self._epochs[method] = self._epochs.get(method, 0) + 1
         self.store.clear()
+
+
+class _Invalidation:
+    """The handler applying one notification to a cache (a small object rather than a
+    closure: a gateway holds thousands of clients, each with one per notification)."""
+
+    __slots__ = ("cache", "notification")
+
+    def __init__(self, cache: ResponseCache, notification: str) -> None:
+        self.cache = cache
+        self.notification = notification
+
+    async def __call__(self, params: dict[str, Any]) -> None:
+        self.cache.invalidate(self.notification, params)
 
 
 def _cacheable(

@@ -27,7 +27,7 @@ import functools
 import inspect
 import logging
 import types
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -171,16 +171,18 @@ class Dispatcher:
         self._elicitation_complete = elicitation_complete_handler
         self._roots = roots
         self._progress: dict[RequestId, ProgressCallback] = {}
-        self._notification_handlers: dict[str, list[_InternalHandler]] = {}
+        # (Tuples: most methods have one handler, and a one-element tuple is half a list.)
+        self._notification_handlers: dict[str, tuple[_InternalHandler, ...]] = {}
         self.request_handlers: dict[str, RequestHandler] = {"ping": _answer_ping}
         self._limit = max_concurrent_handlers
-        self._slots = asyncio.Semaphore(max_concurrent_handlers)
+        # (Made on first use, like the answer queue below: most servers never ask.)
+        self._slots: asyncio.Semaphore | None = None
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         # Answers waiting to be sent, and the tasks sending them (at most N).
         # (Both made on first use: an empty deque holds a 64-slot block, and a gateway
         # holds thousands of clients whose servers may never ask anything.)
         self._outbox: deque[tuple[Reply, Response | ErrorResponse]] = _NO_ANSWERS
-        self._senders: set[asyncio.Task[None]] = set()
+        self._senders: set[asyncio.Task[None]] | None = None
         # (Counted in the senders themselves: a finished task leaves the set only when
         # its done-callbacks run, later, and an answer queued meanwhile needs a sender.)
         self._sending = 0
@@ -189,7 +191,7 @@ class Dispatcher:
         self._closed = False
         #: Server requests refused because ``2 * max_concurrent_handlers`` were in progress.
         self.refused = 0
-        self._accepted_urls: OrderedDict[str, None] = OrderedDict()
+        self._accepted_urls: dict[str, None] = {}  # in the order accepted
         if sampling_handler is not None:
             self.request_handlers["sampling/createMessage"] = self._answer_sampling
         if elicitation_handler is not None:
@@ -205,8 +207,6 @@ class Dispatcher:
                 self.on(method, _no_args(callback))
         if resource_updated_handler is not None:
             self.on("notifications/resources/updated", _with_uri(resource_updated_handler))
-        self.on("notifications/cancelled", self._cancelled)
-        self.on("notifications/elicitation/complete", self._elicitation_completed)
 
     # -- capabilities ---------------------------------------------------------------------
     def capabilities(self) -> dict[str, Any]:
@@ -236,7 +236,8 @@ class Dispatcher:
 
     def on(self, method: str, handler: _InternalHandler) -> None:
         """Register an internal handler for one notification method (run in order added)."""
-        self._notification_handlers.setdefault(method, []).append(handler)
+        handlers = self._notification_handlers
+        handlers[method] = (*handlers.get(method, ()), handler)
 
     # -- notifications ------------------------------------------------------------------------
     async def notification(self, message: Notification) -> None:
@@ -247,6 +248,12 @@ class Dispatcher:
                 await self._progress_notification(params)
             elif message.method == "notifications/message" and self.logging_handler is not None:
                 await _call(self.logging_handler, LoggingMessage.from_dict(params))
+            # (The dispatcher's own handlers run first, named here rather than registered:
+            # two bound methods and table entries fewer for each of thousands of clients.)
+            elif message.method == "notifications/cancelled":
+                await self._cancelled(params)
+            elif message.method == "notifications/elicitation/complete":
+                await self._elicitation_completed(params)
             for internal in self._notification_handlers.get(message.method, ()):
                 await internal(params)
             if self.on_notification is not None:
@@ -339,6 +346,8 @@ class Dispatcher:
         if self._sending < self._limit:
             self._sending += 1
             task = asyncio.ensure_future(self._send_queued())
+            if self._senders is None:
+                self._senders = set()
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
 
@@ -366,6 +375,8 @@ class Dispatcher:
                          exc_info=task.exception())
 
     async def _run(self, message: Request, reply: Reply) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._limit)
         async with self._slots:
             answer = await self.request(message)
         # (Never waits for room: at most 2 * max_concurrent_handlers handlers may add
@@ -383,7 +394,7 @@ class Dispatcher:
         self._outbox.clear()
         if self._room is not None:
             self._room.set()
-        tasks = [*self._running.values(), *self._senders]
+        tasks = [*self._running.values(), *(self._senders or ())]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -441,7 +452,7 @@ class Dispatcher:
         ):
             self._accepted_urls[request.elicitation_id] = None
             while len(self._accepted_urls) > _ELICITATIONS_KEPT:
-                self._accepted_urls.popitem(last=False)
+                del self._accepted_urls[next(iter(self._accepted_urls))]
         return result
 
     async def _answer_roots(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from .._exceptions import (
     UnknownResultTypeError,
     UnsupportedProtocolVersionError,
 )
-from .._policy import Exchange, MessagePolicy, build_chain
+from .._policy import Exchange, MessagePolicy, NextStep, build_chain
 from ..models import DiscoverResult, InitializeResult, ProgressNotification
 from ..protocol import jsonrpc, mcp, modern
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
@@ -77,7 +77,8 @@ class SessionEngine:
         "__dict__", "__weakref__", "_background", "_calls", "_capabilities", "_chain",
         "_client_info", "_close_cancelled", "_closed", "_deadlines", "_default_timeout",
         "_generation", "_ids", "_init_task", "_log_level", "_mode", "_pinned",
-        "_probe_timeout", "_result_types", "_retry_chain", "_verdict", "_verdict_key",
+        "_probe_timeout", "_result_types", "_retry_chain", "_retry_policies", "_verdict",
+        "_verdict_key",
         "_verdicts", "_waiting", "connected", "discovered", "dispatcher",
         "extension_capabilities", "max_input_rounds", "modern", "protocol_version", "result",
         "transport",
@@ -119,13 +120,12 @@ class SessionEngine:
         #: capabilities when the server's ``server/discover`` offers them.
         self.extension_capabilities: dict[str, Any] = {}
         # Message-level policies (see mcp_async._policy); requests with a per-call
-        # ``retry`` option take the second chain, which also holds the retry stand-in.
+        # ``retry`` option take the second chain, which also holds the retry stand-in
+        # (built on first use: few clients ever pass one, and a gateway holds thousands).
         self._chain = build_chain(policies, self._send_and_wait) if policies else None
-        self._retry_chain = (
-            build_chain(retry_option_policies, self._send_and_wait)
-            if retry_option_policies else self._chain
-        )
-        self._client_info = dict(client_info)
+        self._retry_policies = retry_option_policies or None
+        self._retry_chain: NextStep | None = None
+        self._client_info = client_info  # (the client's own copy: not copied again)
         self._capabilities = dict(capabilities)
         self.dispatcher = dispatcher
         self._default_timeout = default_timeout
@@ -139,12 +139,14 @@ class SessionEngine:
         #: Counts handshakes, so that concurrent failures re-initialize only once.
         self._generation = 0
         self._init_task: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        # (These two sets are made on first use: an empty set takes 216 bytes, and a
+        # gateway holds thousands of engines that may never need them.)
+        self._background: set[asyncio.Task[None]] | None = None
         self._deadlines = _Deadlines()
         self._closed = False
         #: The tasks inside a call (with how deeply), and those that closing cancelled.
         self._calls: dict[asyncio.Task[Any] | None, int] = {}
-        self._close_cancelled: set[asyncio.Task[Any]] = set()
+        self._close_cancelled: set[asyncio.Task[Any]] | None = None
         transport.bind(self)
 
     # -- era and handshake ------------------------------------------------------------
@@ -277,8 +279,11 @@ class SessionEngine:
                 calls[task] = depth
             else:
                 del calls[task]
-                if task in self._close_cancelled:
-                    self._close_cancelled.discard(task)
+                if not calls:
+                    calls.clear()  # frees the table (del keeps it): an idle client holds none
+                cancelled = self._close_cancelled
+                if cancelled is not None and task in cancelled:
+                    cancelled.discard(task)
                     task.uncancel()
 
     def _cancelled_by_close(self, task: asyncio.Task[Any] | None) -> bool:
@@ -286,8 +291,9 @@ class SessionEngine:
         alone (not from its own caller too); closing's own cancellation is undone."""
         if task is None:
             return True
-        if task in self._close_cancelled:
-            self._close_cancelled.discard(task)
+        cancelled = self._close_cancelled
+        if cancelled is not None and task in cancelled:
+            cancelled.discard(task)
             task.uncancel()
         return task.cancelling() == 0
 
@@ -630,7 +636,7 @@ class SessionEngine:
             request = jsonrpc.new_request(request_id, method, params)
             chain = self._chain
             if extensions and "retry" in extensions:
-                chain = self._retry_chain
+                chain = self._retry_option_chain()
             try:
                 if chain is None:
                     transport = self.transport
@@ -675,7 +681,10 @@ class SessionEngine:
                 else:
                     raise
             finally:
-                self._waiting.pop(request.id, None)
+                waiting = self._waiting
+                waiting.pop(request.id, None)
+                if not waiting:
+                    waiting.clear()  # frees the table, as for calls above
                 if progress is not None:
                     self.dispatcher.remove_progress(request_id)
             if lost is not None:
@@ -719,8 +728,11 @@ class SessionEngine:
                 calls[task] = depth
             else:
                 del calls[task]
-                if task in self._close_cancelled:  # its cancellation was swallowed
-                    self._close_cancelled.discard(task)
+                if not calls:
+                    calls.clear()  # frees the table (del keeps it): an idle client holds none
+                cancelled = self._close_cancelled
+                if cancelled is not None and task in cancelled:  # its cancellation was swallowed
+                    cancelled.discard(task)
                     task.uncancel()
 
     async def _send_refused_again(
@@ -940,8 +952,18 @@ class SessionEngine:
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        if self._background is None:
+            self._background = set()
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _retry_option_chain(self) -> NextStep | None:
+        """The chain of requests with a per-call ``retry`` option (built on first use)."""
+        if self._retry_policies is None:
+            return self._chain
+        if self._retry_chain is None:
+            self._retry_chain = build_chain(self._retry_policies, self._send_and_wait)
+        return self._retry_chain
 
     # -- shutdown ----------------------------------------------------------------------
     async def close(self) -> None:
@@ -954,9 +976,12 @@ class SessionEngine:
         # or a rate limit, for the handshake), whose tasks are cancelled (see _exchange).
         self.connection_lost(ClientStateError("the client was closed"))
         current = _current_task()
+        if self._close_cancelled is None:
+            self._close_cancelled = set()
+        cancelled = self._close_cancelled
         for call_task in list(self._calls):
             if call_task is not None and call_task is not current and not call_task.done():
-                self._close_cancelled.add(call_task)
+                cancelled.add(call_task)
                 call_task.cancel()
         await self.dispatcher.cancel_all()
         if self._background:

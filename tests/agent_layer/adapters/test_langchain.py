@@ -1,7 +1,7 @@
-"""The LangChain tools, driven by LangChain's tool-calling loop (a chat model with
-tools bound, ``tool.ainvoke(tool_call)`` giving ``ToolMessage`` objects) and a scripted
-fake chat model: one MCP session for every call, the policy and the budget applied,
-failures as error ``ToolMessage`` objects."""
+"""The LangChain tools, driven by LangChain's agent loop (``create_agent``) and its
+tool-calling loop (a chat model with tools bound, ``tool.ainvoke(tool_call)`` giving
+``ToolMessage`` objects), with a scripted fake chat model: one MCP session for every
+call, the policy and the budget applied, failures as error ``ToolMessage`` objects."""
 
 from __future__ import annotations
 
@@ -161,3 +161,49 @@ async def test_images_are_standard_content_blocks(server: MCPTestServer,
         "only, not sent]" in text["text"]
     assert image == {"type": "image", "base64": base64.b64encode(PNG).decode(),
                      "mime_type": "image/png"}
+
+
+async def test_create_agent_ten_calls_one_session_policy_and_budget(
+        server: MCPTestServer, client: AsyncMCPClient) -> None:
+    """LangChain's own agent loop (``create_agent``, on langgraph) over several turns: the
+    ten calls that reach the server share one MCP session; the approver's refusal and
+    the budget's truncation are what the model reads."""
+    agents = pytest.importorskip("langchain.agents")
+
+    async def approver(request: Any) -> bool:
+        return False
+
+    tools = await langchain_tools(client, policy=ToolPolicy(deny=["fail"], approver=approver),
+                                  budget=ResultBudget(max_chars=1000))
+    model = ScriptedChatModel(messages=scripted([
+        [("echo", {"text": f"m{i}"}) for i in range(4)],
+        [("add", {"a": i, "b": 1}) for i in range(3)] + [("delete_all", {})],
+        [("big", {"size": 40_000}), ("echo", {"text": "last"})],
+        [("add", {"a": 10, "b": 20})],
+        "done",
+    ]))
+    agent = agents.create_agent(model=model, tools=tools)
+    state = await agent.ainvoke({"messages": [HumanMessage("go")]})
+    messages: list[BaseMessage] = state["messages"]
+
+    assert model.offered == ["add", "big", "delete_all", "echo", "picture"]
+    assert messages[-1].content == "done"
+    by_id = {m.tool_call_id: m for m in results(messages)}
+    assert sorted(by_id) == sorted(f"call_{i}" for i in range(1, 12))
+    refusal = by_id["call_8"]
+    assert refusal.name == "delete_all" and refusal.status == "error"
+    assert "the call to 'delete_all' was refused and not run: the approver said no" in str(
+        refusal.content)
+    big = str(by_id["call_9"].content)
+    assert big.startswith("HEAD") and big.endswith("TAIL") and len(big) <= 1000
+    assert "characters cut by mcp_async's result budget" in big
+    assert [by_id[f"call_{i}"].status for i in (1, 2, 3, 4, 5, 6, 7, 9, 10, 11)] == \
+        ["success"] * 10
+    assert by_id["call_10"].content == "last"
+    assert '"sum":30' in str(by_id["call_11"].content)
+
+    sent = tool_calls(server)
+    assert sorted(sent) == sorted(["echo"] * 5 + ["add"] * 4 + ["big"])
+    assert "delete_all" not in sent
+    assert server.stats.sessions_created == 1
+    assert server.stats.by_method["initialize"] == 1

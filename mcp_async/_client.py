@@ -70,7 +70,7 @@ from .session.engine import SessionEngine
 from .session.portable import SessionState, SessionStateError
 from .transports.base import Handler, HTTPRequest, HTTPResponse, HTTPTransport
 from .transports.detect import url_transport
-from .transports.http import AiohttpTransport, make_session
+from .transports.http import AiohttpTransport, check_session, make_session
 from .transports.message import MessageTransport
 from .transports.sse_streams import ReconnectPolicy
 from .transports.status import raise_for_status
@@ -373,8 +373,7 @@ class AsyncMCPClient:
         if initialize not in ("lazy", "eager"):
             raise ConfigError(f"initialize must be 'lazy' or 'eager', got {initialize!r}")
         self._initialize_mode = initialize
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise ConfigError("session must be an aiohttp.ClientSession")
+        check_session(session)
         self._borrowed_session = session
         self.trust_idempotent_hint = trust_idempotent_hint
         # Without a policy of its own the client still honours per-call ``retry=``

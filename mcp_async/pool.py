@@ -30,15 +30,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-import aiohttp
-
 from ._client import AsyncMCPClient
 from ._exceptions import ClientStateError, ConfigError, MCPClientError
 from ._hooks import Hook
 from ._mcp_config import ServerSpec, parse_server
-from .transports.http import make_session
+from .transports.http import check_session, make_session
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from ._group import MCPClientGroup
 
 __all__ = [
@@ -259,8 +259,7 @@ class ClientPool:
                 or not seconds > 0
             ):
                 raise ConfigError(f"{name} must be a positive number or None, got {seconds!r}")
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise ConfigError("session must be an aiohttp.ClientSession")
+        check_session(session)
         self._servers = {name: self._parse(name, entry) for name, entry in servers.items()}
         self._auth = auth
         self.max_open = max_open

@@ -86,7 +86,7 @@ class WorkloadIdentity(_OAuthHook):
             issuer="https://auth.example.com",
         )
         async with AsyncMCPClient("https://mcp.example.com/mcp", auth=auth) as client:
-            ...
+            tools = await client.list_tools()
     """
 
     _silent = True

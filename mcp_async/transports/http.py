@@ -19,6 +19,7 @@ from .._config import Timeout
 from .._exceptions import (
     BodyTooLargeError,
     ClientStateError,
+    ConfigError,
     ConnectError,
     ConnectTimeout,
     MCPClientError,
@@ -307,6 +308,12 @@ class _CheckingConnector(aiohttp.TCPConnector):
                     break
                 proto.close()  # aiohttp then drops it instead of reusing it
         return await super()._get(key, traces)
+
+
+def check_session(session: object) -> None:
+    """Refuse a borrowed ``session=`` that is not an ``aiohttp.ClientSession``."""
+    if session is not None and not isinstance(session, aiohttp.ClientSession):
+        raise ConfigError("session must be an aiohttp.ClientSession")
 
 
 def make_session(*, limit: int = 100, limit_per_host: int = 0) -> aiohttp.ClientSession:

@@ -45,8 +45,8 @@ test: $(STAMP)
 	$(BIN)/python -m coverage erase
 	@# The static checks run beside pytest; their output is shown when pytest ends.
 	@# pytest runs on $(PYTEST_WORKERS) xdist workers. coverage run, not pytest --cov: the
-	@# pytest11 plugin (mcp_async.pytest_plugin) imports the package before pytest-cov would
-	@# start measuring, which would hide its module-level lines; each worker is measured from
+	@# pytest11 plugin (mcp_async.testing.pytest_plugin) imports the package before pytest-cov
+	@# would start measuring, which would hide its module-level lines; each worker is measured from
 	@# its first line instead ([tool.coverage.run] in pyproject.toml), then combined.
 	bash scripts/beside.sh \
 	    ruff '$(BIN)/ruff check mcp_async tests examples' \

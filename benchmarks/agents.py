@@ -33,7 +33,7 @@ from typing import Any
 
 from mcp_async import AsyncMCPClient
 from mcp_async.agents import ToolRunner
-from mcp_async.models import CallToolResult
+from mcp_async.protocol.models import CallToolResult
 
 from . import sequential
 from .protocol_data import TOOL_ARGUMENTS, TOOL_NAME

@@ -346,7 +346,7 @@ class Load:
 
     async def listener(self, client: Any) -> None:
         """Listen for tool changes while a tool announces one."""
-        from mcp_async.listen import ToolsListChanged
+        from mcp_async.features.listen import ToolsListChanged
 
         async def one() -> None:
             async with client.listen(tools=True) as events:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from mcp_async import AsyncMCPClient
-from mcp_async.sync import MCPClient, _new_loop
+from mcp_async.client.blocking import MCPClient, _new_loop
 
 from . import sequential
 from .clients.floor import ModernAdapter

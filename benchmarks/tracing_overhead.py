@@ -56,9 +56,9 @@ def _variants() -> dict[str, dict[str, Any]]:
 async def _policy_alone_us(provider: Any, calls: int = 20000) -> float:
     """CPU µs of the tracing policy alone around one ``tools/call`` message (its span,
     attributes and propagation), with an innermost step that answers at once."""
-    from mcp_async._policy import Exchange
+    from mcp_async.policies.base import Exchange
+    from mcp_async.policies.tracing import TracingPolicy
     from mcp_async.protocol.jsonrpc import Request, Response
-    from mcp_async.tracing import TracingPolicy
     from mcp_async.transports.message import Call
 
     policy = TracingPolicy(provider, facts=lambda: ("0123456789abcdef", "2025-11-25"))

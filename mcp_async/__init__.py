@@ -7,8 +7,6 @@ The public API is flat::
 
 from typing import TYPE_CHECKING, Any
 
-from . import models
-from ._client import LOG_LEVELS, AsyncMCPClient
 from ._config import Timeout
 from ._exceptions import (
     _RENAMED,
@@ -57,17 +55,22 @@ from ._exceptions import (
     VersionMismatchError,
     _renamed,
 )
-from ._hooks import Hook, middleware, request_hook, response_hook
 from ._lazy import lazy_attributes
 from ._version import __version__
 from .auth.bearer import BearerAuth
-from .models import CallToolResult, InitializeResult, Tool
+from .client.async_client import LOG_LEVELS, AsyncMCPClient
+from .protocol import models
+from .protocol.models import CallToolResult, InitializeResult, Tool
 from .session.portable import SessionState, SessionStateError
-from .transports.base import BytesResponse, HTTPRequest, HTTPResponse, HTTPTransport
-from .transports.sse_streams import ReconnectPolicy
+from .transports.http.base import BytesResponse, HTTPRequest, HTTPResponse, HTTPTransport
+from .transports.http.hooks import Hook, middleware, request_hook, response_hook
+from .transports.http.sse_streams import ReconnectPolicy
 
 if TYPE_CHECKING:
-    from ._batch import (
+    from ._exceptions import RequestTimeoutError as TimeoutError  # noqa: F401
+    from ._exceptions import SubscriptionLostError as SubscriptionLost  # noqa: F401
+    from .auth.jwt import JWTAuth
+    from .features.batch import (
         AnyOutcome,
         BatchResult,
         Failure,
@@ -78,9 +81,9 @@ if TYPE_CHECKING:
         gather_bounded,
         stream_bounded,
     )
-    from ._exceptions import RequestTimeoutError as TimeoutError  # noqa: F401
-    from ._exceptions import SubscriptionLostError as SubscriptionLost  # noqa: F401
-    from ._group import (
+    from .features.schemas import export_tools
+    from .features.tasks import Task, TaskHandle
+    from .group.client_group import (
         GroupConnectError,
         GroupEvent,
         GroupPrompt,
@@ -94,11 +97,13 @@ if TYPE_CHECKING:
         UnknownServerError,
         UnknownToolError,
     )
-    from ._mcp_config import MCPConfig, ServerSpec, load_mcp_config
-    from ._schemas import export_tools
-    from .auth.jwt import JWTAuth
-    from .elicitation import accept_with_defaults
-    from .handlers import (
+    from .group.config import MCPConfig, ServerSpec, load_mcp_config
+    from .group.pool import ClientPool, PoolClosedError, PoolExhaustedError, PoolStats
+    from .policies.metrics import MetricsHook, PrometheusMetrics, RequestSample
+    from .policies.ratelimit import RateLimit, TokenBucket
+    from .policies.retry import RetryPolicy
+    from .session.elicitation import accept_with_defaults
+    from .session.handlers import (
         ElicitationRequest,
         ElicitationResult,
         SamplingMessage,
@@ -107,12 +112,7 @@ if TYPE_CHECKING:
         ToolResultContent,
         ToolUseContent,
     )
-    from .metrics import MetricsHook, PrometheusMetrics, RequestSample
-    from .pool import ClientPool, PoolClosedError, PoolExhaustedError, PoolStats
-    from .ratelimit import RateLimit, TokenBucket
-    from .retry import RetryPolicy
-    from .tasks import Task, TaskHandle
-    from .transports.asgi import ASGITransport
+    from .transports.http.asgi import ASGITransport
     from .transports.memory import MemoryTransport
     from .transports.message import MessageTransport
     from .transports.stdio import StdioTransport
@@ -120,56 +120,56 @@ if TYPE_CHECKING:
 # Policies, fan-out, JWT and server-request handlers load on first use, which keeps
 # ``import mcp_async`` close to the cost of importing aiohttp.
 _LAZY = {
-    "AnyOutcome": "._batch",
-    "BatchResult": "._batch",
-    "Failure": "._batch",
-    "Success": "._batch",
-    "Outcome": "._batch",
-    "OutcomeStream": "._batch",
-    "ToolCall": "._batch",
-    "gather_bounded": "._batch",
-    "stream_bounded": "._batch",
-    "GroupConnectError": "._group",
-    "GroupEvent": "._group",
-    "ServerHealth": "._group",
-    "ServerRecovery": "._group",
-    "ServerUnavailableError": "._group",
-    "GroupPrompt": "._group",
-    "GroupResource": "._group",
-    "GroupResourceTemplate": "._group",
-    "GroupTool": "._group",
-    "MCPClientGroup": "._group",
-    "UnknownServerError": "._group",
-    "UnknownToolError": "._group",
-    "MCPConfig": "._mcp_config",
-    "ServerSpec": "._mcp_config",
-    "load_mcp_config": "._mcp_config",
-    "export_tools": "._schemas",
+    "AnyOutcome": ".features.batch",
+    "BatchResult": ".features.batch",
+    "Failure": ".features.batch",
+    "Success": ".features.batch",
+    "Outcome": ".features.batch",
+    "OutcomeStream": ".features.batch",
+    "ToolCall": ".features.batch",
+    "gather_bounded": ".features.batch",
+    "stream_bounded": ".features.batch",
+    "GroupConnectError": ".group.client_group",
+    "GroupEvent": ".group.client_group",
+    "ServerHealth": ".group.client_group",
+    "ServerRecovery": ".group.client_group",
+    "ServerUnavailableError": ".group.client_group",
+    "GroupPrompt": ".group.client_group",
+    "GroupResource": ".group.client_group",
+    "GroupResourceTemplate": ".group.client_group",
+    "GroupTool": ".group.client_group",
+    "MCPClientGroup": ".group.client_group",
+    "UnknownServerError": ".group.client_group",
+    "UnknownToolError": ".group.client_group",
+    "MCPConfig": ".group.config",
+    "ServerSpec": ".group.config",
+    "load_mcp_config": ".group.config",
+    "export_tools": ".features.schemas",
     "JWTAuth": ".auth.jwt",
-    "accept_with_defaults": ".elicitation",
-    "ElicitationRequest": ".handlers",
-    "ElicitationResult": ".handlers",
-    "SamplingMessage": ".handlers",
-    "SamplingRequest": ".handlers",
-    "SamplingResult": ".handlers",
-    "ToolResultContent": ".handlers",
-    "ToolUseContent": ".handlers",
-    "MetricsHook": ".metrics",
-    "PrometheusMetrics": ".metrics",
-    "RequestSample": ".metrics",
-    "ClientPool": ".pool",
-    "PoolClosedError": ".pool",
-    "PoolExhaustedError": ".pool",
-    "PoolStats": ".pool",
-    "RateLimit": ".ratelimit",
-    "TokenBucket": ".ratelimit",
-    "RetryPolicy": ".retry",
-    "ASGITransport": ".transports.asgi",
+    "accept_with_defaults": ".session.elicitation",
+    "ElicitationRequest": ".session.handlers",
+    "ElicitationResult": ".session.handlers",
+    "SamplingMessage": ".session.handlers",
+    "SamplingRequest": ".session.handlers",
+    "SamplingResult": ".session.handlers",
+    "ToolResultContent": ".session.handlers",
+    "ToolUseContent": ".session.handlers",
+    "MetricsHook": ".policies.metrics",
+    "PrometheusMetrics": ".policies.metrics",
+    "RequestSample": ".policies.metrics",
+    "ClientPool": ".group.pool",
+    "PoolClosedError": ".group.pool",
+    "PoolExhaustedError": ".group.pool",
+    "PoolStats": ".group.pool",
+    "RateLimit": ".policies.ratelimit",
+    "TokenBucket": ".policies.ratelimit",
+    "RetryPolicy": ".policies.retry",
+    "ASGITransport": ".transports.http.asgi",
     "MemoryTransport": ".transports.memory",
     "MessageTransport": ".transports.message",
     "StdioTransport": ".transports.stdio",
-    "Task": ".tasks",
-    "TaskHandle": ".tasks",
+    "Task": ".features.tasks",
+    "TaskHandle": ".features.tasks",
 }
 
 _lazy_attribute = lazy_attributes(__name__, _LAZY)

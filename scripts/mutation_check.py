@@ -57,7 +57,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "resume-last-event-id",
         "a resumed stream is requested with Last-Event-ID",
-        "mcp_async/transports/streamable_http.py",
+        "mcp_async/transports/http/streamable.py",
         "        if last_event_id:\n"
         "            headers[mcp.LAST_EVENT_ID_HEADER] = last_event_id\n",
         "        if False:\n"
@@ -67,7 +67,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "retry-after",
         "the retry policy waits what Retry-After asks",
-        "mcp_async/retry.py",
+        "mcp_async/policies/retry.py",
         "            if retry_after is not None:\n                return retry_after\n"
         "            return self.backoff_for(state.attempt_number)\n",
         "            return self.backoff_for(state.attempt_number)\n",
@@ -76,7 +76,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "fan-out-order",
         "gather_bounded / call_tools return outcomes in input order",
-        "mcp_async/_batch.py",
+        "mcp_async/features/batch.py",
         "    return BatchResult(tuple(outcomes[i] for i in range(len(outcomes))))\n",
         "    return BatchResult(tuple(outcomes.values()))\n",
         ("tests/test_batch.py",),
@@ -92,7 +92,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "body-limit-length",
         "a JSON body whose Content-Length exceeds max_body_size is refused",
-        "mcp_async/transports/http.py",
+        "mcp_async/transports/http/aiohttp_transport.py",
         "                if length > limit:\n                    raise BodyTooLargeError(limit)\n",
         "",
         ("tests/test_body_limits.py",),
@@ -100,7 +100,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "body-limit-streamed",
         "a compressed or chunked body is counted and cut at max_body_size",
-        "mcp_async/transports/http.py",
+        "mcp_async/transports/http/aiohttp_transport.py",
         "                if size > limit:\n                    raise BodyTooLargeError(limit)\n",
         "",
         ("tests/test_body_limits.py",),

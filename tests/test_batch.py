@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import pytest
 
 from mcp_async import AsyncMCPClient, ConfigError, ConnectError, ToolError
-from mcp_async._batch import (
+from mcp_async.features.batch import (
     BatchError,
     BatchResult,
     Outcome,
@@ -20,8 +20,8 @@ from mcp_async._batch import (
     gather_bounded,
     stream_bounded,
 )
-from mcp_async.models import CallToolResult
-from mcp_async.retry import RetryPolicy
+from mcp_async.policies.retry import RetryPolicy
+from mcp_async.protocol.models import CallToolResult
 from mcp_async.testing import Fault, MCPTestServer
 
 

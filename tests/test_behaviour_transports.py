@@ -24,8 +24,8 @@ from mcp_async import (
     ReadTimeout,
     ToolError,
 )
-from mcp_async.handlers import ElicitationRequest, SamplingRequest, SamplingResult
-from mcp_async.models import LoggingMessage, ProgressNotification
+from mcp_async.protocol.models import LoggingMessage, ProgressNotification
+from mcp_async.session.handlers import ElicitationRequest, SamplingRequest, SamplingResult
 from mcp_async.testing import MCPTestServer, demo_server
 from tests.transports.asgi_proxy import AiohttpProxy
 

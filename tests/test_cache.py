@@ -1,4 +1,4 @@
-"""The response cache (mcp_async.cache): keys, scopes, TTL edges, LRU eviction,
+"""The response cache (mcp_async.features.cache): keys, scopes, TTL edges, LRU eviction,
 invalidation, per-call modes and user stores; then the client on the in-memory
 transport against a scripted 2026-07-28 server, counting the requests that reach it."""
 
@@ -15,7 +15,7 @@ import pytest
 
 from mcp_async import AsyncMCPClient, ConfigError, Hook, JSONRPCError
 from mcp_async.auth import BearerAuth
-from mcp_async.cache import (
+from mcp_async.features.cache import (
     MAX_TTL_MS,
     AuthContext,
     CacheEntry,
@@ -25,9 +25,9 @@ from mcp_async.cache import (
     server_identity,
     ttl_ms,
 )
-from mcp_async.elicitation import accept_with_defaults
 from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
-from mcp_async.transports.base import Handler, HTTPRequest, HTTPResponse
+from mcp_async.session.elicitation import accept_with_defaults
+from mcp_async.transports.http.base import Handler, HTTPRequest, HTTPResponse
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from mcp_async.transports.stdio import StdioTransport
 from tests.scripted import ScriptedServer, scripted_session

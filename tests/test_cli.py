@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from mcp_async import AsyncMCPClient, ConfigError, HTTPStatusError
-from mcp_async.cli import load_arguments, main, parse_arg
-from mcp_async.cli_serve import parse_fault
+from mcp_async.cli.main import load_arguments, main, parse_arg
+from mcp_async.cli.serve import parse_fault
 from mcp_async.testing import demo_server
 
 
@@ -39,7 +39,7 @@ def test_demo_needs_nothing_but_the_package() -> None:
             "for name in ('jsonschema', 'prometheus_client', 'opentelemetry', 'tqdm', 'rich',"
             " 'mcp', 'fastmcp', 'jwt.algorithms'):\n"
             "    sys.modules[name] = None  # importing it raises ImportError\n"
-            "from mcp_async.cli import main\n"
+            "from mcp_async.cli.main import main\n"
             "sys.exit(main(['demo', '--calls', '20']))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
@@ -320,7 +320,7 @@ def test_tools_without_a_server_says_what_would_do(
 
 
 def test_tools_columns_stay_aligned_for_long_names() -> None:
-    from mcp_async.cli_text import NAME_COLUMN_MAX, print_tools
+    from mcp_async.cli.text import NAME_COLUMN_MAX, print_tools
 
     out = io.StringIO()
     rows = [("add", "Add two numbers.\nMore."), ("a" * 30, "Thirty."), ("b" * 50, "Fifty."),
@@ -337,7 +337,7 @@ def test_tools_columns_stay_aligned_for_long_names() -> None:
 
 
 def test_plain_turns_rest_into_terminal_text() -> None:
-    from mcp_async.cli_text import plain
+    from mcp_async.cli.text import plain
 
     text = plain("Use ``mcp-async``, :class:`~mcp_async.testing.Fault` and "
                  ":mod:`mcp_async.testing`::\n\n    mcp-async serve\n\n===  ===\n**Faults**")

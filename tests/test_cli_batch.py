@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mcp_async import AsyncMCPClient
-from mcp_async.cli_batch import add_batch_parser, run_batch
+from mcp_async.cli.batch import add_batch_parser, run_batch
 from mcp_async.testing import Fault, MCPTestServer
 
 

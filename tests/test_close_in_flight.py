@@ -17,8 +17,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from mcp_async import AsyncMCPClient, ClientStateError, RateLimit, RetryPolicy
-from mcp_async.models import CallToolResult
 from mcp_async.protocol.jsonrpc import Request, Response
+from mcp_async.protocol.models import CallToolResult
 from mcp_async.testing import MCPTestServer, demo_server
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from tests.scripted import ScriptedServer

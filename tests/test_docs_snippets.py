@@ -296,8 +296,8 @@ def test_the_type_check_catches_a_wrong_name(mypy_errors: dict[str, list[str]]) 
 
 _DIRECTIVE = re.compile(r"^:::\s*([\w.]+)", re.MULTILINE)
 PUBLIC_MODULES = [
-    "mcp_async", "mcp_async.auth", "mcp_async.handlers", "mcp_async.testing",
-    "mcp_async.sync", "mcp_async.tracing", "mcp_async.pytest_plugin",
+    "mcp_async", "mcp_async.auth", "mcp_async.session.handlers", "mcp_async.testing",
+    "mcp_async.client.blocking", "mcp_async.policies.tracing", "mcp_async.testing.pytest_plugin",
 ]
 
 

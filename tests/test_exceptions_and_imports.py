@@ -48,13 +48,15 @@ def test_import_stays_light() -> None:
 def test_optional_parts_load_on_first_use_only() -> None:
     code = (
         "import sys, mcp_async;"
-        "loaded = [m for m in ('tenacity', 'mcp_async.retry', 'mcp_async.ratelimit',"
-        " 'mcp_async.metrics', 'mcp_async._batch', 'mcp_async.handlers',"
-        " 'mcp_async.elicitation', 'mcp_async.auth.jwt', 'mcp_async.auth.storage',"
+        "loaded = [m for m in ('tenacity', 'mcp_async.policies.retry',"
+        " 'mcp_async.policies.ratelimit', 'mcp_async.policies.metrics',"
+        " 'mcp_async.features.batch', 'mcp_async.session.handlers',"
+        " 'mcp_async.session.elicitation', 'mcp_async.auth.jwt', 'mcp_async.auth.storage',"
         " 'mcp_async.auth.oauth') if m in sys.modules];"
         "print(','.join(loaded));"
         "mcp_async.RetryPolicy; mcp_async.SamplingRequest;"
-        "print('mcp_async.retry' in sys.modules, 'mcp_async.handlers' in sys.modules)"
+        "print('mcp_async.policies.retry' in sys.modules,"
+        " 'mcp_async.session.handlers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["", "True True"]

@@ -87,7 +87,10 @@ async def next_event(events: AsyncIterator[GroupEvent], timeout: float = 20.0) -
 
 
 def group_tasks() -> set[asyncio.Task[Any]]:
-    """Running tasks whose coroutine is code of mcp_async/_group.py (reconnects, watches)."""
+    """Running tasks whose coroutine is code of mcp_async/group/client_group.py.
+
+    (reconnects, watches)
+    """
     found = set()
     for task in asyncio.all_tasks():
         code = getattr(task.get_coro(), "cr_code", None)

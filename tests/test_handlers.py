@@ -18,13 +18,16 @@ from mcp_async import (
     ReadError,
     UnexpectedResponseError,
 )
-from mcp_async.elicitation import (
+from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
+from mcp_async.protocol.models import ImageContent, Root, TextContent
+from mcp_async.session.dispatch import Dispatcher
+from mcp_async.session.elicitation import (
     accept_with_defaults,
     build_result,
     fill_defaults,
     schema_defaults,
 )
-from mcp_async.handlers import (
+from mcp_async.session.handlers import (
     ElicitationRequest,
     ElicitationResult,
     SamplingMessage,
@@ -33,10 +36,7 @@ from mcp_async.handlers import (
     ToolResultContent,
     ToolUseContent,
 )
-from mcp_async.models import ImageContent, Root, TextContent
-from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
-from mcp_async.session.dispatch import Dispatcher
-from mcp_async.transports.sse_streams import ReconnectPolicy, gives_up
+from mcp_async.transports.http.sse_streams import ReconnectPolicy, gives_up
 
 SCHEMA = {
     "type": "object",

@@ -35,8 +35,8 @@ from mcp_async import (
     RetryPolicy,
 )
 from mcp_async.protocol.headers import MAX_SERVER_WAIT
-from mcp_async.transports.http import MAX_REDIRECTS, _follow
-from mcp_async.transports.sse_streams import ReconnectPolicy
+from mcp_async.transports.http.aiohttp_transport import MAX_REDIRECTS, _follow
+from mcp_async.transports.http.sse_streams import ReconnectPolicy
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

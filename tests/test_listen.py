@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mcp_async import AsyncMCPClient, ConfigError, ReadTimeout, SubscriptionLostError
-from mcp_async.listen import (
+from mcp_async.features.listen import (
     ListenEvent,
     ListenFilter,
     PromptsListChanged,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from mcp_async import AsyncMCPClient
-from mcp_async._client import DEFAULT_LOG_LEVEL
-from mcp_async.models import LoggingMessage
+from mcp_async.client.async_client import DEFAULT_LOG_LEVEL
+from mcp_async.protocol.models import LoggingMessage
 from mcp_async.protocol.modern import LOG_LEVEL_META
 from mcp_async.testing import demo_server
 
@@ -62,7 +62,7 @@ async def test_no_handler_no_opt_in() -> None:
 
 @pytest.mark.parametrize("level", [None, "info"])
 def test_the_sync_client_opts_in_too(level: str | None) -> None:
-    from mcp_async.sync import MCPClient
+    from mcp_async.client.blocking import MCPClient
 
     client = MCPClient("http://127.0.0.1:1/mcp", logging_handler=print, log_level=level)
     assert client._aclient._log_level == (level or DEFAULT_LOG_LEVEL)

@@ -24,7 +24,7 @@ from mcp_async import (
     UnexpectedResponseError,
     VersionMismatchError,
 )
-from mcp_async.models import ImageContent, TextContent
+from mcp_async.protocol.models import ImageContent, TextContent
 from mcp_async.testing import Fault, MCPTestServer, demo_server
 
 

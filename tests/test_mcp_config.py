@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mcp_async import AsyncMCPClient, ConfigError, MCPConfig, ServerSpec, StdioTransport
-from mcp_async._mcp_config import (
+from mcp_async.group.config import (
     expand_variables,
     find_host_configs,
     host_config_files,

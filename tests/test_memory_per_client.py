@@ -3,7 +3,7 @@ at most 10 KB of RSS per session in a gateway; ``benchmarks/scale.py`` measures 
 
 Measured here with ``tracemalloc``: the Python objects that mcp_async code made and
 that stay alive while the clients are open, each opened and called once. The server
-runs in this process too, so its own module (``mcp_async/testing.py``) is left out.
+runs in this process too, so its own module (``mcp_async/testing/__init__.py``) is left out.
 """
 
 from __future__ import annotations

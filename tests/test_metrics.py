@@ -20,11 +20,11 @@ from mcp_async import (
     HTTPRequest,
     RateLimitedError,
 )
-from mcp_async.metrics import MetricsHook, PrometheusMetrics, RequestSample
-from mcp_async.ratelimit import RateLimit
-from mcp_async.retry import RetryPolicy
+from mcp_async.policies.metrics import MetricsHook, PrometheusMetrics, RequestSample
+from mcp_async.policies.ratelimit import RateLimit
+from mcp_async.policies.retry import RetryPolicy
 from mcp_async.testing import Fault, MCPTestServer
-from mcp_async.transports.base import HTTPResponse
+from mcp_async.transports.http.base import HTTPResponse
 
 
 class FakeClock:
@@ -234,7 +234,8 @@ async def test_logs_never_contain_tokens_or_authorization(
 
 def test_import_stays_light() -> None:
     code = (
-        "import sys, mcp_async, mcp_async.metrics, mcp_async.retry, mcp_async.ratelimit;"
+        "import sys, mcp_async, mcp_async.policies.metrics, mcp_async.policies.retry,"
+        " mcp_async.policies.ratelimit;"
         "print(sorted(m for m in ('prometheus_client', 'tenacity') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,4 +1,4 @@
-"""Decoding tests for mcp_async.models, driven by realistic wire payloads."""
+"""Decoding tests for mcp_async.protocol.models, driven by realistic wire payloads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mcp_async._exceptions import ProtocolError, UnexpectedResponseError
-from mcp_async.models import (
+from mcp_async.protocol.models import (
     Annotations,
     AudioContent,
     BlobResourceContents,

@@ -63,7 +63,7 @@ _USER_PROGRAM = """
     from typing import assert_type
 
     from mcp_async import AnyOutcome, AsyncMCPClient, Failure, Success
-    from mcp_async.models import CallToolResult
+    from mcp_async.protocol.models import CallToolResult
 
 
     async def main(client: AsyncMCPClient) -> None:

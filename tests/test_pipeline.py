@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mcp_async import BytesResponse, Hook, HTTPRequest, HTTPResponse, middleware, response_hook
-from mcp_async._hooks import build_pipeline
-from mcp_async.transports.base import Handler
+from mcp_async.transports.http.base import Handler
+from mcp_async.transports.http.hooks import build_pipeline
 
 
 class Recorder(Hook):

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-import mcp_async.pool as pool_module
+import mcp_async.group.pool as pool_module
 from mcp_async import (
     AsyncMCPClient,
     BearerAuth,
@@ -29,7 +29,7 @@ from mcp_async import (
     ServerSpawnError,
     UnknownServerError,
 )
-from mcp_async.cache import MemoryCacheStore
+from mcp_async.features.cache import MemoryCacheStore
 from mcp_async.testing import MCPTestServer
 from mcp_async.transports.stdio import StdioTransport
 

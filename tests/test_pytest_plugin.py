@@ -1,4 +1,4 @@
-"""The pytest plugin (mcp_async.pytest_plugin), loaded through its pytest11 entry point.
+"""The pytest plugin (mcp_async.testing.pytest_plugin), loaded through its pytest11 entry point.
 
 Each test writes a small test project with ``pytester`` and runs pytest on it in a
 subprocess, as a user's project would run (the plugin comes from the installed
@@ -115,7 +115,7 @@ def test_sync_client_for_synchronous_tests(pytester: pytest.Pytester) -> None:
         test_user="""
         import pytest
         from mcp_async import HTTPStatusError
-        from mcp_async.sync import MCPClient
+        from mcp_async.client.blocking import MCPClient
         from mcp_async.testing import Fault
 
         def test_sync(mcp_threaded_server, mcp_sync_client):
@@ -144,7 +144,7 @@ def test_plugin_is_registered_with_markers(pytester: pytest.Pytester) -> None:
         "@pytest.mark.mcp_stdio(*flags)*",
     ])
     fixtures = _run(pytester, "--fixtures")
-    fixtures.stdout.fnmatch_lines(["*fixtures defined from mcp_async.pytest_plugin*"])
+    fixtures.stdout.fnmatch_lines(["*fixtures defined from mcp_async.testing.pytest_plugin*"])
 
 
 def test_asgi_client_fixture_for_your_own_server(pytester: pytest.Pytester) -> None:

@@ -20,10 +20,10 @@ from mcp_async import (
     ReadTimeout,
     Timeout,
 )
-from mcp_async._policy import Exchange
+from mcp_async.policies.base import Exchange
+from mcp_async.policies.ratelimit import RateLimit, TokenBucket
 from mcp_async.protocol.ratelimit_headers import RateLimitInfo, parse_rate_limit, parse_reset
-from mcp_async.ratelimit import RateLimit, TokenBucket
-from mcp_async.transports.base import HTTPResponse
+from mcp_async.transports.http.base import HTTPResponse
 
 
 class FakeClock:

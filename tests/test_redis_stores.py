@@ -35,7 +35,7 @@ redis_asyncio = pytest.importorskip("redis.asyncio")
 
 from mcp_async import AsyncMCPClient, SessionState  # noqa: E402
 from mcp_async.auth.storage import ClientRegistration, OAuthTokens, TokenStorageError  # noqa: E402
-from mcp_async.cache import CacheEntry  # noqa: E402
+from mcp_async.features.cache import CacheEntry  # noqa: E402
 from mcp_async.stores import StoreError  # noqa: E402
 from mcp_async.stores.redis import (  # noqa: E402
     RedisCacheStore,

@@ -28,10 +28,10 @@ from mcp_async import (
     middleware,
 )
 from mcp_async import retry as retry_module
-from mcp_async._policy import Exchange
-from mcp_async.retry import RetryPolicy, per_call_retry, redact_url
+from mcp_async.policies.base import Exchange
+from mcp_async.policies.retry import RetryPolicy, per_call_retry, redact_url
 from mcp_async.testing import Fault, MCPTestServer
-from mcp_async.transports.base import HTTPResponse
+from mcp_async.transports.http.base import HTTPResponse
 
 Step = HTTPResponse | BaseException | tuple[int, dict[str, str]]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mcp_async import ConfigError, export_tools
-from mcp_async.models import Tool, ToolAnnotations
+from mcp_async.protocol.models import Tool, ToolAnnotations
 
 WIRE: dict[str, Any] = {
     "name": "add",
@@ -101,7 +101,7 @@ def test_order_is_kept() -> None:
         ([], "cohere", "format must be one of openai, openai-responses, anthropic, gemini, mcp"),
         ([("x",)], "openai", r"\(name, Tool\) pairs"),
         ([("", add_tool())], "openai", "non-empty string"),
-        ([("x", WIRE)], "openai", "mcp_async.models.Tool"),
+        ([("x", WIRE)], "openai", "mcp_async.protocol.models.Tool"),
     ],
 )
 def test_bad_input_is_a_config_error(items: list[Any], fmt: str, match: str) -> None:

@@ -1,4 +1,4 @@
-"""The skills extension (mcp_async.skills, SEP-2640) against a scripted server.
+"""The skills extension (mcp_async.features.skills, SEP-2640) against a scripted server.
 
 The conformance harness's four ``sep-2640-client-*`` scenarios run the same client
 code from outside (tests/conformance); these tests cover the rest of the API and its
@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from mcp_async import JSONRPCError
-from mcp_async.protocol.jsonrpc import ErrorResponse, Request, Response
-from mcp_async.skills import (
+from mcp_async.features.skills import (
     SKILLS_EXTENSION,
     LoadedSkill,
     Skill,
@@ -26,6 +25,7 @@ from mcp_async.skills import (
     parse_frontmatter,
     skills_capabilities,
 )
+from mcp_async.protocol.jsonrpc import ErrorResponse, Request, Response
 from tests.scripted import ScriptedServer, scripted_session
 
 MODERN = "2026-07-28"
@@ -410,7 +410,7 @@ def test_limits_must_be_positive() -> None:
 
 
 def test_values_nested_past_the_recursion_limit_compare_as_different() -> None:
-    from mcp_async.skills import _same_within_depth
+    from mcp_async.features.skills import _same_within_depth
 
     def nested(depth: int) -> Any:
         value: Any = "x"

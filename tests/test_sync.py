@@ -20,8 +20,8 @@ from mcp_async import (
     SyncInEventLoopError,
     ToolError,
 )
-from mcp_async.models import ProgressNotification, Tool
-from mcp_async.sync import MCPClient, _LoopThread, _new_loop, _SmallReadLoop
+from mcp_async.client.blocking import MCPClient, _LoopThread, _new_loop, _SmallReadLoop
+from mcp_async.protocol.models import ProgressNotification, Tool
 from mcp_async.testing import MCPTestServer, demo_server
 
 
@@ -302,7 +302,7 @@ def test_borrowed_session_is_refused() -> None:
 
 def test_listen_discover_and_tasks_have_blocking_forms() -> None:
     from mcp_async import EraError
-    from mcp_async.listen import ToolsListChanged
+    from mcp_async.features.listen import ToolsListChanged
 
     served = ServerThread(get_stream=True, tasks=True)
     try:

@@ -1,12 +1,12 @@
 """The blocking client cannot drift from the async one.
 
 Every public method and property of :class:`~mcp_async.AsyncMCPClient` must exist on
-:class:`~mcp_async.sync.MCPClient` with the same parameters (names, kinds, defaults,
+:class:`~mcp_async.client.blocking.MCPClient` with the same parameters (names, kinds, defaults,
 annotations), the same overloads and the same result type, an awaitable becoming its
 result. The differences that are meant are listed, each with its reason, in the
 allow-lists below; a new method, parameter or default on either side fails here until
 it is mirrored or listed. The same holds for the handles the clients return
-(:class:`~mcp_async.TaskHandle`, :class:`~mcp_async.listen.Listening`,
+(:class:`~mcp_async.TaskHandle`, :class:`~mcp_async.features.listen.Listening`,
 :class:`~mcp_async.OutcomeStream`) and their blocking faces.
 
 ``MCPClientGroup`` has no blocking counterpart (nor ``ClientPool``): there is nothing to
@@ -37,17 +37,17 @@ from mcp_async import (
     ReadTimeout,
     TaskHandle,
 )
-from mcp_async.cache import MemoryCacheStore, ResponseCache
-from mcp_async.listen import Listening
-from mcp_async.models import GetPromptResult, InputRequiredResult, ReadResourceResult
-from mcp_async.protocol.jsonrpc import Message, Notification, Request, Response
-from mcp_async.sync import (
+from mcp_async.client.blocking import (
     MCPClient,
     SyncListening,
     SyncOutcomeStream,
     SyncResponseCache,
     SyncTaskHandle,
 )
+from mcp_async.features.cache import MemoryCacheStore, ResponseCache
+from mcp_async.features.listen import Listening
+from mcp_async.protocol.jsonrpc import Message, Notification, Request, Response
+from mcp_async.protocol.models import GetPromptResult, InputRequiredResult, ReadResourceResult
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from tests.scripted import ScriptedServer, scripted_session
 from tests.test_sync import ServerThread

@@ -18,9 +18,9 @@ from mcp_async import (
     TaskNotSupportedError,
     ToolError,
 )
-from mcp_async.handlers import ElicitationRequest, ElicitationResult
-from mcp_async.models import ProgressNotification
-from mcp_async.tasks import _delay
+from mcp_async.features.tasks import _delay
+from mcp_async.protocol.models import ProgressNotification
+from mcp_async.session.handlers import ElicitationRequest, ElicitationResult
 from mcp_async.testing import MCPTestServer, demo_server
 
 

@@ -23,9 +23,9 @@ from mcp_async import (
     TaskHandle,
     UnexpectedResponseError,
 )
-from mcp_async._testing_tasks import ServerTask, TaskRPCError
-from mcp_async.tasks import _POLL_RETRIES
+from mcp_async.features.tasks import _POLL_RETRIES
 from mcp_async.testing import Fault, MCPTestServer, demo_server
+from mcp_async.testing.tasks import ServerTask, TaskRPCError
 
 V = "2026-07-28"
 

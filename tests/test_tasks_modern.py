@@ -20,9 +20,9 @@ from mcp_async import (
     TaskFailedError,
     TaskHandle,
 )
-from mcp_async._testing_tasks import TaskRPCError
-from mcp_async.handlers import ElicitationRequest, ElicitationResult
+from mcp_async.session.handlers import ElicitationRequest, ElicitationResult
 from mcp_async.testing import MCPTestServer, demo_server
+from mcp_async.testing.tasks import TaskRPCError
 
 V = "2026-07-28"
 EXTENSION = "io.modelcontextprotocol/tasks"

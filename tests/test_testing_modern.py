@@ -21,8 +21,8 @@ import pytest
 
 import mcp_async.testing as testing
 from mcp_async import AsyncMCPClient
-from mcp_async.handlers import ElicitationRequest, ElicitationResult
-from mcp_async.models import InputRequiredResult
+from mcp_async.protocol.models import InputRequiredResult
+from mcp_async.session.handlers import ElicitationRequest, ElicitationResult
 from mcp_async.testing import MCPTestServer, ToolContext, demo_server
 
 ROOT = Path(os.path.abspath(testing.__file__)).parent.parent

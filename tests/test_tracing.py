@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing (mcp_async.tracing) against the mcp_async.testing server.
+"""OpenTelemetry tracing (mcp_async.policies.tracing) against the mcp_async.testing server.
 
 Spans go to the SDK's in-memory exporter. The official SDK server is in
 tests/interop/test_tracing_interop.py; here: retries, trace-context propagation (the
@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import NoOpTracerProvider, SpanKind, StatusCode
 
 from mcp_async import AsyncMCPClient, ConfigError, HTTPStatusError, JSONRPCError, RetryPolicy
+from mcp_async.policies.tracing import TracingPolicy, configured_tracer_provider
 from mcp_async.testing import Fault, MCPTestServer, demo_server
-from mcp_async.tracing import TracingPolicy, configured_tracer_provider
 
 
 @pytest.fixture

@@ -21,18 +21,18 @@ from mcp_async import (
     ReadTimeout,
     UnexpectedResponseError,
 )
-from mcp_async.elicitation import accept_with_defaults
-from mcp_async.handlers import (
+from mcp_async.protocol.models import ProgressNotification, Root
+from mcp_async.protocol.sse import encode_event
+from mcp_async.session.elicitation import accept_with_defaults
+from mcp_async.session.handlers import (
     ElicitationRequest,
     ElicitationResult,
     SamplingRequest,
     SamplingResult,
     ToolUseContent,
 )
-from mcp_async.models import ProgressNotification, Root
-from mcp_async.protocol.sse import encode_event
 from mcp_async.testing import Fault, MCPTestServer, RequestFailed, ToolContext, demo_server
-from mcp_async.transports.sse_streams import ReconnectPolicy
+from mcp_async.transports.http.sse_streams import ReconnectPolicy
 
 FAST = ReconnectPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.05)
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mcp_async import JSONRPCError, MCPClientError, MCPClientGroup, UnknownToolError
-from mcp_async.cli import main
+from mcp_async.cli.main import main
 from mcp_async.protocol.jsonrpc import ErrorResponse, Request, Response
 from mcp_async.testing import demo_server
 from tests.scripted import ScriptedServer, scripted_session

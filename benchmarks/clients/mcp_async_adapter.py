@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from benchmarks.clients import Unavailable
 from benchmarks.protocol_data import MRTR_ANSWER, MRTR_TOOL, TOOL_ARGUMENTS, TOOL_NAME
 from mcp_async import AsyncMCPClient
-from mcp_async.handlers import ElicitationResult
+from mcp_async.session.handlers import ElicitationResult
 
 MODERN = "2026-07-28"
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._exceptions import ConfigError
-from ..models import Tool
+from ..protocol.models import Tool
 
 __all__ = ["DEFAULT_MAX_CHARS", "META_SIZE_HINT", "ResultBudget", "truncate"]
 

@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import (
+from ..protocol.models import (
     AudioContent,
     BlobResourceContents,
     CallToolResult,

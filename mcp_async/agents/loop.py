@@ -33,8 +33,8 @@ from .calls import ModelToolCall, assistant_turn, parse_tool_calls, response_tex
 from .runner import ToolRound, ToolRunner
 
 if TYPE_CHECKING:
-    from .._client import AsyncMCPClient
-    from .._group import MCPClientGroup
+    from ..client.async_client import AsyncMCPClient
+    from ..group.client_group import MCPClientGroup
 
 __all__ = ["AgentStep", "ModelCaller", "agent_loop", "run_agent"]
 

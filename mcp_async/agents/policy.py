@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from .._exceptions import ConfigError
-from ..models import Tool
+from ..protocol.models import Tool
 
 __all__ = [
     "ApprovalRequest",

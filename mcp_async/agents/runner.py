@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from .._exceptions import ConfigError, MCPClientError
-from ..models import CallToolResult
-from ..tracing import configured_tracer_provider
+from ..policies.tracing import configured_tracer_provider
+from ..protocol.models import CallToolResult
 from ._apis import Api, check_api
 from .budget import ResultBudget
 from .calls import ModelToolCall, parse_tool_calls
@@ -38,8 +38,8 @@ from .results import result_item, round_messages
 from .schemas import ModelTool, ModelTools, build_model_tools, list_target_tools
 
 if TYPE_CHECKING:
-    from .._client import AsyncMCPClient
-    from .._group import MCPClientGroup
+    from ..client.async_client import AsyncMCPClient
+    from ..group.client_group import MCPClientGroup
 
 __all__ = ["AgentToolError", "ToolExecution", "ToolRound", "ToolRunner", "run_tool_calls"]
 
@@ -152,8 +152,8 @@ class ToolRunner:
         raise_errors: bool = False,
         call_options: Mapping[str, Any] | None = None,
     ) -> None:
-        from .._client import AsyncMCPClient
-        from .._group import MCPClientGroup
+        from ..client.async_client import AsyncMCPClient
+        from ..group.client_group import MCPClientGroup
 
         if not isinstance(target, AsyncMCPClient | MCPClientGroup):
             raise ConfigError(f"expected an AsyncMCPClient or an MCPClientGroup, "

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigError
-from .._schemas import export_tools
-from ..models import Tool
+from ..features.schemas import export_tools
+from ..protocol.models import Tool
 from ._apis import Api, check_api, model_names
 from .convert import SchemaChange, SchemaMode, SkippedTool
 
 if TYPE_CHECKING:
-    from .._client import AsyncMCPClient
-    from .._group import MCPClientGroup
+    from ..client.async_client import AsyncMCPClient
+    from ..group.client_group import MCPClientGroup
     from .policy import ToolPolicy
 
 __all__ = [
@@ -91,8 +91,8 @@ class ModelTools:
 
 async def list_target_tools(target: Any) -> list[tuple[str, str | None, Tool]]:
     """``(name, server, tool)`` for every tool of a client (server ``None``) or a group."""
-    from .._client import AsyncMCPClient
-    from .._group import MCPClientGroup
+    from ..client.async_client import AsyncMCPClient
+    from ..group.client_group import MCPClientGroup
 
     if isinstance(target, MCPClientGroup):
         return [(t.name, t.server, t.tool) for t in await target.list_tools()]

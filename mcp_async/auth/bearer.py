@@ -7,8 +7,8 @@ import inspect
 from collections.abc import Awaitable, Callable
 
 from .._exceptions import AuthError, ConfigError, MCPClientError
-from .._hooks import Hook
-from ..transports.base import Handler, HTTPRequest, HTTPResponse
+from ..transports.http.base import Handler, HTTPRequest, HTTPResponse
+from ..transports.http.hooks import Hook
 
 __all__ = ["BearerAuth", "TokenProvider"]
 

@@ -35,7 +35,7 @@ from ..protocol.oauth import (
     resource_allowed,
     same_origin,
 )
-from ..transports.base import Handler, HTTPRequest
+from ..transports.http.base import Handler, HTTPRequest
 
 __all__ = [
     "AuthHTTP",

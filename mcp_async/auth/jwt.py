@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._exceptions import AuthError, ConfigError
-from .._hooks import Hook
-from ..transports.base import Handler, HTTPRequest, HTTPResponse
+from ..transports.http.base import Handler, HTTPRequest, HTTPResponse
+from ..transports.http.hooks import Hook
 
 __all__ = ["JWTAuth", "SUPPORTED_ALGORITHMS"]
 

@@ -37,7 +37,6 @@ from yarl import URL
 
 from .._config import Timeout, TimeoutLike, to_timeout
 from .._exceptions import AuthError, ClientStateError, ConfigError, body_snippet
-from .._hooks import Hook
 from ..protocol.mcp import PROTOCOL_VERSION_HEADER
 from ..protocol.oauth import (
     Challenge,
@@ -52,7 +51,8 @@ from ..protocol.oauth import (
     select_scope,
     union_scopes,
 )
-from ..transports.base import Handler, HTTPRequest, HTTPResponse
+from ..transports.http.base import Handler, HTTPRequest, HTTPResponse
+from ..transports.http.hooks import Hook
 from .callback import (
     AuthorizationResponse,
     CallbackHandler,

@@ -27,7 +27,7 @@ from .._config import TimeoutLike
 from .._exceptions import AuthError, ConfigError
 from ..protocol.mcp import PROTOCOL_VERSION_HEADER
 from ..protocol.oauth import Challenge, check_endpoint, select_scope, union_scopes
-from ..transports.base import Handler, HTTPRequest
+from ..transports.http.base import Handler, HTTPRequest
 from .discovery import Discovery, discover_issuer
 from .dpop import DPoPKey
 from .oauth import JWT_BEARER_GRANT, Clock, _call, _OAuthHook

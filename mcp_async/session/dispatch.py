@@ -32,12 +32,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigError, JSONRPCError, UnexpectedResponseError
-from ..models import LoggingMessage, ProgressNotification, Root
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import ErrorResponse, Notification, Request, RequestId, Response
+from ..protocol.models import LoggingMessage, ProgressNotification, Root
 
 if TYPE_CHECKING:
-    from ..handlers import (
+    from .handlers import (
         ElicitationCompleteHandler,
         ElicitationHandler,
         ElicitationRequest,
@@ -465,7 +465,7 @@ class Dispatcher:
 # once: an import statement run on every request costs more than the lookup).
 @functools.cache
 def _sampling_types() -> tuple[type[SamplingRequest], type[SamplingResult]]:
-    from ..handlers import SamplingRequest, SamplingResult
+    from .handlers import SamplingRequest, SamplingResult
 
     return SamplingRequest, SamplingResult
 
@@ -474,8 +474,8 @@ def _sampling_types() -> tuple[type[SamplingRequest], type[SamplingResult]]:
 def _elicitation_types() -> tuple[
     type[ElicitationRequest], Callable[[ElicitationRequest, Any], dict[str, Any]]
 ]:
-    from ..elicitation import build_result
-    from ..handlers import ElicitationRequest
+    from .elicitation import build_result
+    from .handlers import ElicitationRequest
 
     return ElicitationRequest, build_result
 

@@ -45,10 +45,10 @@ from .._exceptions import (
     UnknownResultTypeError,
     UnsupportedProtocolVersionError,
 )
-from .._policy import Exchange, MessagePolicy, NextStep, build_chain
-from ..models import DiscoverResult, InitializeResult, ProgressNotification
+from ..policies.base import Exchange, MessagePolicy, NextStep, build_chain
 from ..protocol import jsonrpc, mcp, modern
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
+from ..protocol.models import DiscoverResult, InitializeResult, ProgressNotification
 from ..transports.message import Call, MessageTransport, Reply
 from .dispatch import Dispatcher, ProgressCallback
 from .era import LEGACY, Envelope, ProbeMark, parse_protocol, probe_verdict

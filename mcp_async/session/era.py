@@ -34,9 +34,9 @@ from .._exceptions import (
     UnexpectedResponseError,
     UnsupportedProtocolVersionError,
 )
-from ..models import DiscoverResult
 from ..protocol import modern
 from ..protocol.mcp import SUPPORTED_VERSIONS
+from ..protocol.models import DiscoverResult
 
 __all__ = ["LEGACY", "Envelope", "ProbeMark", "Verdict", "parse_protocol", "probe_verdict"]
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from .._exceptions import InputRequestError, InputRoundsExceededError, ReadTimeout
-from ..models import InputRequest, InputRequiredResult
+from ..protocol.models import InputRequest, InputRequiredResult
 from .dispatch import Dispatcher
 
 __all__ = ["INPUT_REQUEST_METHODS", "answer_all", "drive_rounds", "next_params"]

@@ -29,9 +29,9 @@ from typing import Any, Final, Literal
 from yarl import URL
 
 from .._exceptions import ConfigError, UnexpectedResponseError
-from ..models import DiscoverResult, InitializeResult
 from ..protocol import modern
 from ..protocol.mcp import SUPPORTED_VERSIONS
+from ..protocol.models import DiscoverResult, InitializeResult
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "SessionState", "SessionStateError", "session_endpoint"]
 

@@ -44,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from .._exceptions import ConfigError
 from ..auth.storage import ClientRegistration, OAuthTokens, TokenStorageError
-from ..cache import DEFAULT_MAX_ENTRIES, CacheEntry
+from ..features.cache import DEFAULT_MAX_ENTRIES, CacheEntry
 from ..session.portable import SessionState, SessionStateError
 from . import StoreError
 

@@ -6,6 +6,6 @@ send through the hook pipeline down to aiohttp (:mod:`.http`, the only module th
 imports it); the request and response types of that pipeline are in :mod:`.base`.
 """
 
-from .base import BytesResponse, Handler, HTTPRequest, HTTPResponse, Transport
+from .http.base import BytesResponse, Handler, HTTPRequest, HTTPResponse, Transport
 
 __all__ = ["BytesResponse", "HTTPRequest", "HTTPResponse", "Handler", "Transport"]

@@ -17,7 +17,7 @@ from mcp_async.agents import (
     portable_schema,
     strict_schema,
 )
-from mcp_async.models import Tool
+from mcp_async.protocol.models import Tool
 
 from . import rules
 

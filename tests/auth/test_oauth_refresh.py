@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 
 from mcp_async import AsyncMCPClient, AuthError, BytesResponse, HTTPRequest
-from mcp_async._hooks import build_pipeline
 from mcp_async.auth.oauth import ClientCredentials, OAuth
 from mcp_async.auth.storage import FileTokenStorage, MemoryTokenStorage, OAuthTokens
+from mcp_async.transports.http.hooks import build_pipeline
 from tests.auth.as_server import ASOptions, Browser, Env, ShimOptions, env_context, headless_oauth
 
 TTL = 3600.0

@@ -18,9 +18,9 @@ from mcp_async import (
     HTTPRequest,
     HTTPStatusError,
 )
-from mcp_async._hooks import build_pipeline
 from mcp_async.auth.oauth import ClientCredentials, OAuth
 from mcp_async.auth.storage import ClientRegistration, MemoryTokenStorage, OAuthTokens
+from mcp_async.transports.http.hooks import build_pipeline
 from tests.auth.as_server import (
     ASOptions,
     Client,

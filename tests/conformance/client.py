@@ -36,8 +36,8 @@ from mcp_async.auth import (
     OAuth,
     WorkloadIdentity,
 )
-from mcp_async.elicitation import accept_with_defaults
-from mcp_async.handlers import ElicitationRequest, ElicitationResult
+from mcp_async.session.elicitation import accept_with_defaults
+from mcp_async.session.handlers import ElicitationRequest, ElicitationResult
 
 #: The client id the harness's CIMD scenarios accept without fetching it.
 CIMD_URL = "https://conformance-test.local/client-metadata.json"
@@ -292,7 +292,7 @@ async def enterprise_managed(url: str) -> None:
 
 @flow("sep-2640-client-no-prefetch")
 async def skills_list_only(url: str) -> None:
-    from mcp_async.skills import Skills, skills_capabilities
+    from mcp_async.features.skills import Skills, skills_capabilities
 
     async with AsyncMCPClient(
         url, protocol=protocol(), capabilities=skills_capabilities()
@@ -308,7 +308,7 @@ async def skills_list_only(url: str) -> None:
     "sep-2640-client-verify-frontmatter",
 )
 async def skills_load_tampered(url: str) -> None:
-    from mcp_async.skills import Skills, SkillVerificationError, skills_capabilities
+    from mcp_async.features.skills import Skills, SkillVerificationError, skills_capabilities
 
     async with AsyncMCPClient(
         url, protocol=protocol(), capabilities=skills_capabilities()

@@ -55,7 +55,7 @@ from servers import (
 )
 
 from mcp_async import AsyncMCPClient, BodyTooLargeError, RateLimit, RetryPolicy
-from mcp_async.cache import MemoryCacheStore
+from mcp_async.features.cache import MemoryCacheStore
 
 pytestmark = pytest.mark.interop
 

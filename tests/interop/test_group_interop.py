@@ -42,7 +42,7 @@ from mcp_async import (
     ServerSpawnError,
     TransportError,
 )
-from mcp_async.models import CallToolResult
+from mcp_async.protocol.models import CallToolResult
 
 SEP = "__"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

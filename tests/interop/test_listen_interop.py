@@ -17,7 +17,7 @@ import pytest
 from servers import RunningServer, StdioCommand
 
 from mcp_async import AsyncMCPClient
-from mcp_async.listen import ListenEvent, ResourceUpdated, ToolsListChanged
+from mcp_async.features.listen import ListenEvent, ResourceUpdated, ToolsListChanged
 
 
 async def next_event(events: AsyncIterator[ListenEvent], timeout: float = 10) -> ListenEvent:

@@ -12,7 +12,7 @@ import pytest
 from servers import StdioCommand
 
 from mcp_async import AsyncMCPClient
-from mcp_async.models import LoggingMessage
+from mcp_async.protocol.models import LoggingMessage
 
 LEVELS = ["debug", "info", "warning", "error"]
 

@@ -14,7 +14,7 @@ import pytest
 from servers import RunningServer
 
 from mcp_async import AsyncMCPClient, EraError, JSONRPCError, ToolError
-from mcp_async.models import (
+from mcp_async.protocol.models import (
     BlobResourceContents,
     EmbeddedResource,
     ImageContent,

@@ -23,13 +23,13 @@ from recording_proxy import Recorder, recording_proxy
 from servers import RunningServer, StdioCommand
 
 from mcp_async import AsyncMCPClient, EraError, JSONRPCError
-from mcp_async.handlers import (
+from mcp_async.protocol.models import InputRequiredResult, LoggingMessage, ProgressNotification
+from mcp_async.session.handlers import (
     ElicitationRequest,
     ElicitationResult,
     SamplingRequest,
     SamplingResult,
 )
-from mcp_async.models import InputRequiredResult, LoggingMessage, ProgressNotification
 from mcp_async.testing import demo_server
 
 MODERN = "2026-07-28"

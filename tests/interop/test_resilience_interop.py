@@ -17,7 +17,7 @@ from aiohttp import web
 from servers import RunningServer
 
 from mcp_async import AsyncMCPClient, RateLimitedError
-from mcp_async.retry import RetryPolicy
+from mcp_async.policies.retry import RetryPolicy
 
 _HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 

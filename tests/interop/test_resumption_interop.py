@@ -26,8 +26,8 @@ from cutting_proxy import CuttingProxy
 from servers import INTEROP_DIR, RunningServer, ServerSpec
 
 from mcp_async import AsyncMCPClient, ReadTimeout
-from mcp_async.models import ProgressNotification
-from mcp_async.transports.sse_streams import ReconnectPolicy
+from mcp_async.protocol.models import ProgressNotification
+from mcp_async.transports.http.sse_streams import ReconnectPolicy
 
 RESUMABLE_SCRIPT = INTEROP_DIR / "sdk_resumable_server.py"
 # SSE resumption (event ids, Last-Event-ID) belongs to the handshake era (2025-11-25 and

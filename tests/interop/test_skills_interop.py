@@ -1,4 +1,4 @@
-"""mcp_async.skills against a skills server nobody here wrote.
+"""mcp_async.features.skills against a skills server nobody here wrote.
 
 agentskills-mcp-server 0.7.0 (PyPI) serves the skills extension (SEP-2640) at MCP
 2026-07-28 on the official ``mcp`` Python SDK. It needs Python >= 3.12, so
@@ -18,7 +18,7 @@ import pytest
 from conftest import on_ci
 
 from mcp_async import AsyncMCPClient, JSONRPCError
-from mcp_async.skills import Skills, SkillsNotSupportedError, skills_capabilities
+from mcp_async.features.skills import Skills, SkillsNotSupportedError, skills_capabilities
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = ROOT / "tests" / "interop" / ".skills-server-venv" / "bin" / "python"

@@ -44,15 +44,7 @@ from mcp_async import (
     ToolError,
     TransportDetectionError,
 )
-from mcp_async.elicitation import schema_defaults
-from mcp_async.handlers import (
-    ElicitationRequest,
-    ElicitationResult,
-    SamplingRequest,
-    SamplingResult,
-    ToolUseContent,
-)
-from mcp_async.models import (
+from mcp_async.protocol.models import (
     BlobResourceContents,
     EmbeddedResource,
     ImageContent,
@@ -62,6 +54,14 @@ from mcp_async.models import (
     Root,
     TextContent,
     TextResourceContents,
+)
+from mcp_async.session.elicitation import schema_defaults
+from mcp_async.session.handlers import (
+    ElicitationRequest,
+    ElicitationResult,
+    SamplingRequest,
+    SamplingResult,
+    ToolUseContent,
 )
 
 SDK_NAME = "mcp-async-interop-sdk-server"

@@ -13,7 +13,7 @@ import pytest
 from servers import RunningServer, StdioCommand
 
 from mcp_async import AsyncMCPClient, TaskCancelledError, TaskNotSupportedError
-from mcp_async.handlers import ElicitationRequest, ElicitationResult
+from mcp_async.session.handlers import ElicitationRequest, ElicitationResult
 
 TOOL = "simulate-research-query"
 

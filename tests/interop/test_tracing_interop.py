@@ -1,4 +1,4 @@
-"""OpenTelemetry spans (mcp_async.tracing) against the official Python SDK server.
+"""OpenTelemetry spans (mcp_async.policies.tracing) against the official Python SDK server.
 
 Spans go to the SDK's in-memory exporter. A small forwarding proxy in front of the
 server records the requests as they went over the wire (trace context in ``_meta`` and
@@ -23,7 +23,7 @@ from servers import RunningServer, StdioCommand
 from yarl import URL
 
 from mcp_async import AsyncMCPClient, JSONRPCError, RetryPolicy
-from mcp_async.handlers import ElicitationRequest, ElicitationResult
+from mcp_async.session.handlers import ElicitationRequest, ElicitationResult
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 

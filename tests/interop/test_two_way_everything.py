@@ -15,13 +15,13 @@ import pytest
 from servers import RunningServer
 
 from mcp_async import AsyncMCPClient, JSONRPCError, ReadTimeout
-from mcp_async.handlers import (
+from mcp_async.protocol.models import LoggingMessage, ProgressNotification, Root
+from mcp_async.session.handlers import (
     ElicitationRequest,
     ElicitationResult,
     SamplingRequest,
     SamplingResult,
 )
-from mcp_async.models import LoggingMessage, ProgressNotification, Root
 
 
 async def _until(predicate: Any, timeout: float = 10.0) -> None:

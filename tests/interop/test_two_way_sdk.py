@@ -18,15 +18,15 @@ from servers import RunningServer
 
 from mcp_async import AsyncMCPClient as _Client
 from mcp_async import JSONRPCError, ReadTimeout
-from mcp_async.elicitation import schema_defaults
-from mcp_async.handlers import (
+from mcp_async.protocol.models import LoggingMessage, ProgressNotification, Root
+from mcp_async.session.elicitation import schema_defaults
+from mcp_async.session.handlers import (
     ElicitationRequest,
     ElicitationResult,
     SamplingRequest,
     SamplingResult,
     ToolUseContent,
 )
-from mcp_async.models import LoggingMessage, ProgressNotification, Root
 
 
 def AsyncMCPClient(url: str, **options: Any) -> _Client:

@@ -24,8 +24,8 @@ from mcp_async._exceptions import (
     MissingClientCapabilityError,
     UnsupportedProtocolVersionError,
 )
-from mcp_async.models import DiscoverResult
 from mcp_async.protocol import modern
+from mcp_async.protocol.models import DiscoverResult
 from mcp_async.protocol.modern import (
     CAPABILITIES_META,
     CLIENT_INFO_META,

@@ -22,7 +22,6 @@ from mcp_async import (
     JSONRPCError,
     ReadTimeout,
 )
-from mcp_async.models import LoggingMessage, ProgressNotification
 from mcp_async.protocol.jsonrpc import (
     ErrorResponse,
     Message,
@@ -30,6 +29,7 @@ from mcp_async.protocol.jsonrpc import (
     Request,
     Response,
 )
+from mcp_async.protocol.models import LoggingMessage, ProgressNotification
 from mcp_async.transports.memory import MemoryPeer, MemoryTransport, memory_pair
 
 Answer = Callable[[Request, MemoryPeer], Awaitable[None]]

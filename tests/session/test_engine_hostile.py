@@ -31,7 +31,6 @@ from mcp_async import (
     RequestTimeoutError,
     UnknownResultTypeError,
 )
-from mcp_async.handlers import SamplingRequest, SamplingResult
 from mcp_async.protocol.jsonrpc import (
     ErrorResponse,
     Message,
@@ -39,6 +38,7 @@ from mcp_async.protocol.jsonrpc import (
     Request,
     Response,
 )
+from mcp_async.session.handlers import SamplingRequest, SamplingResult
 from mcp_async.transports.memory import MemoryTransport
 from tests.session.test_era import (
     ELICIT,

@@ -29,13 +29,9 @@ from mcp_async import (
     UnknownResultTypeError,
     UnsupportedProtocolVersionError,
 )
-from mcp_async.handlers import (
-    ElicitationRequest,
-    ElicitationResult,
-    SamplingRequest,
-    SamplingResult,
-)
-from mcp_async.models import (
+from mcp_async.protocol import modern
+from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
+from mcp_async.protocol.models import (
     CallToolResult,
     DiscoverResult,
     GetPromptResult,
@@ -43,8 +39,12 @@ from mcp_async.models import (
     ProgressNotification,
     ReadResourceResult,
 )
-from mcp_async.protocol import modern
-from mcp_async.protocol.jsonrpc import ErrorResponse, Notification, Request, Response
+from mcp_async.session.handlers import (
+    ElicitationRequest,
+    ElicitationResult,
+    SamplingRequest,
+    SamplingResult,
+)
 from mcp_async.transports.memory import MemoryPeer, memory_pair
 from tests.scripted import ScriptedServer, scripted_session
 

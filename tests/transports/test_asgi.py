@@ -34,8 +34,8 @@ from mcp_async import (
     Timeout,
     TransportError,
 )
-from mcp_async.models import ProgressNotification
-from mcp_async.transports.asgi import ASGI_URL
+from mcp_async.protocol.models import ProgressNotification
+from mcp_async.transports.http.asgi import ASGI_URL
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::mcp.shared.exceptions.MCPDeprecationWarning",

@@ -21,8 +21,8 @@ from mcp_async import (
     UnexpectedResponseError,
     request_hook,
 )
-from mcp_async.handlers import SamplingRequest, SamplingResult
-from mcp_async.models import LoggingMessage
+from mcp_async.protocol.models import LoggingMessage
+from mcp_async.session.handlers import SamplingRequest, SamplingResult
 from tests.transports.legacy_apps import (
     TOOLS,
     LegacyApp,

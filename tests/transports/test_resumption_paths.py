@@ -23,9 +23,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from mcp_async import AsyncMCPClient, HTTPStatusError, ReadError, UnexpectedResponseError
-from mcp_async.models import ProgressNotification
+from mcp_async.protocol.models import ProgressNotification
 from mcp_async.protocol.sse import encode_event
-from mcp_async.transports.sse_streams import ReconnectPolicy
+from mcp_async.transports.http.sse_streams import ReconnectPolicy
 
 SESSION = "resume-session"
 FAST = ReconnectPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.02)

@@ -33,7 +33,7 @@ from mcp_async import (
     StdioTransport,
     Timeout,
 )
-from mcp_async.handlers import SamplingRequest, SamplingResult
+from mcp_async.session.handlers import SamplingRequest, SamplingResult
 
 SERVER = str(Path(__file__).with_name("stdio_fault_server.py"))
 

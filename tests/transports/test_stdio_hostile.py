@@ -308,7 +308,7 @@ async def test_ctrl_c_reaches_only_the_program_which_then_stops_the_server(
 
 
 def test_the_client_constructors_pass_shutdown_grace_through() -> None:
-    from mcp_async.sync import MCPClient
+    from mcp_async.client.blocking import MCPClient
 
     client = AsyncMCPClient.stdio(sys.executable, [SERVER], shutdown_grace=0.25)
     transport = client._given_transport

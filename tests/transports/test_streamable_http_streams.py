@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from mcp_async import AsyncMCPClient, ConfigError, ReconnectPolicy
-from mcp_async.models import LoggingMessage
+from mcp_async.protocol.models import LoggingMessage
 from mcp_async.testing import MCPTestServer
 
 #: More clients than aiohttp's default connector has connections (100).
@@ -213,7 +213,7 @@ async def test_retry_zero_does_not_make_the_client_reconnect_in_a_busy_loop() ->
 
 
 async def test_a_listen_on_a_connected_client_opens_the_stream_before_it_returns() -> None:
-    from mcp_async.listen import ToolsListChanged
+    from mcp_async.features.listen import ToolsListChanged
 
     async with _echo_server() as server, AsyncMCPClient(server.url) as client:
         await client.call_tool("echo", {"text": "x"})
@@ -228,7 +228,7 @@ async def test_a_listen_on_a_connected_client_opens_the_stream_before_it_returns
 def test_a_handler_added_from_another_thread_opens_the_stream_in_the_loop() -> None:
     import threading
 
-    from mcp_async.sync import MCPClient
+    from mcp_async.client.blocking import MCPClient
 
     seen = threading.Event()
     ready: list[str] = []

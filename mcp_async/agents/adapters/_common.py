@@ -19,8 +19,8 @@ from ..runner import ToolExecution, ToolRunner
 from ..schemas import ModelTool
 
 if TYPE_CHECKING:
-    from ..._client import AsyncMCPClient
-    from ..._group import MCPClientGroup
+    from ...client.async_client import AsyncMCPClient
+    from ...group.client_group import MCPClientGroup
 
 #: The model API the adapters render results for. Anthropic's tool-name rules
 #: (``[A-Za-z0-9_-]{1,64}``) are the strictest of the four, so a name fits every

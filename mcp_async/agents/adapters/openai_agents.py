@@ -46,8 +46,8 @@ from ..runner import ToolExecution, ToolRunner
 from ._common import adapter_tools, binary_parts, error_text, make_runner, require
 
 if TYPE_CHECKING:
-    from ..._client import AsyncMCPClient
-    from ..._group import MCPClientGroup
+    from ...client.async_client import AsyncMCPClient
+    from ...group.client_group import MCPClientGroup
 
 __all__ = ["MCPAsyncServer"]
 
@@ -159,7 +159,7 @@ class MCPAsyncServer(_Base):  # type: ignore[misc]  # the framework's class, typ
 
     async def list_prompts(self) -> Any:
         """The prompts of the client or group (a group's namespaced names)."""
-        from ..._group import MCPClientGroup
+        from ...group.client_group import MCPClientGroup
 
         if isinstance(self.target, MCPClientGroup):
             prompts = [{**(p.prompt.raw or {"name": p.prompt.name}), "name": p.name}

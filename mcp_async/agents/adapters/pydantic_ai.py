@@ -44,8 +44,8 @@ from ..runner import ToolExecution, ToolRunner
 from ._common import adapter_tools, binary_parts, error_text, make_runner, require
 
 if TYPE_CHECKING:
-    from ..._client import AsyncMCPClient
-    from ..._group import MCPClientGroup
+    from ...client.async_client import AsyncMCPClient
+    from ...group.client_group import MCPClientGroup
 
 __all__ = ["MCPAsyncToolset"]
 

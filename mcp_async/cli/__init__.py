@@ -1,0 +1,5 @@
+"""The ``mcp-async`` command."""
+
+from .main import main
+
+__all__ = ["main"]

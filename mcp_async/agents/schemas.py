@@ -7,7 +7,7 @@
     for change in tools.report.changes: ...   # every rewrite of a schema
     for skipped in tools.report.skipped: ...  # every tool left out, and why
 
-Built on :func:`mcp_async._schemas.export_tools` (which does the per-API shapes and the
+Built on :func:`mcp_async.features.schemas.export_tools` (which does the per-API shapes and the
 strict/portable rewriting); this adds the listing, the name mapping and the policy.
 """
 

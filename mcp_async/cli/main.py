@@ -4,7 +4,7 @@ Subcommands: ``demo`` (embedded local server, end to end), ``tools URL``,
 ``call URL TOOL --arg k=v ...``, ``batch`` (bounded fan-out from a JSONL file),
 ``servers`` (the servers of a config file and their status) and ``serve`` (the
 :mod:`mcp_async.testing` demo server on its own, with fault injection; see
-:mod:`mcp_async.cli_serve`).
+:mod:`mcp_async.cli.serve`).
 
 ``call`` takes the tool's arguments as ``--args '{"json": "object"}'`` (or
 ``--args @file.json``, ``--args @-`` for stdin), as ``-a key=value`` pairs, or both
@@ -25,7 +25,7 @@ stdio server after ``--``::
     mcp-async call echo -a message=hi -- npx -y @modelcontextprotocol/server-everything
 
 With ``--config FILE`` (an ``mcpServers`` file), ``tools``, ``call`` and ``batch`` use
-all its servers as one group (see :mod:`mcp_async.cli_group`)::
+all its servers as one group (see :mod:`mcp_async.cli.group`)::
 
     mcp-async --config ~/.cursor/mcp.json tools
     mcp-async --config ~/.cursor/mcp.json call files.read_file -a path=README.md

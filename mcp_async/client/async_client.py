@@ -1772,7 +1772,7 @@ class AsyncMCPClient:
         if await self._stateless_era() is None:
             await self.request("logging/setLevel", {"level": level}, idempotent=True)
 
-    # -- bounded fan-out (see mcp_async._batch) ------------------------------------------
+    # -- bounded fan-out (see mcp_async.features.batch) ------------------------------------------
     async def call_tools(
         self,
         calls: Iterable[CallLike] | AsyncIterable[CallLike],

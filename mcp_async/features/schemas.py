@@ -2,7 +2,7 @@
 
 ::
 
-    from mcp_async._schemas import export_tools
+    from mcp_async.features.schemas import export_tools
 
     tools = await client.list_tools()
     openai_tools = export_tools(((tool.name, tool) for tool in tools), "openai")

@@ -16,7 +16,7 @@ fails the opening with :class:`GroupConnectError`.
 Names are ``f"{server}{separator}{tool}"`` made to fit ``^[A-Za-z0-9_-]{1,64}$`` (what
 LLM tool APIs accept): other characters become ``_``, longer names keep a prefix and a
 short blake2s hash of the full name, and a name already taken gets such a hash too.
-The configuration format is in :mod:`mcp_async._mcp_config`.
+The configuration format is in :mod:`mcp_async.group.config`.
 """
 
 from __future__ import annotations
@@ -605,7 +605,7 @@ class MCPClientGroup:
 
         ``${VAR}`` / ``${VAR:-default}`` are expanded from ``environ`` (default
         ``os.environ``). Relative paths of a file are taken from its project folder
-        (:func:`~mcp_async._mcp_config.project_folder`; docs/groups.md). The other
+        (:func:`~mcp_async.group.config.project_folder`; docs/groups.md). The other
         arguments are those of the constructor.
         """
         config = load_mcp_config(source, environ=environ)
@@ -1234,7 +1234,7 @@ class MCPClientGroup:
 
     async def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
         """The catalogue as plain dicts for a model API: ``"openai"``, ``"anthropic"`` or
-        ``"mcp"`` (see :func:`mcp_async._schemas.export_tools`), under group-wide names."""
+        ``"mcp"`` (see :func:`mcp_async.features.schemas.export_tools`), under group-wide names."""
         check_format(format)
         return export_tools(((tool.name, tool.tool) for tool in await self.list_tools()), format)
 

@@ -159,7 +159,7 @@ def _endpoint(url: str) -> dict[str, Any]:
 
 
 class TracingPolicy:
-    """A message-level policy (see :mod:`mcp_async._policy`) that opens one CLIENT span
+    """A message-level policy (see :mod:`mcp_async.policies.base`) that opens one CLIENT span
     per request message and propagates its context (see the module docstring).
 
     The client makes one from its ``tracing=`` and ``tracer_provider=`` options. Pass

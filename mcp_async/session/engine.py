@@ -119,7 +119,7 @@ class SessionEngine:
         #: 2026 extensions the client handles (id -> settings), declared in requests'
         #: capabilities when the server's ``server/discover`` offers them.
         self.extension_capabilities: dict[str, Any] = {}
-        # Message-level policies (see mcp_async._policy); requests with a per-call
+        # Message-level policies (see mcp_async.policies.base); requests with a per-call
         # ``retry`` option take the second chain, which also holds the retry stand-in
         # (built on first use: few clients ever pass one, and a gateway holds thousands).
         self._chain = build_chain(policies, self._send_and_wait) if policies else None

@@ -153,7 +153,7 @@ def _async_fixture(**kwargs: Any) -> Callable[[_F], _F]:
 
 @_async_fixture()
 async def mcp_server(request: pytest.FixtureRequest) -> AsyncIterator[MCPTestServer]:
-    """A started demo MCP server on loopback (see :mod:`mcp_async.pytest_plugin`)."""
+    """A started demo MCP server on loopback (see :mod:`mcp_async.testing.pytest_plugin`)."""
     server = _build_server(_marker_kwargs(request, "mcp_server"))
     async with server:
         yield server

@@ -129,7 +129,7 @@ _KEPT_STREAMS: Final = 512
 _LEGACY_VERSION: Final = "2024-11-05"
 #: Every handshake revision the server knows, newest first.
 _KNOWN_VERSIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26", _LEGACY_VERSION)
-#: The stateless revisions ``eras=`` may name (see mcp_async._testing_modern).
+#: The stateless revisions ``eras=`` may name (see mcp_async.testing.modern).
 _STATELESS_VERSIONS: Final = ("2026-07-28",)
 #: What each transport accepts in ``initialize`` by default; the first is the fallback.
 _DEFAULT_VERSIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -1101,7 +1101,7 @@ class MCPTestServer:
     refuses ``ping``, ``logging/setLevel`` and ``resources/subscribe`` (``-32601``, HTTP
     404), turns :class:`ToolContext` requests into input rounds (MRTR) and runs task
     tools in the ``io.modelcontextprotocol/tasks`` extension's form. See
-    ``mcp_async._testing_modern`` and docs/testing.md. ``server.modern`` is that mode
+    ``mcp_async.testing.modern`` and docs/testing.md. ``server.modern`` is that mode
     (``None`` when off).
     """
 
@@ -1280,7 +1280,7 @@ class MCPTestServer:
 
         ``task_support`` sets ``execution.taskSupport`` (2025-11-25 tasks): the tool may
         (``"optional"``) or must (``"required"``) be called as a task; see
-        :mod:`mcp_async._testing_tasks`.
+        :mod:`mcp_async.testing.tasks`.
         """
 
         def register(func: _F) -> _F:

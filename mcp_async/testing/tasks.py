@@ -1,5 +1,5 @@
 """Tasks for :class:`mcp_async.testing.MCPTestServer` (the 2025-11-25 experimental form;
-the 2026 extension's wire form is in :mod:`mcp_async._testing_modern`, on the same store).
+the 2026 extension's wire form is in :mod:`mcp_async.testing.modern`, on the same store).
 
 A ``tools/call`` carrying ``params.task`` on a tool whose ``execution.taskSupport`` is
 ``"required"`` or ``"optional"`` starts the tool in the background and answers a

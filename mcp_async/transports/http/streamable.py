@@ -4,13 +4,13 @@ Each client message is one POST through the HTTP hook pipeline. A request's repl
 JSON body or an SSE stream; every message in it goes to the engine, and reading stops
 once the engine has the response. A message in it that cannot be routed (a response to
 no request in flight, ``params`` that are not an object, ...) is logged and skipped:
-only the awaited response decides the call (:mod:`.incoming`). The transport also owns
+only the awaited response decides the call (:mod:`..incoming`). The transport also owns
 what is particular to this transport:
 
 * the ``Mcp-Session-Id`` handed out by ``initialize`` and the ``MCP-Protocol-Version``
   header; a 404 for the session becomes :class:`~mcp_async.SessionExpiredError`, which
   the engine answers with a new handshake;
-* the standalone GET stream (a :class:`~mcp_async.transports.sse_streams.Listener`),
+* the standalone GET stream (a :class:`~mcp_async.transports.http.sse_streams.Listener`),
   opened after the handshake when the server assigned a session id and something needs
   server push (``listen``: always, never, or a predicate asked after each handshake;
   :meth:`StreamableHTTPTransport.want_push` opens it later when the need arises). A
@@ -455,7 +455,7 @@ class StreamableHTTPTransport(MessageTransport):
         ``resumption``: the stream of one request, resumed (it ends with that request, so
         it is a request like any other); otherwise the standalone stream, which stays
         open and so goes through connections of its own
-        (:mod:`~mcp_async.transports.stream_connections`).
+        (:mod:`~mcp_async.transports.http.stream_connections`).
 
         Raises the typed error for a non-2xx status (405: the server offers no GET
         stream) and :class:`~mcp_async.ContentTypeError` for a body that is not SSE.

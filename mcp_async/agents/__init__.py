@@ -19,11 +19,7 @@ The APIs: ``"openai"`` (Chat Completions), ``"openai-responses"``, ``"anthropic"
 
 from __future__ import annotations
 
-from ._apis import API_NAMES, Api, check_api, model_names
-from .budget import DEFAULT_MAX_CHARS, META_SIZE_HINT, ResultBudget, truncate
-from .calls import ModelToolCall, assistant_turn, parse_tool_calls, response_text
-from .content import RenderedResult, render_result
-from .convert import (
+from ..features.schema_conversion import (
     SchemaChange,
     SchemaConversionError,
     SchemaMode,
@@ -32,6 +28,10 @@ from .convert import (
     portable_schema,
     strict_schema,
 )
+from ._apis import API_NAMES, Api, check_api, model_names
+from .budget import DEFAULT_MAX_CHARS, META_SIZE_HINT, ResultBudget, truncate
+from .calls import ModelToolCall, assistant_turn, parse_tool_calls, response_text
+from .content import RenderedResult, render_result
 from .loop import AgentStep, ModelCaller, agent_loop, run_agent
 from .policy import (
     POLICY_EVENT,

@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from .._exceptions import ConfigError, MCPClientError
+from ..features.schema_conversion import SchemaMode, drop_strict_nulls
 from ..policies.tracing import configured_tracer_provider
 from ..protocol.models import CallToolResult
 from ._apis import Api, check_api
 from .budget import ResultBudget
 from .calls import ModelToolCall, parse_tool_calls
 from .content import RenderedResult, render_result
-from .convert import SchemaMode, drop_strict_nulls
 from .policy import ApprovalRequest, PolicyDecision, ToolPolicy
 from .results import result_item, round_messages
 from .schemas import ModelTool, ModelTools, build_model_tools, list_target_tools

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigError
+from ..features.schema_conversion import SchemaChange, SchemaMode, SkippedTool
 from ..features.schemas import export_tools
 from ..protocol.models import Tool
 from ._apis import Api, check_api, model_names
-from .convert import SchemaChange, SchemaMode, SkippedTool
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncMCPClient

@@ -12,7 +12,7 @@ No SDK is imported: the dicts are what those APIs accept as JSON. Every dict is 
 copy, so a caller may change it without touching the client's cached tools.
 
 ``mode="strict"`` or ``mode="portable"`` rewrites each input schema for OpenAI's strict
-mode or for Gemini (see :mod:`mcp_async.agents.convert`); pass a list as ``report`` to
+mode or for Gemini (see :mod:`mcp_async.features.schema_conversion`); pass a list as ``report`` to
 learn every change made and every tool left out. :func:`mcp_async.agents.model_tools`
 builds on this for clients and groups, with names each API accepts.
 """
@@ -75,12 +75,12 @@ def export_tools(
     ``mode``: ``"as_is"`` passes the input schema on as the server declared it, with
     ``"type": "object"`` and ``"properties"`` added when missing (the APIs require an
     object schema); ``"strict"`` and ``"portable"`` rewrite it (see
-    :mod:`mcp_async.agents.convert`). A tool whose schema cannot be rewritten is left
+    :mod:`mcp_async.features.schema_conversion`). A tool whose schema cannot be rewritten is left
     out. ``report``, when given, receives one
-    :class:`~mcp_async.agents.convert.SchemaChange` per change and one
-    :class:`~mcp_async.agents.convert.SkippedTool` per tool left out; without it, a
+    :class:`~mcp_async.features.schema_conversion.SchemaChange` per change and one
+    :class:`~mcp_async.features.schema_conversion.SkippedTool` per tool left out; without it, a
     tool that cannot be converted raises
-    :class:`~mcp_async.agents.convert.SchemaConversionError` (nothing is dropped
+    :class:`~mcp_async.features.schema_conversion.SchemaConversionError` (nothing is dropped
     silently). A missing description becomes ``""``.
     """
     checked = check_format(format)
@@ -99,7 +99,7 @@ def export_tools(
         if mode == "as_is" or checked == "mcp":
             out.append(build(name, tool, _object_schema(tool), "as_is"))
             continue
-        from ..agents import convert
+        from . import schema_conversion as convert
 
         try:
             schema, changes = (convert.strict_schema if mode == "strict"

@@ -1,6 +1,6 @@
 """Each model API's published rules for tool names and schemas, as checks.
 
-Written from the vendors' documentation, independently of mcp_async.agents.convert, so
+Written from the vendors' documentation, independently of mcp_async.features.schema_conversion, so
 that a bug there shows up here:
 
 * OpenAI function names: ``^[a-zA-Z0-9_-]{1,64}$``; Anthropic tool names the same.

@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import ConfigError
+from ...features.schema_conversion import SchemaMode
 from ..budget import ResultBudget
-from ..convert import SchemaMode
 from ..policy import ToolPolicy
 from ..runner import ToolExecution, ToolRunner
 from ..schemas import ModelTool

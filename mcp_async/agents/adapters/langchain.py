@@ -32,8 +32,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import ConfigError
+from ...features.schema_conversion import SchemaMode
 from ..budget import ResultBudget
-from ..convert import SchemaMode
 from ..policy import ToolPolicy
 from ..runner import ToolRunner
 from ._common import adapter_tools, binary_parts, error_text, make_runner, require

@@ -39,8 +39,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ...features.schema_conversion import SchemaMode
 from ..budget import ResultBudget
-from ..convert import SchemaMode
 from ..policy import ToolPolicy
 from ..runner import ToolExecution, ToolRunner
 from ._common import adapter_tools, binary_parts, error_text, make_runner, require

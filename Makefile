@@ -51,6 +51,7 @@ test: $(STAMP)
 	bash scripts/beside.sh \
 	    ruff '$(BIN)/ruff check mcp_async tests examples' \
 	    mypy '$(BIN)/mypy mcp_async examples' \
+	    imports '$(BIN)/lint-imports' \
 	    mkdocs 'NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site' \
 	    check-package 'bash scripts/check-package.sh' \
 	    -- $(BIN)/python -m coverage run -m pytest -q -n $(PYTEST_WORKERS)
@@ -60,6 +61,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check mcp_async tests examples
 	$(BIN)/mypy mcp_async examples
+	$(BIN)/lint-imports
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

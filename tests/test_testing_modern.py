@@ -25,7 +25,7 @@ from mcp_async.protocol.models import InputRequiredResult
 from mcp_async.session.handlers import ElicitationRequest, ElicitationResult
 from mcp_async.testing import MCPTestServer, ToolContext, demo_server
 
-ROOT = Path(os.path.abspath(testing.__file__)).parent.parent
+ROOT = Path(os.path.abspath(testing.__file__)).parents[2]
 V = "2026-07-28"
 ERAS = (V, "2025-11-25")
 ENVELOPE = {

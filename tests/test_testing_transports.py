@@ -30,7 +30,7 @@ import mcp_async.testing as testing
 from mcp_async.testing import Fault, MCPTestServer, ToolContext, demo_server
 
 #: The checkout whose ``mcp_async`` these tests import; child processes use the same one.
-ROOT = Path(os.path.abspath(testing.__file__)).parent.parent
+ROOT = Path(os.path.abspath(testing.__file__)).parents[2]
 DEMO_TOOLS = {"add", "echo", "slow", "weather", "fail"}
 TWO_WAY_TOOLS = {"sample", "confirm", "list_roots", "log_message"}
 

@@ -45,12 +45,13 @@ class Clock:
 
 
 def engine(modern: bool = True, version: str = MODERN) -> Any:
+    """A stand-in for the cache's :class:`~mcp_async.session.api.Session`."""
+
     async def connect() -> None:
         return None
 
     return SimpleNamespace(
-        connected=True, connect=connect,
-        modern=SimpleNamespace(version=version) if modern else None,
+        connected=True, connect=connect, stateless_version=version if modern else None,
     )
 
 

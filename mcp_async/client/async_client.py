@@ -65,8 +65,10 @@ from ..protocol.models import (
     Tool,
 )
 from ..session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
+from ..session.api import Session, SessionLookup
 from ..session.engine import SessionEngine
 from ..session.portable import SessionState, SessionStateError
+from ..session.revisions import Revision
 from ..transports.http.aiohttp_transport import AiohttpTransport, check_session, make_session
 from ..transports.http.base import Handler, HTTPRequest, HTTPResponse, HTTPTransport
 from ..transports.http.detect import url_transport
@@ -75,12 +77,13 @@ from ..transports.http.sse_streams import ReconnectPolicy
 from ..transports.http.status import raise_for_status
 from ..transports.http.stream_connections import StreamConnections
 from ..transports.message import MessageTransport
+from ..transports.options import NO_OPTIONS, RequestOptions
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
     from ..features.batch import BatchResult, CallLike, OutcomeStream, ProgressOption
-    from ..features.listen import Listening, ListenRouter
+    from ..features.listen import Listening
     from ..policies.retry import RetryPolicy
     from ..policies.tracing import TracingPolicy
     from ..session.handlers import (
@@ -295,8 +298,8 @@ class AsyncMCPClient:
         "_header_maps", "_headers", "_http_transport", "_initialize_mode", "_listen",
         "_log_level", "_loop",
         "_max_body_size", "_max_event_size", "_max_input_rounds", "_message_level",
-        "_policy_hooks", "_protocol", "_push", "_reconnect", "_result_types",
-        "_retry_stand_in", "_router", "_send", "_session", "_state", "_streams", "_tools",
+        "_plain_retry", "_policy_hooks", "_protocol", "_push", "_reconnect", "_result_types",
+        "_retry", "_retry_stand_in", "_send", "_session", "_state", "_streams", "_tools",
         "_tools_task", "_tracing_options", "_transport", "_transport_choice", "_validators",
         "max_list_pages", "timeout", "trust_idempotent_hint", "url", "validate_output",
     )
@@ -377,24 +380,24 @@ class AsyncMCPClient:
         self._borrowed_session = session
         self.trust_idempotent_hint = trust_idempotent_hint
         # Without a policy of its own the client still honours per-call ``retry=``
-        # options, through a stand-in hook in a second pipeline used only by such calls.
+        # options, through a stand-in in a second message chain used only by such calls.
         self._retry_stand_in: Hook | None = None
         if retry is None:
             from ..policies.retry import per_call_retry
 
             retry = self._retry_stand_in = per_call_retry()
+        self._retry = retry
         self._policy_hooks = self._collect_hooks(metrics, retry, rate_limit, auth, hooks)
-        # On HTTP, metrics and retry also wrap each MCP request message (when they can):
+        # On HTTP too, metrics and retry wrap each MCP request message (when they can):
         # they then see JSON-RPC outcomes, time until the response, and give every
-        # retried attempt a new id. The HTTP pipeline still runs them for plain HTTP.
-        # Only an outermost run of such policies moves, so that the order holds.
+        # retried attempt a new id. Retry runs only there; metrics keeps its HTTP form
+        # for plain HTTP requests (send_request, DELETE, notifications).
         self._message_level: list[MessagePolicy] = []
         for hook in (metrics, retry):
-            if hook is None:
-                continue
-            if not isinstance(hook, MessagePolicy):
-                break
-            self._message_level.append(hook)
+            if isinstance(hook, MessagePolicy):
+                self._message_level.append(hook)
+        #: send_request's hooks outside the retry policy and the pipeline inside it.
+        self._plain_retry: tuple[list[Hook], Handler] | None = None
         if isinstance(client_info, Implementation):
             client_info = client_info.to_dict()
         # (The default is one dict for every client; none of them changes it.)
@@ -463,7 +466,6 @@ class AsyncMCPClient:
             raise ConfigError(f"max_input_rounds must be an int >= 1, got {max_input_rounds!r}")
         self._max_input_rounds = max_input_rounds
         self._result_types = frozenset(result_types) if result_types else _NO_RESULT_TYPES
-        self._router: ListenRouter | None = None
         #: Per tool: its ``x-mcp-header`` annotations (2026-07-28 over HTTP).
         self._header_maps: dict[str, dict[tuple[str, ...], str]] = {}
         self._state = _State.NEW
@@ -562,7 +564,7 @@ class AsyncMCPClient:
             raise ClientStateError("client is closed; create a new AsyncMCPClient")
         from ..policies.tracing import tracing_policy
 
-        tracer = tracing_policy(self, *self._tracing_options)  # None: not tracing
+        tracer = tracing_policy(self._session_lookup(), *self._tracing_options)  # None: off
         policies: list[MessagePolicy] = []
         retry_option_policies: list[MessagePolicy] | None = None
         if self._given_transport is not None:
@@ -605,6 +607,7 @@ class AsyncMCPClient:
             max_input_rounds=self._max_input_rounds,
         )
         self._session.extension_capabilities[_tasks.TASKS_EXTENSION] = {}
+        self._session.owner = _SessionOwner(self)
         resumed = self.__dict__.get("_resumed")  # set by resume() only
         if resumed is not None:
             self._session.resume(resumed[0], keep_open=resumed[1])
@@ -651,12 +654,17 @@ class AsyncMCPClient:
         assert self.url is not None
         self._transport = http
         bottom = http.send if send is None else send
-        for hook in self._policy_hooks:
+        hooks = self._policy_hooks
+        for hook in hooks:
             hook.attach(http.send)
-        if self._retry_stand_in is None:
-            self._send = build_pipeline(self._policy_hooks, bottom)
-        else:
-            self._send = _by_retry_option(self._policy_hooks, self._retry_stand_in, bottom)
+        retry = self._retry
+        if self._retries_messages():
+            # The retry policy is no HTTP hook: it runs in the message chain, and around
+            # the hooks below its place for send_request (see _send_plain).
+            at = hooks.index(retry)
+            self._plain_retry = (hooks[:at], build_pipeline(hooks[at + 1:], bottom))
+            hooks = [hook for hook in hooks if hook is not retry]
+        self._send = build_pipeline(hooks, bottom)
         return url_transport(
             self._transport_choice,
             self.url,
@@ -667,6 +675,35 @@ class AsyncMCPClient:
             listen=self._wants_push if self._listen == "auto" else bool(self._listen),
             reconnect=self._reconnect,
         )
+
+    def _retries_messages(self) -> bool:
+        """Whether the client's retry is a :class:`~mcp_async.RetryPolicy` (or the
+        stand-in for per-call options), which runs in the message chain only; a retry
+        hook of your own stays in the HTTP pipeline."""
+        from ..policies.retry import RetryPolicy
+
+        retry = self._retry
+        return retry is self._retry_stand_in or isinstance(retry, RetryPolicy)
+
+    def _send_plain(
+        self, request: HTTPRequest, option: RetryPolicy | bool | None
+    ) -> Awaitable[HTTPResponse]:
+        """Send a plain HTTP request (send_request) through the pipeline, under the
+        retry policy that applies to it, at the retry's place in the hook order."""
+        plain = self._plain_retry
+        if plain is None:
+            return self._send(request)
+        from ..policies.retry import resolve
+
+        policy = resolve(self._retry, option)
+        if policy is None:
+            return self._send(request)
+        outer, inner = plain
+
+        def retrying(request: HTTPRequest) -> Awaitable[HTTPResponse]:
+            return policy.run(request, inner)
+
+        return build_pipeline(outer, retrying)(request)
 
     async def aclose(self) -> None:
         """End the MCP session (DELETE) and close the owned HTTP session. Idempotent."""
@@ -767,6 +804,26 @@ class AsyncMCPClient:
             )
         return self._session
 
+    @property
+    def session(self) -> Session:
+        """The MCP session of this open client, as features use it (see
+        :class:`mcp_async.session.api.Session`): requests and notifications through the
+        client's policies, routers for incoming messages, the negotiated version and
+        the server's facts, the tool catalogue and server push. Raises
+        :class:`~mcp_async.ClientStateError` unless the client is open and used from the
+        event loop that opened it."""
+        return self._mcp()
+
+    def _session_lookup(self) -> SessionLookup:
+        """``() -> this client's session or None``, without keeping the client alive."""
+        ref = weakref.ref(self)
+
+        def current() -> Session | None:
+            client = ref()
+            return None if client is None else client._session
+
+        return current
+
     def _state_message(self) -> str:
         if self._state is _State.CLOSED:
             return "client is closed"
@@ -807,9 +864,8 @@ class AsyncMCPClient:
         request = HTTPRequest(
             "POST", url, headers=request_headers, body=body,
             timeout=self._call_timeout(timeout),
-            extensions={"mcp_method": None, "idempotent": False, **_retry_extension(retry)},
         )
-        response = await self._send(request)
+        response = await self._send_plain(request, _check_retry(retry))
         try:
             await raise_for_status(request, response)
             if response.status == 204:
@@ -870,12 +926,34 @@ class AsyncMCPClient:
         assert engine.protocol_version is not None
         return engine.protocol_version
 
+    @property
+    def stateless_version(self) -> str | None:
+        """The stateless (2026-07-28 or later) version in use; ``None`` in the handshake
+        era and before the first exchange."""
+        return self._mcp().stateless_version
+
     async def _stateless_era(self) -> str | None:
         """The 2026-07-28 (or later) version in use, else ``None``; connects first."""
         engine = self._mcp()
         if not engine.connected:
             await engine.connect()
-        return None if engine.modern is None else engine.modern.version
+        return engine.stateless_version
+
+    async def _revision(self) -> Revision:
+        """The protocol revision in use; connects first."""
+        engine = self._mcp()
+        if not engine.connected:
+            await engine.connect()
+        assert engine.revision is not None
+        return engine.revision
+
+    async def _require_method(self, method: str) -> None:
+        """Raise :class:`~mcp_async.EraError` if ``method`` has no meaning in the
+        revision in use; connects first."""
+        revision = await self._revision()
+        instead = revision.unsupported(method)
+        if instead is not None:
+            raise EraError(method, revision.version, instead)
 
     @property
     def instructions(self) -> str | None:
@@ -914,16 +992,11 @@ class AsyncMCPClient:
                 "only Streamable HTTP sessions can be exported; this client speaks "
                 f"{transport.kind}"
             )
-        if engine.modern is not None:
-            found = engine.discovered
-            state = SessionState.capture(self.url, engine.protocol_version, None,
-                                         None if found is None else found.raw)
-        else:
-            result = engine.require_result()
-            state = SessionState.capture(self.url, engine.protocol_version,
-                                         transport.session_id, result.raw)
-            if keep_open and state.session_id is not None:
-                transport.keep_open()  # type: ignore[attr-defined]
+        assert engine.revision is not None  # (connected)
+        session_id, server = engine.revision.portable(transport)
+        state = SessionState.capture(self.url, engine.protocol_version, session_id, server)
+        if keep_open and state.session_id is not None:
+            transport.keep_open()  # type: ignore[attr-defined]
         return state
 
     @classmethod
@@ -1005,7 +1078,7 @@ class AsyncMCPClient:
         return await self._request(
             method, params, timeout=timeout, headers=headers, progress=progress,
             idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-            max_total_timeout=max_total_timeout, extensions=_retry_extension(retry),
+            max_total_timeout=max_total_timeout, options=_retry_options(retry),
         )
 
     def _request(
@@ -1019,7 +1092,7 @@ class AsyncMCPClient:
         idempotent: bool,
         reset_timeout_on_progress: bool,
         max_total_timeout: float | None,
-        extensions: Mapping[str, Any],
+        options: RequestOptions,
     ) -> Awaitable[dict[str, Any]]:
         # A plain function that checks its input and returns the session's coroutine:
         # one coroutine layer less on every call.
@@ -1036,7 +1109,7 @@ class AsyncMCPClient:
             idempotent=idempotent,
             reset_timeout_on_progress=reset_timeout_on_progress,
             max_total_timeout=max_total_timeout,
-            extensions=extensions or None,
+            options=options,
         )
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
@@ -1074,10 +1147,7 @@ class AsyncMCPClient:
         """
         if not self._dispatcher.has_roots:
             raise ClientStateError("notify_roots_changed needs roots= on the client")
-        era = await self._stateless_era()
-        if era is not None:
-            raise EraError("notifications/roots/list_changed", era, "roots are asked for "
-                           "anew with each input request, so changed roots need no notice")
+        await self._require_method("notifications/roots/list_changed")
         await self.notify("notifications/roots/list_changed")
 
     async def ping(self, *, timeout: TimeoutLike = None) -> None:
@@ -1087,10 +1157,7 @@ class AsyncMCPClient:
         """
         # Connecting counts against the call's timeout.
         timeout = await self._mcp().connect_within("ping", self._call_timeout(timeout))
-        era = await self._stateless_era()
-        if era is not None:
-            raise EraError("ping", era, "every request has its own timeout; to check that "
-                           "the server answers, await client.discover()")
+        await self._require_method("ping")
         await self.request("ping", None, timeout=timeout, idempotent=True)
 
     # -- pagination --------------------------------------------------------------------
@@ -1181,14 +1248,15 @@ class AsyncMCPClient:
 
     def _tools_page(self, raw: Mapping[str, Any]) -> ListToolsPage:
         engine = self._mcp()
-        if engine.modern is None or engine.transport.kind != "streamable-http":
+        revision = engine.revision
+        if revision is None or engine.transport.kind != "streamable-http":
             return ListToolsPage.from_dict(raw)
         tools = raw.get("tools")
         if isinstance(tools, list):
             kept = []
             for tool in tools:
                 schema = tool.get("inputSchema") if isinstance(tool, Mapping) else None
-                problem = modern.tool_header_problem(schema)
+                problem = revision.tool_problem(schema)
                 if problem is None:
                     kept.append(tool)
                 else:
@@ -1342,31 +1410,29 @@ class AsyncMCPClient:
                 "tools/call", timeout, reset_timeout_on_progress, max_total_timeout)
         if not idempotent and self.trust_idempotent_hint:
             idempotent = _hints_idempotent(await self._tool(name))
-        extensions: dict[str, Any] = {"mcp_name": name} if retry is None else {
-            "mcp_name": name, **_retry_extension(retry)
-        }
-        if allow_input_required:
-            extensions["allow_input_required"] = True
+        options = RequestOptions(
+            mcp_name=name, retry=_check_retry(retry), allow_input_required=allow_input_required
+        )
         engine = self._mcp()
-        if (not allow_input_required and _tasks.may_require(engine)
-                and await _tasks.required(self, engine, name)):
-            extensions["task"] = True  # execution.taskSupport "required": see mcp_async.tasks
+        # execution.taskSupport "required": run as a task (see mcp_async.features.tasks)
+        task = bool(not allow_input_required and _tasks.may_require(engine)
+                    and await _tasks.required(engine, name))
         if self._header_maps:
             headers = await self._param_headers(engine, name, params, headers)
         try:
             raw = await self._call_tool(
                 engine, params, timeout, headers, progress, idempotent,
-                reset_timeout_on_progress, max_total_timeout, extensions,
+                reset_timeout_on_progress, max_total_timeout, options, task,
             )
         except HeaderMismatchError:
-            if engine.modern is None:
+            if engine.revision is None or engine.revision.wire.routing_headers is None:
                 raise
             # The server's tool definitions changed: learn them again, send once more.
             await self.list_tools(cache="refresh")
             headers = await self._param_headers(engine, name, params, headers, fresh=True)
             raw = await self._call_tool(
                 engine, params, timeout, headers, progress, idempotent,
-                reset_timeout_on_progress, max_total_timeout, extensions,
+                reset_timeout_on_progress, max_total_timeout, options, task,
             )
         except JSONRPCError as exc:
             if exc.code != _INVALID_PARAMS or type(exc) is not JSONRPCError:
@@ -1379,9 +1445,10 @@ class AsyncMCPClient:
         if kind is not None:
             if allow_input_required and kind == "input_required":
                 return InputRequiredResult.from_dict(raw)
-            if kind == _tasks.TASK_RESULT_TYPE and engine.modern is not None:
+            if (kind == _tasks.TASK_RESULT_TYPE and engine.revision is not None
+                    and engine.revision.tasks_by_result):
                 raw = await _tasks.follow(  # the server chose to run it as a task (2026)
-                    self, engine, raw, name, timeout=timeout,
+                    engine, raw, name, timeout=timeout,
                     max_total_timeout=max_total_timeout,
                 )
         result = CallToolResult.from_dict(raw)
@@ -1422,25 +1489,26 @@ class AsyncMCPClient:
         idempotent: bool,
         reset_timeout_on_progress: bool,
         max_total_timeout: float | None,
-        extensions: dict[str, Any],
+        options: RequestOptions,
+        task: bool,
     ) -> Awaitable[dict[str, Any]]:
-        if extensions.get("task"):  # create, poll, return the final result
+        if task:  # create, poll, return the final result
             return _tasks.run(
-                self, engine, params, timeout=timeout, max_total_timeout=max_total_timeout,
+                engine, params, timeout=timeout, max_total_timeout=max_total_timeout,
                 headers=headers, progress=progress,
             )
         if reset_timeout_on_progress or max_total_timeout is not None:
             return self._request(
                 "tools/call", params, timeout=timeout, headers=headers, progress=progress,
                 idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-                max_total_timeout=max_total_timeout, extensions=extensions,
+                max_total_timeout=max_total_timeout, options=options,
             )
         # The common call: straight to the session (params is ours already).
         return engine.request(
             "tools/call", params,
             timeout=None if timeout is None else to_timeout(timeout, self.timeout),
             headers=headers, progress=progress, idempotent=idempotent,
-            extensions=extensions,
+            options=options,
         )
 
     async def start_task(
@@ -1471,7 +1539,7 @@ class AsyncMCPClient:
         if meta is not None:
             params["_meta"] = dict(meta)
         return await _tasks.create(
-            self, self._mcp(), params, ttl=ttl, timeout=timeout, headers=headers,
+            self._mcp(), params, ttl=ttl, timeout=timeout, headers=headers,
             progress=progress,
         )
 
@@ -1488,13 +1556,16 @@ class AsyncMCPClient:
         arguments (2026-07-28 over HTTP only; ``fresh``: drop ones sent before)."""
         if not engine.connected:
             await engine.connect()
-        if engine.modern is None or engine.transport.kind != "streamable-http":
+        revision = engine.revision
+        if revision is None or engine.transport.kind != "streamable-http":
+            return headers
+        annotations = self._header_maps.get(name)
+        added = revision.param_headers(annotations or {}, params.get("arguments"))
+        if added is None:  # no such headers in this revision
             return headers
         out = {k: v for k, v in (headers or {}).items()
                if not (fresh and k.startswith(modern.PARAM_HEADER_PREFIX))}
-        annotations = self._header_maps.get(name)
-        if annotations:
-            out.update(modern.param_headers(annotations, params.get("arguments")))
+        out.update(added)
         return out
     async def _validate(self, name: str, result: CallToolResult) -> None:
         tool = await self._tool(name)
@@ -1583,7 +1654,9 @@ class AsyncMCPClient:
             return self._request(
                 "resources/read", params, timeout=timeout, headers=None, progress=None,
                 idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
-                extensions={**_input_extension(allow_input_required), "input_rounds": rounds},
+                options=RequestOptions(
+                    allow_input_required=allow_input_required, on_input_round=rounds.append
+                ),
             )
 
         if check_mode(cache) == "bypass" or self._cache is None or len(params) > 1:
@@ -1652,21 +1725,11 @@ class AsyncMCPClient:
         self._push = True  # handshake era: the notifications come on the GET stream
         if ack_timeout is None and self.timeout is not None:
             ack_timeout = self.timeout.total
-        return Listening(self, wanted, reconnect=reconnect, max_buffered=max_buffered,
+        return Listening(self._mcp, wanted, reconnect=reconnect, max_buffered=max_buffered,
                          ack_timeout=ack_timeout)
 
-    def _listen_router(self) -> ListenRouter:
-        if self._router is None:
-            from ..features.listen import ListenRouter
-
-            self._router = ListenRouter(self._dispatcher)
-        return self._router
-
     async def _no_subscribe(self, method: str) -> None:
-        era = await self._stateless_era()
-        if era is not None:
-            raise EraError(method, era, "follow resources with "
-                           "client.listen(resource_uris=[...]) instead")
+        await self._require_method(method)
 
     # -- prompts and completion ------------------------------------------------------------
     async def list_prompts_page(
@@ -1724,7 +1787,7 @@ class AsyncMCPClient:
         raw = await self._request(
             "prompts/get", params, timeout=timeout, headers=None, progress=None,
             idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
-            extensions=_input_extension(allow_input_required),
+            options=_input_options(allow_input_required),
         )
         if allow_input_required and raw.get("resultType") == "input_required":
             return InputRequiredResult.from_dict(raw)
@@ -1769,7 +1832,7 @@ class AsyncMCPClient:
         engine = self._mcp()
         self._log_level = level
         engine.set_log_level(level)
-        if await self._stateless_era() is None:
+        if (await self._revision()).unsupported("logging/setLevel") is None:
             await self.request("logging/setLevel", {"level": level}, idempotent=True)
 
     # -- bounded fan-out (see mcp_async.features.batch) ------------------------------------------
@@ -1865,31 +1928,48 @@ class AsyncMCPClient:
 _DEFAULT_CLIENT_INFO: dict[str, Any] = {"name": "mcp-async", "version": __version__}
 
 
-def _by_retry_option(hooks: Sequence[Hook], stand_in: Hook, bottom: Handler) -> Handler:
-    """Send requests that carry a per-call ``retry`` option through the pipeline of
-    ``hooks``, and the others through the same pipeline without ``stand_in``."""
-    without = build_pipeline([hook for hook in hooks if hook is not stand_in], bottom)
-    # (Built on the first request with the option: few clients ever pass one, and a
-    # gateway holds thousands of clients.)
-    with_option: Handler | None = None
+class _SessionOwner:
+    """What a client lends its session for the features built on it (a
+    :class:`~mcp_async.session.api.SessionOwner`). It holds the client weakly: the
+    session must not keep its client alive (a dropped, unclosed client is collected,
+    and warns, at once)."""
 
-    def send(request: HTTPRequest) -> Awaitable[HTTPResponse]:
-        nonlocal with_option
-        if "retry" not in request.extensions:
-            return without(request)
-        if with_option is None:
-            with_option = build_pipeline(hooks, bottom)
-        return with_option(request)
+    __slots__ = ("_client",)
 
-    return send
+    def __init__(self, client: AsyncMCPClient) -> None:
+        self._client = weakref.ref(client)
+
+    @property
+    def timeout(self) -> Timeout:
+        client = self._client()
+        return DEFAULT_TIMEOUT if client is None else client.timeout
+
+    async def tool(self, name: str) -> Tool | None:
+        client = self._client()
+        return None if client is None else await client._tool(name)
+
+    def want_push(self) -> None:
+        client = self._client()
+        if client is not None:
+            client._want_push()
+
+    async def await_push(self) -> None:
+        client = self._client()
+        if client is not None:
+            await client._await_push()
 
 
-def _retry_extension(retry: object) -> dict[str, Any]:
+def _check_retry(retry: object) -> RetryPolicy | bool | None:
+    """A per-call ``retry=`` option, checked (``ConfigError`` for anything else)."""
     if retry is None:
-        return {}
+        return None
     from ..policies.retry import check_retry_option
 
-    return {"retry": check_retry_option(retry)}
+    return check_retry_option(retry)
+
+
+def _retry_options(retry: object) -> RequestOptions:
+    return NO_OPTIONS if retry is None else RequestOptions(retry=_check_retry(retry))
 
 
 def _add_input(
@@ -1911,8 +1991,11 @@ def _check_max_total(value: object) -> None:
         raise ConfigError(f"max_total_timeout must be a positive number of seconds, got {value!r}")
 
 
-def _input_extension(allow_input_required: bool) -> dict[str, Any]:
-    return {"allow_input_required": True} if allow_input_required else {}
+def _input_options(allow_input_required: bool) -> RequestOptions:
+    return _INPUT_ALLOWED if allow_input_required else NO_OPTIONS
+
+
+_INPUT_ALLOWED = RequestOptions(allow_input_required=True)
 
 
 def _hints_idempotent(tool: Tool | None) -> bool:

@@ -35,13 +35,22 @@ from collections.abc import (
     Sized,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeAlias, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    NoReturn,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    overload,
+)
 
 from .._config import TimeoutLike
 from .._exceptions import BatchError, ConfigError
 
 if TYPE_CHECKING:
-    from ..client.async_client import AsyncMCPClient
     from ..policies.retry import RetryPolicy
     from ..protocol.models import CallToolResult
 
@@ -56,8 +65,10 @@ __all__ = [
     "ProgressBar",
     "ProgressFn",
     "ProgressOption",
+    "RequestSending",
     "Success",
     "ToolCall",
+    "ToolCalling",
     "gather_bounded",
     "send_requests",
     "stream_bounded",
@@ -524,8 +535,42 @@ async def gather_bounded(
 # -- the client layers --------------------------------------------------------------------
 
 
+class ToolCalling(Protocol):
+    """What :func:`tool_caller` needs of a client (an :class:`~mcp_async.AsyncMCPClient`)."""
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike = None,
+        meta: Mapping[str, Any] | None = None,
+        raise_on_error: bool = False,
+        idempotent: bool = False,
+        retry: RetryPolicy | bool | None = None,
+    ) -> CallToolResult:
+        """Call one tool (see :meth:`AsyncMCPClient.call_tool
+        <mcp_async.AsyncMCPClient.call_tool>`)."""
+
+
+class RequestSending(Protocol):
+    """What :func:`send_requests` needs of a client (an :class:`~mcp_async.AsyncMCPClient`)."""
+
+    async def send_request(
+        self,
+        endpoint: str,
+        data: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: TimeoutLike = None,
+        retry: RetryPolicy | bool | None = None,
+    ) -> Any:
+        """POST one JSON body (see :meth:`AsyncMCPClient.send_request
+        <mcp_async.AsyncMCPClient.send_request>`)."""
+
+
 def tool_caller(
-    client: AsyncMCPClient,
+    client: ToolCalling,
     *,
     timeout: TimeoutLike,
     raise_on_error: bool,
@@ -550,7 +595,7 @@ def tool_caller(
 
 
 async def send_requests(
-    client: AsyncMCPClient,
+    client: RequestSending,
     requests: Iterable[tuple[str, Any]] | AsyncIterable[tuple[str, Any]],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,

@@ -49,8 +49,8 @@ from yarl import URL
 from .._exceptions import ConfigError, JSONRPCError
 
 if TYPE_CHECKING:
+    from ..session.api import Session
     from ..session.dispatch import Dispatcher
-    from ..session.engine import SessionEngine
     from ..transports.http.hooks import Hook
     from ..transports.message import MessageTransport
 
@@ -278,15 +278,17 @@ async def _hook_context(hook: str | Hook) -> str | None:
             return None if value is None else "hook:" + str(value)
         from ..auth.bearer import BearerAuth
         from ..auth.jwt import JWTAuth
-        from ..auth.oauth import _OAuthHook
+        from ..auth.storage import OAuthTokens
 
         if isinstance(hook, BearerAuth):
             return "bearer:" + await hook.token()
         if isinstance(hook, JWTAuth):
             return "bearer:" + hook.token()
-        if isinstance(hook, _OAuthHook):
-            tokens = hook.tokens
-            return None if tokens is None else "bearer:" + tokens.access_token
+        # The OAuth hooks (OAuth, ClientCredentials, WorkloadIdentity, ...) show the
+        # tokens in use as ``tokens``: ``None`` before the first grant.
+        tokens = getattr(hook, "tokens", None)
+        if isinstance(tokens, OAuthTokens):
+            return "bearer:" + tokens.access_token
     except Exception:  # a failing token source: the context is unknown
         return None
     return None
@@ -361,7 +363,7 @@ class ResponseCache:
     # -- serving -----------------------------------------------------------------------
     async def fetch(
         self,
-        engine: SessionEngine,
+        session: Session,
         method: str,
         params: Mapping[str, Any] | None,
         mode: str,
@@ -373,15 +375,15 @@ class ResponseCache:
         (after the send) says whether the result may be stored."""
         if mode == "bypass":
             return await self._send(method, params, send)
-        if not engine.connected:
-            await engine.connect()
-        envelope = engine.modern
+        if not session.connected:
+            await session.connect()
+        version = session.stateless_version
         where = _cacheable(method, params)
-        if envelope is None or where is None:  # the handshake era, or not cacheable
+        if version is None or where is None:  # the handshake era, or not cacheable
             return await self._send(method, params, send)
         uri, cursor = where
         if mode == "use":
-            hit = await self._lookup(method, envelope.version, uri, cursor)
+            hit = await self._lookup(method, version, uri, cursor)
             if hit is not None:
                 self.hits += 1
                 return hit
@@ -389,7 +391,7 @@ class ResponseCache:
         epoch = self._epochs.get(method, 0)
         result = await self._send(method, params, send)
         if self._epochs.get(method, 0) == epoch and (keep is None or keep()):
-            await self._put(method, envelope.version, uri, cursor, result)
+            await self._put(method, version, uri, cursor, result)
         return result
 
     async def _send(

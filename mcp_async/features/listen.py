@@ -24,16 +24,17 @@ import logging
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .._config import Timeout
 from .._exceptions import MCPClientError, ReadTimeout, SubscriptionLostError, TransportError
-from ..protocol.jsonrpc import RequestId, Response
+from ..protocol.jsonrpc import RequestId
+from ..transports.options import RequestOptions
 
 if TYPE_CHECKING:
-    from ..client.async_client import AsyncMCPClient
+    from ..session.api import Session
     from ..session.dispatch import Dispatcher
-    from ..session.engine import SessionEngine
 
 __all__ = [
     "ListenEvent",
@@ -149,7 +150,8 @@ def _event(method: str, params: Mapping[str, Any]) -> ListenEvent | None:
 class ListenRouter:
     """Routes change notifications to the open listens of one client.
 
-    Registered once on the client's dispatcher: a notification tagged with a
+    Made once per session (``session.router(ListenRouter)``) on its dispatcher: a
+    notification tagged with a
     subscription id goes to that listen; an untagged one (the handshake era's session
     notifications) goes to every handshake-era listen.
     """
@@ -192,21 +194,23 @@ class ListenRouter:
 class Listening:
     """An open listen: ``async for event in listening`` yields :data:`ListenEvent` s.
 
-    Made by :meth:`AsyncMCPClient.listen`; use it as an async context manager.
+    Made by :meth:`AsyncMCPClient.listen <mcp_async.AsyncMCPClient.listen>` (``session``
+    gives the client's :class:`~mcp_async.session.api.Session` when the listen starts);
+    use it as an async context manager.
     ``acknowledged`` is the :class:`ListenFilter` the server honours (in the handshake
     era: what its capabilities allow).
     """
 
     def __init__(
         self,
-        client: AsyncMCPClient,
+        session: Callable[[], Session],
         wanted: ListenFilter,
         *,
         reconnect: bool,
         max_buffered: int,
         ack_timeout: float | None,
     ) -> None:
-        self._client = client
+        self._session = session
         self.wanted = wanted
         self.acknowledged: ListenFilter | None = None
         self._reconnect = reconnect
@@ -250,23 +254,19 @@ class Listening:
     def ended_by_server(self) -> None:
         """The server cancelled the listen: a graceful end."""
         self._end()
-        engine = self._engine()
-        if self._request_id is not None and engine.expects(self._request_id):
-            engine.resolve(Response(self._request_id, {}))
+        if self._request_id is not None:
+            self._session().finish(self._request_id, {})
 
     # -- life ----------------------------------------------------------------------------
-    def _engine(self) -> SessionEngine:
-        return self._client._mcp()
-
     async def __aenter__(self) -> Listening:
-        engine = self._engine()
-        if not engine.connected:
-            await engine.connect()
-        self._router = self._client._listen_router()
-        if engine.modern is not None:
+        session = self._session()
+        if not session.connected:
+            await session.connect()
+        self._router = session.router(ListenRouter)
+        if session.stateless_version is not None:
             await self._listen()
         else:
-            await self._client._await_push()  # its notifications come on the GET stream
+            await session.await_push()  # its notifications come on the GET stream
             await self._follow_session()
         return self
 
@@ -294,7 +294,9 @@ class Listening:
         subscribed, self._subscribed = self._subscribed, []
         for uri in subscribed:
             try:
-                await self._client.unsubscribe_resource(uri)
+                await self._session().request(
+                    "resources/unsubscribe", {"uri": uri}, idempotent=True
+                )
             except MCPClientError as exc:
                 logger.debug("could not unsubscribe from %s: %s", uri, exc)
         self._end()
@@ -311,14 +313,13 @@ class Listening:
             self._request_id = request_id
             router.by_id[request_id] = self
 
-        client = self._client
+        session = self._session()
         # The stream lasts until either side ends it: no total or read timeout.
-        connect = client.timeout.connect if client.timeout is not None else None
-        engine = self._engine()
-        self._task = asyncio.ensure_future(engine.request(
+        connect = session.default_timeout.connect
+        self._task = asyncio.ensure_future(session.request(
             "subscriptions/listen", {"notifications": self.wanted.to_wire()},
             timeout=Timeout(total=None, connect=connect, read=None),
-            extensions={"on_request_id": remember, "mcp_name": None},
+            options=RequestOptions(on_request_id=remember),
         ))
         self._task.add_done_callback(self._request_done)
         waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._acked.wait()), self._task]
@@ -370,7 +371,8 @@ class Listening:
     # -- the handshake era -----------------------------------------------------------------
     async def _follow_session(self) -> None:
         assert self._router is not None
-        capabilities = self._client.server_capabilities
+        session = self._session()
+        capabilities = session.require_result().capabilities
         uris = self.wanted.resource_uris if capabilities.supports_resource_subscribe else ()
         self.acknowledged = ListenFilter(
             tools=self.wanted.tools and capabilities.tools_list_changed,
@@ -380,7 +382,8 @@ class Listening:
         )
         self._router.untagged.add(self)
         for uri in uris:
-            await self._client.subscribe_resource(uri)
+            await session.await_push()  # the updates come on the GET stream
+            await session.request("resources/subscribe", {"uri": uri}, idempotent=True)
             self._subscribed.append(uri)
 
     # -- iteration ---------------------------------------------------------------------

@@ -44,6 +44,7 @@ from .._exceptions import (
     UnexpectedResponseError,
 )
 from ..protocol.jsonrpc import ErrorResponse, error_to_exception
+from ..protocol.modern import TASKS_EXTENSION
 from ..protocol.models import (
     CallToolResult,
     InputRequest,
@@ -55,9 +56,9 @@ from ..protocol.models import (
 )
 from ..session.dispatch import ProgressCallback
 from ..session.input_required import answer_all
+from ..transports.options import RequestOptions
 
 if TYPE_CHECKING:
-    from ..client.async_client import AsyncMCPClient
     from ..session.engine import SessionEngine
 
 __all__ = [
@@ -73,8 +74,6 @@ __all__ = [
 
 logger = logging.getLogger("mcp_async")
 
-#: The 2026 extension's identifier (``capabilities.extensions`` key).
-TASKS_EXTENSION: Final = "io.modelcontextprotocol/tasks"
 #: The ``resultType`` of a 2026 ``CreateTaskResult``.
 TASK_RESULT_TYPE: Final = "task"
 #: ``_meta`` key tying a message to its task (2025-11-25).
@@ -160,7 +159,7 @@ class Task:
 # -- era and gating ---------------------------------------------------------------------
 
 
-async def task_form(client: AsyncMCPClient, engine: SessionEngine) -> str | None:
+async def task_form(engine: SessionEngine) -> str | None:
     """``"2025-11-25"`` or ``"2026"`` when the server offers task-augmented tool calls,
     else ``None`` (connects first)."""
     if not engine.connected:
@@ -168,11 +167,9 @@ async def task_form(client: AsyncMCPClient, engine: SessionEngine) -> str | None
     result = engine.result
     if result is None:
         return None  # a pinned stateless era with no discover yet: nothing is known
-    capabilities = result.capabilities
-    if engine.modern is not None:
-        extensions = capabilities.extensions or {}
-        return "2026" if TASKS_EXTENSION in extensions else None
-    return "2025-11-25" if capabilities.supports_task_tool_calls else None
+    revision = engine.revision
+    assert revision is not None  # (connected)
+    return revision.task_form(result.capabilities)
 
 
 def task_support(tool: Any) -> str:
@@ -190,33 +187,33 @@ def may_require(engine: SessionEngine) -> bool:
     if not engine.connected:
         return True
     result = engine.result
-    return (engine.modern is None and result is not None
-            and result.capabilities.tasks is not None  # (skips the property's work)
-            and result.capabilities.supports_task_tool_calls)
+    revision = engine.revision
+    return (result is not None and revision is not None and not revision.tasks_by_result
+            and revision.task_form(result.capabilities) is not None)
 
 
-async def required(client: AsyncMCPClient, engine: SessionEngine, name: str) -> bool:
+async def required(engine: SessionEngine, name: str) -> bool:
     """Whether ``tools/call`` of ``name`` must run as a 2025-11-25 task.
 
     Only a server that offers task-augmented tool calls costs a look at the tool list
     (the client's shared, once-fetched cache); other calls pay nothing.
     """
-    if engine.connected and engine.modern is not None:
-        return False  # 2026: the server decides, per call (resultType "task")
-    if await task_form(client, engine) != "2025-11-25":
+    revision = engine.revision
+    if engine.connected and revision is not None and revision.tasks_by_result:
+        return False  # the server decides, per call (resultType "task")
+    if await task_form(engine) != "2025-11-25":
         return False
-    return task_support(await client._tool(name)) == "required"
+    return task_support(await engine.tool(name)) == "required"
 
 
 # -- creating --------------------------------------------------------------------------
 
 
-def _call_timeout(client: AsyncMCPClient, timeout: TimeoutLike) -> Timeout | None:
-    return None if timeout is None else to_timeout(timeout, client.timeout)
+def _call_timeout(engine: SessionEngine, timeout: TimeoutLike) -> Timeout | None:
+    return None if timeout is None else to_timeout(timeout, engine.default_timeout)
 
 
 async def create(
-    client: AsyncMCPClient,
     engine: SessionEngine,
     params: dict[str, Any],
     *,
@@ -228,7 +225,7 @@ async def create(
 ) -> TaskHandle:
     """Send ``tools/call`` (``params``) as a task and return its handle."""
     name = params.get("name")
-    form = await task_form(client, engine)
+    form = await task_form(engine)
     if form is None:
         raise TaskNotSupportedError(
             f"cannot run tool {name!r} as a task: the server does not offer tasks "
@@ -236,7 +233,7 @@ async def create(
             f"{TASKS_EXTENSION} extension)", tool=name if isinstance(name, str) else None,
         )
     if form == "2025-11-25" and check_tool:
-        support = task_support(await client._tool(str(name)))
+        support = task_support(await engine.tool(str(name)))
         if support == "forbidden":
             raise TaskNotSupportedError(
                 f"tool {name!r} does not allow tasks (execution.taskSupport is absent or "
@@ -247,7 +244,7 @@ async def create(
     params = dict(params)
     token: str | None = None
     if progress is not None:
-        await client._await_push()  # the task's progress comes on the GET stream
+        await engine.await_push()  # the task's progress comes on the GET stream
         token = f"task-{uuid.uuid4().hex}"
         meta = dict(params.get("_meta") or {})
         meta["progressToken"] = token  # valid for the task's whole life (not one request)
@@ -257,32 +254,31 @@ async def create(
         params["task"] = {} if ttl is None else {"ttl": ttl}
     try:
         raw = await engine.request(
-            "tools/call", params, timeout=_call_timeout(client, timeout), headers=headers,
-            extensions={"mcp_name": name},
+            "tools/call", params, timeout=_call_timeout(engine, timeout), headers=headers,
+            options=RequestOptions(mcp_name=name),
         )
     except BaseException:
         if token is not None:
             engine.dispatcher.remove_progress(token)
         raise
-    handle = TaskHandle._from_reply(client, engine, form, raw, str(name), token)
+    handle = TaskHandle._from_reply(engine, form, raw, str(name), token)
     return handle
 
 
 def _deadline(
-    client: AsyncMCPClient, timeout: TimeoutLike, max_total_timeout: float | None
+    engine: SessionEngine, timeout: TimeoutLike, max_total_timeout: float | None
 ) -> float | None:
     """When a task run by ``call_tool`` must have ended (loop time): the call's
     ``timeout`` total and ``max_total_timeout``, whichever is sooner (``None``: never)."""
     seconds: float | None = None
     if timeout is not None:
-        seconds = to_timeout(timeout, client.timeout).total
+        seconds = to_timeout(timeout, engine.default_timeout).total
     if max_total_timeout is not None:
         seconds = max_total_timeout if seconds is None else min(seconds, max_total_timeout)
     return None if seconds is None else asyncio.get_running_loop().time() + seconds
 
 
 async def follow(
-    client: AsyncMCPClient,
     engine: SessionEngine,
     raw: dict[str, Any],
     name: str,
@@ -292,13 +288,12 @@ async def follow(
 ) -> dict[str, Any]:
     """A 2026 ``tools/call`` answered ``resultType: "task"``: poll it to its end and
     return the raw ``CallToolResult``."""
-    deadline = _deadline(client, timeout, max_total_timeout)
-    handle = TaskHandle._from_reply(client, engine, "2026", raw, name, None)
+    deadline = _deadline(engine, timeout, max_total_timeout)
+    handle = TaskHandle._from_reply(engine, "2026", raw, name, None)
     return await handle._run_to_end(deadline)
 
 
 async def run(
-    client: AsyncMCPClient,
     engine: SessionEngine,
     params: dict[str, Any],
     *,
@@ -311,9 +306,9 @@ async def run(
     final ``CallToolResult``. The call's ``timeout`` (its total) and
     ``max_total_timeout`` bound the whole task; past them the task is cancelled on the
     server and :class:`~mcp_async.ReadTimeout` raised."""
-    deadline = _deadline(client, timeout, max_total_timeout)
+    deadline = _deadline(engine, timeout, max_total_timeout)
     handle = await create(
-        client, engine, params, timeout=timeout, headers=headers, progress=progress,
+        engine, params, timeout=timeout, headers=headers, progress=progress,
         check_tool=False,
     )
     return await handle._run_to_end(deadline)
@@ -334,7 +329,6 @@ class TaskHandle:
 
     def __init__(
         self,
-        client: AsyncMCPClient,
         engine: SessionEngine,
         form: str,
         task: Task,
@@ -342,7 +336,6 @@ class TaskHandle:
         progress_token: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> None:
-        self._client = client
         self._engine = engine
         #: ``"2025-11-25"`` or ``"2026"``: which wire form this task speaks.
         self.form = form
@@ -360,7 +353,6 @@ class TaskHandle:
     @classmethod
     def _from_reply(
         cls,
-        client: AsyncMCPClient,
         engine: SessionEngine,
         form: str,
         raw: Mapping[str, Any],
@@ -369,14 +361,14 @@ class TaskHandle:
     ) -> TaskHandle:
         if form == "2026":
             if raw.get("resultType") == TASK_RESULT_TYPE:
-                return cls(client, engine, form, Task.from_dict(raw), name, token)
+                return cls(engine, form, Task.from_dict(raw), name, token)
         else:
             created = raw.get("task")
             if isinstance(created, Mapping):
-                return cls(client, engine, form, Task.from_dict(created), name, token)
+                return cls(engine, form, Task.from_dict(created), name, token)
         # The server ran the call at once (allowed in 2026; tolerated otherwise).
         done = Task(task_id="", status="completed", result=dict(raw))
-        return cls(client, engine, form, done, name, token, result=dict(raw))
+        return cls(engine, form, done, name, token, result=dict(raw))
 
     # -- public -----------------------------------------------------------------------
     @property
@@ -632,7 +624,7 @@ class TaskHandle:
 
     async def _fetch_result(self) -> dict[str, Any]:
         """2025-11-25 ``tasks/result``: blocks until the task ends, so no read timeout."""
-        base = self._client.timeout
+        base = self._engine.default_timeout
         result: dict[str, Any] = await self._request(
             "tasks/result", timeout=Timeout(total=None, connect=base.connect, read=None)
         )

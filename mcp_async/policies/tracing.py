@@ -52,7 +52,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-import weakref
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -61,11 +60,10 @@ from urllib.parse import urlsplit
 from .._exceptions import ConfigError, JSONRPCError
 from .._version import __version__
 from ..protocol.jsonrpc import ErrorResponse, error_to_exception
-from ..session.era import ProbeMark
 from .base import Exchange, NextStep
 
 if TYPE_CHECKING:
-    from ..client.async_client import AsyncMCPClient
+    from ..session.api import SessionLookup
 
 __all__ = ["TracingPolicy", "configured_tracer_provider", "tracing_policy"]
 
@@ -96,9 +94,10 @@ def configured_tracer_provider() -> Any | None:
 
 
 def tracing_policy(
-    client: AsyncMCPClient, tracing: bool | TracingPolicy | None, tracer_provider: Any | None
+    session: SessionLookup, tracing: bool | TracingPolicy | None, tracer_provider: Any | None
 ) -> TracingPolicy | None:
-    """The tracing policy for ``client``, or ``None`` when it does not trace.
+    """The tracing policy for a client whose session ``session()`` returns (``None``
+    before it has one), or ``None`` when the client does not trace.
 
     ``tracing=None`` (the default) traces when ``tracer_provider`` is given or the
     application set a global provider; ``False`` never; ``True`` always (the global
@@ -107,7 +106,7 @@ def tracing_policy(
     if tracing is False:
         return None
     if isinstance(tracing, TracingPolicy):
-        return tracing.for_client(client)
+        return tracing.for_session(session)
     if tracing not in (None, True):
         raise ConfigError(f"tracing must be True, False or None, got {tracing!r}")
     provider = tracer_provider
@@ -123,20 +122,18 @@ def tracing_policy(
         ) from exc
     if provider is None:
         provider = trace.get_tracer_provider()
-    return TracingPolicy(provider, facts=_client_facts(client))
+    return TracingPolicy(provider, facts=_session_facts(session))
 
 
-def _client_facts(client: AsyncMCPClient) -> Callable[[], tuple[str | None, str | None]]:
-    """``() -> (session id, protocol version)`` of ``client``, without keeping it alive."""
-    ref = weakref.ref(client)
+def _session_facts(session: SessionLookup) -> Callable[[], tuple[str | None, str | None]]:
+    """``() -> (session id, protocol version)`` of the session ``session()`` returns."""
 
     def facts() -> tuple[str | None, str | None]:
-        owner = ref()
-        engine = getattr(owner, "_session", None)
-        if engine is None:
+        current = session()
+        if current is None:
             return None, None
-        session_id = getattr(engine.transport, "session_id", None)
-        version = getattr(engine, "protocol_version", None)
+        session_id = current.session_id
+        version = current.protocol_version
         return (session_id if isinstance(session_id, str) else None,
                 version if isinstance(version, str) else None)
 
@@ -194,10 +191,11 @@ class TracingPolicy:
         self._uri_in_name = uri_in_span_name
         self._propagate = propagate
 
-    def for_client(self, client: AsyncMCPClient) -> TracingPolicy:
-        """A policy with the same options that reads ``client``'s session facts."""
+    def for_session(self, session: SessionLookup) -> TracingPolicy:
+        """A policy with the same options that reads the facts of the session
+        ``session()`` returns (``None`` before there is one)."""
         return TracingPolicy(
-            self._provider, facts=_client_facts(client),
+            self._provider, facts=_session_facts(session),
             uri_in_span_name=self._uri_in_name, propagate=self._propagate,
         )
 
@@ -299,8 +297,8 @@ class TracingPolicy:
 def _fell_back(exchange: Exchange, error: BaseException) -> bool:
     """Whether ``error`` ended the ``server/discover`` era probe in the expected fall-back
     to the handshake (see :mod:`mcp_async.session.era`)."""
-    mark = exchange.extensions.get("era_probe")
-    return isinstance(mark, ProbeMark) and mark.fell_back(error)
+    fell_back = exchange.options.era_probe
+    return fell_back is not None and fell_back(error)
 
 
 def _record_fallback(span: Any, reason: str, message: str) -> None:

@@ -31,31 +31,36 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
+from dataclasses import replace
 from time import monotonic as _monotonic
-from typing import Any
+from typing import Any, TypeVar
 
-from .._config import Timeout
+from .._config import DEFAULT_TIMEOUT, Timeout
 from .._exceptions import (
     ClientStateError,
     ConnectionLostError,
-    EraError,
     MCPClientError,
     ReadTimeout,
     SessionExpiredError,
     UnknownResultTypeError,
-    UnsupportedProtocolVersionError,
 )
-from ..policies.base import Exchange, MessagePolicy, NextStep, build_chain
 from ..protocol import jsonrpc, mcp, modern
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
-from ..protocol.models import DiscoverResult, InitializeResult, ProgressNotification
+from ..protocol.models import DiscoverResult, InitializeResult, ProgressNotification, Tool
 from ..transports.message import Call, MessageTransport, Reply
+from ..transports.options import NO_OPTIONS, AttemptRecord, RequestOptions
+from .api import SessionOwner
 from .dispatch import Dispatcher, ProgressCallback
-from .era import LEGACY, Envelope, ProbeMark, parse_protocol, probe_verdict
+from .era import LEGACY, ProbeMark, negotiate, parse_protocol, probe_request
 from .input_required import drive_rounds
+from .policy_chain import Exchange, MessagePolicy, NextStep, build_chain
 from .portable import SessionState
+from .revisions import ClientFacts, Revision, for_version
+from .revisions.stateless_2026 import Envelope
 
 __all__ = ["SessionEngine"]
+
+_Router = TypeVar("_Router")
 
 _Future = asyncio.Future
 _current_task = asyncio.current_task
@@ -80,8 +85,8 @@ class SessionEngine:
         "_probe_timeout", "_result_types", "_retry_chain", "_retry_policies", "_verdict",
         "_verdict_key",
         "_verdicts", "_waiting", "connected", "discovered", "dispatcher",
-        "extension_capabilities", "max_input_rounds", "modern", "protocol_version", "result",
-        "transport",
+        "extension_capabilities", "max_input_rounds", "owner", "protocol_version",
+        "result", "revision", "transport", "_routers",
     )
 
     def __init__(
@@ -113,8 +118,9 @@ class SessionEngine:
         self._result_types = frozenset(result_types)
         self.max_input_rounds = max_input_rounds
         self._probe_timeout = probe_timeout
-        #: The 2026-07-28 request envelope; ``None`` in the handshake era.
-        self.modern: Envelope | None = None
+        #: The protocol revision in use (see mcp_async.session.revisions); ``None``
+        #: until the era is settled.
+        self.revision: Revision | None = None
         self.discovered: DiscoverResult | None = None
         #: 2026 extensions the client handles (id -> settings), declared in requests'
         #: capabilities when the server's ``server/discover`` offers them.
@@ -147,6 +153,10 @@ class SessionEngine:
         #: The tasks inside a call (with how deeply), and those that closing cancelled.
         self._calls: dict[asyncio.Task[Any] | None, int] = {}
         self._close_cancelled: set[asyncio.Task[Any]] | None = None
+        #: What the client lends the features built on this session (see
+        #: mcp_async.session.api): its tool catalogue and server push. Set by the client.
+        self.owner: SessionOwner | None = None
+        self._routers: dict[Callable[[Dispatcher], Any], Any] | None = None
         transport.bind(self)
 
     # -- era and handshake ------------------------------------------------------------
@@ -306,27 +316,50 @@ class SessionEngine:
         assert self.result is not None
         return self.result
 
+    @property
+    def modern(self) -> Envelope | None:
+        """The 2026-07-28 request envelope; ``None`` in the handshake era (and before
+        the era is settled)."""
+        return getattr(self.revision, "envelope", None)
+
+    def _facts(self) -> ClientFacts:
+        """What the client says of itself, for the next revision."""
+        return ClientFacts(self._client_info, self._capabilities,
+                           self.extension_capabilities, self._log_level)
+
     async def _connect(self) -> None:
         self.connected = False
         self.result = None
-        self.modern = None
+        self.revision = None
         self.protocol_version = None
         await self.transport.prepare()
         known = self._known_era()
         resumed, self._resume = self._resume, None
         if resumed is not None:
             self._restore(resumed)
-        elif known is not None and modern.is_modern(known):
-            self._adopt(known, self.discovered)
         elif known is not None:
-            await self._handshake(known if known != LEGACY else mcp.LATEST_VERSION)
+            version = mcp.LATEST_VERSION if known == LEGACY else known
+            await self._start(for_version(self._facts(), version, self.discovered))
         else:
             await self._negotiate()
         self._generation += 1
         self.connected = True
-        if self.modern is None:
-            await self.transport.handshake_done()
+        assert self.revision is not None
+        await self.revision.ready(self.transport)
         self.transport = self.transport.resolved()
+
+    async def _start(self, revision: Revision) -> None:
+        """Start a session at ``revision`` and take what it learnt."""
+        await revision.start(self._exchange, self.transport)
+        self._took(revision)
+
+    def _took(self, revision: Revision) -> None:
+        """``revision`` is in use: take what it knows of the server."""
+        self.revision = revision
+        self.protocol_version = revision.version
+        self.result = revision.result
+        if revision.discovered is not None:
+            self.discovered = revision.discovered
 
     def _known_era(self) -> str | None:
         """The version (or ``"legacy"``) to use without a probe, if already known."""
@@ -356,20 +389,10 @@ class SessionEngine:
         self.result = state.initialize_result()
 
     def _restore(self, state: SessionState) -> None:
-        version = state.protocol_version
-        if modern.is_modern(version):
-            self._adopt(version, state.discover_result())
-            self._remember(version)
-            return
-        if state.session_id is not None:
-            self.transport.adopt_session(  # type: ignore[attr-defined]
-                state.session_id, keep_open=self._keep_open
-            )
-        self.protocol_version = version
-        self.transport.negotiated(version)
-        self.result = state.initialize_result()
-        self._remember(LEGACY)
-        logger.info("MCP session resumed without a handshake (protocol %s)", version)
+        revision = for_version(self._facts(), state.protocol_version)
+        revision.resume(state, self.transport, self._keep_open)
+        self._took(revision)
+        self._remember(revision.verdict)
 
     def _remember(self, verdict: str) -> None:
         self._verdict = verdict
@@ -378,47 +401,13 @@ class SessionEngine:
 
     async def _negotiate(self) -> None:
         """``protocol="auto"``: probe with ``server/discover``, or fall back to the handshake."""
-        version = modern.MODERN_VERSIONS[0]
         streams = self.transport.kind in ("stdio", "memory")
-        for attempt in range(2):
-            outcome: dict[str, Any] | BaseException
-            try:
-                outcome = await self._probe(version)
-            except (MCPClientError, TimeoutError) as exc:
-                outcome = exc
-            verdict = probe_verdict(outcome, probed=version, stream_transport=streams)
-            if verdict.action == "modern":
-                assert verdict.version is not None
-                self._adopt(verdict.version, verdict.discovered)
-                self._remember(verdict.version)
-                return
-            if verdict.action == "retry" and attempt == 0:
-                assert verdict.version is not None
-                version = verdict.version
-                continue
-            if verdict.action == "retry" and isinstance(outcome, BaseException):
-                raise outcome  # refused again at a version it lists: the retry is spent
-            try:
-                await self._handshake(mcp.LATEST_VERSION)
-            except UnsupportedProtocolVersionError as exc:
-                # The server went modern after all (e.g. a probe that timed out here
-                # reached it): probe once more at a version it names.
-                mutual = modern.mutual_modern(exc.supported)
-                if attempt or mutual is None:
-                    raise
-                version = mutual
-                continue
-            self._remember(LEGACY)
-            return
-        raise UnsupportedProtocolVersionError(
-            -32022, "no protocol version in common with the server", None
-        )
+        revision = await negotiate(self._probe, self._start, self._facts(),
+                                   stream_transport=streams)
+        self._remember(revision.verdict)
 
     async def _probe(self, version: str) -> dict[str, Any]:
-        params = Envelope(version, self._client_info, self._capabilities).stamp(
-            "server/discover", None
-        )
-        headers = {mcp.PROTOCOL_VERSION_HEADER: version, modern.METHOD_HEADER: "server/discover"}
+        params, headers = probe_request(self._facts(), version)
         streams = self.transport.kind in ("stdio", "memory")
         total = self._probe_timeout
         if self._default_timeout is not None and self._default_timeout.total is not None:
@@ -430,31 +419,8 @@ class SessionEngine:
         mark = ProbeMark(version, streams)
         return await self._exchange(
             "server/discover", params, timeout=Timeout(total=total), headers=headers,
-            idempotent=True, extensions={"era_probe": mark},
+            idempotent=True, options=RequestOptions(era_probe=mark.fell_back),
         )
-
-    def _adopt(self, version: str, discovered: DiscoverResult | None) -> None:
-        self.protocol_version = version
-        capabilities = self._capabilities
-        offered = (discovered.capabilities.extensions or {}) if discovered is not None else {}
-        declared = {k: v for k, v in self.extension_capabilities.items() if k in offered}
-        if declared:  # extensions the client handles, declared to servers that offer them
-            extensions = {**(capabilities.get("extensions") or {}), **declared}
-            capabilities = {**capabilities, "extensions": extensions}
-        self.modern = Envelope(version, self._client_info, capabilities, self._log_level)
-        self.discovered = discovered
-        self.result = None if discovered is None else discovered.as_initialize_result(version)
-        self.transport.negotiated(version)
-
-    async def _handshake(self, offer: str) -> None:
-        params = mcp.initialize_params(self._client_info, self._capabilities, offer)
-        raw = await self._exchange("initialize", params)
-        version = mcp.accept_server_version(raw.get("protocolVersion"))
-        result = InitializeResult.from_dict(raw)
-        self.protocol_version = version
-        self.transport.negotiated(version)
-        await self.transport.send(Notification("notifications/initialized", None))
-        self.result = result
 
     async def discover(
         self, fetch: Callable[[], Awaitable[dict[str, Any]]] | None = None
@@ -462,24 +428,20 @@ class SessionEngine:
         """Ask a stateless-era server about itself (``server/discover``); ``fetch``
         replaces the request (the client's response cache serves it)."""
         await self.connect()
-        if self.modern is None:
-            raise EraError(
-                "server/discover", self.protocol_version or "the handshake era",
-                "the server described itself in initialize: use client.server_info, "
-                "client.server_capabilities and client.instructions",
-            )
-        raw = await (fetch() if fetch is not None
-                     else self.request("server/discover", None, idempotent=True))
-        discovered = DiscoverResult.from_dict(raw)
-        # Adopt again: the extensions it offers are declared from now on.
-        self._adopt(self.modern.version, discovered)
+        revision = self.revision
+        assert revision is not None
+        discovered = await revision.discover(
+            fetch or (lambda: self.request("server/discover", None, idempotent=True))
+        )
+        self._took(revision)  # what it offers is declared from now on
+        self.transport.negotiated(revision.wire)
         return discovered
 
     def set_log_level(self, level: str) -> None:
         """The ``logLevel`` later stateless-era requests carry."""
         self._log_level = level
-        if self.modern is not None:
-            self.modern.set_log_level(level)
+        if self.revision is not None:
+            self.revision.set_log_level(level)
 
     async def _reinitialize(self, generation: int, why: str) -> None:
         """Start a new session after the one of ``generation`` was lost (once, whoever asks)."""
@@ -504,7 +466,7 @@ class SessionEngine:
         idempotent: bool = False,
         reset_timeout_on_progress: bool = False,
         max_total_timeout: float | None = None,
-        extensions: Mapping[str, Any] | None = None,
+        options: RequestOptions = NO_OPTIONS,
     ) -> Awaitable[dict[str, Any]]:
         """Send one request (after the handshake); await it for its result object.
 
@@ -521,11 +483,11 @@ class SessionEngine:
         if reset_timeout_on_progress or max_total_timeout is not None:
             return self._request_within(
                 method, params, timeout, headers, progress, idempotent,
-                reset_timeout_on_progress, max_total_timeout, extensions,
+                reset_timeout_on_progress, max_total_timeout, options,
             )
         return self._exchange(
             method, params, timeout=timeout, headers=headers, progress=progress,
-            idempotent=idempotent, extensions=extensions, recover=True,
+            idempotent=idempotent, options=options, recover=True,
         )
 
     async def _request_within(
@@ -538,7 +500,7 @@ class SessionEngine:
         idempotent: bool,
         reset: bool,
         max_total: float | None,
-        extensions: Mapping[str, Any] | None,
+        options: RequestOptions,
     ) -> dict[str, Any]:
         timeout = timeout or self._default_timeout or Timeout()
         idle = timeout.total
@@ -572,7 +534,7 @@ class SessionEngine:
             async with deadline:
                 return await self.request(
                     method, params, timeout=inner, headers=headers, progress=progress,
-                    idempotent=idempotent, extensions=extensions,
+                    idempotent=idempotent, options=options,
                 )
         except TimeoutError:
             if not deadline.expired():
@@ -594,7 +556,7 @@ class SessionEngine:
         headers: Mapping[str, str] | None = None,
         progress: ProgressCallback | None = None,
         idempotent: bool = False,
-        extensions: Mapping[str, Any] | None = None,
+        options: RequestOptions = NO_OPTIONS,
         recover: bool = False,
     ) -> dict[str, Any]:
         """One request and its reply. With ``recover`` it first runs the handshake if
@@ -616,12 +578,13 @@ class SessionEngine:
             lost: str | None = None
             refused = False  # -32022 naming the very version sent
             loop = asyncio.get_running_loop()
-            envelope = self.modern
-            if envelope is not None:
-                params = envelope.stamp(method, params)
+            revision = self.revision  # (None while the era is being settled)
+            if revision is not None:
+                params = revision.stamp(method, params)
             request_id = self._ids.next()
-            if extensions is not None and "on_request_id" in extensions:
-                extensions["on_request_id"](request_id)  # e.g. a listen, demultiplexed by its id
+            on_request_id = options.on_request_id
+            if on_request_id is not None:
+                on_request_id(request_id)  # e.g. a listen, demultiplexed by its id
             if progress is not None:
                 params = dict(params or {})
                 meta = dict(params.get("_meta") or {})
@@ -632,13 +595,13 @@ class SessionEngine:
             # frame less each than loop.create_future() and Call(...), on every request.)
             waiter: asyncio.Future[Reply] = _Future(loop=loop)
             self._waiting[request_id] = waiter
-            call = _new_call(Call, (waiter, timeout, headers, idempotent, extensions))
             request = jsonrpc.new_request(request_id, method, params)
             chain = self._chain
-            if extensions and "retry" in extensions:
+            if options.retry is not None:
                 chain = self._retry_option_chain()
             try:
                 if chain is None:
+                    call = _new_call(Call, (waiter, timeout, headers, idempotent, options, None))
                     transport = self.transport
                     if not transport.send_now(request, call):
                         await transport.request(request, call)
@@ -648,16 +611,17 @@ class SessionEngine:
                     total = (timeout or self._default_timeout or Timeout()).total
                     # Waits in the policies (backoff, rate limits) and every attempt count
                     # against the call's own total timeout: "deadline" is when it ends.
-                    shared = {
-                        "mcp_method": method, "idempotent": idempotent, "timeout": total,
-                        "deadline": None if total is None else loop.time() + total,
-                        **(extensions or {}),
-                        # The HTTP pipeline must not measure or retry this request again;
-                        # it shares these extensions, so its rate-limit waits show here.
-                        "message_policies": True,
-                    }
-                    call = call._replace(extensions=shared)
-                    exchange = Exchange(method, self._target(), shared, (request, call, False))
+                    # The record is shared with the HTTP hooks below: the rate limiter's
+                    # waits there reach the metrics here.
+                    record = AttemptRecord()
+                    call = _new_call(
+                        Call, (waiter, timeout, headers, idempotent, options, record)
+                    )
+                    exchange = Exchange(
+                        method, self._target(), options, idempotent, total,
+                        None if total is None else loop.time() + total, record,
+                        (request, call, False),
+                    )
                     try:
                         await chain(exchange)
                     finally:
@@ -676,7 +640,7 @@ class SessionEngine:
                     lost = "the server no longer knows the session"
                 elif recover and idempotent and isinstance(exc, ConnectionLostError):
                     lost = "the connection was lost"
-                elif recover and envelope is not None and _refuses(exc, envelope.version):
+                elif recover and revision is not None and revision.refused(exc):
                     refused = True
                 else:
                     raise
@@ -695,25 +659,25 @@ class SessionEngine:
                 )
                 return await self._exchange(
                     method, params, timeout=timeout, headers=headers, progress=progress,
-                    idempotent=idempotent, extensions=extensions,
+                    idempotent=idempotent, options=options,
                 )
             if refused:
                 return await self._send_refused_again(
-                    method, params, timeout, headers, progress, idempotent, extensions, started,
+                    method, params, timeout, headers, progress, idempotent, options, started,
                 )
             if type(reply) is Response:
                 result = reply.result
-                if envelope is not None and result.get("resultType", "complete") != "complete":
+                if revision is not None and revision.incomplete(result):
                     return await self._not_complete(
                         method, params, result, timeout, headers, progress, idempotent,
-                        extensions, started,
+                        options, started,
                     )
                 return result
             assert isinstance(reply, ErrorResponse)
             error = jsonrpc.error_to_exception(reply)
-            if recover and envelope is not None and _refuses(error, envelope.version):
+            if recover and revision is not None and revision.refused(error):
                 return await self._send_refused_again(
-                    method, params, timeout, headers, progress, idempotent, extensions, started,
+                    method, params, timeout, headers, progress, idempotent, options, started,
                 )
             raise error
         except asyncio.CancelledError:
@@ -743,7 +707,7 @@ class SessionEngine:
         headers: Mapping[str, str] | None,
         progress: ProgressCallback | None,
         idempotent: bool,
-        extensions: Mapping[str, Any] | None,
+        options: RequestOptions,
         started: float,
     ) -> dict[str, Any]:
         """Send a request once more after a ``-32022`` that lists the very version it
@@ -753,7 +717,7 @@ class SessionEngine:
         timeout = await self._within(method, timeout, started, _nothing, "before a re-send")
         return await self._exchange(
             method, params, timeout=timeout, headers=headers, progress=progress,
-            idempotent=idempotent, extensions=extensions,
+            idempotent=idempotent, options=options,
         )
 
     async def _not_complete(
@@ -765,7 +729,7 @@ class SessionEngine:
         headers: Mapping[str, str] | None,
         progress: ProgressCallback | None,
         idempotent: bool,
-        extensions: Mapping[str, Any] | None,
+        options: RequestOptions,
         started: float,
     ) -> dict[str, Any]:
         """A stateless-era result whose ``resultType`` is not ``"complete"``: drive the
@@ -777,12 +741,12 @@ class SessionEngine:
             return result
         if kind != "input_required" or method not in modern.INPUT_METHODS:
             raise UnknownResultTypeError(method, kind)
-        if extensions and extensions.get("allow_input_required"):
+        if options.allow_input_required:
             return result
-        if extensions and "input_rounds" in extensions:
-            extensions["input_rounds"].append(method)  # tells the response cache
+        if options.on_input_round is not None:
+            options.on_input_round(method)  # tells the response cache
         total = (timeout or self._default_timeout or Timeout()).total
-        round_extensions = {**(extensions or {}), "allow_input_required": True}
+        round_options = replace(options, allow_input_required=True)
         started += asyncio.get_running_loop().time() - _monotonic()  # onto loop time
 
         def send(round_params: dict[str, Any]) -> Awaitable[dict[str, Any]]:
@@ -796,7 +760,7 @@ class SessionEngine:
                 left = Timeout(total=remaining, connect=base.connect, read=read)
             return self._exchange(
                 method, round_params, timeout=left, headers=headers, progress=progress,
-                idempotent=idempotent, extensions=round_extensions, recover=True,
+                idempotent=idempotent, options=round_options, recover=True,
             )
 
         return await drive_rounds(
@@ -822,10 +786,11 @@ class SessionEngine:
             self.cancel(request.id, "the request is being retried")
             request = Request(self._ids.next(), request.method, request.params)
             call = call._replace(waiter=self._register(request.id))
-            if "on_request_id" in exchange.extensions:
-                exchange.extensions["on_request_id"](request.id)
+            on_request_id = exchange.options.on_request_id
+            if on_request_id is not None:
+                on_request_id(request.id)
         exchange.payload = (request, call, True)
-        deadline = exchange.extensions.get("deadline")
+        deadline = exchange.deadline
         if deadline is not None and deadline <= asyncio.get_running_loop().time():
             raise ReadTimeout(f"{request.method!r} ran out of its timeout before this attempt")
         await self.transport.request(request, call)
@@ -938,7 +903,8 @@ class SessionEngine:
         """
         if not self.connected:
             return
-        if self.modern is not None and self.transport.aborts_to_cancel:
+        revision = self.revision
+        if revision is not None and revision.cancels_by_abort and self.transport.aborts_to_cancel:
             return
         note = Notification("notifications/cancelled", {"requestId": request_id, "reason": reason})
         self._spawn(self._quiet(self.transport.send(note)))
@@ -964,6 +930,65 @@ class SessionEngine:
         if self._retry_chain is None:
             self._retry_chain = build_chain(self._retry_policies, self._send_and_wait)
         return self._retry_chain
+
+    # -- the session API for features (mcp_async.session.api) ---------------------------
+    @property
+    def default_timeout(self) -> Timeout:
+        """The client's default timeout for requests (its owner's, as it is now)."""
+        owner = self.owner
+        if owner is not None:
+            return owner.timeout
+        return self._default_timeout or DEFAULT_TIMEOUT
+
+    @property
+    def stateless_version(self) -> str | None:
+        """The 2026-07-28 (or later) version in use; ``None`` in the handshake era and
+        before the era is settled."""
+        envelope = self.modern
+        return None if envelope is None else envelope.version
+
+    @property
+    def session_id(self) -> str | None:
+        """The server-assigned session id (``Mcp-Session-Id``), if any."""
+        return self.transport.session_id
+
+    def finish(self, request_id: RequestId, result: dict[str, Any]) -> bool:
+        """End the waiting request ``request_id`` with ``result``, as if the server had
+        answered it (for a request the server ended another way, such as a listen it
+        cancelled); ``False`` when nothing waits for it."""
+        if request_id not in self._waiting:
+            return False
+        self.resolve(Response(request_id, result))
+        return True
+
+    def router(self, make: Callable[[Dispatcher], _Router]) -> _Router:
+        """The router ``make(dispatcher)`` builds, made once per session and then shared
+        (a feature registers its handlers for incoming messages in it)."""
+        routers = self._routers
+        if routers is None:
+            routers = self._routers = {}
+        router = routers.get(make)
+        if router is None:
+            router = routers[make] = make(self.dispatcher)
+        return router
+
+    async def tool(self, name: str) -> Tool | None:
+        """The tool ``name`` from the client's catalogue (``None``: no such tool, or no
+        catalogue lent)."""
+        owner = self.owner
+        return None if owner is None else await owner.tool(name)
+
+    def want_push(self) -> None:
+        """Something needs server push from now on (handshake era: the GET stream)."""
+        owner = self.owner
+        if owner is not None:
+            owner.want_push()
+
+    async def await_push(self) -> None:
+        """As :meth:`want_push`, then wait briefly for the push stream to be answered."""
+        owner = self.owner
+        if owner is not None:
+            await owner.await_push()
 
     # -- shutdown ----------------------------------------------------------------------
     async def close(self) -> None:
@@ -994,15 +1019,13 @@ class SessionEngine:
     def require_result(self) -> InitializeResult:
         """The handshake (or discover) result, or a clear error if there is none yet."""
         if self.result is None:
-            if self.modern is not None:
+            revision = self.revision
+            if revision is None:
                 raise ClientStateError(
-                    f"the server has not described itself yet (MCP {self.modern.version} "
-                    "was pinned, so no probe ran): await client.discover() first"
+                    "the MCP handshake has not run yet: await client.initialize() first "
+                    "(or make any MCP call)"
                 )
-            raise ClientStateError(
-                "the MCP handshake has not run yet: await client.initialize() first "
-                "(or make any MCP call)"
-            )
+            raise ClientStateError(revision.undescribed())
         return self.result
 
 
@@ -1064,11 +1087,6 @@ class _Deadlines:
             self._sweeper.cancel()
             self._sweeper = None
         self._due.clear()
-
-
-def _refuses(error: BaseException, version: str) -> bool:
-    """Whether ``error`` is a ``-32022`` whose ``supported`` lists ``version``."""
-    return isinstance(error, UnsupportedProtocolVersionError) and version in error.supported
 
 
 async def _nothing() -> None:

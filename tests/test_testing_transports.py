@@ -28,6 +28,7 @@ import pytest
 
 import mcp_async.testing as testing
 from mcp_async.testing import Fault, MCPTestServer, ToolContext, demo_server
+from mcp_async.testing.cli import _BANNER
 
 #: The checkout whose ``mcp_async`` these tests import; child processes use the same one.
 ROOT = Path(os.path.abspath(testing.__file__)).parents[2]
@@ -387,7 +388,7 @@ async def test_stdio_cli_end_of_input_grace() -> None:
 async def test_stdio_cli_banner_and_stderr_lines() -> None:
     async with spawn("--banner", "--stderr-lines", "3") as child:
         first = await child.peer.next()
-        assert first == testing._BANNER + "\n"
+        assert first == _BANNER + "\n"
         assert (await child.peer.initialize())["protocolVersion"] == "2025-11-25"
         await child.close_stdin()
         assert await child.wait() == 0

@@ -31,8 +31,8 @@ import base64
 import binascii
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Awaitable, Mapping
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -63,24 +63,14 @@ from ..protocol.modern import (
     routing_name,
 )
 from ..protocol.sse import encode_event
-from .server import (
-    _KNOWN_VERSIONS,
-    _LEVEL_RANK,
-    LOG_LEVELS,
-    ToolContext,
-    _accepts_both,
-    _called_tool,
-    _error_result,
-    _resolve,
-    _RPCError,
-    _task_support,
-    _Tool,
-    _tool_result,
-)
+from .context import LEVEL_RANK, LOG_LEVELS, Emit, ToolContext
+from .core import Handler
+from .faults import fault_reply
+from .methods import ServerMethods
+from .registry import Tool, called_tool, error_result, resolve, task_support, tool_result
+from .state import Session
 from .tasks import ServerTask
-
-if TYPE_CHECKING:
-    from .server import MCPTestServer, _Emit, _Session
+from .wire import HANDSHAKE_VERSIONS, RPCError, accepts_both
 
 __all__ = ["MODERN_VERSIONS", "TASKS_EXTENSION", "ModernMode"]
 
@@ -103,7 +93,6 @@ _CAPABILITY: Final = {
 #: No ``logLevel`` in the envelope: no log notifications at all.
 _NO_LOGS: Final = len(LOG_LEVELS)
 
-_Handler = Callable[[Request, "_Session | None", "_Emit | None"], Awaitable[dict[str, Any]]]
 
 
 class _InputNeeded(Exception):
@@ -136,7 +125,7 @@ class _Rounds:
             answer: dict[str, Any] = self.answers[key]
             return answer
         if kind not in self.capabilities:
-            raise _RPCError(
+            raise RPCError(
                 MISSING_CAPABILITY, f"this request needs the client's {kind} capability",
                 {"requiredCapabilities": {kind: {}}},
             )
@@ -155,7 +144,7 @@ def _decode_state(state: Any) -> dict[str, Any]:
     except (AttributeError, KeyError, TypeError, ValueError, binascii.Error):
         answers = None
     if not isinstance(answers, dict):
-        raise _RPCError(INVALID_PARAMS, "requestState is not one this server issued")
+        raise RPCError(INVALID_PARAMS, "requestState is not one this server issued")
     return answers
 
 
@@ -203,7 +192,7 @@ def wire_task(task: ServerTask) -> dict[str, Any]:
 class ModernMode:
     """The stateless era of one test server (see the module docstring)."""
 
-    def __init__(self, server: MCPTestServer, modern: tuple[str, ...], handshake: bool) -> None:
+    def __init__(self, server: ServerMethods, modern: tuple[str, ...], handshake: bool) -> None:
         self.server = server
         #: Stateless revisions served, newest first.
         self.versions = modern
@@ -212,7 +201,7 @@ class ModernMode:
         #: ``ttlMs`` and ``cacheScope`` of the ``DiscoverResult``.
         self.ttl_ms = 0
         self.cache_scope = "public"
-        self._methods: dict[str, _Handler] = {
+        self._methods: dict[str, Handler] = {
             "server/discover": self._discover,
             "tools/list": server._m_tools_list,
             "tools/call": self._tools_call,
@@ -239,7 +228,7 @@ class ModernMode:
         if not self.handshake:
             return True
         version = request.headers.get(PROTOCOL_VERSION_HEADER)
-        return version is not None and version not in _KNOWN_VERSIONS
+        return version is not None and version not in HANDSHAKE_VERSIONS
 
     def claims_message(self, req: Request) -> bool:
         """Whether a request on a stream transport belongs to the stateless era (by its
@@ -248,11 +237,11 @@ class ModernMode:
             return True
         meta = (req.params or {}).get("_meta")
         version = meta.get(VERSION_META) if isinstance(meta, dict) else None
-        return isinstance(version, str) and version not in _KNOWN_VERSIONS
+        return isinstance(version, str) and version not in HANDSHAKE_VERSIONS
 
     @property
     def tasks_on(self) -> bool:
-        return any(_task_support(tool) != "forbidden" for tool in self.server._tools.values())
+        return any(task_support(tool) != "forbidden" for tool in self.server._tools.values())
 
     # ---- HTTP ---------------------------------------------------------------------------
 
@@ -263,7 +252,7 @@ class ModernMode:
         stats._see_connection(request)
         stats.last_headers = request.headers
         headers = request.headers
-        if not _accepts_both(headers.get("Accept", "")):
+        if not accepts_both(headers.get("Accept", "")):
             return _reply(ErrorResponse(None, INVALID_REQUEST, "Not Acceptable: Accept must "
                                         "list application/json and text/event-stream"))
         if media_type(headers.get("Content-Type")) != JSON_CONTENT_TYPE:
@@ -286,7 +275,7 @@ class ModernMode:
         fault = server.faults.pick(message.method, name if isinstance(name, str) else None) \
             if len(server.faults) else None
         if fault is not None:
-            early = await server._fault_reply(fault, request, None)
+            early = await fault_reply(fault, request, None, server._sessions)
             if early is not None:
                 return early
         refusal = self.check(message, headers)
@@ -368,7 +357,7 @@ class ModernMode:
         return ErrorResponse(req.id, METHOD_NOT_FOUND, f"Method not found: {req.method}")
 
     async def answer(
-        self, req: Request, session: _Session | None, emit: _Emit | None
+        self, req: Request, session: Session | None, emit: Emit | None
     ) -> Response | ErrorResponse:
         """Answer one stateless-era request (``session``: the stdio link's, for
         cancellation only)."""
@@ -380,7 +369,7 @@ class ModernMode:
             return self._not_found(req)
         try:
             result = await handler(req, session, emit)
-        except _RPCError as exc:
+        except RPCError as exc:
             code = INVALID_PARAMS if exc.code == RESOURCE_NOT_FOUND else exc.code
             return ErrorResponse(req.id, code, exc.message, exc.data)
         except Exception as exc:
@@ -397,7 +386,7 @@ class ModernMode:
     # ---- methods ------------------------------------------------------------------------
 
     async def _discover(
-        self, req: Request, session: _Session | None, emit: _Emit | None
+        self, req: Request, session: Session | None, emit: Emit | None
     ) -> dict[str, Any]:
         server = self.server
         capabilities = server._capabilities(self.versions[0])
@@ -418,18 +407,18 @@ class ModernMode:
         return result
 
     async def _tools_call(
-        self, req: Request, session: _Session | None, emit: _Emit | None
+        self, req: Request, session: Session | None, emit: Emit | None
     ) -> dict[str, Any]:
         server = self.server
         params = req.params or {}
-        tool, arguments = _called_tool(server._tools, params)
+        tool, arguments = called_tool(server._tools, params)
         name = params["name"]
         meta = params["_meta"]
         capabilities = meta[CAPABILITIES_META]
-        if _task_support(tool) == "required":
+        if task_support(tool) == "required":
             extensions = capabilities.get("extensions")
             if not isinstance(extensions, dict) or TASKS_EXTENSION not in extensions:
-                raise _RPCError(
+                raise RPCError(
                     MISSING_CAPABILITY,
                     f"tool {name!r} runs only as a task: declare the {TASKS_EXTENSION} "
                     "extension", {"requiredCapabilities": {"extensions": {TASKS_EXTENSION: {}}}},
@@ -439,28 +428,28 @@ class ModernMode:
         responses = params.get("inputResponses")
         if responses is not None:
             if not isinstance(responses, dict):
-                raise _RPCError(INVALID_PARAMS, "inputResponses must be an object")
+                raise RPCError(INVALID_PARAMS, "inputResponses must be an object")
             answers = {**answers, **responses}
         rounds = _Rounds(answers, capabilities)
         if tool.ctx_param is not None:
             level = meta.get(LOG_LEVEL_META)
-            floor = _LEVEL_RANK.get(level, _NO_LOGS) if isinstance(level, str) else _NO_LOGS
+            floor = LEVEL_RANK.get(level, _NO_LOGS) if isinstance(level, str) else _NO_LOGS
             ctx = ToolContext(req.id, meta.get("progressToken"), None, emit, floor, rounds)
             arguments = {**arguments, tool.ctx_param: ctx}
         with server._running_call(session, req):
             try:
-                return _tool_result(await _resolve(tool.fn(**arguments)), tool.structured)
+                return tool_result(await resolve(tool.fn(**arguments)), tool.structured)
             except _InputNeeded as need:
                 return {"resultType": "input_required", "inputRequests": need.requests,
                         "requestState": _encode_state(answers)}
-            except _RPCError:
+            except RPCError:
                 raise
             except Exception as exc:
-                return _error_result(exc)
+                return error_result(exc)
 
     # ---- tasks (the 2026 extension) ---------------------------------------------------------
 
-    def _start_task(self, req: Request, tool: _Tool, arguments: dict[str, Any]) -> dict[str, Any]:
+    def _start_task(self, req: Request, tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
         store = self.server.task_store
 
         async def run(task: ServerTask) -> dict[str, Any]:
@@ -480,7 +469,7 @@ class ModernMode:
 
                 ctx = ToolContext(req.id, f"task-{task.id}", None, emit, _NO_LOGS, ask)
                 args = {**arguments, tool.ctx_param: ctx}
-            return _tool_result(await _resolve(tool.fn(**args)), tool.structured)
+            return tool_result(await resolve(tool.fn(**args)), tool.structured)
 
         task = store.start(None, None, run, form="2026")
         return {**wire_task(task), "resultType": "task"}
@@ -512,29 +501,29 @@ class ModernMode:
         task_id = (req.params or {}).get("taskId")
         task = self.server.task_store.find(task_id, None)
         if task is None or task.form != "2026":
-            raise _RPCError(INVALID_PARAMS, f"Failed to retrieve task {task_id!r}: not found")
+            raise RPCError(INVALID_PARAMS, f"Failed to retrieve task {task_id!r}: not found")
         return task
 
     async def _tasks_get(
-        self, req: Request, session: _Session | None, emit: _Emit | None
+        self, req: Request, session: Session | None, emit: Emit | None
     ) -> dict[str, Any]:
         return wire_task(self._task_named(req))
 
     async def _tasks_update(
-        self, req: Request, session: _Session | None, emit: _Emit | None
+        self, req: Request, session: Session | None, emit: Emit | None
     ) -> dict[str, Any]:
         task = self._task_named(req)
         if task.terminal:
-            raise _RPCError(INVALID_PARAMS, f"Cannot update task in terminal status: "
+            raise RPCError(INVALID_PARAMS, f"Cannot update task in terminal status: "
                             f"{task.status}")
         responses = (req.params or {}).get("inputResponses")
         if not isinstance(responses, dict) or not all(
             isinstance(value, dict) for value in responses.values()
         ):
-            raise _RPCError(INVALID_PARAMS, "inputResponses must map keys to result objects")
+            raise RPCError(INVALID_PARAMS, "inputResponses must map keys to result objects")
         unknown = sorted(key for key in responses if key not in task.inputs)
         if unknown:
-            raise _RPCError(INVALID_PARAMS, f"no input request waits under {unknown}")
+            raise RPCError(INVALID_PARAMS, f"no input request waits under {unknown}")
         self.server.stats.replies += len(responses)
         for key, value in responses.items():
             _, _, future = task.inputs.pop(key)
@@ -545,10 +534,10 @@ class ModernMode:
         return {}
 
     async def _tasks_cancel(
-        self, req: Request, session: _Session | None, emit: _Emit | None
+        self, req: Request, session: Session | None, emit: Emit | None
     ) -> dict[str, Any]:
         task = self._task_named(req)
         if task.terminal:
-            raise _RPCError(INVALID_PARAMS, f"Cannot cancel task in terminal status: {task.status}")
+            raise RPCError(INVALID_PARAMS, f"Cannot cancel task in terminal status: {task.status}")
         self.server.task_store.cancel(task)
         return wire_task(task)

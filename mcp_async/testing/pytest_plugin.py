@@ -121,7 +121,8 @@ def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> dict[str, Any]:
 
 
 def _build_server(options: dict[str, Any]) -> MCPTestServer:
-    from .server import MCPTestServer, demo_server
+    from .demo import demo_server
+    from .server import MCPTestServer
 
     options.setdefault("host", "127.0.0.1")
     if options.pop("demo", True):

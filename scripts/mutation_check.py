@@ -84,7 +84,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "pkce-s256-refusal",
         "an authorization server without PKCE S256 is refused",
-        "mcp_async/auth/oauth.py",
+        "mcp_async/auth/authorization_code.py",
         "        if not metadata.supports_s256:\n",
         "        if False:\n",
         ("tests/auth/test_oauth_flow.py",),

@@ -11,6 +11,7 @@ from .._lazy import lazy_attributes
 from .bearer import BearerAuth, TokenProvider
 
 if TYPE_CHECKING:
+    from .authorization_code import OAuth
     from .callback import (
         AuthorizationResponse,
         CallbackHandler,
@@ -21,15 +22,10 @@ if TYPE_CHECKING:
         open_browser,
         print_authorization_url,
     )
+    from .client_credentials import ClientCredentials
     from .dpop import DPoPKey
+    from .identity_assertion import AssertionProvider, IdentityAssertionAuth, IdPTokenExchange
     from .jwt import SUPPORTED_ALGORITHMS, JWTAuth
-    from .oauth import (
-        AssertionProvider,
-        ClientCredentials,
-        IdentityAssertionAuth,
-        IdPTokenExchange,
-        OAuth,
-    )
     from .pkce import PKCE
     from .storage import (
         ClientRegistration,
@@ -50,11 +46,11 @@ _LAZY = {
     "OAuthTokens": ".storage",
     "TokenStorage": ".storage",
     "TokenStorageError": ".storage",
-    "OAuth": ".oauth",
-    "ClientCredentials": ".oauth",
-    "IdentityAssertionAuth": ".oauth",
-    "IdPTokenExchange": ".oauth",
-    "AssertionProvider": ".oauth",
+    "OAuth": ".authorization_code",
+    "ClientCredentials": ".client_credentials",
+    "IdentityAssertionAuth": ".identity_assertion",
+    "IdPTokenExchange": ".identity_assertion",
+    "AssertionProvider": ".identity_assertion",
     "LoopbackCallbackHandler": ".callback",
     "FunctionCallbackHandler": ".callback",
     "CallbackHandler": ".callback",

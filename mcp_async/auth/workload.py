@@ -30,8 +30,9 @@ from ..protocol.oauth import Challenge, check_endpoint, select_scope, union_scop
 from ..transports.http.base import Handler, HTTPRequest
 from .discovery import Discovery, discover_issuer
 from .dpop import DPoPKey
-from .oauth import JWT_BEARER_GRANT, Clock, _call, _OAuthHook
+from .oauth_hook import _call, _OAuthHook
 from .storage import ClientRegistration, OAuthTokens, TokenStorage
+from .token_endpoint import JWT_BEARER_GRANT, Clock
 
 __all__ = ["IdentityTokenSource", "WorkloadIdentity"]
 

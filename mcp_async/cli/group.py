@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from .._exceptions import ConfigError
+from .common import client_from_args, print_result
 from .text import print_tools
 
 if TYPE_CHECKING:
@@ -231,9 +232,8 @@ async def _tools(args: argparse.Namespace) -> int:
 async def _tools_with_format(args: argparse.Namespace) -> int:
     """``tools URL --format F`` (one server): its tools under their own names."""
     from ..features.schemas import export_tools
-    from .main import _client
 
-    async with _client(args) as client:
+    async with client_from_args(args) as client:
         tools = await client.list_tools()
     print(json.dumps(export_tools(((tool.name, tool) for tool in tools), args.format),
                      indent=2, ensure_ascii=False))
@@ -244,15 +244,13 @@ async def _tools_with_format(args: argparse.Namespace) -> int:
 
 
 async def _call(args: argparse.Namespace) -> int:
-    from .main import _print_result
-
     name = _one_name(args)
     if name is None:
         raise ConfigError("name the tool to call: SERVER.TOOL, or its name from 'tools'")
     async with _group(args) as group:
         _warn_failures(group)
         result = await call_by_name(group, name, dict(args.arg))
-    _print_result(result, args.json)
+    print_result(result, args.json)
     return 1 if result.is_error else 0
 
 

@@ -44,9 +44,9 @@ from typing import Any
 
 from .._exceptions import ConfigError, MCPClientError
 from ..client.async_client import AsyncMCPClient
-from ..protocol.models import CallToolResult
-from .batch import add_batch_parser, make_client
+from .batch import add_batch_parser
 from .bridge import add_bridge_parser
+from .common import client_from_args, print_result
 from .group import add_group_cli, group_runner
 from .serve import add_serve_parser
 from .text import print_tools
@@ -135,23 +135,6 @@ def parse_arg(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _headers(pairs: Sequence[str]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition(":")
-        if not sep or not name.strip():
-            raise argparse.ArgumentTypeError(f"expected 'Name: value', got {pair!r}")
-        headers[name.strip()] = value.strip()
-    return headers
-
-
-def _client(args: argparse.Namespace) -> AsyncMCPClient:
-    return make_client(
-        args.url, args.server_command, transport=args.transport,
-        headers=_headers(args.header), token=args.token, timeout=args.timeout,
-    )
-
-
 def load_arguments(text: str) -> dict[str, Any]:
     """The ``--args`` value: a JSON object, or ``@FILE`` (``@-``: stdin) holding one."""
     source = "--args"
@@ -175,22 +158,8 @@ def load_arguments(text: str) -> dict[str, Any]:
     return value
 
 
-def _print_result(result: CallToolResult, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(result.raw, indent=2, ensure_ascii=False))
-        return
-    if result.structured_content is not None:
-        indent = 2 if sys.stdout.isatty() else None
-        print(json.dumps(result.structured_content, ensure_ascii=False, indent=indent))
-    elif result.text:
-        print(result.text)
-    for block in result.content:
-        if block.type != "text":
-            print(f"[{block.type} content]")
-
-
 async def _tools(args: argparse.Namespace) -> int:
-    async with _client(args) as client:
+    async with client_from_args(args) as client:
         tools = await client.list_tools()
     if args.json:
         print(json.dumps([tool.raw for tool in tools], indent=2, ensure_ascii=False))
@@ -203,9 +172,9 @@ async def _call(args: argparse.Namespace) -> int:
     if args.tool is None:
         raise ConfigError("name the tool to call")
     arguments = dict(args.arg)
-    async with _client(args) as client:
+    async with client_from_args(args) as client:
         result = await client.call_tool(args.tool, arguments)
-    _print_result(result, args.json)
+    print_result(result, args.json)
     return 1 if result.is_error else 0
 
 

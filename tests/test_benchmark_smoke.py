@@ -188,9 +188,9 @@ def test_quick_group_benchmark(tmp_path: Path) -> None:
 def test_quick_modern_benchmark(tmp_path: Path) -> None:
     """MCP 2026-07-28 (``--modern-only``): floor and mcp_async with the envelope, MRTR, the
     probe counted once per ``protocol="auto"`` client, against both minimal servers."""
-    from mcp_async.session import era
+    from mcp_async.session.revisions import stateless_2026
 
-    if not hasattr(era, "Envelope"):
+    if not hasattr(stateless_2026, "Envelope"):
         pytest.skip("mcp_async does not speak MCP 2026-07-28 yet")
     out = tmp_path / "modern.json"
     clients = ("floor_modern", "mcp_async", "mcp_async_modern", "mcp_async_auto",

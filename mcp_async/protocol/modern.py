@@ -27,6 +27,7 @@ __all__ = [
     "PARAM_HEADER_PREFIX",
     "UNSUPPORTED_VERSION",
     "SERVER_INFO_META",
+    "TASKS_EXTENSION",
     "VERSION_META",
     "encode_header_value",
     "header_annotations",
@@ -34,6 +35,7 @@ __all__ = [
     "modern_capabilities",
     "mutual_modern",
     "param_headers",
+    "routing_headers",
     "routing_name",
     "speaks_handshake",
     "tool_header_problem",
@@ -55,6 +57,9 @@ PARAM_HEADER_PREFIX: Final = "Mcp-Param-"
 HEADER_MISMATCH: Final = -32020
 MISSING_CAPABILITY: Final = -32021
 UNSUPPORTED_VERSION: Final = -32022
+
+#: The 2026 tasks extension (``server/discover`` offers it under ``extensions``).
+TASKS_EXTENSION: Final = "io.modelcontextprotocol/tasks"
 
 #: The requests whose result may be an ``InputRequiredResult`` (MRTR).
 INPUT_METHODS: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
@@ -119,6 +124,16 @@ def routing_name(method: str, params: Mapping[str, Any] | None) -> str | None:
     else:
         return None
     return name if isinstance(name, str) else None
+
+
+def routing_headers(method: str, params: Mapping[str, Any] | None) -> dict[str, str]:
+    """The routing headers of a request over HTTP: ``Mcp-Method``, and ``Mcp-Name`` when
+    the request names a tool, a prompt or a resource."""
+    headers = {METHOD_HEADER: method}
+    name = routing_name(method, params)
+    if name is not None:
+        headers[NAME_HEADER] = encode_header_value(name)
+    return headers
 
 
 def _header_scalar(value: Any) -> str | None:

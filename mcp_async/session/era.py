@@ -1,8 +1,9 @@
-"""The protocol era of a session: how ``protocol=`` is read, what a ``server/discover``
-probe's outcome means, and the ``_meta`` envelope every 2026-07-28 request carries.
+"""The choice of a session's protocol revision: how ``protocol=`` is read, and the
+``protocol="auto"`` probe (:func:`negotiate`), which returns a
+:class:`~mcp_async.session.revisions.Revision`.
 
-The engine asks :func:`probe_verdict` what to do with each probe outcome; the rules
-(spec "versioning", transports §"era negotiation") are kept here, in one table:
+:func:`probe_verdict` says what to do with each probe outcome; the rules (spec
+"versioning", transports §"era negotiation") are kept here, in one table:
 
 ================================================  =====================================
 probe outcome                                     verdict
@@ -12,49 +13,54 @@ probe outcome                                     verdict
 ``-32022`` naming a mutual modern version          probe once more at that version
 ``-32022`` naming only modern versions we lack     raise: a real incompatibility
 any other JSON-RPC error (also in an HTTP 4xx)     handshake
-HTTP 400/404/405 without a JSON-RPC error body     handshake
+``NotModernServerError`` from the transport        handshake
 a timeout, on stdio or in memory                   handshake (legacy servers may not answer)
 anything else (connection refused, 401, 429, ...)  raise: an outage is not a verdict
 ================================================  =====================================
+
+Which HTTP statuses mean "not a modern server" is the HTTP transport's rule (400, 404 or
+405 without a JSON-RPC error body, see ``transports/http/streamable.py``); it reports
+them as :class:`~mcp_async.transports.wire.NotModernServerError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final, Literal, NamedTuple
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, NamedTuple
 
 from .._exceptions import (
     AuthError,
     ConfigError,
-    HTTPStatusError,
     JSONRPCError,
+    MCPClientError,
     RateLimitedError,
     ReadTimeout,
     SessionExpiredError,
     UnexpectedResponseError,
     UnsupportedProtocolVersionError,
 )
-from ..protocol import modern
-from ..protocol.mcp import SUPPORTED_VERSIONS
+from ..protocol import mcp, modern
 from ..protocol.models import DiscoverResult
+from ..transports.wire import NotModernServerError
+from . import revisions
+from .revisions import ClientFacts, Revision
+from .revisions.handshake import LEGACY
+from .revisions.stateless_2026 import Envelope
 
-__all__ = ["LEGACY", "Envelope", "ProbeMark", "Verdict", "parse_protocol", "probe_verdict"]
-
-#: What a verdict cache stores for a server that speaks only the handshake era.
-LEGACY: Final = "legacy"
-
-#: Statuses with which a server that does not know 2026-07-28 refuses the probe.
-_LEGACY_STATUSES: Final = frozenset({400, 404, 405})
+__all__ = [
+    "LEGACY", "ProbeMark", "Verdict", "negotiate", "parse_protocol", "probe_request",
+    "probe_verdict",
+]
 
 
 def parse_protocol(value: object) -> tuple[Literal["auto", "legacy", "pinned"], str | None]:
     """Read the ``protocol=`` option: ``"auto"``, ``"legacy"`` or a version to use."""
     if value == "auto" or value == LEGACY:
         return value, None
-    if isinstance(value, str) and (modern.is_modern(value) or value in SUPPORTED_VERSIONS):
+    if isinstance(value, str) and revisions.speaks(value):
         return "pinned", value
-    known = ", ".join(("'auto'", "'legacy'", *(repr(v) for v in
-                                              (*modern.MODERN_VERSIONS, *SUPPORTED_VERSIONS))))
+    known = ", ".join(("'auto'", "'legacy'", *(repr(v) for versions, _ in revisions.REVISIONS
+                                              for v in versions)))
     raise ConfigError(f"protocol must be one of {known}; got {value!r}")
 
 
@@ -85,8 +91,9 @@ def probe_verdict(
 
 
 class ProbeMark(NamedTuple):
-    """Marks the probe's request for the message policies (``extensions["era_probe"]``),
-    so tracing and metrics can tell the expected fall-back from a real error."""
+    """Marks the probe's request for the message policies (its :meth:`fell_back` is the
+    request options' ``era_probe``), so tracing and metrics can tell the expected
+    fall-back from a real error."""
 
     version: str
     stream_transport: bool
@@ -118,64 +125,62 @@ def _verdict_for_error(error: BaseException, probed: str, stream_transport: bool
         return Verdict("handshake")
     if isinstance(error, RateLimitedError | SessionExpiredError | AuthError):
         raise error
-    if isinstance(error, HTTPStatusError) and error.status in _LEGACY_STATUSES:
+    if isinstance(error, NotModernServerError):
         return Verdict("handshake")
     if isinstance(error, ReadTimeout) and stream_transport:
         return Verdict("handshake")
     raise error
 
 
-class Envelope:
-    """The ``_meta`` keys every request carries in the stateless era.
+def probe_request(facts: ClientFacts, version: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The params and headers of a ``server/discover`` probe at ``version`` (the
+    envelope of that version, sent before any revision is in use)."""
+    params = Envelope(version, facts.client_info, facts.capabilities).stamp(
+        "server/discover", None
+    )
+    return params, {mcp.PROTOCOL_VERSION_HEADER: version, modern.METHOD_HEADER: "server/discover"}
 
-    Requests that may come back asking for input (``tools/call``, ``prompts/get``,
-    ``resources/read``) declare the client's input capabilities; the others declare
-    none, as no server need ask them anything.
-    """
 
-    __slots__ = ("_bare", "_full", "log_level", "version")
-
-    def __init__(
-        self,
-        version: str,
-        client_info: Mapping[str, Any],
-        capabilities: Mapping[str, Any],
-        log_level: str | None = None,
-    ) -> None:
-        self.version = version
-        self.log_level = log_level
-        info = dict(client_info)
-        self._full = {
-            modern.VERSION_META: version,
-            modern.CAPABILITIES_META: modern.modern_capabilities(capabilities),
-            modern.CLIENT_INFO_META: info,
-        }
-        self._bare = {
-            modern.VERSION_META: version,
-            modern.CAPABILITIES_META: {},
-            modern.CLIENT_INFO_META: info,
-        }
-        if log_level is not None:
-            self.set_log_level(log_level)
-
-    def set_log_level(self, level: str) -> None:
-        """Ask for ``notifications/message`` at ``level`` and above on later requests."""
-        self.log_level = level
-        self._full[modern.LOG_LEVEL_META] = level
-        self._bare[modern.LOG_LEVEL_META] = level
-
-    def stamp(self, method: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        """``params`` with the envelope merged into ``_meta`` (a new dict; the caller's
-        own ``_meta`` keys are kept, the envelope's protocol version wins)."""
-        base = self._full if method in modern.INPUT_METHODS else self._bare
-        if params is None:
-            return {"_meta": base.copy()}
-        stamped = dict(params)
-        given = params.get("_meta")
-        if given:
-            meta = {**base, **given}
-            meta[modern.VERSION_META] = self.version
-            stamped["_meta"] = meta
-        else:
-            stamped["_meta"] = base.copy()
-        return stamped
+async def negotiate(
+    probe: Callable[[str], Awaitable[dict[str, Any]]],
+    start: Callable[[Revision], Awaitable[None]],
+    facts: ClientFacts,
+    *,
+    stream_transport: bool,
+) -> Revision:
+    """``protocol="auto"``: probe with ``server/discover`` (sent by ``probe`` at a
+    version), or fall back to the handshake; returns the revision, started by ``start``."""
+    version = modern.MODERN_VERSIONS[0]
+    for attempt in range(2):
+        outcome: dict[str, Any] | BaseException
+        try:
+            outcome = await probe(version)
+        except (MCPClientError, TimeoutError) as exc:
+            outcome = exc
+        verdict = probe_verdict(outcome, probed=version, stream_transport=stream_transport)
+        if verdict.action == "modern":
+            assert verdict.version is not None
+            revision = revisions.for_version(facts, verdict.version, verdict.discovered)
+            await start(revision)
+            return revision
+        if verdict.action == "retry" and attempt == 0:
+            assert verdict.version is not None
+            version = verdict.version
+            continue
+        if verdict.action == "retry" and isinstance(outcome, BaseException):
+            raise outcome  # refused again at a version it lists: the retry is spent
+        revision = revisions.for_version(facts, mcp.LATEST_VERSION)
+        try:
+            await start(revision)
+        except UnsupportedProtocolVersionError as exc:
+            # The server went modern after all (e.g. a probe that timed out here
+            # reached it): probe once more at a version it names.
+            mutual = modern.mutual_modern(exc.supported)
+            if attempt or mutual is None:
+                raise
+            version = mutual
+            continue
+        return revision
+    raise UnsupportedProtocolVersionError(
+        -32022, "no protocol version in common with the server", None
+    )

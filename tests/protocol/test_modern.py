@@ -38,7 +38,9 @@ from mcp_async.protocol.modern import (
     routing_name,
     tool_header_problem,
 )
-from mcp_async.session.era import Envelope, Verdict, parse_protocol, probe_verdict
+from mcp_async.session.era import Verdict, parse_protocol, probe_verdict
+from mcp_async.session.revisions.stateless_2026 import Envelope
+from mcp_async.transports.wire import NotModernServerError
 
 MODERN = "2026-07-28"
 
@@ -656,8 +658,9 @@ def test_any_other_jsonrpc_error_means_handshake(error: JSONRPCError, stream: bo
 
 
 @pytest.mark.parametrize("status", [400, 404, 405])
-def test_http_400_404_405_without_a_jsonrpc_body_mean_handshake(status: int) -> None:
-    error = HTTPStatusError(status, url="http://x/mcp", body="nope")
+def test_the_transports_not_a_modern_server_outcome_means_handshake(status: int) -> None:
+    # The HTTP transport decides which statuses say so (see tests/test_modern_http.py).
+    error = NotModernServerError(status, url="http://x/mcp", body="nope")
     assert verdict(error, stream=False) == Verdict("handshake")
 
 
@@ -669,6 +672,7 @@ def test_http_400_404_405_without_a_jsonrpc_body_mean_handshake(status: int) -> 
         HTTPStatusError(401),
         HTTPStatusError(403),
         HTTPStatusError(406),
+        HTTPStatusError(404, url="http://x/mcp"),  # not the transport's verdict: an outage
         RateLimitedError(429, retry_after=1.0),
         RateLimitedError(503, retry_after=2.0),
         AuthError("no token", status=401),

@@ -44,7 +44,6 @@ from .._exceptions import (
     UnexpectedResponseError,
 )
 from ..protocol.jsonrpc import ErrorResponse, error_to_exception
-from ..protocol.modern import TASKS_EXTENSION
 from ..protocol.models import (
     CallToolResult,
     InputRequest,
@@ -54,6 +53,7 @@ from ..protocol.models import (
     _req_str,
     _wrong,
 )
+from ..protocol.modern import TASKS_EXTENSION
 from ..session.dispatch import ProgressCallback
 from ..session.input_required import answer_all
 from ..transports.options import RequestOptions

@@ -172,7 +172,8 @@ class Stateless2026:
     def incomplete(self, result: Mapping[str, Any]) -> bool:
         """A ``resultType`` other than ``"complete"`` (input rounds, a task, an
         extension's)."""
-        return result.get("resultType", "complete") != "complete"
+        kind: object = result.get("resultType", "complete")
+        return kind != "complete"
 
     def refused(self, error: BaseException) -> bool:
         """A ``-32022`` whose ``supported`` lists this very version."""

@@ -26,13 +26,15 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from .._exceptions import ConfigError, MCPClientError, UnexpectedResponseError
-from ..protocol.models import BlobResourceContents, TextResourceContents
-
-if TYPE_CHECKING:
-    from ..client.async_client import AsyncMCPClient
+from ..protocol.models import (
+    BlobResourceContents,
+    InitializeResult,
+    ReadResourceResult,
+    TextResourceContents,
+)
 
 __all__ = [
     "DIRECTORY_MIME_TYPE",
@@ -49,6 +51,7 @@ __all__ = [
     "SkillPage",
     "SkillVerificationError",
     "Skills",
+    "SkillsClient",
     "SkillsError",
     "SkillsNotSupportedError",
     "parse_frontmatter",
@@ -82,6 +85,22 @@ def skills_capabilities(
     extensions[SKILLS_EXTENSION] = {}
     merged["extensions"] = extensions
     return merged
+
+
+
+class SkillsClient(Protocol):
+    """What :class:`Skills` uses of a client; :class:`~mcp_async.AsyncMCPClient` is one."""
+
+    async def initialize(self) -> InitializeResult:
+        """Connect (if not yet) and return what the server said of itself."""
+
+    async def request(
+        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool = False,
+    ) -> Any:
+        """Send one request and return its raw result."""
+
+    async def read_resource(self, uri: str) -> ReadResourceResult:
+        """Read one resource."""
 
 
 class SkillsError(MCPClientError):
@@ -365,7 +384,7 @@ class Skills:
 
     def __init__(
         self,
-        client: AsyncMCPClient,
+        client: SkillsClient,
         *,
         max_files: int = MAX_RESOURCES_PER_SKILL,
         max_bytes: int = MAX_SKILL_BYTES,

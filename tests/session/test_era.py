@@ -224,6 +224,17 @@ async def test_auto_adopts_2026_against_a_modern_server_without_initialize(era: 
         assert server.methods().count("server/discover") == 1
 
 
+@pytest.mark.parametrize(("era", "expected"), [("modern", MODERN), ("dual", MODERN),
+                                               ("legacy", None)])
+async def test_stateless_version_names_the_stateless_revision_in_use(
+    era: str, expected: str | None,
+) -> None:
+    async with session(era) as (client, server):
+        assert client.stateless_version is None  # nothing negotiated yet
+        await client.list_tools()
+        assert client.stateless_version == expected
+
+
 async def test_the_probe_carries_the_envelope_and_bare_capabilities() -> None:
     async with session("modern", elicitation_handler=elicit_ada, log_level="info",
                        client_info={"name": "tester", "version": "0.1"}) as (client, server):

@@ -166,7 +166,7 @@ async def test_broken_backend_never_fails_the_request(caplog: pytest.LogCaptureF
     async def ok(request: HTTPRequest) -> HTTPResponse:
         return BytesResponse(200)
 
-    request = HTTPRequest("POST", "http://h/x", extensions={"mcp_method": "ping"})
+    request = HTTPRequest("POST", "http://h/x", mcp_method="ping")
     with caplog.at_level(logging.ERROR, logger="mcp_async"):
         response = await Broken().around(request, ok)
     assert response.status == 200

@@ -24,6 +24,7 @@ from mcp_async.policies.base import Exchange
 from mcp_async.policies.ratelimit import RateLimit, TokenBucket
 from mcp_async.protocol.ratelimit_headers import RateLimitInfo, parse_rate_limit, parse_reset
 from mcp_async.transports.http.base import HTTPResponse
+from mcp_async.transports.options import AttemptRecord
 
 
 class FakeClock:
@@ -211,15 +212,16 @@ async def test_client_side_rate_is_shared_by_all_tasks() -> None:
     assert limit.waited == pytest.approx(0.1 + 0.2 + 0.3 + 0.4)
 
 
-async def test_wait_is_recorded_in_request_extensions() -> None:
+async def test_wait_is_recorded_in_the_request_record() -> None:
     clock = FakeClock()
     limit = RateLimit(rate=1, per=2.0, clock=clock, sleep=clock.sleep)
     call_next, _ = responder()
     first, second = request_for(clock), request_for(clock)
+    first.record, second.record = AttemptRecord(), AttemptRecord()
     await limit.around(first, call_next)
     await limit.around(second, call_next)
-    assert "rate_limit_wait" not in first.extensions
-    assert second.extensions["rate_limit_wait"] == pytest.approx(2.0)
+    assert first.record.rate_limit_wait == 0.0
+    assert second.record.rate_limit_wait == pytest.approx(2.0)
 
 
 async def test_low_remaining_paces_until_reset() -> None:
@@ -414,8 +416,8 @@ async def test_message_level_wait_respects_the_call_timeout() -> None:
         sent.append(exchange.url)
 
     with pytest.raises(ReadTimeout):
-        await limit.around_message(Exchange("tools/call", A, {"timeout": 2.0}), send)
-    await limit.around_message(Exchange("tools/call", B, {"timeout": 2.0}), send)
+        await limit.around_message(Exchange("tools/call", A, timeout=2.0), send)
+    await limit.around_message(Exchange("tools/call", B, timeout=2.0), send)
     assert sent == [B]
     assert clock.sleeps == []
 

@@ -27,11 +27,13 @@ from mcp_async import (
     Timeout,
     middleware,
 )
-from mcp_async import retry as retry_module
-from mcp_async.policies.base import Exchange
-from mcp_async.policies.retry import RetryPolicy, per_call_retry, redact_url
+from mcp_async.policies import retry as retry_module
+from mcp_async.policies.base import Exchange, MessagePolicy
+from mcp_async.policies.metrics import MetricsHook, RequestSample
+from mcp_async.policies.retry import RetryPolicy, per_call_retry, redact_url, resolve
 from mcp_async.testing import Fault, MCPTestServer
 from mcp_async.transports.http.base import HTTPResponse
+from mcp_async.transports.options import RequestOptions
 
 Step = HTTPResponse | BaseException | tuple[int, dict[str, str]]
 
@@ -60,7 +62,7 @@ def script(
     attempts: list[int | None] = []
 
     async def call_next(request: HTTPRequest) -> HTTPResponse:
-        attempts.append(request.extensions.get("attempt"))
+        attempts.append(request.record.attempt if request.record is not None else None)
         step: Step = queue.pop(0) if queue else BytesResponse(200, b"{}")
         if isinstance(step, BaseException):
             raise step
@@ -76,11 +78,27 @@ def policy(clock: FakeClock, **kwargs: Any) -> RetryPolicy:
     return RetryPolicy(sleep=clock.sleep, clock=clock, **kwargs)
 
 
-def mcp_request(method: str = "tools/call", *, idempotent: bool = False, **ext: Any) -> HTTPRequest:
+def mcp_request(method: str = "tools/call", *, idempotent: bool = False) -> HTTPRequest:
     return HTTPRequest(
-        "POST", "http://127.0.0.1:1/mcp",
-        extensions={"mcp_method": method, "idempotent": idempotent, **ext},
+        "POST", "http://127.0.0.1:1/mcp", mcp_method=method, idempotent=idempotent,
     )
+
+
+def message_script(failures: int) -> tuple[Callable[[Exchange], Awaitable[None]], list[int]]:
+    """A message chain's next step that fails ``failures`` times (a refused connection),
+    then succeeds; it notes the try number of each attempt."""
+    attempts: list[int] = []
+
+    async def call_next(exchange: Exchange) -> None:
+        attempts.append(exchange.record.attempt)
+        if len(attempts) <= failures:
+            raise ConnectError("refused", sent=False)
+
+    return call_next, attempts
+
+
+def exchange_with(retry: RetryPolicy | bool | None) -> Exchange:
+    return Exchange("tools/call", "http://127.0.0.1:1/mcp", RequestOptions(retry=retry))
 
 
 # -- what is retried ----------------------------------------------------------------------
@@ -90,18 +108,18 @@ async def test_429_with_retry_after_then_success() -> None:
     clock = FakeClock()
     call_next, attempts = script((429, {"Retry-After": "2"}))
     request = mcp_request()
-    response = await policy(clock).around(request, call_next)
+    response = await policy(clock).run(request, call_next)
     assert response.status == 200
     assert attempts == [1, 2]
     assert clock.sleeps == [2.0]
-    assert request.extensions["attempt"] == 2
+    assert request.record is not None and request.record.attempt == 2
 
 
 async def test_retry_after_http_date() -> None:
     clock = FakeClock()
     when = formatdate(time.time() + 30, usegmt=True)
     call_next, attempts = script((503, {"Retry-After": when}))
-    await policy(clock).around(mcp_request(), call_next)
+    await policy(clock).run(mcp_request(), call_next)
     assert attempts == [1, 2]
     assert clock.sleeps[0] == pytest.approx(30, abs=2)
 
@@ -109,7 +127,7 @@ async def test_retry_after_http_date() -> None:
 async def test_503_burst_backs_off_exponentially_with_cap() -> None:
     clock = FakeClock()
     call_next, attempts = script(*[(503, {})] * 4, (502, {}), (504, {}))
-    response = await policy(clock, attempts=10, backoff=1, max_backoff=5).around(
+    response = await policy(clock, attempts=10, backoff=1, max_backoff=5).run(
         mcp_request(), call_next
     )
     assert response.status == 200
@@ -120,7 +138,7 @@ async def test_503_burst_backs_off_exponentially_with_cap() -> None:
 async def test_jitter_stays_within_the_backoff() -> None:
     clock = FakeClock()
     call_next, _ = script(*[(503, {})] * 5)
-    await policy(clock, attempts=6, backoff=1, max_backoff=8, jitter=True).around(
+    await policy(clock, attempts=6, backoff=1, max_backoff=8, jitter=True).run(
         mcp_request(), call_next
     )
     for sleep, cap in zip(clock.sleeps, [1, 2, 4, 8, 8], strict=True):
@@ -137,7 +155,7 @@ async def test_jitter_spreads_the_waits_of_many_clients() -> None:
     for _ in range(40):
         clock = FakeClock()
         call_next, _ = script((503, {}))
-        await policy(clock, attempts=2, backoff=1, jitter=True).around(mcp_request(), call_next)
+        await policy(clock, attempts=2, backoff=1, jitter=True).run(mcp_request(), call_next)
         firsts.append(clock.sleeps[0])
     assert all(0 <= wait <= 1 for wait in firsts)
     assert len(set(firsts)) > 30
@@ -148,7 +166,7 @@ async def test_exhausted_503_raises_typed_error_with_attempts() -> None:
     clock = FakeClock()
     call_next, attempts = script(*[(503, {})] * 5)
     with pytest.raises(HTTPStatusError) as info:
-        await policy(clock, attempts=3, backoff=0).around(mcp_request(), call_next)
+        await policy(clock, attempts=3, backoff=0).run(mcp_request(), call_next)
     assert info.value.status == 503
     assert info.value.attempts == 3
     assert attempts == [1, 2, 3]
@@ -158,7 +176,7 @@ async def test_exhausted_429_raises_rate_limited_with_retry_after() -> None:
     clock = FakeClock()
     call_next, _ = script(*[(429, {"Retry-After": "1"})] * 5)
     with pytest.raises(RateLimitedError) as info:
-        await policy(clock, attempts=2).around(mcp_request(), call_next)
+        await policy(clock, attempts=2).run(mcp_request(), call_next)
     assert info.value.retry_after == 1.0
     assert info.value.attempts == 2
 
@@ -167,7 +185,7 @@ async def test_exhausted_429_raises_rate_limited_with_retry_after() -> None:
 async def test_other_statuses_are_not_retried(status: int) -> None:
     clock = FakeClock()
     call_next, attempts = script((status, {}))
-    response = await policy(clock).around(mcp_request(), call_next)
+    response = await policy(clock).run(mcp_request(), call_next)
     assert response.status == status
     assert attempts == [1]
 
@@ -178,7 +196,7 @@ async def test_jsonrpc_error_in_a_200_is_not_retried() -> None:
     call_next, attempts = script(
         BytesResponse(200, body, {"Content-Type": "application/json"})
     )
-    response = await policy(clock).around(mcp_request(), call_next)
+    response = await policy(clock).run(mcp_request(), call_next)
     assert await response.read() == body
     assert attempts == [1]
 
@@ -189,7 +207,7 @@ async def test_jsonrpc_error_in_a_502_body_is_retried_then_raised() -> None:
     bad = [BytesResponse(502, body, {"Content-Type": "application/json"}) for _ in range(3)]
     call_next, _attempts = script(*bad)
     with pytest.raises(JSONRPCError) as info:
-        await policy(clock, attempts=3, backoff=0).around(mcp_request(), call_next)
+        await policy(clock, attempts=3, backoff=0).run(mcp_request(), call_next)
     assert info.value.http_status == 502
     assert info.value.attempts == 3
 
@@ -214,12 +232,12 @@ async def test_transport_errors_retried_only_when_safe(
     call_next, attempts = script(error)
     request = mcp_request(idempotent=idempotent)
     if retried:
-        response = await policy(clock).around(request, call_next)
+        response = await policy(clock).run(request, call_next)
         assert response.status == 200
         assert attempts == [1, 2]
     else:
         with pytest.raises(type(error)) as info:
-            await policy(clock).around(request, call_next)
+            await policy(clock).run(request, call_next)
         assert info.value is error
         assert info.value.attempts == 1
         assert attempts == [1]
@@ -240,7 +258,7 @@ async def test_idempotent_json_reply_is_buffered_and_a_broken_body_retried() -> 
     good = BytesResponse(200, b'{"ok":1}', json)
     clock = FakeClock()
     call_next, attempts = script(broken, good)
-    response = await policy(clock).around(mcp_request("tools/list", idempotent=True), call_next)
+    response = await policy(clock).run(mcp_request("tools/list", idempotent=True), call_next)
     assert attempts == [1, 2]
     assert broken.released
     assert await response.read() == b'{"ok":1}'
@@ -249,7 +267,7 @@ async def test_idempotent_json_reply_is_buffered_and_a_broken_body_retried() -> 
 async def test_non_idempotent_reply_is_passed_through_unread() -> None:
     original = BytesResponse(200, b"{}", {"Content-Type": "application/json"})
     call_next, _ = script(original)
-    assert await policy(FakeClock()).around(mcp_request(), call_next) is original
+    assert await policy(FakeClock()).run(mcp_request(), call_next) is original
 
 
 # -- deadline and Retry-After caps -----------------------------------------------------------
@@ -259,7 +277,7 @@ async def test_deadline_stops_before_a_wait_that_would_pass_it() -> None:
     clock = FakeClock()
     call_next, _attempts = script(*[(503, {})] * 10)
     with pytest.raises(HTTPStatusError) as info:
-        await policy(clock, attempts=10, backoff=1, deadline=5).around(mcp_request(), call_next)
+        await policy(clock, attempts=10, backoff=1, deadline=5).run(mcp_request(), call_next)
     # waits 1 + 2 = 3 s; the next (4 s) would end at 7 s > 5 s
     assert clock.sleeps == [1, 2]
     assert info.value.attempts == 3
@@ -269,7 +287,7 @@ async def test_retry_after_beyond_deadline_gives_up_at_once() -> None:
     clock = FakeClock()
     call_next, _attempts = script((429, {"Retry-After": "90"}))
     with pytest.raises(RateLimitedError) as info:
-        await policy(clock, deadline=60).around(mcp_request(), call_next)
+        await policy(clock, deadline=60).run(mcp_request(), call_next)
     assert clock.sleeps == []
     assert info.value.retry_after == 90.0
     assert info.value.attempts == 1
@@ -279,7 +297,7 @@ async def test_retry_after_beyond_max_retry_after_gives_up() -> None:
     clock = FakeClock()
     call_next, _ = script((429, {"Retry-After": "30"}))
     with pytest.raises(RateLimitedError):
-        await policy(clock, deadline=None, max_retry_after=10).around(mcp_request(), call_next)
+        await policy(clock, deadline=None, max_retry_after=10).run(mcp_request(), call_next)
     assert clock.sleeps == []
 
 
@@ -291,7 +309,7 @@ async def test_time_spent_in_tries_counts_against_the_deadline() -> None:
         return BytesResponse(503)
 
     with pytest.raises(HTTPStatusError) as info:
-        await policy(clock, attempts=10, backoff=0.5, deadline=10).around(
+        await policy(clock, attempts=10, backoff=0.5, deadline=10).run(
             mcp_request(), slow_fail
         )
     # tries end at 4, 8.5 and 13.5 s; waits of 0.5 and 1 s fit, the next 2 s would not
@@ -308,7 +326,7 @@ async def test_retry_after_beyond_the_call_timeout_gives_up_at_once() -> None:
     request = mcp_request()
     request.timeout = Timeout(total=1)
     with pytest.raises(RateLimitedError) as info:
-        await policy(clock, deadline=None).around(request, call_next)
+        await policy(clock, deadline=None).run(request, call_next)
     assert clock.sleeps == []
     assert attempts == [1]
     assert info.value.retry_after == 3.0
@@ -325,7 +343,7 @@ async def test_retry_after_beyond_the_call_timeout_gives_up_at_once_for_messages
         tries += 1
         raise RateLimitedError(429, retry_after=3.0)
 
-    exchange = Exchange("tools/call", "http://127.0.0.1:1/mcp", {"timeout": 1.0})
+    exchange = Exchange("tools/call", "http://127.0.0.1:1/mcp", timeout=1.0)
     with pytest.raises(RateLimitedError) as info:
         await policy(clock, deadline=None).around_message(exchange, refused)
     assert clock.sleeps == []
@@ -339,7 +357,7 @@ async def test_retry_after_within_the_call_timeout_is_waited() -> None:
     call_next, attempts = script((429, {"Retry-After": "3"}))
     request = mcp_request()
     request.timeout = Timeout(total=5)
-    response = await policy(clock, deadline=None).around(request, call_next)
+    response = await policy(clock, deadline=None).run(request, call_next)
     assert response.status == 200
     assert clock.sleeps == [3.0]
     assert attempts == [1, 2]
@@ -355,7 +373,7 @@ async def test_a_zero_negative_or_invalid_retry_after_falls_back_to_the_backoff(
 ) -> None:
     clock = FakeClock()
     call_next, attempts = script(*[(429, {"Retry-After": retry_after})] * 4)
-    response = await policy(clock, attempts=5, backoff=0.5).around(mcp_request(), call_next)
+    response = await policy(clock, attempts=5, backoff=0.5).run(mcp_request(), call_next)
     assert response.status == 200
     assert attempts == [1, 2, 3, 4, 5]
     assert clock.sleeps == [0.5, 1.0, 2.0, 4.0]
@@ -365,7 +383,7 @@ async def test_a_short_retry_after_never_undercuts_the_backoff() -> None:
     # Retry-After can lengthen a wait, never shorten it below the policy's backoff.
     clock = FakeClock()
     call_next, _ = script(*[(429, {"Retry-After": "1.5"})] * 4)
-    await policy(clock, attempts=5, backoff=0.5).around(mcp_request(), call_next)
+    await policy(clock, attempts=5, backoff=0.5).run(mcp_request(), call_next)
     assert clock.sleeps == [1.5, 1.5, 2.0, 4.0]
 
 
@@ -376,7 +394,7 @@ async def test_retry_after_zero_with_jitter_still_backs_off() -> None:
     for _ in range(20):
         clock = FakeClock()
         call_next, _ = script(*[(429, {"Retry-After": "0"})] * 5)
-        await policy(clock, attempts=6, backoff=1, jitter=True).around(mcp_request(), call_next)
+        await policy(clock, attempts=6, backoff=1, jitter=True).run(mcp_request(), call_next)
         for sleep, cap in zip(clock.sleeps, [1, 2, 4, 8, 16], strict=True):
             assert 0 <= sleep <= cap
         waits.append(clock.sleeps)
@@ -386,41 +404,49 @@ async def test_retry_after_zero_with_jitter_still_backs_off() -> None:
 # -- per-request overrides -----------------------------------------------------------------
 
 
-async def test_retry_false_in_extensions_skips_the_policy() -> None:
-    call_next, attempts = script((503, {}))
-    response = await policy(FakeClock()).around(mcp_request(retry=False), call_next)
-    assert response.status == 503
-    assert attempts == [None]
+async def test_retry_false_in_the_options_skips_the_policy() -> None:
+    call_next, attempts = message_script(1)
+    with pytest.raises(ConnectError):
+        await policy(FakeClock()).around_message(exchange_with(False), call_next)
+    assert attempts == [1]
 
 
-async def test_policy_in_extensions_replaces_the_client_policy() -> None:
+async def test_policy_in_the_options_replaces_the_client_policy() -> None:
     clock = FakeClock()
-    call_next, attempts = script(*[(503, {})] * 4)
+    call_next, attempts = message_script(4)
     override = policy(clock, attempts=5, backoff=0)
-    response = await policy(clock, attempts=2).around(mcp_request(retry=override), call_next)
-    assert response.status == 200
+    await policy(clock, attempts=2).around_message(exchange_with(override), call_next)
     assert attempts == [1, 2, 3, 4, 5]
 
 
-async def test_per_call_hook_without_client_policy() -> None:
+async def test_per_call_stand_in_without_client_policy() -> None:
     clock = FakeClock()
-    hook = per_call_retry()
-    call_next, attempts = script((503, {}))
-    assert (await hook.around(mcp_request(), call_next)).status == 503
-    assert attempts == [None]
-    call_next, attempts = script((503, {}))
-    request = mcp_request(retry=policy(clock, backoff=0))
-    assert (await hook.around(request, call_next)).status == 200
+    stand_in = per_call_retry()
+    assert isinstance(stand_in, MessagePolicy)
+    call_next, attempts = message_script(1)
+    with pytest.raises(ConnectError):
+        await stand_in.around_message(exchange_with(None), call_next)
+    assert attempts == [1]
+    call_next, attempts = message_script(1)
+    await stand_in.around_message(exchange_with(policy(clock, backoff=0)), call_next)
     assert attempts == [1, 2]
 
 
 async def test_per_call_true_uses_the_default_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
     monkeypatch.setattr(retry_module, "_DEFAULT", [policy(clock, backoff=3)])
-    call_next, _attempts = script((503, {}))
-    response = await per_call_retry().around(mcp_request(retry=True), call_next)
-    assert response.status == 200
+    call_next, _attempts = message_script(1)
+    stand_in = per_call_retry()
+    assert isinstance(stand_in, MessagePolicy)
+    await stand_in.around_message(exchange_with(True), call_next)
     assert clock.sleeps == [3]
+
+
+def test_resolve_picks_the_policy_of_a_call() -> None:
+    own, other = RetryPolicy(), RetryPolicy()
+    assert resolve(own, None) is own and resolve(None, None) is None
+    assert resolve(own, False) is None and resolve(own, other) is other
+    assert resolve(own, True) is own and isinstance(resolve(None, True), RetryPolicy)
 
 
 async def test_one_policy_serves_concurrent_requests_independently() -> None:
@@ -430,8 +456,9 @@ async def test_one_policy_serves_concurrent_requests_independently() -> None:
     async def one(failures: int) -> int:
         call_next, _attempts = script(*[(503, {})] * failures)
         request = mcp_request()
-        await shared.around(request, call_next)
-        return int(request.extensions["attempt"])
+        await shared.run(request, call_next)
+        assert request.record is not None
+        return request.record.attempt
 
     results = await asyncio.gather(*(one(n % 5) for n in range(20)))
     assert results == [n % 5 + 1 for n in range(20)]
@@ -461,13 +488,13 @@ async def test_retry_logs_never_show_credentials(caplog: pytest.LogCaptureFixtur
     request = HTTPRequest(
         "POST", "http://127.0.0.1:1/mcp?api_key=sekrit-key",
         headers={"Authorization": "Bearer sekrit-token"},
-        extensions={"mcp_method": "tools/list", "idempotent": True},
+        mcp_method="tools/list", idempotent=True,
     )
     call_next, _ = script(
         ConnectError(f"connection to {request.url} failed", sent=False), (503, {})
     )
     with caplog.at_level(logging.DEBUG, logger="mcp_async"):
-        await policy(clock, backoff=0).around(request, call_next)
+        await policy(clock, backoff=0).run(request, call_next)
     assert "retrying tools/list" in caplog.text
     assert "sekrit" not in caplog.text
     assert "Authorization" not in caplog.text
@@ -579,14 +606,22 @@ async def test_call_tool_policy_without_a_client_policy(server: MCPTestServer) -
             await client.call_tool("record", {"n": 3}, retry="yes")  # type: ignore[arg-type]
 
 
-async def test_per_call_retry_runs_inside_metrics_and_outside_user_hooks(
+async def test_per_call_retry_runs_inside_metrics_and_outside_every_http_hook(
     server: MCPTestServer,
 ) -> None:
+    # Retry lives in the message chain only: metrics (a message policy) see one logical
+    # call with its attempts; every HTTP hook, a plain `metrics=` hook included, sees
+    # each attempt (counted here: the tools/call POSTs).
     seen: dict[str, int] = {"outer": 0, "inner": 0}
+    samples: list[RequestSample] = []
+
+    class Recorder(MetricsHook):
+        def on_finish(self, sample: RequestSample) -> None:
+            samples.append(sample)
 
     def counting(name: str) -> Any:
         async def count(request: HTTPRequest, call_next: Any) -> HTTPResponse:
-            seen[name] += 1
+            seen[name] += request.mcp_method == "tools/call"
             response: HTTPResponse = await call_next(request)
             return response
 
@@ -599,9 +634,19 @@ async def test_per_call_retry_runs_inside_metrics_and_outside_user_hooks(
         await client.initialize()
         seen.update(outer=0, inner=0)
         await client.call_tool("record", {"n": 1}, retry=policy(FakeClock()))
-        assert seen == {"outer": 1, "inner": 2}  # one logical call, two attempts
-        await client.call_tool("record", {"n": 2})  # no option: the lean pipeline
-        assert seen == {"outer": 2, "inner": 3}
+        assert seen == {"outer": 2, "inner": 2}  # one logical call, two attempts
+        await client.call_tool("record", {"n": 2})  # no option: the lean chain
+        assert seen == {"outer": 3, "inner": 3}
+    server.faults.add(Fault.error(503, method="tools/call", times=1))
+    async with AsyncMCPClient(
+        server.url, metrics=Recorder(), hooks=[counting("inner")]
+    ) as client:
+        await client.initialize()
+        samples.clear()
+        seen.update(inner=0)
+        await client.call_tool("record", {"n": 3}, retry=policy(FakeClock()))
+        assert seen["inner"] == 2
+        assert [(s.method, s.outcome, s.attempts) for s in samples] == [("tools/call", "ok", 2)]
 
 
 async def test_send_request_retry(make_server: Any) -> None:

@@ -105,7 +105,7 @@ class AuthHTTP:
             headers={"Accept": "application/json", **(headers or {})},
             body=body,
             timeout=self.timeout,
-            extensions={"mcp_method": None, "idempotent": method == "GET", "oauth": step},
+            idempotent=method == "GET",
         )
         try:
             response = await self._send(request)

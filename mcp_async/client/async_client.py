@@ -64,8 +64,8 @@ from ..protocol.models import (
     ServerCapabilities,
     Tool,
 )
-from ..session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
 from ..session.api import Session, SessionLookup
+from ..session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
 from ..session.engine import SessionEngine
 from ..session.portable import SessionState, SessionStateError
 from ..session.revisions import Revision
@@ -396,8 +396,9 @@ class AsyncMCPClient:
         for hook in (metrics, retry):
             if isinstance(hook, MessagePolicy):
                 self._message_level.append(hook)
-        #: send_request's hooks outside the retry policy and the pipeline inside it.
-        self._plain_retry: tuple[list[Hook], Handler] | None = None
+        #: The bottom of the HTTP pipeline when send_request runs under a retry policy
+        #: (its pipeline is built per retried call: few clients ever make one).
+        self._plain_retry: Handler | None = None
         if isinstance(client_info, Implementation):
             client_info = client_info.to_dict()
         # (The default is one dict for every client; none of them changes it.)
@@ -661,8 +662,7 @@ class AsyncMCPClient:
         if self._retries_messages():
             # The retry policy is no HTTP hook: it runs in the message chain, and around
             # the hooks below its place for send_request (see _send_plain).
-            at = hooks.index(retry)
-            self._plain_retry = (hooks[:at], build_pipeline(hooks[at + 1:], bottom))
+            self._plain_retry = bottom
             hooks = [hook for hook in hooks if hook is not retry]
         self._send = build_pipeline(hooks, bottom)
         return url_transport(
@@ -690,20 +690,22 @@ class AsyncMCPClient:
     ) -> Awaitable[HTTPResponse]:
         """Send a plain HTTP request (send_request) through the pipeline, under the
         retry policy that applies to it, at the retry's place in the hook order."""
-        plain = self._plain_retry
-        if plain is None:
+        bottom = self._plain_retry
+        if bottom is None:
             return self._send(request)
         from ..policies.retry import resolve
 
         policy = resolve(self._retry, option)
         if policy is None:
             return self._send(request)
-        outer, inner = plain
+        hooks = self._policy_hooks
+        at = hooks.index(self._retry)
+        inner = build_pipeline(hooks[at + 1:], bottom)
 
         def retrying(request: HTTPRequest) -> Awaitable[HTTPResponse]:
             return policy.run(request, inner)
 
-        return build_pipeline(outer, retrying)(request)
+        return build_pipeline(hooks[:at], retrying)(request)
 
     async def aclose(self) -> None:
         """End the MCP session (DELETE) and close the owned HTTP session. Idempotent."""
@@ -773,6 +775,17 @@ class AsyncMCPClient:
                 return self._given_transport.kind
             return self._transport_choice
         return session.transport.kind
+
+    @property
+    def message_transport(self) -> MessageTransport | None:
+        """The transport object the client was given instead of a URL (a
+        :class:`~mcp_async.StdioTransport`, say); ``None`` for a URL."""
+        return self._given_transport
+
+    @property
+    def is_open(self) -> bool:
+        """True between a successful :meth:`open` and :meth:`aclose`."""
+        return self._state is _State.OPEN
 
     @property
     def cache(self) -> ResponseCache | None:
@@ -987,7 +1000,7 @@ class AsyncMCPClient:
                 "no session to export yet: call initialize() or make a request first"
             )
         transport = engine.transport
-        if self.url is None or transport.kind != "streamable-http":
+        if self.url is None or not transport.capabilities.sessions:
             raise ClientStateError(
                 "only Streamable HTTP sessions can be exported; this client speaks "
                 f"{transport.kind}"
@@ -1249,7 +1262,7 @@ class AsyncMCPClient:
     def _tools_page(self, raw: Mapping[str, Any]) -> ListToolsPage:
         engine = self._mcp()
         revision = engine.revision
-        if revision is None or engine.transport.kind != "streamable-http":
+        if revision is None or not engine.transport.capabilities.http_headers:
             return ListToolsPage.from_dict(raw)
         tools = raw.get("tools")
         if isinstance(tools, list):
@@ -1557,7 +1570,7 @@ class AsyncMCPClient:
         if not engine.connected:
             await engine.connect()
         revision = engine.revision
-        if revision is None or engine.transport.kind != "streamable-http":
+        if revision is None or not engine.transport.capabilities.http_headers:
             return headers
         annotations = self._header_maps.get(name)
         added = revision.param_headers(annotations or {}, params.get("arguments"))

@@ -22,9 +22,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .._config import Timeout

@@ -27,13 +27,15 @@ from typing import Any
 
 from .._exceptions import ConfigError, HTTPStatusError, JSONRPCError
 from ..protocol.jsonrpc import ErrorResponse, Response, error_to_exception
-from ..session.era import ProbeMark
 from ..transports.http.base import Handler, HTTPRequest, HTTPResponse
 from ..transports.http.hooks import Hook
+from ..transports.options import AttemptRecord
 from .base import Exchange, NextStep
 from .retry import redact_url
 
 __all__ = ["MetricsHook", "PrometheusMetrics", "RequestSample"]
+
+_FIRST_TRY = AttemptRecord()  # (read only)
 
 logger = logging.getLogger("mcp_async.requests")
 
@@ -71,8 +73,8 @@ class RequestSample:
 
 def method_label(request: HTTPRequest) -> str:
     """The ``method`` label of ``request``: its JSON-RPC method, else an HTTP label."""
-    method = request.extensions.get("mcp_method")
-    if isinstance(method, str) and method:
+    method = request.mcp_method
+    if method:
         return method
     return "http" if request.method == "POST" else f"http:{request.method}"
 
@@ -155,9 +157,9 @@ class MetricsHook(Hook):
             )
 
     async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
-        """Time one request message (transports without HTTP) and report the outcome."""
+        """Time one request message (on every transport) and report the outcome."""
         method = exchange.method
-        tool = self._tool_label(exchange.extensions.get("mcp_name"))
+        tool = self._tool_label(exchange.options.mcp_name)
         self.on_start(method, tool)
         start = self._clock()
         try:
@@ -190,11 +192,11 @@ class MetricsHook(Hook):
         MCP request messages are measured by :meth:`around_message` instead, and the
         opening of an SSE stream is not a call: both pass through unmeasured.
         """
-        extensions = request.extensions
-        if extensions.get("message_policies") or extensions.get("sse_stream"):
-            return await call_next(request)
+        if request.stream is not None or request.record is not None:
+            return await call_next(request)  # (a record: the message policies watch it)
+        request.record = AttemptRecord()  # what retry and the rate limiter report
         method = method_label(request)
-        tool = self._tool_label(extensions.get("mcp_name"))
+        tool = self._tool_label(request.options.mcp_name)
         self.on_start(method, tool)
         start = self._clock()
         status: int | None = None
@@ -218,15 +220,15 @@ class MetricsHook(Hook):
         status: int | None,
         start: float,
     ) -> None:
-        extensions = request.extensions
+        record = request.record or _FIRST_TRY
         sample = RequestSample(
             method=method,
             tool=tool,
             outcome=outcome,
             status=status,
             duration=self._clock() - start,
-            attempts=int(extensions.get("attempt", 1)),
-            rate_limit_wait=float(extensions.get("rate_limit_wait", 0.0)),
+            attempts=record.attempt,
+            rate_limit_wait=record.rate_limit_wait,
             url=redact_url(request.url),
         )
         try:
@@ -238,8 +240,8 @@ class MetricsHook(Hook):
 
 def _fell_back(exchange: Exchange, error: BaseException) -> bool:
     """Whether ``error`` ended the ``server/discover`` era probe in the expected fall-back."""
-    mark = exchange.extensions.get("era_probe")
-    return isinstance(mark, ProbeMark) and mark.fell_back(error)
+    fell_back = exchange.options.era_probe
+    return fell_back is not None and fell_back(error)
 
 
 def _status_of(exc: BaseException) -> int | None:

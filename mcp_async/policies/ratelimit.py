@@ -129,8 +129,8 @@ class RateLimit(Hook):
         sleep: awaitable ``sleep(seconds)`` (default ``asyncio.sleep``), for tests.
 
     Share one instance between clients that talk to the same server to share its
-    budget. The seconds a request waited are added to
-    ``request.extensions["rate_limit_wait"]``. A 429 pauses only requests to the URL
+    budget. The seconds a request waited are added to its record's ``rate_limit_wait``
+    (:class:`~mcp_async.transports.options.AttemptRecord`). A 429 pauses only requests to the URL
     that answered it. A request never waits past its own timeout: when the wait would
     end later, it fails at once with :class:`~mcp_async.ReadTimeout`.
     """
@@ -300,20 +300,17 @@ class RateLimit(Hook):
 
     async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
         """Wait for a turn, then send one request message (transports without HTTP)."""
-        waited = await self.acquire(exchange.url, timeout=exchange.extensions.get("timeout"))
+        waited = await self.acquire(exchange.url, timeout=exchange.timeout)
         if waited > 0:
-            extensions = exchange.extensions
-            extensions["rate_limit_wait"] = extensions.get("rate_limit_wait", 0.0) + waited
+            exchange.record.rate_limit_wait += waited
         await call_next(exchange)
 
     async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
         """Wait for a turn, send, then learn from the response."""
         timeout = request.timeout.total if request.timeout is not None else None
         waited = await self.acquire(request.url, timeout=timeout)
-        if waited > 0:
-            request.extensions["rate_limit_wait"] = (
-                request.extensions.get("rate_limit_wait", 0.0) + waited
-            )
+        if waited > 0 and request.record is not None:
+            request.record.rate_limit_wait += waited
         response = await call_next(request)
         self.observe(response.status, response.headers, request.url)
         return response

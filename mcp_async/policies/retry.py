@@ -1,4 +1,4 @@
-"""Retrying what is safe to retry: :class:`RetryPolicy`, a pipeline hook built on tenacity.
+"""Retrying what is safe to retry: :class:`RetryPolicy`, a message policy built on tenacity.
 
 ::
 
@@ -17,7 +17,13 @@ What is retried (see :meth:`RetryPolicy.is_retryable`):
   ``call_tool(..., idempotent=True)`` opts a tool call in).
 
 JSON-RPC errors are answers, not failures, and never reach the policy. An expired MCP
-session is recovered by the session itself. Waits go through an injectable ``sleep``
+session is recovered by the session itself.
+
+The policy lives in one chain: the message policies the session engine runs around each
+request message (:meth:`RetryPolicy.around_message`), on every transport; each attempt
+goes through the HTTP hooks (rate limiter, auth, your hooks) again. It is no HTTP hook:
+the one plain HTTP request that retries, ``send_request``, is run under it with
+:meth:`RetryPolicy.run`. Waits go through an injectable ``sleep``
 (``asyncio.sleep`` by default) so other tasks keep running, and tests need no wall time.
 """
 
@@ -45,6 +51,7 @@ from ..protocol.mcp import JSON_CONTENT_TYPE
 from ..transports.http.base import BytesResponse, Handler, HTTPRequest, HTTPResponse
 from ..transports.http.hooks import Hook
 from ..transports.http.status import raise_for_status
+from ..transports.options import AttemptRecord
 from .base import Exchange, NextStep
 
 if TYPE_CHECKING:
@@ -130,8 +137,10 @@ class RetryPolicy(Hook):
 
     The policy holds no per-request state, so one instance serves every task of a client
     (and several clients). Per call, ``retry=False`` on a client method skips it and
-    ``retry=RetryPolicy(...)`` replaces it; both travel in ``request.extensions["retry"]``.
-    The try number is recorded in ``request.extensions["attempt"]``. When retries run out,
+    ``retry=RetryPolicy(...)`` replaces it; both travel in the request's options
+    (:attr:`RequestOptions.retry <mcp_async.transports.options.RequestOptions.retry>`).
+    The try number is recorded in the request's record (``record.attempt``, which HTTP
+    hooks see as ``request.record.attempt``). When retries run out,
     the last error is raised with ``.attempts`` set; a final retryable status becomes its
     typed error (:class:`~mcp_async.RateLimitedError` with ``retry_after`` for 429).
     """
@@ -202,9 +211,9 @@ class RetryPolicy(Hook):
         if isinstance(exc, ConnectTimeout):
             return True
         if isinstance(exc, ConnectError):
-            return not exc.sent or bool(request.extensions.get("idempotent"))
+            return not exc.sent or request.idempotent
         if isinstance(exc, ReadError | ReadTimeout):
-            return bool(request.extensions.get("idempotent"))
+            return request.idempotent
         status = _status_of(exc)
         return status is not None and status in self.statuses
 
@@ -232,34 +241,31 @@ class RetryPolicy(Hook):
             return retry_after
         return backoff
 
-    # -- the hook -------------------------------------------------------------------------
-    async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
-        """Run ``call_next`` until it succeeds, a failure is not retryable, or time runs out."""
-        override = request.extensions.get("retry")
-        if override is False or request.extensions.get("message_policies"):
-            return await call_next(request)
-        policy = override if isinstance(override, RetryPolicy) else self
-        return await policy.run(request, call_next)
-
+    # -- running it ---------------------------------------------------------------------
     async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
-        """The same policy around one request message (transports without HTTP)."""
-        override = exchange.extensions.get("retry")
+        """Run the rest of the message chain until the request succeeds, a failure is not
+        retryable, or time runs out; a per-call ``retry`` option overrides the policy."""
+        override = exchange.options.retry
         if override is False:
             return await call_next(exchange)
         policy = override if isinstance(override, RetryPolicy) else self
         return await policy._run(exchange, lambda: call_next(exchange))
 
     async def run(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
-        """Send ``request`` through ``call_next`` under this policy (ignores overrides)."""
+        """Send one plain HTTP ``request`` through ``call_next`` under this policy (the
+        client's ``send_request``); a retryable status is raised as its typed error
+        between tries, and an idempotent JSON reply is read here, so that a connection
+        lost mid-body is retried too."""
         return await self._run(request, lambda: self._try(request, call_next))
 
     async def _run(
         self, request: HTTPRequest | Exchange, attempt_once: Callable[[], Awaitable[_T]]
     ) -> _T:
         start = self._clock()
+        record = _record_of(request)
         # The first try runs without tenacity: most requests succeed, and setting up
         # AsyncRetrying costs more than the rest of the pipeline.
-        request.extensions["attempt"] = 1
+        record.attempt = 1
         try:
             return await attempt_once()
         except MCPClientError as exc:
@@ -292,14 +298,14 @@ class RetryPolicy(Hook):
                 exc = _outcome_error(state)
                 logger.info(
                     "retrying %s %s in %.2fs (try %d of %d failed: %s)",
-                    request.extensions.get("mcp_method") or request.method,
+                    _method_of(request) or request.method,
                     redact_url(request.url),
                     state.upcoming_sleep,
                     state.attempt_number,
                     self.attempts,
                     _describe(exc, request.url),
                     extra={
-                        "mcp_method": request.extensions.get("mcp_method"),
+                        "mcp_method": _method_of(request),
                         "attempt": state.attempt_number,
                         "retry_in": state.upcoming_sleep,
                         "error": type(exc).__name__,
@@ -321,7 +327,7 @@ class RetryPolicy(Hook):
                     attempt = try_.retry_state.attempt_number
                     if attempt == 1:
                         raise first_error  # hand the fast path's failure to tenacity
-                    request.extensions["attempt"] = attempt
+                    record.attempt = attempt
                     if budget is not None and isinstance(request, HTTPRequest):
                         _shrink_timeout(request, budget - (self._clock() - start))
                     return await attempt_once()
@@ -334,11 +340,11 @@ class RetryPolicy(Hook):
         response = await call_next(request)
         if response.status in self.statuses:
             # Reads the (bounded) error body and releases the connection before any wait.
-            mcp = request.extensions.get("mcp_method") is not None
+            mcp = request.mcp_method is not None
             await raise_for_status(request, response, jsonrpc_body=mcp)
         if (
             response.ok
-            and request.extensions.get("idempotent")
+            and request.idempotent
             and response.content_type == JSON_CONTENT_TYPE
         ):
             # Buffer a JSON reply here so that a connection lost mid-body is retried too.
@@ -356,23 +362,11 @@ class _PerCallRetry(Hook):
     __slots__ = ()
 
     async def around_message(self, exchange: Exchange, call_next: NextStep) -> None:
-        """The same, around one request message (transports without HTTP)."""
-        override = exchange.extensions.get("retry")
-        if isinstance(override, RetryPolicy):
-            return await override.around_message(exchange, call_next)
-        if override is True:
-            return await _default_policy().around_message(exchange, call_next)
-        return await call_next(exchange)
-
-    async def around(self, request: HTTPRequest, call_next: Handler) -> HTTPResponse:
-        override = request.extensions.get("retry")
-        if request.extensions.get("message_policies"):
-            return await call_next(request)
-        if isinstance(override, RetryPolicy):
-            return await override.run(request, call_next)
-        if override is True:
-            return await _default_policy().run(request, call_next)
-        return await call_next(request)
+        """Run the request under its per-call policy, if it has one."""
+        policy = resolve(None, exchange.options.retry)
+        if policy is None:
+            return await call_next(exchange)
+        return await policy.around_message(exchange, call_next)
 
 
 _DEFAULT: list[RetryPolicy] = []
@@ -387,6 +381,20 @@ def _default_policy() -> RetryPolicy:
 def per_call_retry() -> Hook:
     """The hook a client installs when it has no retry policy of its own."""
     return _PerCallRetry()
+
+
+def resolve(client_policy: object, option: object) -> RetryPolicy | None:
+    """The policy that runs a request of a client whose ``retry=`` is ``client_policy``
+    when the call's ``retry=`` option is ``option`` (``None``: no retrying). A client
+    retry hook that is no :class:`RetryPolicy` ignores the options, as before."""
+    own = client_policy if isinstance(client_policy, RetryPolicy) else None
+    if option is False:
+        return None
+    if isinstance(option, RetryPolicy):
+        return option
+    if option is True:
+        return own if own is not None else _default_policy()
+    return own
 
 
 def check_retry_option(value: object) -> RetryPolicy | bool | None:
@@ -407,8 +415,22 @@ def _timeout_of(request: HTTPRequest | Exchange) -> float | None:
     """The call's own total timeout in seconds, if it has one."""
     if isinstance(request, HTTPRequest):
         return request.timeout.total if request.timeout is not None else None
-    value = request.extensions.get("timeout")
-    return value if isinstance(value, int | float) else None
+    return request.timeout
+
+
+def _record_of(request: HTTPRequest | Exchange) -> AttemptRecord:
+    """Where the try number is reported (an HTTP request nobody watched gets one)."""
+    if isinstance(request, Exchange):
+        return request.record
+    record = request.record
+    if record is None:
+        record = request.record = AttemptRecord()
+    return record
+
+
+def _method_of(request: HTTPRequest | Exchange) -> str | None:
+    """The JSON-RPC method ``request`` carries, if any."""
+    return request.method if isinstance(request, Exchange) else request.mcp_method
 
 
 def _outcome_error(state: RetryCallState) -> BaseException | None:

@@ -79,14 +79,42 @@ class SessionEngine:
     # Slots: a gateway holds thousands of engines, and an instance dict of more than 30
     # keys is not key-shared (about 1.5 KB each). ``__dict__`` keeps any other attribute.
     __slots__ = (
-        "__dict__", "__weakref__", "_background", "_calls", "_capabilities", "_chain",
-        "_client_info", "_close_cancelled", "_closed", "_deadlines", "_default_timeout",
-        "_generation", "_ids", "_init_task", "_log_level", "_mode", "_pinned",
-        "_probe_timeout", "_result_types", "_retry_chain", "_retry_policies", "_verdict",
+        "__dict__",
+        "__weakref__",
+        "_background",
+        "_calls",
+        "_capabilities",
+        "_chain",
+        "_client_info",
+        "_close_cancelled",
+        "_closed",
+        "_deadlines",
+        "_default_timeout",
+        "_generation",
+        "_ids",
+        "_init_task",
+        "_log_level",
+        "_mode",
+        "_pinned",
+        "_probe_timeout",
+        "_result_types",
+        "_retry_chain",
+        "_retry_policies",
+        "_routers",
+        "_verdict",
         "_verdict_key",
-        "_verdicts", "_waiting", "connected", "discovered", "dispatcher",
-        "extension_capabilities", "max_input_rounds", "owner", "protocol_version",
-        "result", "revision", "transport", "_routers",
+        "_verdicts",
+        "_waiting",
+        "connected",
+        "discovered",
+        "dispatcher",
+        "extension_capabilities",
+        "max_input_rounds",
+        "owner",
+        "protocol_version",
+        "result",
+        "revision",
+        "transport",
     )
 
     def __init__(
@@ -904,7 +932,8 @@ class SessionEngine:
         if not self.connected:
             return
         revision = self.revision
-        if revision is not None and revision.cancels_by_abort and self.transport.aborts_to_cancel:
+        if (revision is not None and revision.cancels_by_abort
+                and self.transport.capabilities.cancels_by_abort):
             return
         note = Notification("notifications/cancelled", {"requestId": request_id, "reason": reason})
         self._spawn(self._quiet(self.transport.send(note)))

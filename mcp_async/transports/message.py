@@ -17,13 +17,18 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, NamedTuple, Protocol
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, Protocol
 
 from .._config import Timeout
 from .._exceptions import MCPClientError
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, RequestId, Response
+from .options import NO_OPTIONS, AttemptRecord, RequestOptions
+from .wire import WireRules
 
-__all__ = ["Call", "MessageTransport", "Receiver", "Reply", "TransportKind"]
+__all__ = [
+    "Call", "MessageTransport", "Receiver", "Reply", "TransportCapabilities", "TransportKind",
+]
 
 #: ``"auto"`` only while a URL's transport is still being detected.
 TransportKind = Literal["streamable-http", "sse", "stdio", "memory", "auto"]
@@ -52,38 +57,58 @@ class Receiver(Protocol):
         """Tell the server that request ``request_id`` is abandoned (in the background)."""
 
 
+@dataclass(frozen=True, slots=True)
+class TransportCapabilities:
+    """What a message transport can do; each transport class declares one.
+
+    Attributes:
+        server_push: the server can send messages of its own at any time.
+        resumable: broken reply streams are resumed (``Last-Event-ID``).
+        sessions: the server keeps a session (``Mcp-Session-Id``) that the client may
+            have to re-create (HTTP 404), and that can be exported to continue
+            elsewhere (docs/sessions.md).
+        cancels_by_abort: in the 2026-07-28 era a request is cancelled by closing its
+            response stream, not with ``notifications/cancelled``.
+        http_headers: requests carry MCP's HTTP headers in the 2026-07-28 era
+            (``Mcp-Method``, ``Mcp-Name``, ``Mcp-Param-*``), so tools' ``x-mcp-header``
+            annotations apply.
+    """
+
+    server_push: bool = True
+    resumable: bool = False
+    sessions: bool = False
+    cancels_by_abort: bool = False
+    http_headers: bool = False
+
+
 class Call(NamedTuple):
     """The facts about one outgoing request that a transport may need.
 
     ``waiter`` is the engine's future for the reply: a transport reading a reply stream
-    stops once it is done. ``headers`` and ``extensions`` are per-call options that only
-    HTTP transports use (extra headers, and facts for the HTTP hooks). A named tuple:
-    one is made per request, and it costs less than a frozen dataclass.
+    stops once it is done. ``headers`` are extra HTTP headers, ``options`` the caller's
+    per-request options and ``record`` where the layers below report back (the try
+    number, rate-limit waits; ``None`` when no message policy reads it): HTTP transports
+    hand all three to their hooks. A named tuple: one is made per request, and it costs
+    less than a frozen dataclass.
     """
 
     waiter: asyncio.Future[Reply]
     timeout: Timeout | None = None
     headers: Mapping[str, str] | None = None
     idempotent: bool = False
-    extensions: Mapping[str, Any] | None = None
+    options: RequestOptions = NO_OPTIONS
+    record: AttemptRecord | None = None
 
 
 class MessageTransport(ABC):
     """Moves JSON-RPC messages between the engine and one server.
 
-    Class attributes declare what the transport can do: ``kind`` names it,
-    ``server_push`` says the server can send messages of its own at any time,
-    ``resumable`` that broken streams are resumed, ``sessions`` that the server keeps
-    a session the client may have to re-create (HTTP 404 on Streamable HTTP), and
-    ``aborts_to_cancel`` that in the stateless era a request is cancelled by closing
-    its response stream, not by ``notifications/cancelled``.
+    Two class attributes describe the transport: ``kind`` names it (for messages and
+    logs; nothing above compares it) and ``capabilities`` says what it can do.
     """
 
     kind: TransportKind
-    server_push: ClassVar[bool] = True
-    resumable: ClassVar[bool] = False
-    sessions: ClassVar[bool] = False
-    aborts_to_cancel: ClassVar[bool] = False
+    capabilities: TransportCapabilities = TransportCapabilities()
 
     _receiver: Receiver | None = None
 
@@ -116,9 +141,10 @@ class MessageTransport(ABC):
     async def prepare(self) -> None:
         """Get ready for a new handshake: connect, spawn or forget the old session."""
 
-    def negotiated(self, protocol_version: str) -> None:
-        """The era is settled at ``protocol_version`` (HTTP sends it as a header; in the
-        stateless era HTTP also adds the routing headers to every request)."""
+    def negotiated(self, wire: WireRules) -> None:
+        """The era is settled: ``wire`` holds what the revision asks of the transport
+        (HTTP sends ``wire.version`` as a header, and ``wire.routing_headers`` with every
+        request)."""
         return None
 
     async def handshake_done(self) -> None:

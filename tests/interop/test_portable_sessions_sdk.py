@@ -25,7 +25,7 @@ class Count(Hook):
     def __init__(self):
         self.methods = {}
     async def on_request(self, request):
-        method = request.extensions.get("mcp_method")
+        method = request.mcp_method
         self.methods[method] = self.methods.get(method, 0) + 1
 
 async def main():
@@ -47,7 +47,7 @@ class Count(Hook):
         self.methods: dict[str | None, int] = {}
 
     async def on_request(self, request: HTTPRequest) -> None:
-        method = request.extensions.get("mcp_method")
+        method = request.mcp_method
         self.methods[method] = self.methods.get(method, 0) + 1
 
 

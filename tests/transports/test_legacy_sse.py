@@ -376,7 +376,7 @@ async def test_auth_and_user_hooks_apply_to_the_get_and_every_post(start: Start)
 
     @request_hook
     async def record(request: HTTPRequest) -> None:
-        seen.append((request.method, request.extensions.get("mcp_method")))
+        seen.append((request.method, request.mcp_method))
 
     async with sse_client(app, auth="tok", hooks=[record]) as client:
         await client.list_tools()

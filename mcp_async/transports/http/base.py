@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from ..._config import Timeout
 from ...protocol.mcp import media_type
+from ..options import NO_OPTIONS, AttemptRecord, RequestOptions, StreamKind
 
 __all__ = ["BytesResponse", "HTTPRequest", "HTTPResponse", "HTTPTransport", "Handler", "Transport"]
 
@@ -21,12 +22,24 @@ __all__ = ["BytesResponse", "HTTPRequest", "HTTPResponse", "HTTPTransport", "Han
 class HTTPRequest:
     """One outgoing HTTP request. Hooks may change any attribute before it is sent.
 
-    ``extensions`` carries per-request facts for policies, e.g. ``"mcp_method"`` (the
-    JSON-RPC method or ``None``), ``"idempotent"`` (safe to re-send even if it may have
-    reached the server) and ``"attempt"`` (1 for the first try, set by the retry policy).
+    Besides the HTTP parts, it carries typed facts for hooks: ``mcp_method`` (the
+    JSON-RPC method of an MCP message, or ``None`` for plain HTTP such as
+    ``send_request`` or DELETE), ``idempotent`` (safe to re-send even if it may have
+    reached the server), ``stream`` (``"standalone"`` or ``"resumed"`` for a GET that
+    opens an event stream, else ``None``) and ``options`` (the caller's
+    :class:`~mcp_async.transports.options.RequestOptions`, e.g. ``options.mcp_name``).
+
+    ``record`` (:class:`~mcp_async.transports.options.AttemptRecord`: the try number,
+    rate-limit waits) is where the layers report back to the policy that watches the
+    request: the message policies for an MCP request; for plain HTTP, the HTTP form of
+    metrics sets it (``None`` while nobody watches). ``extensions`` is yours: a
+    free-form dict the client never reads or writes, for hooks that pass facts on.
     """
 
-    __slots__ = ("body", "extensions", "headers", "method", "timeout", "url")
+    __slots__ = (
+        "body", "extensions", "headers", "idempotent", "mcp_method", "method", "options",
+        "record", "stream", "timeout", "url",
+    )
 
     def __init__(
         self,
@@ -36,6 +49,11 @@ class HTTPRequest:
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
         timeout: Timeout | None = None,
+        mcp_method: str | None = None,
+        idempotent: bool = False,
+        stream: StreamKind | None = None,
+        options: RequestOptions = NO_OPTIONS,
+        record: AttemptRecord | None = None,
         extensions: dict[str, Any] | None = None,
     ) -> None:
         self.method = method
@@ -43,6 +61,11 @@ class HTTPRequest:
         self.headers: dict[str, str] = headers if headers is not None else {}
         self.body = body
         self.timeout = timeout
+        self.mcp_method = mcp_method
+        self.idempotent = idempotent
+        self.stream = stream
+        self.options = options
+        self.record = record
         self.extensions: dict[str, Any] = extensions if extensions is not None else {}
 
     def __repr__(self) -> str:

@@ -10,11 +10,13 @@ A :class:`Hook` may override any of three awaitable methods:
 For one hook they run in that order: ``on_request``, then ``around``, then
 ``on_response``. Hooks run outermost first, in this fixed order::
 
-    metrics → retry → rate_limit → auth → hooks=(h1, h2, ...) → transport
+    metrics (plain HTTP) → rate_limit → auth → hooks=(h1, h2, ...) → transport
 
-so a retried request passes through the rate limiter, auth and user hooks again on
-every attempt, while metrics see one logical request. The chain is built once, when
-the client opens; methods a hook does not override cost nothing per request.
+They run once per HTTP request, for what needs HTTP. Retry is no hook: it runs in the
+message policies above the transports (:mod:`mcp_async.session.policy_chain`), so a
+retried request passes through the rate limiter, auth and user hooks again on every
+attempt, while metrics see one logical request. The chain is built once, when the
+client opens; methods a hook does not override cost nothing per request.
 """
 
 from __future__ import annotations

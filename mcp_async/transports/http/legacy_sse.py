@@ -33,7 +33,8 @@ from ...protocol import jsonrpc, mcp
 from ...protocol.jsonrpc import ErrorResponse, Notification, Request, Response
 from ...protocol.sse import SSEDecoder
 from ..incoming import routable
-from ..message import Call, MessageTransport
+from ..message import Call, MessageTransport, TransportCapabilities
+from ..options import NO_OPTIONS, AttemptRecord, RequestOptions
 from .base import Handler, HTTPRequest, HTTPResponse
 from .status import raise_for_status
 
@@ -50,6 +51,9 @@ class LegacySSETransport(MessageTransport):
     """MCP over the 2024-11-05 HTTP+SSE transport, through ``send`` (the HTTP hooks)."""
 
     kind = "sse"
+    #: Every message from the server comes on the one SSE stream, which is reconnected
+    #: (not resumed) when it drops.
+    capabilities = TransportCapabilities(server_push=True)
 
     def __init__(
         self,
@@ -89,7 +93,7 @@ class LegacySSETransport(MessageTransport):
         request = HTTPRequest(
             "GET", self.url, headers=headers,
             timeout=Timeout(total=None, connect=connect, read=None),
-            extensions={"mcp_method": None, "idempotent": True, "sse_stream": True},
+            idempotent=True, stream="standalone",
         )
         response = await self._send(request)
         if not response.ok:
@@ -184,14 +188,14 @@ class LegacySSETransport(MessageTransport):
         await self._post(
             jsonrpc.encode_request(request.id, request.method, request.params),
             request.method, call.timeout or self._default_timeout, call.headers,
-            call.idempotent, call.extensions,
+            call.idempotent, call.options, call.record,
         )
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
         """POST a notification or an answer."""
         await self._post(
             jsonrpc.encode(message), getattr(message, "method", None), _POST_TIMEOUT,
-            None, True, None,
+            None, True, NO_OPTIONS, None,
         )
 
     async def _post(
@@ -201,7 +205,8 @@ class LegacySSETransport(MessageTransport):
         timeout: Timeout | None,
         headers: Mapping[str, str] | None,
         idempotent: bool,
-        extensions: Mapping[str, object] | None,
+        options: RequestOptions,
+        record: AttemptRecord | None,
     ) -> None:
         if not self._connected or self.endpoint is None:
             raise ConnectionLostError(f"the SSE stream of {self.url} is not open")
@@ -211,10 +216,10 @@ class LegacySSETransport(MessageTransport):
             headers={**self._headers, "Content-Type": mcp.JSON_CONTENT_TYPE, **(headers or {})},
             body=body,
             timeout=timeout,
-            extensions=(
-                extensions if isinstance(extensions, dict) and extensions.get("message_policies")
-                else {"mcp_method": method, "idempotent": idempotent, **(extensions or {})}
-            ),
+            mcp_method=method,
+            idempotent=idempotent,
+            options=options,
+            record=record,
         )
         stream = self._stream
         response = await self._send(request)

@@ -6,8 +6,8 @@ from the connection pool that requests use, clients sharing one ``aiohttp.Client
 would take one pooled connection each for good: with aiohttp's default connector (100
 connections) the 101st client's requests would wait for a connection that never comes.
 
-So every request marked ``extensions["sse_stream"]`` (but not ``"resumption"``: the
-resumed stream of one request ends with it, like any request) goes through a companion
+So every request with ``stream == "standalone"`` (but not ``"resumed"``: the resumed
+stream of one request ends with it, like any request) goes through a companion
 ``aiohttp.ClientSession`` with a connector of its own (no connection limit: the number
 of streams is the number of clients that need server push). There is one companion per
 request session, created at the first stream and shared by every client that uses that
@@ -78,8 +78,7 @@ class StreamConnections:
     def send(self, request: HTTPRequest) -> Awaitable[HTTPResponse]:
         """Send ``request`` through the connections its kind uses (a plain function that
         returns the transport's coroutine: no extra layer on every call)."""
-        extensions = request.extensions
-        if extensions.get("sse_stream") and not extensions.get("resumption"):
+        if request.stream == "standalone":
             return self._stream_transport().send(request)
         return self._send_main(request)
 

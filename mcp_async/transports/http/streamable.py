@@ -32,12 +32,13 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import replace
 
 from ..._config import Timeout
 from ..._exceptions import (
     ConnectionLostError,
     ContentTypeError,
+    HTTPStatusError,
     InvalidJSONError,
     MCPClientError,
     ReadError,
@@ -46,11 +47,12 @@ from ..._exceptions import (
     TransportError,
     UnexpectedResponseError,
 )
-from ...protocol import jsonrpc, mcp, modern
+from ...protocol import jsonrpc, mcp
 from ...protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
 from ...protocol.sse import SSEDecoder
 from ..incoming import routable
-from ..message import Call, MessageTransport, Reply
+from ..message import Call, MessageTransport, Reply, TransportCapabilities
+from ..wire import NotModernServerError, WireRules
 from .base import Handler, HTTPRequest, HTTPResponse
 from .sse_streams import Listener, ReconnectPolicy, gives_up
 from .status import raise_for_status
@@ -64,14 +66,24 @@ _NOTIFY_TIMEOUT = Timeout(total=10.0, connect=10.0)
 #: How long the handshake waits for the server to answer the GET stream request.
 _LISTEN_WAIT = 5.0
 
+#: The era probe's request, and the statuses with which a server that does not speak
+#: the stateless era refuses it (when no JSON-RPC error body says more).
+_PROBE_METHOD = "server/discover"
+_NOT_MODERN_STATUSES = frozenset({400, 404, 405})
+
+#: The rules before a revision is negotiated: sessions, no routing headers (no version yet).
+_BEFORE_NEGOTIATION = WireRules("")
+
 
 class StreamableHTTPTransport(MessageTransport):
     """MCP over Streamable HTTP, sending through ``send`` (the HTTP hook pipeline)."""
 
     kind = "streamable-http"
-    resumable = True
-    sessions = True
-    aborts_to_cancel = True
+    #: Server push is the GET stream (handshake era) or a request's own reply stream.
+    capabilities = TransportCapabilities(
+        server_push=True, resumable=True, sessions=True, cancels_by_abort=True,
+        http_headers=True,
+    )
 
     def __init__(
         self,
@@ -93,7 +105,8 @@ class StreamableHTTPTransport(MessageTransport):
         self._reconnect = reconnect or ReconnectPolicy()
         self._session_id: str | None = None
         self._protocol_version: str | None = None
-        self._stateless = False
+        #: What the negotiated revision asks (sessions until one is negotiated).
+        self._wire = _BEFORE_NEGOTIATION
         self._base_headers: dict[str, str] = {}
         self._listener: Listener | None = None
         #: The handshake of the current session is over (the GET stream may open).
@@ -135,7 +148,7 @@ class StreamableHTTPTransport(MessageTransport):
         self._ready = False
         self._session_id = None
         self._protocol_version = None
-        self._stateless = False
+        self._wire = _BEFORE_NEGOTIATION
         self._rebuild_headers()
 
     #: A session id that closing leaves open on the server (a shared, exported one).
@@ -153,11 +166,10 @@ class StreamableHTTPTransport(MessageTransport):
         """Closing leaves the current session open on the server (it was exported)."""
         self._kept = self._session_id
 
-    def negotiated(self, protocol_version: str) -> None:
-        """Send ``MCP-Protocol-Version`` from now on (and, in the stateless era, the
-        routing headers)."""
-        self._protocol_version = protocol_version
-        self._stateless = modern.is_modern(protocol_version)
+    def negotiated(self, wire: WireRules) -> None:
+        """Send ``MCP-Protocol-Version`` from now on, and the revision's routing headers."""
+        self._protocol_version = wire.version
+        self._wire = wire
         self._rebuild_headers()
 
     async def handshake_done(self) -> None:
@@ -194,7 +206,7 @@ class StreamableHTTPTransport(MessageTransport):
         (``listen=False``, before the handshake, no session id, or it has one already)."""
         if (
             self._listen is False or not self._ready or self._session_id is None
-            or self._stateless or self._listener is not None
+            or not self._wire.sessions or self._listener is not None
         ):
             return None
         connect = self._default_timeout.connect if self._default_timeout else None
@@ -214,18 +226,19 @@ class StreamableHTTPTransport(MessageTransport):
         """POST ``request`` and read its reply until the engine has the response."""
         method = request.method
         headers = self._request_headers(call.headers)
-        if self._stateless:
-            headers[modern.METHOD_HEADER] = method
-            name = modern.routing_name(method, request.params)
-            if name is not None:
-                headers[modern.NAME_HEADER] = modern.encode_header_value(name)
+        routing = self._wire.routing_headers
+        if routing is not None:
+            headers.update(routing(method, request.params))
         http_request = HTTPRequest(
             "POST",
             self.url,
             headers=headers,
             body=jsonrpc.encode_request(request.id, method, request.params),
             timeout=call.timeout or self._default_timeout,
-            extensions=_http_extensions(method, call),
+            mcp_method=method,
+            idempotent=call.idempotent,
+            options=call.options,
+            record=call.record,
         )
         started = time.monotonic()
         response = await self._send(http_request)
@@ -234,7 +247,7 @@ class StreamableHTTPTransport(MessageTransport):
         reading[response] = None
         try:
             if not response.ok:
-                await raise_for_status(http_request, response, jsonrpc_body=True)
+                await self._raise_for_status(http_request, response)
             if response.status == 202:
                 raise UnexpectedResponseError(
                     f"server answered {method!r} with 202 Accepted and no response"
@@ -265,10 +278,11 @@ class StreamableHTTPTransport(MessageTransport):
             if len(messages) == 1:
                 only = messages[0]
                 if type(only) is Response and only.id == request.id:
-                    # The common case: just our response (unless closing failed the
-                    # call while its body was read).
-                    if not waiter.done():
-                        waiter.set_result(only)
+                    # The common case: just our response, for the engine to complete
+                    # the call (unless it gave up on it while the body was read).
+                    receiver = self.receiver
+                    if receiver.expects(only.id):
+                        receiver.resolve(only)
                     return False
             await self._route(messages, request, call)
             if not waiter.done():
@@ -303,7 +317,7 @@ class StreamableHTTPTransport(MessageTransport):
                 if waiter.done():
                     break
         except ReadError as exc:
-            if self._stateless:
+            if not self._wire.sessions:
                 raise ConnectionLostError(
                     f"the reply stream of {request.method!r} (id {request.id!r}) broke: {exc}"
                 ) from exc
@@ -314,7 +328,7 @@ class StreamableHTTPTransport(MessageTransport):
             if skipped:
                 # Resuming would not bring it back: events are not replayed.
                 raise skipped[0]
-            if self._stateless:
+            if not self._wire.sessions:
                 raise ConnectionLostError(
                     f"the reply stream of {request.method!r} (id {request.id!r}) ended "
                     "before its response; MCP 2026-07-28 streams cannot be resumed"
@@ -346,6 +360,18 @@ class StreamableHTTPTransport(MessageTransport):
         drain.add_done_callback(self._drains.pop)
         return True
 
+    @staticmethod
+    async def _raise_for_status(request: HTTPRequest, response: HTTPResponse) -> None:
+        """The typed error of a refused POST; a refused era probe with a status that says
+        "not a modern server" is :class:`NotModernServerError`."""
+        try:
+            await raise_for_status(request, response, jsonrpc_body=True)
+        except HTTPStatusError as exc:
+            if (type(exc) is HTTPStatusError and exc.status in _NOT_MODERN_STATUSES
+                    and request.mcp_method == _PROBE_METHOD):
+                raise NotModernServerError.from_status_error(exc) from None
+            raise
+
     async def _route(self, messages: Sequence[Message], request: Request, call: Call) -> None:
         """Hand every message of a reply to the engine; an id-less error answers ``call``'s
         request, and a response nobody waits for is logged and skipped."""
@@ -353,8 +379,10 @@ class StreamableHTTPTransport(MessageTransport):
         for message in messages:
             if isinstance(message, Response | ErrorResponse):
                 if message.id is None:
-                    if not call.waiter.done():
-                        call.waiter.set_result(message)
+                    # An error the server could not tie to a request: on this reply, it
+                    # answers ours.
+                    if receiver.expects(request.id):
+                        receiver.resolve(replace(message, id=request.id))
                     continue
                 if not receiver.expects(message.id):
                     logger.warning(
@@ -467,8 +495,7 @@ class StreamableHTTPTransport(MessageTransport):
             headers[mcp.LAST_EVENT_ID_HEADER] = last_event_id
         request = HTTPRequest(
             "GET", self.url, headers=headers, timeout=timeout,
-            extensions={"mcp_method": None, "idempotent": True, "sse_stream": True,
-                        "resumption": resumption},
+            idempotent=True, stream="resumed" if resumption else "standalone",
         )
         response = await self._send(request)
         if not response.ok:
@@ -511,7 +538,8 @@ class StreamableHTTPTransport(MessageTransport):
             headers=self._base_headers.copy(),
             body=jsonrpc.encode(message),
             timeout=_NOTIFY_TIMEOUT,
-            extensions={"mcp_method": getattr(message, "method", None), "idempotent": True},
+            mcp_method=getattr(message, "method", None),
+            idempotent=True,
         )
         response = await self._send(request)
         try:
@@ -537,22 +565,13 @@ class StreamableHTTPTransport(MessageTransport):
             return
         request = HTTPRequest(
             "DELETE", self.url, headers=self._base_headers.copy(), timeout=_NOTIFY_TIMEOUT,
-            extensions={"mcp_method": None, "idempotent": True},
+            idempotent=True,
         )
         try:
             response = await self._send(request)
             response.release()
         except MCPClientError as exc:
             logger.debug("DELETE of MCP session failed: %s", exc)
-
-
-def _http_extensions(method: str, call: Call) -> dict[str, Any]:
-    """The HTTP request's extensions: those of the message policies themselves when
-    they ran (so what HTTP hooks record, like rate-limit waits, reaches them)."""
-    given = call.extensions
-    if isinstance(given, dict) and given.get("message_policies"):
-        return given
-    return {"mcp_method": method, "idempotent": call.idempotent, **(given or {})}
 
 
 async def _drain(response: HTTPResponse, chunks: AsyncIterator[bytes]) -> None:

@@ -114,7 +114,7 @@ if TYPE_CHECKING:
     )
     from .transports.http.asgi import ASGITransport
     from .transports.memory import MemoryTransport
-    from .transports.message import MessageTransport
+    from .transports.message import MessageTransport, TransportCapabilities
     from .transports.stdio import StdioTransport
 
 # Policies, fan-out, JWT and server-request handlers load on first use, which keeps
@@ -167,6 +167,7 @@ _LAZY = {
     "ASGITransport": ".transports.http.asgi",
     "MemoryTransport": ".transports.memory",
     "MessageTransport": ".transports.message",
+    "TransportCapabilities": ".transports.message",
     "StdioTransport": ".transports.stdio",
     "Task": ".features.tasks",
     "TaskHandle": ".features.tasks",
@@ -279,6 +280,7 @@ __all__ = [
     "ToolError",
     "ToolResultContent",
     "ToolUseContent",
+    "TransportCapabilities",
     "TransportDetectionError",
     "TransportError",
     "UnexpectedResponseError",

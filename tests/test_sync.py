@@ -371,7 +371,7 @@ def test_the_loop_thread_reads_64_kib_at_a_time_and_large_replies_arrive_whole(
             transport.close()
             return transport.max_size  # type: ignore[attr-defined, no-any-return]
 
-        assert client._run("read_size", read_size()) == 64 * 1024
+        assert client.run(read_size(), what="read_size") == 64 * 1024
     with MCPClient.stdio(sys.executable, ["-m", "mcp_async.testing", "--stdio"]) as client:
         assert client.call_tool("echo", {"text": text}).text == text
 

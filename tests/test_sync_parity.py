@@ -66,11 +66,16 @@ ASYNC_TO_SYNC = {
 }
 
 #: Members of AsyncMCPClient the blocking client does not have, and why.
-CLIENT_ASYNC_ONLY: dict[str, str] = {}
+CLIENT_ASYNC_ONLY: dict[str, str] = {
+    # The session API features are built on: coroutines of the loop thread (blocking
+    # code reaches it as client.aclient.session, inside client.run(...)).
+    "session": "the async session API of the loop thread",
+}
 
 #: Members only the blocking client has, and why.
 CLIENT_SYNC_ONLY = {
     "aclient": "the AsyncMCPClient behind the blocking one",
+    "run": "runs a coroutine of the AsyncMCPClient in the blocking client's loop thread",
 }
 
 #: Methods whose signatures differ on purpose: the blocking side is compared only for

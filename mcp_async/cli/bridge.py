@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
     from ..client.async_client import AsyncMCPClient
     from ..protocol.models import ProgressNotification
+    from ..session.api import Session
     from ..transports.http.hooks import Hook
 
 __all__ = ["HTTPBridge", "StdioBridge", "add_bridge_parser", "check_loopback_bind"]
@@ -276,7 +277,10 @@ class StdioBridge:
 
     async def _notify(self, client: AsyncMCPClient, message: Notification) -> None:
         try:
-            if await client._stateless_era() is not None:
+            session = client.session
+            if not session.connected:
+                await session.connect()
+            if session.stateless_version is not None:
                 logger.debug("%s has no meaning in the 2026-07-28 era: not sent", message.method)
                 return
             await client.notify(message.method, message.params)
@@ -316,10 +320,10 @@ class StdioBridge:
             self._ready.set()
             return ErrorResponse(request.id, jsonrpc.INTERNAL_ERROR, f"bridge: {exc}")
         self._client = client
-        self._wire(client, capabilities)
         try:
             async with asyncio.timeout(self._connect_timeout):
                 await client.open()
+                self._wire(client.session, capabilities)
                 result = await client.initialize()
         except (MCPClientError, TimeoutError) as exc:
             self._failed = exc
@@ -384,11 +388,12 @@ class StdioBridge:
         return forward
 
     # -- from the remote server --------------------------------------------------------------
-    def _wire(self, client: AsyncMCPClient, capabilities: dict[str, Any]) -> None:
-        """Pass the remote server's notifications and requests on to the host."""
-        client._dispatcher.on_notification = self._remote_notification
-        client._want_push()
-        handlers = client._dispatcher.request_handlers
+    def _wire(self, session: Session, capabilities: dict[str, Any]) -> None:
+        """Pass the remote server's notifications and requests on to the host (before
+        the handshake, which then opens the push stream)."""
+        session.dispatcher.on_notification = self._remote_notification
+        session.want_push()
+        handlers = session.dispatcher.request_handlers
         for method, capability in _SERVER_REQUESTS.items():
             if capability in capabilities:
                 handlers[method] = self._asker(method)

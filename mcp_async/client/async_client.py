@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import enum
+import functools
 import json
 import logging
 import os
@@ -1423,9 +1424,13 @@ class AsyncMCPClient:
                 "tools/call", timeout, reset_timeout_on_progress, max_total_timeout)
         if not idempotent and self.trust_idempotent_hint:
             idempotent = _hints_idempotent(await self._tool(name))
-        options = RequestOptions(
-            mcp_name=name, retry=_check_retry(retry), allow_input_required=allow_input_required
-        )
+        if retry is None and not allow_input_required:
+            options = _tool_options(name)  # the common call: one value per tool name
+        else:
+            options = RequestOptions(
+                mcp_name=name, retry=_check_retry(retry),
+                allow_input_required=allow_input_required,
+            )
         engine = self._mcp()
         # execution.taskSupport "required": run as a task (see mcp_async.features.tasks)
         task = bool(not allow_input_required and _tasks.may_require(engine)
@@ -2002,6 +2007,12 @@ def _add_input(
 def _check_max_total(value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ConfigError(f"max_total_timeout must be a positive number of seconds, got {value!r}")
+
+
+@functools.lru_cache(maxsize=256)
+def _tool_options(name: str) -> RequestOptions:
+    """The options of a plain call of tool ``name`` (values are frozen: shared)."""
+    return RequestOptions(mcp_name=name)
 
 
 def _input_options(allow_input_required: bool) -> RequestOptions:

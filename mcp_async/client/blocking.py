@@ -304,7 +304,7 @@ def _blocking(stub: _F) -> _F:
 
     @functools.wraps(stub)
     def call(self: MCPClient, /, *args: Any, **kwargs: Any) -> Any:
-        return self._run(name, getattr(self._aclient, name)(*args, **kwargs))
+        return self.run(getattr(self._aclient, name)(*args, **kwargs), what=name)
 
     return cast(_F, call)
 
@@ -314,8 +314,9 @@ class MCPClient:
 
     ``MCPClient(url, **options)`` takes the arguments of
     :class:`~mcp_async.AsyncMCPClient` (except ``session=``: an aiohttp session belongs
-    to its own event loop); :meth:`stdio` starts a local server. Use it as a context
-    manager, or call :meth:`open` and :meth:`close`::
+    to its own event loop), or an :class:`~mcp_async.AsyncMCPClient` not opened yet
+    (made without ``session=``) to wrap; :meth:`stdio` starts a local server. Use it as a
+    context manager, or call :meth:`open` and :meth:`close`::
 
         client = MCPClient(url).open()
         try:
@@ -327,15 +328,20 @@ class MCPClient:
     the client's loop thread.
     """
 
-    def __init__(self, url: str | MessageTransport, **options: Any) -> None:
+    def __init__(
+        self, url: str | MessageTransport | AsyncMCPClient, **options: Any
+    ) -> None:
         if options.get("session") is not None:
             raise ConfigError(
                 "session= is not supported by the blocking client: an aiohttp session "
                 "belongs to the event loop that created it"
             )
-        self._setup(AsyncMCPClient(url, **options))
-
-    def _setup(self, aclient: AsyncMCPClient) -> None:
+        if isinstance(url, AsyncMCPClient):
+            if options:
+                raise ConfigError("options apply to a URL or transport, not to a client")
+            aclient = url
+        else:
+            aclient = AsyncMCPClient(url, **options)
         self._aclient = aclient
         self._runner: _LoopThread | None = None
         self._lock = threading.Lock()
@@ -361,9 +367,7 @@ class MCPClient:
             command, args, env=env, cwd=cwd, inherit_env=inherit_env, stderr=stderr,
             restart=restart, shutdown_grace=shutdown_grace, **client_options,
         )
-        client = cls.__new__(cls)
-        client._setup(aclient)
-        return client
+        return cls(aclient)
 
     @classmethod
     def resume(
@@ -381,9 +385,7 @@ class MCPClient:
                 "session= is not supported by the blocking client: an aiohttp session "
                 "belongs to the event loop that created it"
             )
-        client = cls.__new__(cls)
-        client._setup(AsyncMCPClient.resume(url, state, keep_open=keep_open, **options))
-        return client
+        return cls(AsyncMCPClient.resume(url, state, keep_open=keep_open, **options))
 
     def export_session(self, *, keep_open: bool = True) -> SessionState:
         """The session as plain JSON-ready data; see :meth:`AsyncMCPClient.export_session`."""
@@ -391,7 +393,7 @@ class MCPClient:
         async def export() -> SessionState:
             return self._aclient.export_session(keep_open=keep_open)
 
-        result: SessionState = self._run("export_session", export())
+        result: SessionState = self.run(export(), what="export_session")
         return result
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -467,8 +469,15 @@ class MCPClient:
         """True once :meth:`close` ran."""
         return self._closed
 
-    def _run(self, what: str, coro: Coroutine[Any, Any, _T]) -> _T:
-        """Run ``coro`` on the client's loop and wait for its result."""
+    def run(self, coro: Coroutine[Any, Any, _T], *, what: str = "run") -> _T:
+        """Run ``coro`` on the client's loop thread and wait for its result: for what
+        the blocking client does not wrap, such as the session API
+        (``client.run(session_coroutine())`` with ``client.aclient.session`` used inside
+        the coroutine). ``what`` names the call in errors.
+
+        Raises :class:`~mcp_async.ClientStateError` unless the client is open, and
+        :class:`~mcp_async.SyncInEventLoopError` when called from a running event loop
+        (``coro`` is closed, not run, then)."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -487,7 +496,7 @@ class MCPClient:
         async def read() -> Any:
             return getattr(self._aclient, name)
 
-        return self._run(name, read())
+        return self.run(read(), what=name)
 
     # -- facts about the server and the session -----------------------------------------
     @property
@@ -499,6 +508,17 @@ class MCPClient:
     def transport_kind(self) -> str:
         """The transport in use; see :attr:`AsyncMCPClient.transport_kind`."""
         return self._aclient.transport_kind
+
+    @property
+    def message_transport(self) -> MessageTransport | None:
+        """The transport object given instead of a URL; see
+        :attr:`AsyncMCPClient.message_transport`."""
+        return self._aclient.message_transport
+
+    @property
+    def is_open(self) -> bool:
+        """True between a successful :meth:`open` and :meth:`close`."""
+        return self._runner is not None and not self._closed
 
     @property
     def server_info(self) -> Implementation:
@@ -516,6 +536,13 @@ class MCPClient:
     def protocol_version(self) -> str:
         """The negotiated protocol version (after the handshake)."""
         result: str = self._get("protocol_version")
+        return result
+
+    @property
+    def stateless_version(self) -> str | None:
+        """The stateless (2026-07-28 or later) version in use; ``None`` in the handshake
+        era and before the first exchange."""
+        result: str | None = self._get("stateless_version")
         return result
 
     @property
@@ -723,10 +750,10 @@ class MCPClient:
         headers: Mapping[str, str] | None = None,
     ) -> SyncTaskHandle:
         """Start tool ``name`` as a task; see :meth:`AsyncMCPClient.start_task`."""
-        handle = self._run("start_task", self._aclient.start_task(
+        handle = self.run(self._aclient.start_task(
             name, arguments, ttl=ttl, timeout=timeout, progress=progress, meta=meta,
             headers=headers,
-        ))
+        ), what="start_task")
         return SyncTaskHandle(self, handle)
 
     def listen(
@@ -909,7 +936,7 @@ class MCPClient:
                 retry=retry,
             )
 
-        return SyncOutcomeStream(self, self._run("stream_calls", make()))
+        return SyncOutcomeStream(self, self.run(make(), what="stream_calls"))
 
     @_blocking
     def send_requests(
@@ -949,7 +976,7 @@ class SyncOutcomeStream(Iterator[tuple[int, "Success[_T] | Failure[_T]"]]):
             except StopAsyncIteration:
                 return None
 
-        item = self._client._run("stream_calls", step())
+        item = self._client.run(step(), what="stream_calls")
         if item is None:
             raise StopIteration
         return item
@@ -957,7 +984,7 @@ class SyncOutcomeStream(Iterator[tuple[int, "Success[_T] | Failure[_T]"]]):
     def close(self) -> None:
         """Cancel the calls still running and stop."""
         if not self._client.closed:
-            self._client._run("stream_calls", self._stream.aclose())
+            self._client.run(self._stream.aclose(), what="stream_calls")
 
     def __enter__(self) -> SyncOutcomeStream[_T]:
         return self
@@ -980,7 +1007,7 @@ class SyncListening(Iterator["ListenEvent"]):
         return self._listening.acknowledged
 
     def __enter__(self) -> SyncListening:
-        self._client._run("listen", self._listening.__aenter__())
+        self._client.run(self._listening.__aenter__(), what="listen")
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -989,7 +1016,7 @@ class SyncListening(Iterator["ListenEvent"]):
     def close(self) -> None:
         """End the listen."""
         if not self._client.closed:
-            self._client._run("listen", self._listening.aclose())
+            self._client.run(self._listening.aclose(), what="listen")
 
     def __iter__(self) -> SyncListening:
         return self
@@ -1003,7 +1030,7 @@ class SyncListening(Iterator["ListenEvent"]):
             except StopAsyncIteration:
                 return None
 
-        event = self._client._run("listen", step())
+        event = self._client.run(step(), what="listen")
         if event is None:
             raise StopIteration
         return event
@@ -1034,7 +1061,7 @@ class SyncResponseCache:
         async def run() -> None:
             change()
 
-        self._client._run(what, run())
+        self._client.run(run(), what=what)
 
     def clear(self) -> None:
         """Drop every entry of the store."""
@@ -1068,15 +1095,15 @@ class SyncTaskHandle:
 
     def status(self) -> Task:
         """Ask the server for the task's current state."""
-        return self._client._run("task status", self._handle.status())
+        return self._client.run(self._handle.status(), what="task status")
 
     def wait(self, *, timeout: float | None = None) -> CallToolResult:
         """Wait for the task's result (see :meth:`TaskHandle.wait`)."""
-        return self._client._run("task wait", self._handle.wait(timeout=timeout))
+        return self._client.run(self._handle.wait(timeout=timeout), what="task wait")
 
     def cancel(self) -> None:
         """Cancel the task on the server."""
-        self._client._run("task cancel", self._handle.cancel())
+        self._client.run(self._handle.cancel(), what="task cancel")
 
     def __iter__(self) -> Iterator[Task]:
         """``for task in handle``: the :class:`~mcp_async.tasks.Task` on each change of
@@ -1092,14 +1119,14 @@ class SyncTaskHandle:
                 return None
 
         try:
-            while (state := client._run("task iterate", step())) is not None:
+            while (state := client.run(step(), what="task iterate")) is not None:
                 yield state
         finally:
             close = getattr(states, "aclose", None)
             if close is not None and not client.closed:
                 # Left early: stop following (the task itself goes on).
                 with contextlib.suppress(ClientStateError):
-                    client._run("task iterate", close())
+                    client.run(close(), what="task iterate")
 
     def __enter__(self) -> SyncTaskHandle:
         return self
@@ -1107,4 +1134,4 @@ class SyncTaskHandle:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         """As ``async with handle``: cancel the task on the server if the block raised,
         stop polling either way."""
-        self._client._run("task exit", self._handle.__aexit__(exc_type, exc, tb))
+        self._client.run(self._handle.__aexit__(exc_type, exc, tb), what="task exit")

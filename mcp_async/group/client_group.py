@@ -1475,9 +1475,9 @@ def _restartable(client: AsyncMCPClient) -> bool:
     that starts its server again)."""
     from ..transports.stdio import StdioTransport
 
-    if client.closed or client._session is None:
+    if not client.is_open:
         return False
-    transport = client._given_transport
+    transport = client.message_transport
     if transport is None:
         return True
     return isinstance(transport, StdioTransport) and transport.restart
@@ -1488,7 +1488,7 @@ def _exit_watch(client: AsyncMCPClient) -> asyncio.Future[Any] | None:
     (the reader of the running process); ``None`` for other transports."""
     from ..transports.stdio import StdioTransport
 
-    transport = client._given_transport
+    transport = client.message_transport
     if not isinstance(transport, StdioTransport):
         return None
     return transport.exit_watch()
@@ -1504,7 +1504,7 @@ def _settle(server: _Server) -> None:
 def _exit_error(client: AsyncMCPClient, name: str) -> BaseException:
     from ..transports.stdio import StdioTransport
 
-    transport = client._given_transport
+    transport = client.message_transport
     exited = transport.exit_error if isinstance(transport, StdioTransport) else None
     if exited is not None:
         return exited

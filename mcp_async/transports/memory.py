@@ -17,7 +17,7 @@ import asyncio
 from .._exceptions import ConnectionLostError
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
-from .message import Call, MessageTransport
+from .message import Call, MessageTransport, TransportCapabilities
 
 __all__ = ["MemoryPeer", "MemoryTransport", "memory_pair"]
 
@@ -51,6 +51,7 @@ class MemoryTransport(MessageTransport):
     """The client's end of a memory pair."""
 
     kind = "memory"
+    capabilities = TransportCapabilities(server_push=True)
 
     def __init__(self) -> None:
         self.peer = MemoryPeer(self)

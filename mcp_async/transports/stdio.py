@@ -49,7 +49,8 @@ from .._exceptions import (
 from ..protocol import jsonrpc
 from ..protocol.jsonrpc import ErrorResponse, Message, Notification, Request, Response
 from ..protocol.ndjson import LineDecoder, OversizedLine, guess_id
-from .message import Call, MessageTransport
+from .message import Call, MessageTransport, TransportCapabilities
+from .wire import WireRules
 
 __all__ = ["SAFE_ENV_VARS", "StderrTarget", "StdioTransport"]
 
@@ -97,6 +98,8 @@ class StdioTransport(MessageTransport):
     """
 
     kind = "stdio"
+    #: The server writes to stdout whenever it likes; one process is one session.
+    capabilities = TransportCapabilities(server_push=True)
 
     def __init__(
         self,
@@ -293,7 +296,7 @@ class StdioTransport(MessageTransport):
         logger.log(logging.WARNING if self._settled else logging.DEBUG, "%s", self._exited)
         self.receiver.connection_lost(self._exited)
 
-    def negotiated(self, protocol_version: str) -> None:
+    def negotiated(self, wire: WireRules) -> None:
         """The era is settled: from now on an exit of the server is logged as a warning."""
         self._settled = True
 

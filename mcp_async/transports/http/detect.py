@@ -22,8 +22,8 @@ from ..._exceptions import (
     TransportDetectionError,
 )
 from ...protocol.jsonrpc import ErrorResponse, Notification, Request, Response
-from ...protocol.modern import is_modern
 from ..message import Call, MessageTransport, Receiver, TransportKind
+from ..wire import WireRules
 from .base import Handler
 from .legacy_sse import LegacySSETransport
 from .sse_streams import ReconnectPolicy
@@ -63,12 +63,12 @@ class DetectingTransport(MessageTransport):
         """Prepare the chosen transport (Streamable HTTP until detection says otherwise)."""
         await self._current().prepare()
 
-    def negotiated(self, protocol_version: str) -> None:
-        """Pass the negotiated version on; a stateless-era version settles detection, as
-        legacy SSE predates that era."""
-        if self._chosen is None and is_modern(protocol_version):
+    def negotiated(self, wire: WireRules) -> None:
+        """Pass the revision's rules on; a revision without sessions settles detection, as
+        legacy SSE has them."""
+        if self._chosen is None and not wire.sessions:
             self._choose(self._streamable)
-        self._current().negotiated(protocol_version)
+        self._current().negotiated(wire)
 
     async def handshake_done(self) -> None:
         """Pass the end of the handshake on."""
@@ -110,6 +110,7 @@ class DetectingTransport(MessageTransport):
     def _choose(self, transport: MessageTransport) -> None:
         self._chosen = transport
         self.kind = transport.kind
+        self.capabilities = transport.capabilities
 
     async def send(self, message: Notification | Response | ErrorResponse) -> None:
         """Send through the chosen transport."""

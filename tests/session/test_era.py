@@ -229,7 +229,7 @@ async def test_auto_adopts_2026_against_a_modern_server_without_initialize(era: 
 async def test_stateless_version_names_the_stateless_revision_in_use(
     era: str, expected: str | None,
 ) -> None:
-    async with session(era) as (client, server):
+    async with session(era) as (client, _server):
         assert client.stateless_version is None  # nothing negotiated yet
         await client.list_tools()
         assert client.stateless_version == expected

@@ -68,8 +68,8 @@ async def _policy_alone_us(provider: Any, calls: int = 20000) -> float:
 
     def exchange() -> Exchange:
         request = Request(1, "tools/call", {"name": TOOL_NAME, "arguments": TOOL_ARGUMENTS})
-        call = Call(None, None, None, False, None)  # type: ignore[arg-type]
-        return Exchange("tools/call", "http://127.0.0.1:8000/mcp", {}, (request, call, False))
+        call = Call(None)  # type: ignore[arg-type]
+        return Exchange("tools/call", "http://127.0.0.1:8000/mcp", payload=(request, call, False))
 
     cpu = cpu_seconds()
     for _ in range(calls):

@@ -62,7 +62,7 @@ class Handshake:
     async def start(self, send: Send, transport: MessageTransport) -> None:
         """``initialize``, then ``notifications/initialized``."""
         facts = self._facts
-        params = mcp.initialize_params(facts.client_info, dict(facts.capabilities), self.version)
+        params = mcp.initialize_params(facts.client_info, facts.capabilities, self.version)
         raw = await send("initialize", params)
         version = mcp.accept_server_version(raw.get("protocolVersion"))
         result = InitializeResult.from_dict(raw)

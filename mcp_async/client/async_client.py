@@ -946,13 +946,6 @@ class AsyncMCPClient:
         era and before the first exchange."""
         return self._mcp().stateless_version
 
-    async def _stateless_era(self) -> str | None:
-        """The 2026-07-28 (or later) version in use, else ``None``; connects first."""
-        engine = self._mcp()
-        if not engine.connected:
-            await engine.connect()
-        return engine.stateless_version
-
     async def _revision(self) -> Revision:
         """The protocol revision in use; connects first."""
         engine = self._mcp()

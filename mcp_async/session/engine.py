@@ -56,7 +56,6 @@ from .input_required import drive_rounds
 from .policy_chain import Exchange, MessagePolicy, NextStep, build_chain
 from .portable import SessionState
 from .revisions import ClientFacts, Revision, for_version
-from .revisions.stateless_2026 import Envelope
 
 __all__ = ["SessionEngine"]
 
@@ -343,12 +342,6 @@ class SessionEngine:
             await self.discover()
         assert self.result is not None
         return self.result
-
-    @property
-    def modern(self) -> Envelope | None:
-        """The 2026-07-28 request envelope; ``None`` in the handshake era (and before
-        the era is settled)."""
-        return getattr(self.revision, "envelope", None)
 
     def _facts(self) -> ClientFacts:
         """What the client says of itself, for the next revision."""
@@ -973,8 +966,10 @@ class SessionEngine:
     def stateless_version(self) -> str | None:
         """The 2026-07-28 (or later) version in use; ``None`` in the handshake era and
         before the era is settled."""
-        envelope = self.modern
-        return None if envelope is None else envelope.version
+        revision = self.revision
+        if revision is None or revision.wire.sessions:
+            return None
+        return revision.version
 
     @property
     def session_id(self) -> str | None:

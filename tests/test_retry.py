@@ -668,6 +668,43 @@ async def test_send_request_retry(make_server: Any) -> None:
     assert clock.sleeps == [4.0]
 
 
+async def test_send_request_retries_inside_metrics_and_outside_user_hooks(
+    make_server: Any,
+) -> None:
+    # The plain HTTP request keeps the hook order of before: metrics see one logical
+    # request with its attempts, each attempt goes through your hooks.
+    from aiohttp import web
+
+    hits = 0
+    samples: list[RequestSample] = []
+    attempts: list[int | None] = []
+
+    class Recorder(MetricsHook):
+        def on_finish(self, sample: RequestSample) -> None:
+            samples.append(sample)
+
+    async def flaky(request: web.Request) -> web.Response:
+        nonlocal hits
+        hits += 1
+        return web.Response(status=503) if hits == 1 else web.json_response({"hits": hits})
+
+    async def note(request: HTTPRequest, call_next: Any) -> HTTPResponse:
+        attempts.append(request.record.attempt if request.record is not None else None)
+        response: HTTPResponse = await call_next(request)
+        return response
+
+    echo = await make_server({"/api/flaky": flaky})
+    async with AsyncMCPClient(
+        echo.url, metrics=Recorder(), retry=policy(FakeClock()), hooks=[middleware(note)]
+    ) as client:
+        assert await client.send_request("flaky", {}) == {"hits": 2}
+        assert await client.send_request("flaky", {}, retry=False) == {"hits": 3}
+    assert attempts == [1, 2, 1]
+    assert [(s.method, s.outcome, s.attempts) for s in samples] == [
+        ("http", "ok", 2), ("http", "ok", 1),
+    ]
+
+
 async def test_trusted_idempotent_hint_allows_resending(server: MCPTestServer) -> None:
     seen: list[int] = []
 

@@ -195,6 +195,7 @@ class MCPTestServer(ServerMethods):
         self._path = path if path is not None else ("/sse" if transport == "sse" else "/mcp")
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
+        #: The stateless era (``eras`` naming 2026-07-28), else None.
         self.modern: ModernMode | None = None
         if stateless:
             handshake_too = eras is not None and any(v in HANDSHAKE_VERSIONS for v in eras)

@@ -75,7 +75,7 @@ async def test_the_first_call_after_a_server_restart_succeeds(threaded: Threaded
 async def test_a_busy_connection_pool_is_not_checked_per_call(
     threaded: ThreadedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mcp_async.transports import http
+    from mcp_async.transports.http import aiohttp_transport as http
 
     # Under CPU load a back-to-back call can find its connection idle past the real 50 ms
     # threshold (the process was not scheduled): what is tested is that connections idle

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install redis-server for tests/test_redis_stores.py (Debian's package).
+# Install redis-server for tests/stores/test_redis_stores.py (Debian's package).
 #
 #   scripts/install-redis.sh   # install only if redis-server is missing
 #

@@ -52,7 +52,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "mcp_async/session/engine.py",
         '            lost = "the server no longer knows the session"\n',
         "            raise\n",
-        ("tests/test_mcp_client.py",),
+        ("tests/client/test_mcp_client.py",),
     ),
     Mutation(
         "resume-last-event-id",
@@ -62,7 +62,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            headers[mcp.LAST_EVENT_ID_HEADER] = last_event_id\n",
         "        if False:\n"
         "            headers[mcp.LAST_EVENT_ID_HEADER] = last_event_id\n",
-        ("tests/transports/test_resumption_paths.py", "tests/test_two_way.py"),
+        ("tests/transports/test_resumption_paths.py", "tests/session/test_two_way.py"),
     ),
     Mutation(
         "retry-after",
@@ -71,7 +71,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            if retry_after is not None:\n                return retry_after\n"
         "            return self.backoff_for(state.attempt_number)\n",
         "            return self.backoff_for(state.attempt_number)\n",
-        ("tests/test_retry.py",),
+        ("tests/policies/test_retry.py",),
     ),
     Mutation(
         "fan-out-order",
@@ -79,7 +79,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "mcp_async/features/batch.py",
         "    return BatchResult(tuple(outcomes[i] for i in range(len(outcomes))))\n",
         "    return BatchResult(tuple(outcomes.values()))\n",
-        ("tests/test_batch.py",),
+        ("tests/features/test_batch.py",),
     ),
     Mutation(
         "pkce-s256-refusal",
@@ -95,7 +95,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "mcp_async/transports/http/aiohttp_transport.py",
         "                if length > limit:\n                    raise BodyTooLargeError(limit)\n",
         "",
-        ("tests/test_body_limits.py",),
+        ("tests/transports/http/test_body_limits.py",),
     ),
     Mutation(
         "body-limit-streamed",
@@ -103,7 +103,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "mcp_async/transports/http/aiohttp_transport.py",
         "                if size > limit:\n                    raise BodyTooLargeError(limit)\n",
         "",
-        ("tests/test_body_limits.py",),
+        ("tests/transports/http/test_body_limits.py",),
     ),
     Mutation(
         "stdio-close-stdin",

@@ -1,4 +1,4 @@
-"""One worker process of a gateway, for tests/test_redis_stores.py (not a test module).
+"""One worker process of a gateway, for tests/stores/test_redis_stores.py (not a test module).
 
 ``python tests/redis_worker.py MODE REDIS_URL ARGS...``; prints one JSON line at the end.
 

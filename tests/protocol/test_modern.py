@@ -659,7 +659,8 @@ def test_any_other_jsonrpc_error_means_handshake(error: JSONRPCError, stream: bo
 
 @pytest.mark.parametrize("status", [400, 404, 405])
 def test_the_transports_not_a_modern_server_outcome_means_handshake(status: int) -> None:
-    # The HTTP transport decides which statuses say so (see tests/test_modern_http.py).
+    # The HTTP transport decides which statuses say so
+    # (see tests/transports/http/test_modern_http.py).
     error = NotModernServerError(status, url="http://x/mcp", body="nope")
     assert verdict(error, stream=False) == Verdict("handshake")
 

@@ -1,6 +1,6 @@
 """An ASGI application that forwards every request to the HTTP server its URL names.
 
-It lets the behaviour suite (tests/test_behaviour_transports.py) run over
+It lets the behaviour suite (tests/transports/test_behaviour_transports.py) run over
 :class:`~mcp_async.ASGITransport` against the aiohttp demo server, which is not an ASGI
 app: every byte between the client and the server then goes through the ASGI transport's
 scope, receive/send, streaming, cancellation and lifespan. The proxy's own aiohttp

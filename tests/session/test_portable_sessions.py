@@ -15,7 +15,7 @@ import pytest
 from mcp_async import AsyncMCPClient, ClientStateError, SessionState, SessionStateError
 from mcp_async.testing import MCPTestServer, demo_server
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STATELESS = ("2026-07-28",)
 
 # Resumes the state read from stdin, calls echo once, prints the result and the session id.

@@ -46,8 +46,8 @@ from mcp_async.testing import demo_server  # noqa: E402
 from tests.auth.as_server import env_context, headless_oauth  # noqa: E402
 from tests.interop.servers import reserve_port  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-WORKER = Path(__file__).resolve().parent / "redis_worker.py"
+REPO = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).resolve().parents[1] / "redis_worker.py"
 
 
 # -- a real redis-server on loopback ----------------------------------------------------------

@@ -49,8 +49,8 @@ from mcp_async.features.listen import Listening
 from mcp_async.protocol.jsonrpc import Message, Notification, Request, Response
 from mcp_async.protocol.models import GetPromptResult, InputRequiredResult, ReadResourceResult
 from mcp_async.transports.memory import MemoryPeer, memory_pair
+from tests.client.test_sync import ServerThread
 from tests.scripted import ScriptedServer, scripted_session
-from tests.test_sync import ServerThread
 
 # -- the comparison ------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import pytest
 import mcp_async
 from mcp_async import AnyOutcome, BatchResult, Failure, Outcome, Success
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_outcome_builds_a_success_or_a_failure() -> None:

@@ -101,7 +101,7 @@ def test_order_is_kept() -> None:
         ([], "cohere", "format must be one of openai, openai-responses, anthropic, gemini, mcp"),
         ([("x",)], "openai", r"\(name, Tool\) pairs"),
         ([("", add_tool())], "openai", "non-empty string"),
-        ([("x", WIRE)], "openai", "mcp_async.protocol.models.Tool"),
+        ([("x", WIRE)], "openai", "mcp_async.models.Tool"),
     ],
 )
 def test_bad_input_is_a_config_error(items: list[Any], fmt: str, match: str) -> None:

@@ -83,21 +83,17 @@ if TYPE_CHECKING:
     )
     from .features.schemas import export_tools
     from .features.tasks import Task, TaskHandle
-    from .group.client_group import (
+    from .group.catalogue import GroupPrompt, GroupResource, GroupResourceTemplate, GroupTool
+    from .group.client_group import MCPClientGroup
+    from .group.config import MCPConfig, ServerSpec, load_mcp_config
+    from .group.errors import (
         GroupConnectError,
-        GroupEvent,
-        GroupPrompt,
-        GroupResource,
-        GroupResourceTemplate,
-        GroupTool,
-        MCPClientGroup,
-        ServerHealth,
-        ServerRecovery,
         ServerUnavailableError,
         UnknownServerError,
         UnknownToolError,
     )
-    from .group.config import MCPConfig, ServerSpec, load_mcp_config
+    from .group.events import GroupEvent
+    from .group.health import ServerHealth, ServerRecovery
     from .group.pool import ClientPool, PoolClosedError, PoolExhaustedError, PoolStats
     from .policies.metrics import MetricsHook, PrometheusMetrics, RequestSample
     from .policies.ratelimit import RateLimit, TokenBucket
@@ -129,18 +125,18 @@ _LAZY = {
     "ToolCall": ".features.batch",
     "gather_bounded": ".features.batch",
     "stream_bounded": ".features.batch",
-    "GroupConnectError": ".group.client_group",
-    "GroupEvent": ".group.client_group",
-    "ServerHealth": ".group.client_group",
-    "ServerRecovery": ".group.client_group",
-    "ServerUnavailableError": ".group.client_group",
-    "GroupPrompt": ".group.client_group",
-    "GroupResource": ".group.client_group",
-    "GroupResourceTemplate": ".group.client_group",
-    "GroupTool": ".group.client_group",
+    "GroupConnectError": ".group.errors",
+    "GroupEvent": ".group.events",
+    "ServerHealth": ".group.health",
+    "ServerRecovery": ".group.health",
+    "ServerUnavailableError": ".group.errors",
+    "GroupPrompt": ".group.catalogue",
+    "GroupResource": ".group.catalogue",
+    "GroupResourceTemplate": ".group.catalogue",
+    "GroupTool": ".group.catalogue",
     "MCPClientGroup": ".group.client_group",
-    "UnknownServerError": ".group.client_group",
-    "UnknownToolError": ".group.client_group",
+    "UnknownServerError": ".group.errors",
+    "UnknownToolError": ".group.errors",
     "MCPConfig": ".group.config",
     "ServerSpec": ".group.config",
     "load_mcp_config": ".group.config",

@@ -39,7 +39,7 @@ from mcp_async import (
     UnknownToolError,
 )
 from mcp_async.cli.main import main
-from mcp_async.group.client_group import NAME_PATTERN, assign_names, default_name
+from mcp_async.group.naming import NAME_PATTERN, assign_names, default_name
 from mcp_async.testing import Fault, MCPTestServer, demo_server
 
 STDIO: dict[str, Any] = {"command": sys.executable, "args": ["-m", "mcp_async.testing", "--stdio"]}

@@ -87,16 +87,15 @@ async def next_event(events: AsyncIterator[GroupEvent], timeout: float = 20.0) -
 
 
 def group_tasks() -> set[asyncio.Task[Any]]:
-    """Running tasks whose coroutine is code of mcp_async/group/client_group.py.
+    """Running tasks whose coroutine is code of the mcp_async/group/ modules.
 
     (reconnects, watches)
     """
+    folder = os.path.join("mcp_async", "group", "")
     found = set()
     for task in asyncio.all_tasks():
         code = getattr(task.get_coro(), "cr_code", None)
-        if not task.done() and code is not None and code.co_filename.endswith(
-            os.path.join("mcp_async", "_group.py")
-        ):
+        if not task.done() and code is not None and folder in code.co_filename:
             found.add(task)
     return found
 

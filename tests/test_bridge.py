@@ -31,7 +31,8 @@ import aiohttp
 import pytest
 
 from mcp_async import ConfigError
-from mcp_async.cli.bridge import _answer_version, check_loopback_bind
+from mcp_async.cli.bridge import check_loopback_bind
+from mcp_async.cli.bridge.stdio_bridge import _answer_version
 from mcp_async.cli.main import main
 from mcp_async.testing import MCPTestServer, demo_server
 

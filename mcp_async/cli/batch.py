@@ -23,17 +23,20 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from .._exceptions import ConfigError
 from ..client.async_client import AsyncMCPClient
 from ..features.batch import Outcome
 from ..protocol.models import CallToolResult
+from .common import (
+    URLTransport,
+    count_lines,
+    line_arguments,
+    make_client,
+    open_output,
+)
 
 __all__ = ["add_batch_parser", "run_batch"]
-
-#: What ``--transport`` accepts.
-URLTransport = Literal["auto", "streamable-http", "sse"]
 
 _DESCRIPTION = """\
 Call TOOL once for every line of the input: each line is the JSON object of the
@@ -58,13 +61,6 @@ _USAGE = """\
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _count_lines(path: str) -> int | None:
-    if path == "-":
-        return None
-    with open(path, "rb") as handle:
-        return sum(1 for _ in handle)
-
-
 def _lines(path: str) -> Iterator[str]:
     if path == "-":
         yield from (line.rstrip("\r\n") for line in sys.stdin)
@@ -72,22 +68,6 @@ def _lines(path: str) -> Iterator[str]:
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             yield line.rstrip("\r\n")
-
-
-def _open_output(path: str) -> IO[str]:
-    if path == "-":
-        return sys.stdout
-    return open(path, "w", encoding="utf-8")
-
-
-def _arguments(line: str) -> dict[str, Any]:
-    try:
-        value = json.loads(line)
-    except ValueError as exc:
-        raise ConfigError(f"line is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"line must be a JSON object of tool arguments, got {line[:60]!r}")
-    return value
 
 
 def _record(index: int, outcome: Outcome[CallToolResult]) -> dict[str, Any]:
@@ -139,27 +119,6 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def make_client(
-    url: str | None,
-    command: Sequence[str] | None,
-    *,
-    transport: URLTransport = "auto",
-    headers: dict[str, str] | None = None,
-    token: str | None = None,
-    **options: Any,
-) -> AsyncMCPClient:
-    """The client for a URL, or for a stdio server ``command`` (program and arguments)."""
-    if command:
-        if url is not None:
-            raise ConfigError("give either a URL or a command after --, not both")
-        if headers or token:
-            raise ConfigError("--header and --token apply to HTTP servers, not to a command")
-        return AsyncMCPClient.stdio(command[0], command[1:], **options)
-    if url is None:
-        raise ConfigError("give the server's URL, or a command to start after --")
-    return AsyncMCPClient(url, transport=transport, headers=headers, auth=token, **options)
-
-
 async def run_batch(
     url: str | None,
     tool: str,
@@ -188,8 +147,8 @@ async def run_batch(
     Returns the exit status: 0 all succeeded, 1 some failed, 2 could not run.
     """
     try:
-        total = _count_lines(input_path)
-        output = _open_output(output_path)
+        total = count_lines(input_path)
+        output = open_output(output_path)
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -228,7 +187,7 @@ async def _run(
     progress: bool | None,
 ) -> int:
     async def call(line: str) -> CallToolResult:
-        return await client.call_tool(tool, _arguments(line), idempotent=idempotent)
+        return await client.call_tool(tool, line_arguments(line), idempotent=idempotent)
 
     return await write_batch(call, input_path, output, concurrency, total, progress)
 

@@ -25,7 +25,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from .._exceptions import ConfigError
-from .common import client_from_args, print_result
+from .common import (
+    client_from_args,
+    count_lines,
+    line_arguments,
+    open_output,
+    print_result,
+)
 from .text import print_tools
 
 if TYPE_CHECKING:
@@ -260,7 +266,6 @@ async def _call(args: argparse.Namespace) -> int:
 async def _batch(args: argparse.Namespace) -> int:
     from ..policies.ratelimit import RateLimit
     from ..policies.retry import RetryPolicy
-    from .batch import _count_lines, _open_output
 
     tool = _one_name(args)
     options: dict[str, Any] = {}
@@ -270,8 +275,8 @@ async def _batch(args: argparse.Namespace) -> int:
         options["rate_limit"] = RateLimit(rate=args.rate)
     group = _group(args, **options)
     try:
-        total = _count_lines(args.input)
-        output = _open_output(args.output)
+        total = count_lines(args.input)
+        output = open_output(args.output)
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -320,9 +325,8 @@ async def _resolver(group: MCPClientGroup) -> Callable[[str], str]:
 
 def _line_call(line: str, tool: str | None, resolve: Callable[[str], str]) -> ToolCall:
     from ..features.batch import ToolCall
-    from .batch import _arguments
 
-    value = _arguments(line)
+    value = line_arguments(line)
     if tool is not None:
         return ToolCall(tool, value)
     name = value.get("tool")

@@ -4,8 +4,9 @@
 #   2. install the wheel into a fresh, empty venv and import mcp_async from it, with
 #      py.typed present;
 #   3. type-check a small user program with mypy --strict, against that installed wheel
-#      and against the development venv's editable install (.venv, see the Makefile).
-# Everything goes to a temporary directory that is removed at the end.
+#      (cold, no cache) and against the development venv's editable install (.venv, see
+#      the Makefile; mypy's cache for this run is kept in .venv/.mypy-check-package).
+# Everything else goes to a temporary directory that is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -50,7 +51,12 @@ async def main(url: str) -> CallToolResult:
 if __name__ == "__main__":
     print(asyncio.run(main("http://127.0.0.1:8000/mcp")).structured_content)
 EOF
+# Against the wheel: a cold run (no cache), as a user's first run would be.
 (cd "$work" && "$OLDPWD/$BIN/mypy" --strict --no-incremental \
     --python-executable venv/bin/python user_program.py)
-(cd "$work" && "$OLDPWD/$BIN/mypy" --strict --no-incremental user_program.py)
+# Against the editable install: as strict, with a cache kept in the development venv
+# (mypy's own incremental mode: a module is re-read when its file changes), so a warm run
+# re-reads the user program only: 0.7 s instead of 14 s of CPU.
+(cd "$work" && "$OLDPWD/$BIN/mypy" --strict --cache-dir "$OLDPWD/.venv/.mypy-check-package" \
+    user_program.py)
 echo "check-package: sdist and wheel built and checked; mypy --strict sees both installs"

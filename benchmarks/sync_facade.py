@@ -67,7 +67,7 @@ def _handoff_us(client: MCPClient, calls: int) -> float:
     waiting for it, minus awaiting the same coroutine in a loop."""
     cpu = cpu_seconds()
     for _ in range(calls):
-        client._run("noop", _noop())
+        client.run(_noop(), what="noop")
     sync = cpu_seconds() - cpu
     awaited = asyncio.run(_await_noops(calls))
     return (sync - awaited) / calls * 1e6

@@ -51,7 +51,7 @@ class MemoryTransport(MessageTransport):
     """The client's end of a memory pair."""
 
     kind = "memory"
-    capabilities = TransportCapabilities(server_push=True)
+    capabilities = TransportCapabilities(server_push=True, probe_timeout_is_legacy=True)
 
     def __init__(self) -> None:
         self.peer = MemoryPeer(self)

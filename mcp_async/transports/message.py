@@ -72,6 +72,12 @@ class TransportCapabilities:
         http_headers: requests carry MCP's HTTP headers in the 2026-07-28 era
             (``Mcp-Method``, ``Mcp-Name``, ``Mcp-Param-*``), so tools' ``x-mcp-header``
             annotations apply.
+        stateless_era: the server may speak the 2026-07-28 (stateless) era, so
+            ``protocol="auto"`` probes for it; legacy SSE servers predate it and always
+            get the handshake.
+        probe_timeout_is_legacy: a legacy server may never answer the era probe (a
+            message stream: stdio, memory), so a probe that times out means "run the
+            handshake"; over HTTP a timeout is an outage.
     """
 
     server_push: bool = True
@@ -79,6 +85,8 @@ class TransportCapabilities:
     sessions: bool = False
     cancels_by_abort: bool = False
     http_headers: bool = False
+    stateless_era: bool = True
+    probe_timeout_is_legacy: bool = False
 
 
 class Call(NamedTuple):

@@ -99,7 +99,7 @@ class StdioTransport(MessageTransport):
 
     kind = "stdio"
     #: The server writes to stdout whenever it likes; one process is one session.
-    capabilities = TransportCapabilities(server_push=True)
+    capabilities = TransportCapabilities(server_push=True, probe_timeout_is_legacy=True)
 
     def __init__(
         self,

@@ -164,9 +164,13 @@ def test_the_blocking_client_wraps_a_client_without_options() -> None:
 
 
 def test_each_transport_declares_its_capabilities() -> None:
-    assert MemoryTransport.capabilities == TransportCapabilities()
-    assert StdioTransport.capabilities == TransportCapabilities(server_push=True)
-    assert LegacySSETransport.capabilities == TransportCapabilities(server_push=True)
+    assert MemoryTransport.capabilities == TransportCapabilities(probe_timeout_is_legacy=True)
+    assert StdioTransport.capabilities == TransportCapabilities(
+        server_push=True, probe_timeout_is_legacy=True
+    )
+    assert LegacySSETransport.capabilities == TransportCapabilities(
+        server_push=True, stateless_era=False
+    )
     assert StreamableHTTPTransport.capabilities == TransportCapabilities(
         server_push=True, resumable=True, sessions=True, cancels_by_abort=True,
         http_headers=True,

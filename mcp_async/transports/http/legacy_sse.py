@@ -53,7 +53,7 @@ class LegacySSETransport(MessageTransport):
     kind = "sse"
     #: Every message from the server comes on the one SSE stream, which is reconnected
     #: (not resumed) when it drops.
-    capabilities = TransportCapabilities(server_push=True)
+    capabilities = TransportCapabilities(server_push=True, stateless_era=False)
 
     def __init__(
         self,

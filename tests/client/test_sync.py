@@ -20,7 +20,8 @@ from mcp_async import (
     SyncInEventLoopError,
     ToolError,
 )
-from mcp_async.client.blocking import MCPClient, _LoopThread, _new_loop, _SmallReadLoop
+from mcp_async.client.blocking import MCPClient
+from mcp_async.client.loop_thread import LoopThread, SmallReadLoop, new_loop
 from mcp_async.protocol.models import ProgressNotification, Tool
 from mcp_async.testing import MCPTestServer, demo_server
 
@@ -324,7 +325,7 @@ def test_listen_discover_and_tasks_have_blocking_forms() -> None:
 def test_a_call_handed_over_as_the_loop_closes_fails_instead_of_hanging() -> None:
     # The call reaches the loop after its last iteration and before close(), so no
     # task will ever run it: its thread must still be woken, with a clear error.
-    runner = _LoopThread()
+    runner = LoopThread()
     loop = runner.loop
     real_close = loop.close
     outcome: list[BaseException] = []
@@ -363,7 +364,7 @@ def test_the_loop_thread_reads_64_kib_at_a_time_and_large_replies_arrive_whole(
     with MCPClient(served.url) as client:
         assert client.call_tool("echo", {"text": text}).text == text
         loop = client._runner.loop  # type: ignore[union-attr]
-        assert isinstance(loop, _SmallReadLoop)
+        assert isinstance(loop, SmallReadLoop)
 
         async def read_size() -> int:
             host, port = served.url.split("//")[1].split("/")[0].split(":")
@@ -386,16 +387,16 @@ def test_an_installed_event_loop_policy_is_kept() -> None:
 
     asyncio.set_event_loop_policy(Policy())
     try:
-        loop = _new_loop()
+        loop = new_loop()
         try:
             assert type(loop) is Loop
         finally:
             loop.close()
     finally:
         asyncio.set_event_loop_policy(None)
-    loop = _new_loop()
+    loop = new_loop()
     loop.close()
-    assert isinstance(loop, _SmallReadLoop) or sys.platform == "win32"
+    assert isinstance(loop, SmallReadLoop) or sys.platform == "win32"
 
 
 async def test_opening_inside_a_loop_shows_the_async_form(served: ServerThread) -> None:

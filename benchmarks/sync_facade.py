@@ -31,7 +31,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from mcp_async import AsyncMCPClient
-from mcp_async.client.blocking import MCPClient, _new_loop
+from mcp_async.client.blocking import MCPClient
+from mcp_async.client.loop_thread import new_loop
 
 from . import sequential
 from .clients.floor import ModernAdapter
@@ -79,7 +80,7 @@ class _FloorThread:
     differ only in what runs on it.)"""
 
     def __init__(self) -> None:
-        self.loop = _new_loop()
+        self.loop = new_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 

@@ -49,7 +49,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "reinit-on-404",
         "an expired session (404) is re-initialized and the request re-sent once",
-        "mcp_async/session/engine.py",
+        "mcp_async/session/exchange.py",
         '            lost = "the server no longer knows the session"\n',
         "            raise\n",
         ("tests/client/test_mcp_client.py",),

@@ -71,7 +71,7 @@ class BlockingMethods:
 
     # The methods marked @_blocking are derived: the body is the async method of the same
     # name, called with the same arguments on the client's loop. Only the signature and
-    # the docstring are written here (tests/test_sync_parity.py checks that they match
+    # the docstring are written here (tests/client/test_sync_parity.py checks that they match
     # AsyncMCPClient's).
 
     # -- MCP: handshake and escape hatches ----------------------------------------------

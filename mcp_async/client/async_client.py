@@ -11,11 +11,7 @@ and is meant to be shared by every task of a program::
 from __future__ import annotations
 
 import asyncio
-import difflib
 import enum
-import functools
-import json
-import logging
 import os
 import warnings
 import weakref
@@ -23,29 +19,15 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import aiohttp
-from yarl import URL
 
 from .._config import DEFAULT_TIMEOUT, Timeout, TimeoutLike, to_timeout
 from .._exceptions import (
     ClientStateError,
     ConfigError,
-    ContentTypeError,
     EraError,
-    HeaderMismatchError,
-    InvalidJSONError,
-    JSONRPCError,
-    MCPClientError,
-    OutputValidationError,
-    ToolError,
-    UnexpectedResponseError,
-    UnknownToolError,
 )
-from .._version import __version__
 from ..features import tasks as _tasks
 from ..features.cache import CacheMode, CacheStore, ResponseCache, check_mode
-from ..policies.base import MessagePolicy
-from ..protocol import modern
-from ..protocol.jsonrpc import load_document
 from ..protocol.models import (
     CallToolResult,
     Completion,
@@ -66,19 +48,37 @@ from ..protocol.models import (
     Tool,
 )
 from ..session.api import Session, SessionLookup
-from ..session.dispatch import Dispatcher, LoggingHandler, NotificationHandler, ProgressCallback
+from ..session.dispatch import LoggingHandler, NotificationHandler, ProgressCallback
 from ..session.engine import SessionEngine
-from ..session.portable import SessionState, SessionStateError
+from ..session.portable import SessionState
 from ..session.revisions import Revision
-from ..transports.http.aiohttp_transport import AiohttpTransport, check_session, make_session
-from ..transports.http.base import Handler, HTTPRequest, HTTPResponse, HTTPTransport
-from ..transports.http.detect import url_transport
-from ..transports.http.hooks import Hook, build_pipeline
+from ..transports.http.base import HTTPTransport
+from ..transports.http.hooks import Hook
 from ..transports.http.sse_streams import ReconnectPolicy
-from ..transports.http.status import raise_for_status
 from ..transports.http.stream_connections import StreamConnections
 from ..transports.message import MessageTransport
-from ..transports.options import NO_OPTIONS, RequestOptions
+from ..transports.options import RequestOptions
+from .arguments import (
+    add_input,
+    check_listen,
+    check_max_total,
+    check_retry,
+    completion_params,
+    hints_idempotent,
+    input_options,
+    prompt_params,
+    require_str,
+    retry_options,
+    tool_options,
+)
+from .catalogue import ToolCatalogue
+from .connect import await_push_stream, connect_url, new_engine, open_push_stream
+from .options import DEFAULT_LOG_LEVEL, DEFAULT_MAX_BODY, LOG_LEVELS, ClientConfig
+from .pages import fetch_page, walk_pages
+from .pipeline import HTTPPipeline
+from .plain import post_json
+from .resuming import export_state, resumable
+from .tool_call import run_tool_call, tool_params
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
@@ -98,108 +98,16 @@ if TYPE_CHECKING:
     from ..transports.http.asgi import ASGIApp, ASGITransport
     from ..transports.stdio import StderrTarget
 
-__all__ = ["AsyncMCPClient", "LOG_LEVELS"]
+__all__ = ["DEFAULT_LOG_LEVEL", "LOG_LEVELS", "AsyncMCPClient"]
 
 _T = TypeVar("_T")
 _Page = TypeVar("_Page")
-
-#: Logging levels accepted by :meth:`AsyncMCPClient.set_logging_level` (RFC 5424 order).
-LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-
-#: The ``log_level`` of a client that has a ``logging_handler`` and sets no level. In the
-#: 2026-07-28 era a server sends log messages only to requests that ask for a level; in
-#: the handshake era servers send every level until told otherwise. Asking for
-#: ``"debug"`` makes one handler receive the same in both eras.
-DEFAULT_LOG_LEVEL = "debug"
-
-_JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-
-
-_DEFAULT_MAX_BODY = 16 * 1024 * 1024
-
-#: The JSON-RPC code with which servers such as ``mcp-async serve`` refuse an unknown tool.
-_INVALID_PARAMS = -32602
-
-#: Shared by the clients that add no result types of their own (most: one set each
-#: would cost hundreds of bytes per client in a gateway).
-_NO_RESULT_TYPES: frozenset[str] = frozenset()
-_TASK_RESULT_TYPES = frozenset({_tasks.TASK_RESULT_TYPE})
-
-#: What ``transport=`` accepts for a URL.
-_URL_TRANSPORTS = ("auto", "streamable-http", "sse")
-
-logger = logging.getLogger("mcp_async")
-
-#: Era verdicts of ``protocol="auto"`` (origin -> version or "legacy"), shared by the
-#: clients that borrow one aiohttp session.
-_VERDICTS: weakref.WeakKeyDictionary[aiohttp.ClientSession, dict[str, str]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 class _State(enum.Enum):
     NEW = "new"
     OPEN = "open"
     CLOSED = "closed"
-
-
-def _check_url(url: str) -> str:
-    if not isinstance(url, str):
-        raise ConfigError(f"url must be a string, got {type(url).__name__}")
-    parsed = URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigError(f"url must be an absolute http(s) URL, got {url!r}")
-    return url
-
-
-def _asgi_target(
-    target: object, given: HTTPTransport | None, max_body_size: int | None, timeout: TimeoutLike
-) -> tuple[str, HTTPTransport]:
-    """``AsyncMCPClient(app)``: the URL and HTTP layer for an ASGI application (or an
-    :class:`~mcp_async.ASGITransport`) given as the first argument."""
-    from ..transports.http.asgi import ASGI_URL, ASGITransport
-
-    if given is not None:
-        raise ConfigError("http_transport= needs a URL as the first argument, not an app")
-    if isinstance(target, ASGITransport):
-        return ASGI_URL, target
-    if callable(target):
-        return ASGI_URL, ASGITransport(target, max_body_size=max_body_size, timeout=timeout)
-    raise ConfigError(
-        "url must be a URL string, a MessageTransport or an ASGI application, got "
-        f"{type(target).__name__}"
-    )
-
-
-def _check_http_transport(
-    given: HTTPTransport | None, session: aiohttp.ClientSession | None
-) -> HTTPTransport | None:
-    if given is None:
-        return None
-    if session is not None:
-        raise ConfigError("give either session= (aiohttp) or http_transport=, not both")
-    if not (callable(getattr(given, "send", None)) and callable(getattr(given, "aclose", None))):
-        raise ConfigError(
-            "http_transport must have async send(request) and aclose() methods "
-            f"(mcp_async.HTTPTransport), got {type(given).__name__}"
-        )
-    return given
-
-
-def _join(base: str, endpoint: str) -> str:
-    if not isinstance(endpoint, str):
-        raise ConfigError(f"endpoint must be a string, got {type(endpoint).__name__}")
-    if "://" in endpoint:
-        raise ConfigError(
-            f"endpoint must be a path relative to the client URL, got {endpoint!r}"
-        )
-    if not endpoint:
-        return base
-    return base.rstrip("/") + "/" + endpoint.lstrip("/")
-
-
-def _is_json_type(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")
 
 
 class AsyncMCPClient:
@@ -294,15 +202,10 @@ class AsyncMCPClient:
     # Slots: a gateway holds thousands of clients, and an instance dict of more than 30
     # keys is not key-shared (about 1.5 KB each). ``__dict__`` keeps any other attribute.
     __slots__ = (
-        "__dict__", "__weakref__", "_borrowed_session", "_cache", "_capabilities",
-        "_client_info", "_connection_limit", "_dispatcher", "_given_transport",
-        "_header_maps", "_headers", "_http_transport", "_initialize_mode", "_listen",
-        "_log_level", "_loop",
-        "_max_body_size", "_max_event_size", "_max_input_rounds", "_message_level",
-        "_plain_retry", "_policy_hooks", "_protocol", "_push", "_reconnect", "_result_types",
-        "_retry", "_retry_stand_in", "_send", "_session", "_state", "_streams", "_tools",
-        "_tools_task", "_tracing_options", "_transport", "_transport_choice", "_validators",
-        "max_list_pages", "timeout", "trust_idempotent_hint", "url", "validate_output",
+        "__dict__", "__weakref__", "_catalogue", "_config", "_dispatcher", "_given_transport",
+        "_headers", "_log_level", "_loop", "_pipeline", "_push", "_session", "_state",
+        "_streams", "_transport", "max_list_pages", "timeout", "trust_idempotent_hint", "url",
+        "validate_output",
     )
 
     def __init__(
@@ -338,7 +241,7 @@ class AsyncMCPClient:
         max_concurrent_handlers: int = 16,
         listen: bool | Literal["auto"] = "auto",
         reconnect: ReconnectPolicy | None = None,
-        max_body_size: int | None = _DEFAULT_MAX_BODY,
+        max_body_size: int | None = DEFAULT_MAX_BODY,
         max_event_size: int | None = 1024 * 1024,
         connection_limit: int = 100,
         max_list_pages: int = 1000,
@@ -350,134 +253,46 @@ class AsyncMCPClient:
         tracer_provider: Any = None,
         cache: bool | CacheStore = True,
     ) -> None:
-        if not isinstance(url, str | MessageTransport):
-            # In process: an ASGI application (or its transport) at ASGI_URL.
-            url, http_transport = _asgi_target(url, http_transport, max_body_size, timeout)
-        if isinstance(url, MessageTransport):
-            if http_transport is not None:
-                raise ConfigError(f"http_transport= applies only to HTTP, not {url.kind}")
-            self._given_transport: MessageTransport | None = url
-            self.url: str | None = None
-            for name, value in (("auth", auth), ("session", session), ("headers", headers)):
-                if value:
-                    raise ConfigError(f"{name}= applies only to HTTP transports, not {url.kind}")
-            if hooks:
-                raise ConfigError(f"hooks= apply only to HTTP transports, not {url.kind}")
-        else:
-            self._given_transport = None
-            self.url = _check_url(url)
-        self._http_transport = _check_http_transport(http_transport, session)
-        if transport not in _URL_TRANSPORTS:
-            raise ConfigError(
-                f"transport must be one of {', '.join(_URL_TRANSPORTS)}; got {transport!r}"
-            )
-        self._transport_choice = transport
-        self.timeout = to_timeout(timeout, DEFAULT_TIMEOUT)
-        self._headers = dict(headers or {})
-        if initialize not in ("lazy", "eager"):
-            raise ConfigError(f"initialize must be 'lazy' or 'eager', got {initialize!r}")
-        self._initialize_mode = initialize
-        check_session(session)
-        self._borrowed_session = session
-        self.trust_idempotent_hint = trust_idempotent_hint
-        # Without a policy of its own the client still honours per-call ``retry=``
-        # options, through a stand-in in a second message chain used only by such calls.
-        self._retry_stand_in: Hook | None = None
-        if retry is None:
-            from ..policies.retry import per_call_retry
-
-            retry = self._retry_stand_in = per_call_retry()
-        self._retry = retry
-        self._policy_hooks = self._collect_hooks(metrics, retry, rate_limit, auth, hooks)
-        # On HTTP too, metrics and retry wrap each MCP request message (when they can):
-        # they then see JSON-RPC outcomes, time until the response, and give every
-        # retried attempt a new id. Retry runs only there; metrics keeps its HTTP form
-        # for plain HTTP requests (send_request, DELETE, notifications).
-        self._message_level: list[MessagePolicy] = []
-        for hook in (metrics, retry):
-            if isinstance(hook, MessagePolicy):
-                self._message_level.append(hook)
-        #: The bottom of the HTTP pipeline when send_request runs under a retry policy
-        #: (its pipeline is built per retried call: few clients ever make one).
-        self._plain_retry: Handler | None = None
-        if isinstance(client_info, Implementation):
-            client_info = client_info.to_dict()
-        # (The default is one dict for every client; none of them changes it.)
-        self._client_info = dict(client_info) if client_info else _DEFAULT_CLIENT_INFO
-        self.validate_output = validate_output
-        self._dispatcher = Dispatcher(
-            logging_handler=logging_handler,
-            on_notification=on_notification,
-            sampling_handler=sampling_handler,
-            sampling_tools=sampling_tools,
-            elicitation_handler=elicitation_handler,
-            elicitation_complete_handler=elicitation_complete_handler,
-            roots=roots,
+        config = self._config = ClientConfig.build(
+            url, transport=transport, http_transport=http_transport, headers=headers, auth=auth,
+            retry=retry, trust_idempotent_hint=trust_idempotent_hint, rate_limit=rate_limit,
+            metrics=metrics, timeout=timeout, session=session, hooks=hooks,
+            client_info=client_info, capabilities=capabilities, initialize=initialize,
+            validate_output=validate_output, logging_handler=logging_handler,
+            on_notification=on_notification, sampling_handler=sampling_handler,
+            sampling_tools=sampling_tools, elicitation_handler=elicitation_handler,
+            elicitation_complete_handler=elicitation_complete_handler, roots=roots,
             tools_list_changed_handler=tools_list_changed_handler,
             resources_list_changed_handler=resources_list_changed_handler,
             prompts_list_changed_handler=prompts_list_changed_handler,
             resource_updated_handler=resource_updated_handler,
-            max_concurrent_handlers=max_concurrent_handlers,
+            max_concurrent_handlers=max_concurrent_handlers, listen=listen, reconnect=reconnect,
+            max_body_size=max_body_size, max_event_size=max_event_size,
+            connection_limit=connection_limit, max_list_pages=max_list_pages, protocol=protocol,
+            log_level=log_level, max_input_rounds=max_input_rounds, result_types=result_types,
+            tracing=tracing, tracer_provider=tracer_provider, cache=cache,
         )
-        # Capabilities given explicitly win over those the handlers imply.
-        self._capabilities = {**self._dispatcher.capabilities(), **(capabilities or {})}
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
-            raise ConfigError("reconnect must be a mcp_async.ReconnectPolicy")
-        if not (isinstance(listen, bool) or listen == "auto"):
-            raise ConfigError(f"listen must be True, False or 'auto', got {listen!r}")
-        self._listen = listen
-        #: Whether something needs server push (see ``listen``); only ever becomes True.
-        self._push = validate_output or any(
-            handler is not None for handler in (
-                logging_handler, on_notification, sampling_handler, elicitation_handler,
-                elicitation_complete_handler, roots, tools_list_changed_handler,
-                resources_list_changed_handler, prompts_list_changed_handler,
-                resource_updated_handler,
-            )
-        )
-        self._reconnect = reconnect
-        self._dispatcher.on("notifications/tools/list_changed", self._tools_changed)
-        self._cache = ResponseCache.build(
-            cache, target=url, auth=auth, hooks=hooks, headers=headers
-        )
-        if self._cache is not None:
-            self._cache.attach(self._dispatcher)
-        self._max_body_size = max_body_size
-        self._max_event_size = max_event_size
-        if connection_limit < 1:
-            raise ConfigError("connection_limit must be at least 1")
-        self._connection_limit = connection_limit
-        if max_list_pages < 1:
-            raise ConfigError("max_list_pages must be at least 1")
+        self.url: str | None = config.url
+        self._given_transport = config.given_transport
+        self.timeout = config.timeout
+        self._headers = config.headers
+        self.trust_idempotent_hint = trust_idempotent_hint
+        self.validate_output = validate_output
         self.max_list_pages = max_list_pages
-        self._tracing_options = (tracing, tracer_provider)  # see open()
-        from ..session.era import parse_protocol
-
-        parse_protocol(protocol)  # a clear error now rather than at the first call
-        self._protocol = protocol
-        if log_level is not None and log_level not in LOG_LEVELS:
-            raise ConfigError(
-                f"log_level must be one of {', '.join(LOG_LEVELS)}; got {log_level!r}"
-            )
-        if log_level is None and logging_handler is not None:
-            log_level = DEFAULT_LOG_LEVEL  # the same log messages in both eras
-        self._log_level = log_level
-        if isinstance(max_input_rounds, bool) or not isinstance(max_input_rounds, int) or (
-            max_input_rounds < 1
-        ):
-            raise ConfigError(f"max_input_rounds must be an int >= 1, got {max_input_rounds!r}")
-        self._max_input_rounds = max_input_rounds
-        self._result_types = frozenset(result_types) if result_types else _NO_RESULT_TYPES
-        #: Per tool: its ``x-mcp-header`` annotations (2026-07-28 over HTTP).
-        self._header_maps: dict[str, dict[tuple[str, ...], str]] = {}
+        self._dispatcher = config.dispatcher
+        #: Whether something needs server push (see ``listen``); only ever becomes True.
+        self._push = config.push
+        self._log_level = config.log_level  # set_logging_level changes it
+        self._catalogue = ToolCatalogue()
+        self._dispatcher.on("notifications/tools/list_changed", self._tools_changed)
+        if config.cache is not None:
+            config.cache.attach(self._dispatcher)
         self._state = _State.NEW
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: HTTPTransport | None = None
         self._streams: StreamConnections | None = None
+        self._pipeline: HTTPPipeline | None = None
         self._session: SessionEngine | None = None
-        self._tools: dict[str, Tool] | None = None
-        self._tools_task: asyncio.Task[dict[str, Tool]] | None = None
-        self._validators: dict[str, Any] = {}
 
     @classmethod
     def stdio(
@@ -516,39 +331,12 @@ class AsyncMCPClient:
         """
         from ..transports.stdio import StdioTransport
 
-        max_line = client_options.get("max_body_size", _DEFAULT_MAX_BODY)
+        max_line = client_options.get("max_body_size", DEFAULT_MAX_BODY)
         transport = StdioTransport(
             command, args, env=env, cwd=cwd, inherit_env=inherit_env, stderr=stderr,
             restart=restart, max_line_size=max_line, shutdown_grace=shutdown_grace,
         )
         return cls(transport, **client_options)
-
-    @staticmethod
-    def _collect_hooks(
-        metrics: Hook | None,
-        retry: Hook | None,
-        rate_limit: Hook | None,
-        auth: str | Hook | None,
-        hooks: Sequence[Hook],
-    ) -> list[Hook]:
-        if isinstance(auth, str):
-            from ..auth.bearer import BearerAuth
-
-            auth = BearerAuth(auth)
-        chain: list[Hook] = []
-        for name, hook in (
-            ("metrics", metrics), ("retry", retry), ("rate_limit", rate_limit), ("auth", auth),
-        ):
-            if hook is None:
-                continue
-            if not isinstance(hook, Hook):
-                raise ConfigError(f"{name} must be a mcp_async.Hook, got {type(hook).__name__}")
-            chain.append(hook)
-        for hook in hooks:
-            if not isinstance(hook, Hook):
-                raise ConfigError(f"hooks must be mcp_async.Hook objects, got {hook!r}")
-            chain.append(hook)
-        return chain
 
     # -- lifecycle ---------------------------------------------------------------------
     async def __aenter__(self) -> AsyncMCPClient:
@@ -566,147 +354,35 @@ class AsyncMCPClient:
             raise ClientStateError("client is closed; create a new AsyncMCPClient")
         from ..policies.tracing import tracing_policy
 
-        tracer = tracing_policy(self._session_lookup(), *self._tracing_options)  # None: off
-        policies: list[MessagePolicy] = []
-        retry_option_policies: list[MessagePolicy] | None = None
-        if self._given_transport is not None:
-            messages = self._given_transport
-            # Without HTTP, metrics, retry and rate limiting act on each request message.
-            for hook in self._policy_hooks:
-                if not isinstance(hook, MessagePolicy):
-                    raise ConfigError(
-                        f"{hook!r} is an HTTP hook; over {messages.kind} only policies with "
-                        "around_message (metrics, retry, rate limits) apply"
-                    )
-            chain: list[Any] = list(self._policy_hooks)
-            policies = [hook for hook in chain if hook is not self._retry_stand_in]
-            if self._retry_stand_in is not None:
-                retry_option_policies = chain
+        config = self._config
+        tracer = tracing_policy(self._session_lookup(), config.tracing, config.tracer_provider)
+        given = config.given_transport
+        if given is not None:
+            messages = given
+            # (Checked before anything connects: an HTTP hook is a ConfigError here.)
+            chains = config.hooks.message_chains(given.kind, tracer)
         else:
-            messages = self._url_transport()
-            chain = list(self._message_level)
-            policies = [hook for hook in chain if hook is not self._retry_stand_in]
-            if self._retry_stand_in is not None:
-                retry_option_policies = chain
-        if tracer is not None:  # innermost: one span per attempt (mcp_async.tracing)
-            policies = [*policies, tracer]
-            if retry_option_policies is not None:
-                retry_option_policies = [*retry_option_policies, tracer]
-        self._session = SessionEngine(
-            messages,
-            client_info=self._client_info,
-            capabilities=self._capabilities,
-            dispatcher=self._dispatcher,
-            default_timeout=self.timeout,
-            policies=policies,
-            retry_option_policies=retry_option_policies,
-            protocol=self._protocol,
-            verdicts=self._verdicts(),
-            verdict_key=None if self.url is None else str(URL(self.url).origin()),
+            assert self.url is not None
+            link = connect_url(config, self.url, self.timeout, self._wants_push)
+            self._transport, self._streams, self._pipeline = link.http, link.streams, link.pipeline
+            messages = link.messages
+            chains = config.hooks.message_chains(None, tracer)
+        self._session = new_engine(
+            config, messages, *chains, url=self.url, timeout=self.timeout,
             log_level=self._log_level,
-            result_types=(self._result_types | _TASK_RESULT_TYPES) if self._result_types
-            else _TASK_RESULT_TYPES,
-            max_input_rounds=self._max_input_rounds,
         )
-        self._session.extension_capabilities[_tasks.TASKS_EXTENSION] = {}
         self._session.owner = _SessionOwner(self)
         resumed = self.__dict__.get("_resumed")  # set by resume() only
         if resumed is not None:
             self._session.resume(resumed[0], keep_open=resumed[1])
         self._state = _State.OPEN
         self._loop = asyncio.get_running_loop()
-        if self._initialize_mode == "eager":
+        if config.initialize_mode == "eager":
             try:
                 await self.initialize()
             except BaseException:
                 await self.aclose()
                 raise
-
-    def _verdicts(self) -> dict[str, str] | None:
-        """Where era verdicts are shared: per borrowed aiohttp session (an owned one
-        serves this client alone, which remembers its own verdict anyway)."""
-        if self._borrowed_session is None:
-            return None
-        return _VERDICTS.setdefault(self._borrowed_session, {})
-
-    def _url_transport(self) -> MessageTransport:
-        """Build the HTTP session, the hook pipeline and the transport for ``self.url``."""
-        assert self.url is not None
-        if self._http_transport is not None:
-            return self._over(self._http_transport)
-        if self._borrowed_session is not None:
-            if self._borrowed_session.closed:
-                raise ClientStateError("the borrowed aiohttp session is closed")
-            http = self._borrowed_session
-        else:
-            http = make_session(limit=self._connection_limit)
-        aiohttp_transport = self._transport = AiohttpTransport(
-            http,
-            owns_session=self._borrowed_session is None,
-            max_body_size=self._max_body_size,
-            default_timeout=self.timeout,
-        )
-        # Streams hold their connection for good: they get connections of their own.
-        self._streams = StreamConnections(aiohttp_transport)
-        return self._over(aiohttp_transport, self._streams.send)
-
-    def _over(self, http: HTTPTransport, send: Handler | None = None) -> MessageTransport:
-        """The hook pipeline down to ``send`` (``http.send`` unless given) and the
-        message transport for ``self.url`` above it."""
-        assert self.url is not None
-        self._transport = http
-        bottom = http.send if send is None else send
-        hooks = self._policy_hooks
-        for hook in hooks:
-            hook.attach(http.send)
-        retry = self._retry
-        if self._retries_messages():
-            # The retry policy is no HTTP hook: it runs in the message chain, and around
-            # the hooks below its place for send_request (see _send_plain).
-            self._plain_retry = bottom
-            hooks = [hook for hook in hooks if hook is not retry]
-        self._send = build_pipeline(hooks, bottom)
-        return url_transport(
-            self._transport_choice,
-            self.url,
-            self._send,
-            headers=self._headers,
-            max_event_size=self._max_event_size,
-            default_timeout=self.timeout,
-            listen=self._wants_push if self._listen == "auto" else bool(self._listen),
-            reconnect=self._reconnect,
-        )
-
-    def _retries_messages(self) -> bool:
-        """Whether the client's retry is a :class:`~mcp_async.RetryPolicy` (or the
-        stand-in for per-call options), which runs in the message chain only; a retry
-        hook of your own stays in the HTTP pipeline."""
-        from ..policies.retry import RetryPolicy
-
-        retry = self._retry
-        return retry is self._retry_stand_in or isinstance(retry, RetryPolicy)
-
-    def _send_plain(
-        self, request: HTTPRequest, option: RetryPolicy | bool | None
-    ) -> Awaitable[HTTPResponse]:
-        """Send a plain HTTP request (send_request) through the pipeline, under the
-        retry policy that applies to it, at the retry's place in the hook order."""
-        bottom = self._plain_retry
-        if bottom is None:
-            return self._send(request)
-        from ..policies.retry import resolve
-
-        policy = resolve(self._retry, option)
-        if policy is None:
-            return self._send(request)
-        hooks = self._policy_hooks
-        at = hooks.index(self._retry)
-        inner = build_pipeline(hooks[at + 1:], bottom)
-
-        def retrying(request: HTTPRequest) -> Awaitable[HTTPResponse]:
-            return policy.run(request, inner)
-
-        return build_pipeline(hooks[:at], retrying)(request)
 
     async def aclose(self) -> None:
         """End the MCP session (DELETE) and close the owned HTTP session. Idempotent."""
@@ -718,11 +394,7 @@ class AsyncMCPClient:
         try:
             if self._session is not None:
                 await self._session.close()
-            tools = self._tools_task
-            if tools is not None and not tools.done():
-                # Not cancelled: the calls awaiting it would get CancelledError. Its
-                # request fails with ClientStateError as the session closes, and so do they.
-                tools.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._catalogue.closing()
         finally:
             if self._transport is not None:
                 await self._transport.aclose()
@@ -738,29 +410,15 @@ class AsyncMCPClient:
         up and has none yet (the next handshake opens it otherwise)."""
         self._push = True
         engine = self._session
-        if engine is None or not engine.connected or self._listen != "auto":
-            return
-        want = getattr(engine.transport, "want_push", None)
-        loop = self._loop
-        if want is None or loop is None or loop.is_closed():
-            return
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            want()
-        else:  # called from another thread (the blocking MCPClient's caller)
-            loop.call_soon_threadsafe(want)
+        if engine is not None and engine.connected and self._config.listen == "auto":
+            open_push_stream(engine, self._loop)
 
     async def _await_push(self) -> None:
         """As :meth:`_want_push`, then wait briefly for the GET stream to be answered."""
         self._push = True
         engine = self._session
-        if engine is not None and engine.connected and self._listen == "auto":
-            opening = getattr(engine.transport, "await_push", None)
-            if opening is not None:
-                await opening()
+        if engine is not None and engine.connected and self._config.listen == "auto":
+            await await_push_stream(engine)
 
     def _target(self) -> str:
         return self.url if self.url is not None else repr(self._given_transport)
@@ -774,7 +432,7 @@ class AsyncMCPClient:
         if session is None:
             if self._given_transport is not None:
                 return self._given_transport.kind
-            return self._transport_choice
+            return self._config.transport_choice
         return session.transport.kind
 
     @property
@@ -791,7 +449,7 @@ class AsyncMCPClient:
     @property
     def cache(self) -> ResponseCache | None:
         """The response cache (``None`` with ``cache=False``); see docs/caching.md."""
-        return self._cache
+        return self._config.cache
 
     @property
     def closed(self) -> bool:
@@ -799,7 +457,7 @@ class AsyncMCPClient:
         return self._state is _State.CLOSED
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
-        if getattr(self, "_state", None) is _State.OPEN and self._borrowed_session is None:
+        if getattr(self, "_state", None) is _State.OPEN and self._config.borrowed_session is None:
             _warn(
                 f"Unclosed AsyncMCPClient for {self._target()}; use 'async with' or await "
                 "aclose()",
@@ -865,34 +523,15 @@ class AsyncMCPClient:
         ``retry`` overrides the client's policy for this call (``False``: no retry).
         """
         self._mcp()  # open, and in its own event loop
-        if self._transport is None or self.url is None:
+        if self._pipeline is None or self.url is None:
             raise ClientStateError(
                 f"send_request needs an HTTP server; this client speaks {self.transport_kind}"
             )
-        url = _join(self.url, endpoint)
-        body = _JSON_DUMPS(data).encode()
-        request_headers = {**self._headers, "Content-Type": "application/json",
-                           "Accept": "application/json"}
-        if headers:
-            request_headers.update(headers)
-        request = HTTPRequest(
-            "POST", url, headers=request_headers, body=body,
-            timeout=self._call_timeout(timeout),
+        assert self._pipeline is not None  # (with _transport)
+        return await post_json(
+            self._pipeline, self.url, endpoint, data, default_headers=self._headers,
+            headers=headers, timeout=timeout, default_timeout=self.timeout, retry=retry,
         )
-        response = await self._send_plain(request, _check_retry(retry))
-        try:
-            await raise_for_status(request, response)
-            if response.status == 204:
-                return None
-            payload = await response.read()
-            if not _is_json_type(response.content_type):
-                raise ContentTypeError(response.content_type, payload, url=url)
-            try:
-                return load_document(payload)
-            except ValueError as exc:
-                raise InvalidJSONError(f"reply from {url} is not valid JSON: {exc}") from exc
-        finally:
-            response.release()
 
     # -- MCP: handshake and escape hatches ----------------------------------------------
     async def initialize(self) -> InitializeResult:
@@ -913,7 +552,7 @@ class AsyncMCPClient:
         ``cache`` as in :meth:`list_tools_page`.
         """
         engine = self._mcp()
-        store = self._cache
+        store = self._config.cache
         if check_mode(cache) == "bypass" or store is None:
             return await engine.discover()
         return await engine.discover(lambda: store.fetch(
@@ -988,23 +627,7 @@ class AsyncMCPClient:
         :class:`~mcp_async.ClientStateError` before the first exchange with the server
         and for transports other than Streamable HTTP.
         """
-        engine = self._mcp()
-        if not engine.connected or engine.protocol_version is None:
-            raise ClientStateError(
-                "no session to export yet: call initialize() or make a request first"
-            )
-        transport = engine.transport
-        if self.url is None or not transport.capabilities.sessions:
-            raise ClientStateError(
-                "only Streamable HTTP sessions can be exported; this client speaks "
-                f"{transport.kind}"
-            )
-        assert engine.revision is not None  # (connected)
-        session_id, server = engine.revision.portable(transport)
-        state = SessionState.capture(self.url, engine.protocol_version, session_id, server)
-        if keep_open and state.session_id is not None:
-            transport.keep_open()  # type: ignore[attr-defined]
-        return state
+        return export_state(self._mcp(), self.url, keep_open=keep_open)
 
     @classmethod
     def resume(
@@ -1029,30 +652,7 @@ class AsyncMCPClient:
         old-format state, one exported for another endpoint, or options that
         contradict it (``transport``, ``protocol``).
         """
-        if not isinstance(url, str):
-            raise SessionStateError("resume needs the server's URL (a str)")
-        if isinstance(state, SessionState):
-            parsed = state
-        elif isinstance(state, str | bytes | bytearray):
-            parsed = SessionState.from_json(state)
-        else:
-            parsed = SessionState.from_dict(state)
-        parsed.check_endpoint(url)
-        chosen = options.pop("transport", "auto")
-        if chosen not in ("auto", parsed.transport):
-            raise SessionStateError(
-                f"the session state is a {parsed.transport} session; transport={chosen!r} "
-                "cannot continue it"
-            )
-        protocol = options.get("protocol", "auto")
-        if protocol != "auto" and (
-            protocol != parsed.protocol_version
-            and not (protocol == "legacy" and parsed.era == "handshake")
-        ):
-            raise SessionStateError(
-                f"the session state speaks {parsed.protocol_version}; protocol={protocol!r} "
-                "contradicts it"
-            )
+        parsed = resumable(url, state, options)
         client = cls(url, transport=parsed.transport, **options)
         client.__dict__["_resumed"] = (parsed, keep_open)
         return client
@@ -1085,7 +685,7 @@ class AsyncMCPClient:
         return await self._request(
             method, params, timeout=timeout, headers=headers, progress=progress,
             idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-            max_total_timeout=max_total_timeout, options=_retry_options(retry),
+            max_total_timeout=max_total_timeout, options=retry_options(retry),
         )
 
     def _request(
@@ -1106,7 +706,7 @@ class AsyncMCPClient:
         if not isinstance(method, str) or not method:
             raise ConfigError("method must be a non-empty string")
         if max_total_timeout is not None:
-            _check_max_total(max_total_timeout)
+            check_max_total(max_total_timeout)
         return self._mcp().request(
             method,
             dict(params) if params is not None else None,
@@ -1168,20 +768,12 @@ class AsyncMCPClient:
         await self.request("ping", None, timeout=timeout, idempotent=True)
 
     # -- pagination --------------------------------------------------------------------
-    async def _page(
+    def _page(
         self, method: str, cursor: str | None, cache: CacheMode = "use"
-    ) -> dict[str, Any]:
-        if cursor is not None and not isinstance(cursor, str):
-            raise ConfigError(f"cursor must be a string, got {cursor!r}")
-        params = {"cursor": cursor} if cursor else None
-        if check_mode(cache) == "bypass" or self._cache is None:
-            return await self.request(method, params, idempotent=True)
-        return await self._cache.fetch(
-            self._mcp(), method, params, cache,
-            lambda: self.request(method, params, idempotent=True),
-        )
+    ) -> Awaitable[dict[str, Any]]:
+        return fetch_page(self, method, cursor, cache)
 
-    async def _walk(
+    def _walk(
         self,
         method: str,
         parse: Callable[[Mapping[str, Any]], _Page],
@@ -1189,42 +781,8 @@ class AsyncMCPClient:
         next_cursor: Callable[[_Page], str | None],
         max_pages: int | None,
         cache: CacheMode = "use",
-    ) -> list[_T]:
-        hits = self._cache.hits if self._cache is not None else 0
-        try:
-            return await self._walk_pages(method, parse, items, next_cursor, max_pages, cache)
-        except JSONRPCError as exc:
-            # A cursor from a cached page the server no longer honours: the pages were
-            # dropped (see mcp_async.cache); walk once more from the first page.
-            if exc.code != -32602 or self._cache is None or self._cache.hits == hits:
-                raise
-        return await self._walk_pages(method, parse, items, next_cursor, max_pages, "refresh")
-
-    async def _walk_pages(
-        self,
-        method: str,
-        parse: Callable[[Mapping[str, Any]], _Page],
-        items: Callable[[_Page], Sequence[_T]],
-        next_cursor: Callable[[_Page], str | None],
-        max_pages: int | None,
-        cache: CacheMode,
-    ) -> list[_T]:
-        limit = self.max_list_pages if max_pages is None else max_pages
-        out: list[_T] = []
-        seen: set[str] = set()
-        cursor: str | None = None
-        for _ in range(limit):
-            page = parse(await self._page(method, cursor, cache))
-            out.extend(items(page))
-            cursor = next_cursor(page)
-            if cursor is None:
-                return out
-            if cursor in seen:
-                raise UnexpectedResponseError(f"{method} returned the cursor {cursor!r} twice")
-            seen.add(cursor)
-        raise UnexpectedResponseError(
-            f"{method} still had more pages after {limit}; raise max_pages or use the *_page form"
-        )
+    ) -> Awaitable[list[_T]]:
+        return walk_pages(self, method, parse, items, next_cursor, max_pages, cache)
 
     # -- tools -------------------------------------------------------------------------
     async def list_tools_page(
@@ -1239,7 +797,7 @@ class AsyncMCPClient:
         :meth:`discover`.
         """
         page = self._tools_page(await self._page("tools/list", cursor, cache))
-        self._remember_tools(page.tools, replace=False)
+        self._catalogue.remember(page.tools, replace=False)
         return page
 
     async def list_tools(
@@ -1250,61 +808,22 @@ class AsyncMCPClient:
             "tools/list", self._tools_page, lambda p: p.tools, lambda p: p.next_cursor,
             max_pages, cache,
         )
-        self._remember_tools(tools, replace=True)
+        self._catalogue.remember(tools, replace=True)
         return tools
 
     def _tools_page(self, raw: Mapping[str, Any]) -> ListToolsPage:
-        engine = self._mcp()
-        revision = engine.revision
-        if revision is None or not engine.transport.capabilities.http_headers:
-            return ListToolsPage.from_dict(raw)
-        tools = raw.get("tools")
-        if isinstance(tools, list):
-            kept = []
-            for tool in tools:
-                schema = tool.get("inputSchema") if isinstance(tool, Mapping) else None
-                problem = revision.tool_problem(schema)
-                if problem is None:
-                    kept.append(tool)
-                else:
-                    name = tool.get("name") if isinstance(tool, Mapping) else None
-                    logger.warning("leaving out tool %r: invalid x-mcp-header (%s)",
-                                   name, problem)
-            if len(kept) != len(tools):
-                raw = {**raw, "tools": kept}
-        return ListToolsPage.from_dict(raw)
-
-    def _remember_tools(self, tools: Sequence[Tool], *, replace: bool) -> None:
-        if replace or self._tools is None:
-            self._tools = {}
-            self._validators.clear()
-            self._header_maps.clear()
-        for tool in tools:
-            self._tools[tool.name] = tool
-            self._validators.pop(tool.name, None)
-            annotations = modern.header_annotations(tool.input_schema)
-            if annotations:
-                self._header_maps[tool.name] = annotations
-            else:
-                self._header_maps.pop(tool.name, None)
+        return self._catalogue.page(self._mcp(), raw)
 
     async def _tools_changed(self, params: dict[str, Any]) -> None:
-        self._tools = None
-        self._validators.clear()
+        # A method of the client, as before the catalogue had its own module: the
+        # dispatcher holding it ties the client and its transport into one cycle, which
+        # the collector finalizes together (an unclosed stdio client's server is killed
+        # when the client is collected, even if a warning record keeps the client).
+        await self._catalogue.forget(params)
 
     async def _tool(self, name: str) -> Tool | None:
-        """The tool's definition from the shared cache, fetched once for all callers."""
-        if self._tools is not None and name in self._tools:
-            return self._tools[name]
-        task = self._tools_task
-        if task is None or task.done():
-            task = self._tools_task = asyncio.ensure_future(self._fetch_tools())
-        tools = await asyncio.shield(task)
-        return tools.get(name)
-
-    async def _fetch_tools(self) -> dict[str, Tool]:
-        await self.list_tools()
-        return dict(self._tools or {})
+        """The tool's definition from the shared catalogue, fetched once for all callers."""
+        return await self._catalogue.tool(name, self.list_tools)
 
     async def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
         """The server's tools as plain dicts for a model API: ``"openai"`` (function
@@ -1395,132 +914,34 @@ class AsyncMCPClient:
         annotated ``x-mcp-header`` in the tool's schema (from the last
         :meth:`list_tools`) are also sent as ``Mcp-Param-*`` headers.
         """
-        if not isinstance(name, str) or not name:
-            raise ConfigError("tool name must be a non-empty string")
-        params: dict[str, Any] = {"name": name}
-        if arguments is not None:
-            # (A dict is the common case; the ABC check is ten times slower.)
-            if type(arguments) is not dict and not isinstance(arguments, Mapping):
-                raise ConfigError(f"arguments must be a mapping, got {type(arguments).__name__}")
-            params["arguments"] = dict(arguments)
-        if meta is not None:
-            params["_meta"] = dict(meta)
-        if input_responses is not None or request_state is not None:
-            _add_input(params, input_responses, request_state)
+        params = tool_params(name, arguments, meta, input_responses, request_state)
         # Arguments are checked before anything connects.
         if max_total_timeout is not None:
-            _check_max_total(max_total_timeout)
-        if timeout is not None:
-            timeout = to_timeout(timeout, self.timeout)
+            check_max_total(max_total_timeout)
+        call_timeout = None if timeout is None else to_timeout(timeout, self.timeout)
         if not self._mcp().connected:  # connecting counts against the call's timeout
-            timeout, max_total_timeout = await self._mcp().connect_for_call(
-                "tools/call", timeout, reset_timeout_on_progress, max_total_timeout)
+            call_timeout, max_total_timeout = await self._mcp().connect_for_call(
+                "tools/call", call_timeout, reset_timeout_on_progress, max_total_timeout)
         if not idempotent and self.trust_idempotent_hint:
-            idempotent = _hints_idempotent(await self._tool(name))
+            idempotent = hints_idempotent(await self._tool(name))
         if retry is None and not allow_input_required:
-            options = _tool_options(name)  # the common call: one value per tool name
+            options = tool_options(name)  # the common call: one value per tool name
         else:
             options = RequestOptions(
-                mcp_name=name, retry=_check_retry(retry),
+                mcp_name=name, retry=check_retry(retry),
                 allow_input_required=allow_input_required,
             )
-        engine = self._mcp()
-        # execution.taskSupport "required": run as a task (see mcp_async.features.tasks)
-        task = bool(not allow_input_required and _tasks.may_require(engine)
-                    and await _tasks.required(engine, name))
-        if self._header_maps:
-            headers = await self._param_headers(engine, name, params, headers)
-        try:
-            raw = await self._call_tool(
-                engine, params, timeout, headers, progress, idempotent,
-                reset_timeout_on_progress, max_total_timeout, options, task,
-            )
-        except HeaderMismatchError:
-            if engine.revision is None or engine.revision.wire.routing_headers is None:
-                raise
-            # The server's tool definitions changed: learn them again, send once more.
-            await self.list_tools(cache="refresh")
-            headers = await self._param_headers(engine, name, params, headers, fresh=True)
-            raw = await self._call_tool(
-                engine, params, timeout, headers, progress, idempotent,
-                reset_timeout_on_progress, max_total_timeout, options, task,
-            )
-        except JSONRPCError as exc:
-            if exc.code != _INVALID_PARAMS or type(exc) is not JSONRPCError:
-                raise
-            unknown = await self._unknown_tool(name, exc)
-            if unknown is None:
-                raise
-            raise unknown from exc
-        kind = raw.get("resultType")
-        if kind is not None:
-            if allow_input_required and kind == "input_required":
-                return InputRequiredResult.from_dict(raw)
-            if (kind == _tasks.TASK_RESULT_TYPE and engine.revision is not None
-                    and engine.revision.tasks_by_result):
-                raw = await _tasks.follow(  # the server chose to run it as a task (2026)
-                    engine, raw, name, timeout=timeout,
-                    max_total_timeout=max_total_timeout,
-                )
-        result = CallToolResult.from_dict(raw)
-        if result.is_error:
-            if raise_on_error:
-                raise ToolError(name, result)
-            return result
-        if validate_output if validate_output is not None else self.validate_output:
-            await self._validate(name, result)
-        return result
-
-    async def _unknown_tool(self, name: str, error: JSONRPCError) -> UnknownToolError | None:
-        """An :class:`UnknownToolError` for a ``-32602`` answer to calling ``name`` when
-        the tool list agrees there is no such tool (the known list, else one fetched);
-        ``None`` when the list has it (then the arguments were refused) or cannot be had."""
-        tools = self._tools
-        if tools is None:
-            try:
-                known = await self._tool(name) is not None
-            except MCPClientError:
-                return None
-            tools = self._tools or {}
-        else:
-            known = name in tools
-        if known:
-            return None
-        close = difflib.get_close_matches(name, list(tools), n=3)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        return UnknownToolError(name, hint=hint, server_error=error)
-
-    def _call_tool(
-        self,
-        engine: SessionEngine,
-        params: dict[str, Any],
-        timeout: TimeoutLike,
-        headers: Mapping[str, str] | None,
-        progress: ProgressCallback | None,
-        idempotent: bool,
-        reset_timeout_on_progress: bool,
-        max_total_timeout: float | None,
-        options: RequestOptions,
-        task: bool,
-    ) -> Awaitable[dict[str, Any]]:
-        if task:  # create, poll, return the final result
-            return _tasks.run(
-                engine, params, timeout=timeout, max_total_timeout=max_total_timeout,
-                headers=headers, progress=progress,
-            )
-        if reset_timeout_on_progress or max_total_timeout is not None:
-            return self._request(
-                "tools/call", params, timeout=timeout, headers=headers, progress=progress,
-                idempotent=idempotent, reset_timeout_on_progress=reset_timeout_on_progress,
-                max_total_timeout=max_total_timeout, options=options,
-            )
-        # The common call: straight to the session (params is ours already).
-        return engine.request(
-            "tools/call", params,
-            timeout=None if timeout is None else to_timeout(timeout, self.timeout),
-            headers=headers, progress=progress, idempotent=idempotent,
-            options=options,
+        return await run_tool_call(
+            self._mcp(), self._catalogue, self.list_tools, self._refresh_tools, name, params,
+            timeout=call_timeout, headers=headers, progress=progress, idempotent=idempotent,
+            reset_timeout_on_progress=reset_timeout_on_progress,
+            max_total_timeout=max_total_timeout, options=options,
+            allow_input_required=allow_input_required, raise_on_error=raise_on_error,
+            validate=validate_output if validate_output is not None else self.validate_output,
         )
+
+    def _refresh_tools(self) -> Awaitable[list[Tool]]:
+        return self.list_tools(cache="refresh")
 
     async def start_task(
         self,
@@ -1553,43 +974,6 @@ class AsyncMCPClient:
             self._mcp(), params, ttl=ttl, timeout=timeout, headers=headers,
             progress=progress,
         )
-
-    async def _param_headers(
-        self,
-        engine: SessionEngine,
-        name: str,
-        params: Mapping[str, Any],
-        headers: Mapping[str, str] | None,
-        *,
-        fresh: bool = False,
-    ) -> Mapping[str, str] | None:
-        """``headers`` plus the ``Mcp-Param-*`` headers of the tool's annotated
-        arguments (2026-07-28 over HTTP only; ``fresh``: drop ones sent before)."""
-        if not engine.connected:
-            await engine.connect()
-        revision = engine.revision
-        if revision is None or not engine.transport.capabilities.http_headers:
-            return headers
-        annotations = self._header_maps.get(name)
-        added = revision.param_headers(annotations or {}, params.get("arguments"))
-        if added is None:  # no such headers in this revision
-            return headers
-        out = {k: v for k, v in (headers or {}).items()
-               if not (fresh and k.startswith(modern.PARAM_HEADER_PREFIX))}
-        out.update(added)
-        return out
-    async def _validate(self, name: str, result: CallToolResult) -> None:
-        tool = await self._tool(name)
-        if tool is None or tool.output_schema is None:
-            return
-        if result.structured_content is None:
-            raise OutputValidationError(name, "is missing although the tool has an outputSchema")
-        validator = self._validators.get(name)
-        if validator is None:
-            validator = self._validators[name] = _compile_schema(tool.output_schema)
-        errors = sorted(validator.iter_errors(result.structured_content), key=str)
-        if errors:
-            raise OutputValidationError(name, f"does not match outputSchema: {errors[0].message}")
 
     # -- resources ---------------------------------------------------------------------
     async def list_resources_page(
@@ -1652,10 +1036,10 @@ class AsyncMCPClient:
     ) -> ReadResourceResult | InputRequiredResult:
         """Read a resource by URI (input rounds as in :meth:`call_tool`; ``cache`` as in
         :meth:`list_tools_page`: results of input rounds are never cached)."""
-        _require_str("uri", uri)
+        require_str("uri", uri)
         params: dict[str, Any] = {"uri": uri}
         if input_responses is not None or request_state is not None:
-            _add_input(params, input_responses, request_state)
+            add_input(params, input_responses, request_state)
         # Connecting counts against the call's timeout.
         timeout = await self._mcp().connect_within("resources/read", self._call_timeout(timeout))
 
@@ -1670,10 +1054,11 @@ class AsyncMCPClient:
                 ),
             )
 
-        if check_mode(cache) == "bypass" or self._cache is None or len(params) > 1:
+        store = self._config.cache
+        if check_mode(cache) == "bypass" or store is None or len(params) > 1:
             raw = await read()
         else:  # results of input rounds are never cached
-            raw = await self._cache.fetch(
+            raw = await store.fetch(
                 self._mcp(), "resources/read", params, cache, read, keep=lambda: not rounds
             )
         if allow_input_required and raw.get("resultType") == "input_required":
@@ -1683,14 +1068,14 @@ class AsyncMCPClient:
     async def subscribe_resource(self, uri: str) -> None:
         """Ask for ``notifications/resources/updated`` about ``uri`` (handshake era;
         MCP 2026-07-28 has no ``resources/subscribe``: :class:`~mcp_async.EraError`)."""
-        _require_str("uri", uri)
+        require_str("uri", uri)
         await self._no_subscribe("resources/subscribe")
         await self._await_push()  # the updates come on the GET stream
         await self.request("resources/subscribe", {"uri": uri}, idempotent=True)
 
     async def unsubscribe_resource(self, uri: str) -> None:
         """Stop updates about ``uri`` (handshake era only, as :meth:`subscribe_resource`)."""
-        _require_str("uri", uri)
+        require_str("uri", uri)
         await self._no_subscribe("resources/unsubscribe")
         await self.request("resources/unsubscribe", {"uri": uri}, idempotent=True)
 
@@ -1722,16 +1107,8 @@ class AsyncMCPClient:
         """
         from ..features.listen import ListenFilter, Listening
 
-        if isinstance(resource_uris, str) or not all(
-            isinstance(uri, str) and uri for uri in resource_uris
-        ):
-            raise ConfigError("resource_uris must be a sequence of non-empty URI strings")
-        if not (tools or prompts or resources or resource_uris):
-            raise ConfigError("listen to something: tools, prompts, resources or resource_uris")
-        if isinstance(max_buffered, bool) or not isinstance(max_buffered, int) or (
-            max_buffered < 1
-        ):
-            raise ConfigError(f"max_buffered must be an int >= 1, got {max_buffered!r}")
+        check_listen(resource_uris, bool(tools or prompts or resources or resource_uris),
+                     max_buffered)
         wanted = ListenFilter(tools, prompts, resources, tuple(resource_uris))
         self._push = True  # handshake era: the notifications come on the GET stream
         if ack_timeout is None and self.timeout is not None:
@@ -1784,21 +1161,15 @@ class AsyncMCPClient:
     ) -> GetPromptResult | InputRequiredResult:
         """Render a prompt; argument values must be strings (``timeout`` and input
         rounds as in :meth:`call_tool`)."""
-        _require_str("prompt name", name)
-        params: dict[str, Any] = {"name": name}
-        if arguments is not None:
-            for key, value in arguments.items():
-                if not isinstance(value, str):
-                    raise ConfigError(f"prompt argument {key!r} must be a string, got {value!r}")
-            params["arguments"] = dict(arguments)
+        params = prompt_params(name, arguments)
         if input_responses is not None or request_state is not None:
-            _add_input(params, input_responses, request_state)
+            add_input(params, input_responses, request_state)
         # Connecting counts against the call's timeout.
         timeout = await self._mcp().connect_within("prompts/get", self._call_timeout(timeout))
         raw = await self._request(
             "prompts/get", params, timeout=timeout, headers=None, progress=None,
             idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
-            options=_input_options(allow_input_required),
+            options=input_options(allow_input_required),
         )
         if allow_input_required and raw.get("resultType") == "input_required":
             return InputRequiredResult.from_dict(raw)
@@ -1816,17 +1187,7 @@ class AsyncMCPClient:
         ``{"type": "ref/resource", "uri": ...}``; ``argument`` is ``{"name", "value"}`` or
         a ``(name, value)`` pair; ``context`` maps already-chosen argument names to values.
         """
-        ref = dict(ref)
-        if ref.get("type") not in ("ref/prompt", "ref/resource"):
-            raise ConfigError("ref type must be 'ref/prompt' or 'ref/resource'")
-        if isinstance(argument, tuple):
-            argument = {"name": argument[0], "value": argument[1]}
-        argument = dict(argument)
-        if not isinstance(argument.get("name"), str) or not isinstance(argument.get("value"), str):
-            raise ConfigError("argument needs string 'name' and 'value'")
-        params: dict[str, Any] = {"ref": ref, "argument": argument}
-        if context is not None:
-            params["context"] = {"arguments": dict(context)}
+        params = completion_params(ref, argument, context)
         return Completion.from_result(
             await self.request("completion/complete", params, idempotent=True)
         )
@@ -1936,9 +1297,6 @@ class AsyncMCPClient:
         )
 
 
-_DEFAULT_CLIENT_INFO: dict[str, Any] = {"name": "mcp-async", "version": __version__}
-
-
 class _SessionOwner:
     """What a client lends its session for the features built on it (a
     :class:`~mcp_async.session.api.SessionOwner`). It holds the client weakly: the
@@ -1968,70 +1326,3 @@ class _SessionOwner:
         client = self._client()
         if client is not None:
             await client._await_push()
-
-
-def _check_retry(retry: object) -> RetryPolicy | bool | None:
-    """A per-call ``retry=`` option, checked (``ConfigError`` for anything else)."""
-    if retry is None:
-        return None
-    from ..policies.retry import check_retry_option
-
-    return check_retry_option(retry)
-
-
-def _retry_options(retry: object) -> RequestOptions:
-    return NO_OPTIONS if retry is None else RequestOptions(retry=_check_retry(retry))
-
-
-def _add_input(
-    params: dict[str, Any], responses: Mapping[str, Any] | None, state: str | None
-) -> None:
-    """Add a resumed input round's answers and state to a request's params."""
-    if responses is not None:
-        if not isinstance(responses, Mapping):
-            raise ConfigError(f"input_responses must be a mapping, got {type(responses).__name__}")
-        params["inputResponses"] = dict(responses)
-    if state is not None:
-        if not isinstance(state, str):
-            raise ConfigError(f"request_state must be the string the server sent, got {state!r}")
-        params["requestState"] = state
-
-
-def _check_max_total(value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError(f"max_total_timeout must be a positive number of seconds, got {value!r}")
-
-
-@functools.lru_cache(maxsize=256)
-def _tool_options(name: str) -> RequestOptions:
-    """The options of a plain call of tool ``name`` (values are frozen: shared)."""
-    return RequestOptions(mcp_name=name)
-
-
-def _input_options(allow_input_required: bool) -> RequestOptions:
-    return _INPUT_ALLOWED if allow_input_required else NO_OPTIONS
-
-
-_INPUT_ALLOWED = RequestOptions(allow_input_required=True)
-
-
-def _hints_idempotent(tool: Tool | None) -> bool:
-    hints = tool.annotations if tool is not None else None
-    return hints is not None and bool(hints.idempotent_hint or hints.read_only_hint)
-
-
-def _require_str(what: str, value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{what} must be a non-empty string, got {value!r}")
-
-
-def _compile_schema(schema: dict[str, Any]) -> Any:
-    try:
-        import jsonschema
-    except ImportError as exc:
-        raise ConfigError(
-            "validate_output needs the 'jsonschema' package: pip install 'mcp-async[validation]'"
-        ) from exc
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(schema)
-

@@ -239,7 +239,7 @@ async def test_sdk_list_changed_and_resource_updates(sdk_server: RunningServer) 
             return
         await _until(lambda: len(seen) == 4)
         assert seen == ["tools", "resources", "prompts", "docs://readme"]
-        assert client._tools is None  # the shared tool cache was dropped
+        assert client._catalogue.tools is None  # the shared tool cache was dropped
         await client.unsubscribe_resource("docs://readme")
         assert (await client.call_tool("touch", {"uri": "docs://readme"})).structured_content == {
             "result": False

@@ -233,7 +233,7 @@ async def test_server_requests_and_notifications_on_the_get_stream(
         on_notification=lambda method, params: seen.append(method),
     ) as client:
         await client.list_tools()
-        assert client._tools is not None
+        assert client._catalogue.tools is not None
         params = {"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}],
                   "maxTokens": 5}
         result = await json_server.request("sampling/createMessage", params)
@@ -244,7 +244,7 @@ async def test_server_requests_and_notifications_on_the_get_stream(
             assert await json_server.notify(f"notifications/{kind}/list_changed") == 1
         await json_server.notify("notifications/resources/updated", {"uri": "demo://readme"})
         await _until(lambda: "demo://readme" in seen)
-        assert client._tools is None  # the shared tool cache was dropped
+        assert client._catalogue.tools is None  # the shared tool cache was dropped
     assert seen == [
         "tools", "notifications/tools/list_changed",
         "resources", "notifications/resources/list_changed",

@@ -37,7 +37,7 @@ from mcp_async import (
 )
 from mcp_async.testing import MCPTestServer
 
-REPO = str(Path(__file__).resolve().parent.parent)
+REPO = str(Path(__file__).resolve().parents[2])
 STDIO: dict[str, Any] = {
     "command": sys.executable, "args": ["-m", "mcp_async.testing", "--stdio"],
     "env": {"PYTHONPATH": REPO},

@@ -664,7 +664,7 @@ async def test_a_failed_server_is_reported_once(caplog: pytest.LogCaptureFixture
 def test_cli_reports_a_failed_server_once(tmp_path: Path) -> None:
     path = tmp_path / "mcp.json"
     # (The servers of a file start in its folder: PYTHONPATH finds this checkout.)
-    ok = {**STDIO, "env": {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}}
+    ok = {**STDIO, "env": {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}}
     path.write_text(json.dumps({"mcpServers": {"crash": CRASH, "ok": ok}}))
     code = subprocess.run(
         [sys.executable, "-m", "mcp_async", "--config", str(path), "tools"],

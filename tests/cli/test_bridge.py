@@ -42,7 +42,7 @@ from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 from mcp.shared.exceptions import MCPError  # noqa: E402
 
 types = mcp.types
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {"PYTHONPATH": str(ROOT)}
 DEMO_TOOLS = {"add", "echo", "slow", "weather", "fail"}
 TWO_WAY_TOOLS = {"sample", "confirm", "list_roots", "log_message"}

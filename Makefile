@@ -6,8 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 BASE   := $(VENV)/.stamp-base
 STAMP  := $(VENV)/.stamp-install
-# pytest-xdist workers for `make test` (`auto`: one per CPU; `0`: none).
+# pytest-xdist workers for `make test` (`auto`: one per CPU; `0`: none), and how tests
+# are handed to them: `worksteal` gives each worker half of the tests in file order (so
+# a module's or session's servers start in one worker, not both) and lets a worker that
+# runs out take the not yet started half of the other's, so both finish together.
 PYTEST_WORKERS ?= auto
+PYTEST_DIST ?= worksteal
+# More pytest arguments, e.g. `make test PYTEST_ARGS='tests/interop -x'` (default: none,
+# so pytest runs its testpaths).
+PYTEST_ARGS ?=
 
 .PHONY: demo test lint docs bench bench-smoke clean FORCE
 
@@ -54,7 +61,7 @@ test: $(STAMP)
 	    imports '$(BIN)/lint-imports' \
 	    mkdocs 'NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site' \
 	    check-package 'bash scripts/check-package.sh' \
-	    -- $(BIN)/python -m coverage run -m pytest -q -n $(PYTEST_WORKERS)
+	    -- $(BIN)/python -m coverage run -m pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
 	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report --skip-covered --sort=cover
 

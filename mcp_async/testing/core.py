@@ -43,13 +43,11 @@ class StatelessEra(Protocol):
 
     def claims_message(self, req: Request) -> bool:
         """Whether this request belongs to the stateless era."""
-        ...
 
     async def answer(
         self, req: Request, session: Session | None, emit: Emit | None
     ) -> Response | ErrorResponse:
         """Answer a request of the stateless era."""
-        ...
 
 
 class ServerCore(ServerRegistry):

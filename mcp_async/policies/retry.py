@@ -291,6 +291,8 @@ class RetryPolicy(Hook):
             spent = self._clock() - start + state.upcoming_sleep
             if budget is not None and spent >= budget:
                 return True  # the call's own timeout: waits count against it
+            if _deadline_left(request) <= state.upcoming_sleep:
+                return True  # the deadline began before this policy: nothing is left
             return self.deadline is not None and spent > self.deadline
 
         async def before_sleep(state: RetryCallState) -> None:
@@ -416,6 +418,15 @@ def _timeout_of(request: HTTPRequest | Exchange) -> float | None:
     if isinstance(request, HTTPRequest):
         return request.timeout.total if request.timeout is not None else None
     return request.timeout
+
+
+def _deadline_left(request: HTTPRequest | Exchange) -> float:
+    """Seconds left until the message's deadline (infinite when it has none)."""
+    if isinstance(request, Exchange) and request.deadline is not None:
+        import asyncio
+
+        return request.deadline - asyncio.get_running_loop().time()
+    return float("inf")
 
 
 def _record_of(request: HTTPRequest | Exchange) -> AttemptRecord:

@@ -351,6 +351,32 @@ async def test_retry_after_beyond_the_call_timeout_gives_up_at_once_for_messages
     assert info.value.attempts == 1
 
 
+async def test_a_message_whose_deadline_has_passed_is_not_retried() -> None:
+    # The deadline of a message starts before the policy does (the engine sets it), so
+    # the policy's own clock can still see time left when the deadline has passed: the
+    # timed-out attempt is the last one, reported as attempt 1, not a second "attempt"
+    # that fails before it is sent.
+    clock = FakeClock()  # never advances: the policy's budget alone would retry
+    tries = 0
+
+    async def timed_out(exchange: Exchange) -> None:
+        nonlocal tries
+        tries += 1
+        raise ReadTimeout("'tools/call' timed out")
+
+    loop = asyncio.get_running_loop()
+    exchange = Exchange(
+        "tools/call", "http://127.0.0.1:1/mcp", idempotent=True, timeout=0.3,
+        deadline=loop.time() - 0.001,
+    )
+    with pytest.raises(ReadTimeout) as info:
+        await policy(clock, attempts=3, backoff=0, jitter=False).around_message(
+            exchange, timed_out
+        )
+    assert tries == 1
+    assert info.value.attempts == 1
+
+
 async def test_retry_after_within_the_call_timeout_is_waited() -> None:
     # ...and the boundary: a Retry-After that fits in the timeout is honoured.
     clock = FakeClock()

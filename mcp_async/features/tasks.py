@@ -44,15 +44,8 @@ from .._exceptions import (
     UnexpectedResponseError,
 )
 from ..protocol.jsonrpc import ErrorResponse, error_to_exception
-from ..protocol.models import (
-    CallToolResult,
-    InputRequest,
-    _obj,
-    _opt_dict,
-    _opt_str,
-    _req_str,
-    _wrong,
-)
+from ..protocol.models import CallToolResult, InputRequest
+from ..protocol.models.decoding import obj, opt_dict, opt_str, req_str, wrong
 from ..protocol.modern import TASKS_EXTENSION
 from ..session.dispatch import ProgressCallback
 from ..session.input_required import answer_all
@@ -76,7 +69,7 @@ logger = logging.getLogger("mcp_async")
 
 #: The ``resultType`` of a 2026 ``CreateTaskResult``.
 TASK_RESULT_TYPE: Final = "task"
-#: ``_meta`` key tying a message to its task (2025-11-25).
+#: ``meta`` key tying a message to its task (2025-11-25).
 RELATED_TASK_META: Final = "io.modelcontextprotocol/related-task"
 TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
 #: Bounds on the wait between two ``tasks/get`` (seconds), whatever the server suggests.
@@ -127,26 +120,26 @@ class Task:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Task`` (either form)."""
         m = "Task"
-        d = _obj(data, m)
+        d = obj(data, m)
         requests: dict[str, InputRequest] = {}
-        for key, entry in (_opt_dict(d, "inputRequests", m) or {}).items():
-            e = _obj(entry, f"{m}.inputRequests.{key}")
+        for key, entry in (opt_dict(d, "inputRequests", m) or {}).items():
+            e = obj(entry, f"{m}.inputRequests.{key}")
             params = e.get("params")
             if params is not None and not isinstance(params, dict):
-                raise _wrong(m, f"inputRequests.{key}.params", "an object", params)
-            requests[key] = InputRequest(_req_str(e, "method", f"{m}.inputRequests.{key}"),
+                raise wrong(m, f"inputRequests.{key}.params", "an object", params)
+            requests[key] = InputRequest(req_str(e, "method", f"{m}.inputRequests.{key}"),
                                          params or {})
         return cls(
-            task_id=_req_str(d, "taskId", m),
-            status=_req_str(d, "status", m),
-            status_message=_opt_str(d, "statusMessage", m),
-            created_at=_opt_str(d, "createdAt", m),
-            last_updated_at=_opt_str(d, "lastUpdatedAt", m),
+            task_id=req_str(d, "taskId", m),
+            status=req_str(d, "status", m),
+            status_message=opt_str(d, "statusMessage", m),
+            created_at=opt_str(d, "createdAt", m),
+            last_updated_at=opt_str(d, "lastUpdatedAt", m),
             ttl=_opt_int(d, "ttlMs", "ttl"),
             poll_interval=_opt_int(d, "pollIntervalMs", "pollInterval"),
             input_requests=requests,
-            result=_opt_dict(d, "result", m),
-            error=_opt_dict(d, "error", m),
+            result=opt_dict(d, "result", m),
+            error=opt_dict(d, "error", m),
             raw=d,
         )
 

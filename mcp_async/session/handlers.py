@@ -35,23 +35,19 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from .._exceptions import UnexpectedResponseError
-from ..protocol.models import (
-    ContentBlock,
-    Root,
-    TextContent,
-    Tool,
-    _list_of,
-    _meta,
-    _obj,
-    _opt_bool,
-    _opt_dict,
-    _opt_int,
-    _opt_number,
-    _opt_str,
-    _req_dict,
-    _req_str,
-    _str_tuple,
-    parse_content,
+from ..protocol.models import ContentBlock, Root, TextContent, Tool, parse_content
+from ..protocol.models.decoding import (
+    list_of,
+    obj,
+    opt_bool,
+    opt_dict,
+    opt_int,
+    opt_meta,
+    opt_number,
+    opt_str,
+    req_dict,
+    req_str,
+    str_tuple,
 )
 
 __all__ = [
@@ -92,12 +88,12 @@ class ToolUseContent:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``tool_use`` block."""
         m = "ToolUseContent"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            id=_req_str(d, "id", m),
-            name=_req_str(d, "name", m),
-            input=_req_dict(d, "input", m),
-            meta=_meta(d, m),
+            id=req_str(d, "id", m),
+            name=req_str(d, "name", m),
+            input=req_dict(d, "input", m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -126,13 +122,13 @@ class ToolResultContent:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``tool_result`` block."""
         m = "ToolResultContent"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            tool_use_id=_req_str(d, "toolUseId", m),
-            content=_list_of(d, "content", m, parse_content),
+            tool_use_id=req_str(d, "toolUseId", m),
+            content=list_of(d, "content", m, parse_content),
             structured_content=d.get("structuredContent"),
-            is_error=_opt_bool(d, "isError", m) or False,
-            meta=_meta(d, m),
+            is_error=opt_bool(d, "isError", m) or False,
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -142,7 +138,7 @@ SamplingContent: TypeAlias = ContentBlock | ToolUseContent | ToolResultContent
 
 
 def _sampling_content(block: Any) -> SamplingContent:
-    d = _obj(block, "SamplingContent")
+    d = obj(block, "SamplingContent")
     kind = d.get("type")
     if kind == "tool_use":
         return ToolUseContent.from_dict(d)
@@ -170,10 +166,10 @@ class SamplingMessage:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``SamplingMessage``."""
         m = "SamplingMessage"
-        d = _obj(data, m)
+        d = obj(data, m)
         content = d.get("content")
         if isinstance(content, list):
-            blocks = _list_of(d, "content", m, _sampling_content, required=True)
+            blocks = list_of(d, "content", m, _sampling_content, required=True)
         elif content is None:
             raise UnexpectedResponseError(f"{m}: missing required field 'content'")
         else:
@@ -181,7 +177,7 @@ class SamplingMessage:
                 blocks = (_sampling_content(content),)
             except UnexpectedResponseError as exc:
                 raise UnexpectedResponseError(f"{m}.content: {exc}") from None
-        return cls(role=_req_str(d, "role", m), content=blocks, meta=_meta(d, m), raw=d)
+        return cls(role=req_str(d, "role", m), content=blocks, meta=opt_meta(d, m), raw=d)
 
     @property
     def text(self) -> str:
@@ -203,13 +199,13 @@ class ModelPreferences:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ModelPreferences`` object."""
         m = "ModelPreferences"
-        d = _obj(data, m)
-        hints = _list_of(d, "hints", m, lambda h: _opt_str(_obj(h, "ModelHint"), "name", m))
+        d = obj(data, m)
+        hints = list_of(d, "hints", m, lambda h: opt_str(obj(h, "ModelHint"), "name", m))
         return cls(
             hints=tuple(h for h in hints if h),
-            cost_priority=_opt_number(d, "costPriority", m),
-            speed_priority=_opt_number(d, "speedPriority", m),
-            intelligence_priority=_opt_number(d, "intelligencePriority", m),
+            cost_priority=opt_number(d, "costPriority", m),
+            speed_priority=opt_number(d, "speedPriority", m),
+            intelligence_priority=opt_number(d, "intelligencePriority", m),
             raw=d,
         )
 
@@ -241,26 +237,26 @@ class SamplingRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode the request's ``params``."""
         m = "SamplingRequest"
-        d = _obj(data, m)
-        max_tokens = _opt_int(d, "maxTokens", m)
+        d = obj(data, m)
+        max_tokens = opt_int(d, "maxTokens", m)
         if max_tokens is None:
             raise UnexpectedResponseError(f"{m}: missing required field 'maxTokens'")
-        preferences = _opt_dict(d, "modelPreferences", m)
-        choice = _opt_dict(d, "toolChoice", m)
+        preferences = opt_dict(d, "modelPreferences", m)
+        choice = opt_dict(d, "toolChoice", m)
         return cls(
-            messages=_list_of(d, "messages", m, SamplingMessage.from_dict, required=True),
+            messages=list_of(d, "messages", m, SamplingMessage.from_dict, required=True),
             max_tokens=max_tokens,
-            system_prompt=_opt_str(d, "systemPrompt", m),
+            system_prompt=opt_str(d, "systemPrompt", m),
             model_preferences=(
                 None if preferences is None else ModelPreferences.from_dict(preferences)
             ),
-            include_context=_opt_str(d, "includeContext", m),
-            temperature=_opt_number(d, "temperature", m),
-            stop_sequences=_str_tuple(d, "stopSequences", m),
-            metadata=_opt_dict(d, "metadata", m),
-            tools=_list_of(d, "tools", m, Tool.from_dict),
-            tool_choice=None if choice is None else _opt_str(choice, "mode", "ToolChoice"),
-            meta=_meta(d, m),
+            include_context=opt_str(d, "includeContext", m),
+            temperature=opt_number(d, "temperature", m),
+            stop_sequences=str_tuple(d, "stopSequences", m),
+            metadata=opt_dict(d, "metadata", m),
+            tools=list_of(d, "tools", m, Tool.from_dict),
+            tool_choice=None if choice is None else opt_str(choice, "mode", "ToolChoice"),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -346,22 +342,22 @@ class ElicitationRequest:
             ):  # the common, well-formed form (MRTR asks once per round)
                 return cls(message, "form", schema, None, None, meta, data)
         m = "ElicitationRequest"
-        d = _obj(data, m)
-        mode = _opt_str(d, "mode", m) or "form"
+        d = obj(data, m)
+        mode = opt_str(d, "mode", m) or "form"
         if mode == "url":
             return cls(
-                message=_req_str(d, "message", m),
+                message=req_str(d, "message", m),
                 mode=mode,
-                url=_req_str(d, "url", m),
-                elicitation_id=_opt_str(d, "elicitationId", m),
-                meta=_meta(d, m),
+                url=req_str(d, "url", m),
+                elicitation_id=opt_str(d, "elicitationId", m),
+                meta=opt_meta(d, m),
                 raw=d,
             )
         return cls(
-            message=_req_str(d, "message", m),
+            message=req_str(d, "message", m),
             mode=mode,
-            requested_schema=_req_dict(d, "requestedSchema", m),
-            meta=_meta(d, m),
+            requested_schema=req_dict(d, "requestedSchema", m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 

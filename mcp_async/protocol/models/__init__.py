@@ -23,9 +23,10 @@ One module per family: :mod:`.display` (icons, annotations), :mod:`.lifecycle` (
 discover, capabilities), :mod:`.input_requests`, :mod:`.content` (content blocks, resource
 contents), :mod:`.tools`, :mod:`.resources`, :mod:`.prompts`, :mod:`.completion`,
 :mod:`.notifications` and :mod:`.roots`. Every public name is importable from here.
+The typed field reads they share are in :mod:`.decoding`, for any module that decodes wire
+objects of its own.
 """
 
-from . import _decode
 from .completion import Completion
 from .content import (
     AudioContent,
@@ -55,21 +56,6 @@ from .resources import (
 )
 from .roots import Root
 from .tools import CallToolResult, ListToolsPage, Tool, ToolAnnotations
-
-# The decoding helpers, for the modules that decode wire objects of their own
-# (session.handlers, features.tasks); they import them from here.
-_list_of = _decode._list_of
-_meta = _decode._meta
-_obj = _decode._obj
-_opt_bool = _decode._opt_bool
-_opt_dict = _decode._opt_dict
-_opt_int = _decode._opt_int
-_opt_number = _decode._opt_number
-_opt_str = _decode._opt_str
-_req_dict = _decode._req_dict
-_req_str = _decode._req_str
-_str_tuple = _decode._str_tuple
-_wrong = _decode._wrong
 
 __all__ = [
     "Annotations",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._decode import _obj, _opt_bool, _opt_int, _str_tuple, _sub
+from .decoding import obj, opt_bool, opt_int, str_tuple, sub
 
 __all__ = [
     "Completion",
@@ -25,16 +25,16 @@ class Completion:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode the ``completion`` object itself."""
-        d = _obj(data, "Completion")
+        d = obj(data, "Completion")
         return cls(
-            values=_str_tuple(d, "values", "Completion", required=True),
-            total=_opt_int(d, "total", "Completion"),
-            has_more=_opt_bool(d, "hasMore", "Completion"),
+            values=str_tuple(d, "values", "Completion", required=True),
+            total=opt_int(d, "total", "Completion"),
+            has_more=opt_bool(d, "hasMore", "Completion"),
             raw=d,
         )
 
     @classmethod
     def from_result(cls, data: Mapping[str, Any]) -> Self:
         """Decode a whole ``CompleteResult`` (``{"completion": {...}}``)."""
-        d = _obj(data, "CompleteResult")
-        return _sub(d, "completion", "CompleteResult", cls.from_dict)
+        d = obj(data, "CompleteResult")
+        return sub(d, "completion", "CompleteResult", cls.from_dict)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from mcp_async._exceptions import UnexpectedResponseError
 
-from ._decode import _b64decode, _meta, _obj, _opt_int, _opt_str, _req_str, _sub
+from .decoding import b64decode, obj, opt_int, opt_meta, opt_str, req_str, sub
 from .display import Annotations, Icon, _annotations, _icons
 
 __all__ = [
@@ -45,12 +45,12 @@ class TextResourceContents:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``TextResourceContents`` object."""
         m = "TextResourceContents"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            uri=_req_str(d, "uri", m),
-            text=_req_str(d, "text", m),
-            mime_type=_opt_str(d, "mimeType", m),
-            meta=_meta(d, m),
+            uri=req_str(d, "uri", m),
+            text=req_str(d, "text", m),
+            mime_type=opt_str(d, "mimeType", m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -69,18 +69,18 @@ class BlobResourceContents:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``BlobResourceContents`` object."""
         m = "BlobResourceContents"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            uri=_req_str(d, "uri", m),
-            blob=_req_str(d, "blob", m),
-            mime_type=_opt_str(d, "mimeType", m),
-            meta=_meta(d, m),
+            uri=req_str(d, "uri", m),
+            blob=req_str(d, "blob", m),
+            mime_type=opt_str(d, "mimeType", m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
     def decoded(self) -> bytes:
         """The base64-decoded ``blob``; raises ``UnexpectedResponseError`` if it is not base64."""
-        return _b64decode(self.blob, "BlobResourceContents", "blob")
+        return b64decode(self.blob, "BlobResourceContents", "blob")
 
 
 ResourceContents: TypeAlias = TextResourceContents | BlobResourceContents
@@ -88,7 +88,7 @@ ResourceContents: TypeAlias = TextResourceContents | BlobResourceContents
 
 def parse_resource_contents(data: Mapping[str, Any]) -> ResourceContents:
     """Decode resource contents, choosing text or blob by which of the two fields is present."""
-    d = _obj(data, "ResourceContents")
+    d = obj(data, "ResourceContents")
     if "text" in d:
         return TextResourceContents.from_dict(d)
     if "blob" in d:
@@ -109,11 +109,11 @@ class TextContent:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``text`` block."""
-        d = _obj(data, "TextContent")
+        d = obj(data, "TextContent")
         return cls(
-            text=_req_str(d, "text", "TextContent"),
+            text=req_str(d, "text", "TextContent"),
             annotations=_annotations(d, "TextContent"),
-            meta=_meta(d, "TextContent"),
+            meta=opt_meta(d, "TextContent"),
             raw=d,
         )
 
@@ -132,18 +132,18 @@ class ImageContent:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``image`` block."""
-        d = _obj(data, "ImageContent")
+        d = obj(data, "ImageContent")
         return cls(
-            data=_req_str(d, "data", "ImageContent"),
-            mime_type=_req_str(d, "mimeType", "ImageContent"),
+            data=req_str(d, "data", "ImageContent"),
+            mime_type=req_str(d, "mimeType", "ImageContent"),
             annotations=_annotations(d, "ImageContent"),
-            meta=_meta(d, "ImageContent"),
+            meta=opt_meta(d, "ImageContent"),
             raw=d,
         )
 
     def decoded(self) -> bytes:
         """The image bytes; raises ``UnexpectedResponseError`` if ``data`` is not base64."""
-        return _b64decode(self.data, "ImageContent", "data")
+        return b64decode(self.data, "ImageContent", "data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,18 +160,18 @@ class AudioContent:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``audio`` block."""
-        d = _obj(data, "AudioContent")
+        d = obj(data, "AudioContent")
         return cls(
-            data=_req_str(d, "data", "AudioContent"),
-            mime_type=_req_str(d, "mimeType", "AudioContent"),
+            data=req_str(d, "data", "AudioContent"),
+            mime_type=req_str(d, "mimeType", "AudioContent"),
             annotations=_annotations(d, "AudioContent"),
-            meta=_meta(d, "AudioContent"),
+            meta=opt_meta(d, "AudioContent"),
             raw=d,
         )
 
     def decoded(self) -> bytes:
         """The audio bytes; raises ``UnexpectedResponseError`` if ``data`` is not base64."""
-        return _b64decode(self.data, "AudioContent", "data")
+        return b64decode(self.data, "AudioContent", "data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,17 +194,17 @@ class ResourceLink:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``resource_link`` block."""
         m = "ResourceLink"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            uri=_req_str(d, "uri", m),
-            name=_req_str(d, "name", m),
-            title=_opt_str(d, "title", m),
-            description=_opt_str(d, "description", m),
-            mime_type=_opt_str(d, "mimeType", m),
-            size=_opt_int(d, "size", m),
+            uri=req_str(d, "uri", m),
+            name=req_str(d, "name", m),
+            title=opt_str(d, "title", m),
+            description=opt_str(d, "description", m),
+            mime_type=opt_str(d, "mimeType", m),
+            size=opt_int(d, "size", m),
             annotations=_annotations(d, m),
             icons=_icons(d, m),
-            meta=_meta(d, m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -223,11 +223,11 @@ class EmbeddedResource:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``resource`` block."""
         m = "EmbeddedResource"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            resource=_sub(d, "resource", m, parse_resource_contents),
+            resource=sub(d, "resource", m, parse_resource_contents),
             annotations=_annotations(d, m),
-            meta=_meta(d, m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -278,8 +278,8 @@ def parse_content(block: Mapping[str, Any]) -> ContentBlock:
         text = block.get("text")
         if type(text) is str:  # the common plain text block, without the general checks
             return _text_block(text, block)
-    d = _obj(block, "ContentBlock")
-    kind = _req_str(d, "type", "ContentBlock")
+    d = obj(block, "ContentBlock")
+    kind = req_str(d, "type", "ContentBlock")
     parser = _CONTENT_PARSERS.get(kind)
     if parser is None:
         return UnknownContent(type=kind, raw=d)

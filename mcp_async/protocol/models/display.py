@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._decode import _list_of, _obj, _opt_number, _opt_str, _opt_sub, _req_str, _str_tuple
+from .decoding import list_of, obj, opt_number, opt_str, opt_sub, req_str, str_tuple
 
 __all__ = [
     "Annotations",
@@ -31,19 +31,19 @@ class Icon:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Icon`` object."""
-        d = _obj(data, "Icon")
+        d = obj(data, "Icon")
         sizes_raw = d.get("sizes")
         # An early 2025-11-25 draft had ``sizes`` as one space-separated string.
         sizes = (
             tuple(sizes_raw.split())
             if isinstance(sizes_raw, str)
-            else _str_tuple(d, "sizes", "Icon")
+            else str_tuple(d, "sizes", "Icon")
         )
         return cls(
-            src=_req_str(d, "src", "Icon"),
-            mime_type=_opt_str(d, "mimeType", "Icon"),
+            src=req_str(d, "src", "Icon"),
+            mime_type=opt_str(d, "mimeType", "Icon"),
             sizes=sizes,
-            theme=_opt_str(d, "theme", "Icon"),
+            theme=opt_str(d, "theme", "Icon"),
             raw=d,
         )
 
@@ -60,7 +60,7 @@ class Icon:
 
 
 def _icons(d: Mapping[str, Any], model: str) -> tuple[Icon, ...]:
-    return _list_of(d, "icons", model, Icon.from_dict)
+    return list_of(d, "icons", model, Icon.from_dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +75,14 @@ class Annotations:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Annotations`` object."""
-        d = _obj(data, "Annotations")
+        d = obj(data, "Annotations")
         return cls(
-            audience=_str_tuple(d, "audience", "Annotations"),
-            priority=_opt_number(d, "priority", "Annotations"),
-            last_modified=_opt_str(d, "lastModified", "Annotations"),
+            audience=str_tuple(d, "audience", "Annotations"),
+            priority=opt_number(d, "priority", "Annotations"),
+            last_modified=opt_str(d, "lastModified", "Annotations"),
             raw=d,
         )
 
 
 def _annotations(d: Mapping[str, Any], model: str) -> Annotations | None:
-    return _opt_sub(d, "annotations", model, Annotations.from_dict)
+    return opt_sub(d, "annotations", model, Annotations.from_dict)

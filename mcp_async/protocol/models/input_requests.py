@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from mcp_async._exceptions import UnexpectedResponseError
 
-from ._decode import _obj, _opt_dict, _opt_str, _req_str, _wrong
+from .decoding import obj, opt_dict, opt_str, req_str, wrong
 
 __all__ = [
     "InputRequest",
@@ -41,16 +41,16 @@ class InputRequiredResult:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``InputRequiredResult``."""
         m = "InputRequiredResult"
-        d = _obj(data, m)
+        d = obj(data, m)
         requests: dict[str, InputRequest] = {}
-        for key, entry in (_opt_dict(d, "inputRequests", m) or {}).items():
+        for key, entry in (opt_dict(d, "inputRequests", m) or {}).items():
             where = f"inputRequests.{key}"
-            e = _obj(entry, f"{m}.{where}")
+            e = obj(entry, f"{m}.{where}")
             params = e.get("params")
             if params is not None and not isinstance(params, dict):
-                raise _wrong(m, f"{where}.params", "an object", params)
-            requests[key] = InputRequest(_req_str(e, "method", f"{m}.{where}"), params or {})
-        state = _opt_str(d, "requestState", m)
+                raise wrong(m, f"{where}.params", "an object", params)
+            requests[key] = InputRequest(req_str(e, "method", f"{m}.{where}"), params or {})
+        state = opt_str(d, "requestState", m)
         if not requests and state is None:
             raise UnexpectedResponseError(
                 f"{m}: needs inputRequests or requestState, and has neither"

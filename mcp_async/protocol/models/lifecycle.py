@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._decode import _meta, _obj, _opt_dict, _opt_str, _req_str, _str_tuple, _sub
+from .decoding import obj, opt_dict, opt_meta, opt_str, req_str, str_tuple, sub
 from .display import Icon, _icons
 
 __all__ = [
@@ -33,13 +33,13 @@ class Implementation:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Implementation`` object."""
-        d = _obj(data, "Implementation")
+        d = obj(data, "Implementation")
         return cls(
-            name=_req_str(d, "name", "Implementation"),
-            version=_req_str(d, "version", "Implementation"),
-            title=_opt_str(d, "title", "Implementation"),
-            description=_opt_str(d, "description", "Implementation"),
-            website_url=_opt_str(d, "websiteUrl", "Implementation"),
+            name=req_str(d, "name", "Implementation"),
+            version=req_str(d, "version", "Implementation"),
+            title=opt_str(d, "title", "Implementation"),
+            description=opt_str(d, "description", "Implementation"),
+            website_url=opt_str(d, "websiteUrl", "Implementation"),
             icons=_icons(d, "Implementation"),
             raw=d,
         )
@@ -83,16 +83,16 @@ class ServerCapabilities:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ServerCapabilities`` object."""
         m = "ServerCapabilities"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            tools=_opt_dict(d, "tools", m),
-            resources=_opt_dict(d, "resources", m),
-            prompts=_opt_dict(d, "prompts", m),
-            logging=_opt_dict(d, "logging", m),
-            completions=_opt_dict(d, "completions", m),
-            experimental=_opt_dict(d, "experimental", m),
-            tasks=_opt_dict(d, "tasks", m),
-            extensions=_opt_dict(d, "extensions", m),
+            tools=opt_dict(d, "tools", m),
+            resources=opt_dict(d, "resources", m),
+            prompts=opt_dict(d, "prompts", m),
+            logging=opt_dict(d, "logging", m),
+            completions=opt_dict(d, "completions", m),
+            experimental=opt_dict(d, "experimental", m),
+            tasks=opt_dict(d, "tasks", m),
+            extensions=opt_dict(d, "extensions", m),
             raw=d,
         )
 
@@ -170,12 +170,12 @@ class InitializeResult:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``InitializeResult``."""
         m = "InitializeResult"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            protocol_version=_req_str(d, "protocolVersion", m),
-            capabilities=_sub(d, "capabilities", m, ServerCapabilities.from_dict),
-            server_info=_sub(d, "serverInfo", m, Implementation.from_dict),
-            instructions=_opt_str(d, "instructions", m),
+            protocol_version=req_str(d, "protocolVersion", m),
+            capabilities=sub(d, "capabilities", m, ServerCapabilities.from_dict),
+            server_info=sub(d, "serverInfo", m, Implementation.from_dict),
+            instructions=opt_str(d, "instructions", m),
             raw=d,
         )
 
@@ -185,7 +185,7 @@ class DiscoverResult:
     """The answer to ``server/discover`` (MCP 2026-07-28).
 
     ``ttl_ms`` (never negative) and ``cache_scope`` are the server's caching hints;
-    ``server_info`` comes from ``_meta["io.modelcontextprotocol/serverInfo"]``.
+    ``server_info`` comes from ``meta["io.modelcontextprotocol/serverInfo"]``.
     """
 
     supported_versions: tuple[str, ...]
@@ -200,17 +200,17 @@ class DiscoverResult:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``DiscoverResult``."""
         m = "DiscoverResult"
-        d = _obj(data, m)
-        meta = _meta(d, m) or {}
+        d = obj(data, m)
+        meta = opt_meta(d, m) or {}
         info = meta.get("io.modelcontextprotocol/serverInfo")
         ttl = d.get("ttlMs")
         return cls(
-            supported_versions=_str_tuple(d, "supportedVersions", m, required=True),
-            capabilities=_sub(d, "capabilities", m, ServerCapabilities.from_dict),
+            supported_versions=str_tuple(d, "supportedVersions", m, required=True),
+            capabilities=sub(d, "capabilities", m, ServerCapabilities.from_dict),
             server_info=Implementation.from_dict(info) if isinstance(info, Mapping) else None,
-            instructions=_opt_str(d, "instructions", m),
+            instructions=opt_str(d, "instructions", m),
             ttl_ms=max(int(ttl), 0) if isinstance(ttl, int | float) and ttl == ttl else 0,
-            cache_scope=_opt_str(d, "cacheScope", m),
+            cache_scope=opt_str(d, "cacheScope", m),
             raw=d,
         )
 

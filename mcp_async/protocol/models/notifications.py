@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._decode import _MISSING, _missing, _number, _obj, _opt_number, _opt_str, _req_str, _wrong
+from .decoding import MISSING, missing, number, obj, opt_number, opt_str, req_str, wrong
 
 __all__ = [
     "LoggingMessage",
@@ -26,13 +26,13 @@ class LoggingMessage:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode the notification's ``params``."""
-        d = _obj(data, "LoggingMessage")
+        d = obj(data, "LoggingMessage")
         if "data" not in d:
-            raise _missing("LoggingMessage", "data")
+            raise missing("LoggingMessage", "data")
         return cls(
-            level=_req_str(d, "level", "LoggingMessage"),
+            level=req_str(d, "level", "LoggingMessage"),
             data=d["data"],
-            logger=_opt_str(d, "logger", "LoggingMessage"),
+            logger=opt_str(d, "logger", "LoggingMessage"),
             raw=d,
         )
 
@@ -51,16 +51,16 @@ class ProgressNotification:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode the notification's ``params``."""
         m = "ProgressNotification"
-        d = _obj(data, m)
-        token = d.get("progressToken", _MISSING)
+        d = obj(data, m)
+        token = d.get("progressToken", MISSING)
         if not isinstance(token, (str, int)) or isinstance(token, bool):
-            if token is _MISSING:
-                raise _missing(m, "progressToken")
-            raise _wrong(m, "progressToken", "a string or integer", token)
+            if token is MISSING:
+                raise missing(m, "progressToken")
+            raise wrong(m, "progressToken", "a string or integer", token)
         return cls(
             progress_token=token,
-            progress=_number(d.get("progress", _MISSING), "progress", m),
-            total=_opt_number(d, "total", m),
-            message=_opt_str(d, "message", m),
+            progress=number(d.get("progress", MISSING), "progress", m),
+            total=opt_number(d, "total", m),
+            message=opt_str(d, "message", m),
             raw=d,
         )

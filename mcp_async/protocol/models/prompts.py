@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._decode import _cursor, _list_of, _meta, _obj, _opt_bool, _opt_str, _req_str, _sub
 from .content import ContentBlock, parse_content
+from .decoding import cursor, list_of, obj, opt_bool, opt_meta, opt_str, req_str, sub
 from .display import Icon, _icons
 
 __all__ = [
@@ -33,12 +33,12 @@ class PromptArgument:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``PromptArgument`` object."""
         m = "PromptArgument"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            name=_req_str(d, "name", m),
-            title=_opt_str(d, "title", m),
-            description=_opt_str(d, "description", m),
-            required=_opt_bool(d, "required", m) or False,
+            name=req_str(d, "name", m),
+            title=opt_str(d, "title", m),
+            description=opt_str(d, "description", m),
+            required=opt_bool(d, "required", m) or False,
             raw=d,
         )
 
@@ -58,14 +58,14 @@ class Prompt:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Prompt`` object."""
-        d = _obj(data, "Prompt")
+        d = obj(data, "Prompt")
         return cls(
-            name=_req_str(d, "name", "Prompt"),
-            title=_opt_str(d, "title", "Prompt"),
-            description=_opt_str(d, "description", "Prompt"),
-            arguments=_list_of(d, "arguments", "Prompt", PromptArgument.from_dict),
+            name=req_str(d, "name", "Prompt"),
+            title=opt_str(d, "title", "Prompt"),
+            description=opt_str(d, "description", "Prompt"),
+            arguments=list_of(d, "arguments", "Prompt", PromptArgument.from_dict),
             icons=_icons(d, "Prompt"),
-            meta=_meta(d, "Prompt"),
+            meta=opt_meta(d, "Prompt"),
             raw=d,
         )
 
@@ -81,10 +81,10 @@ class PromptMessage:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``PromptMessage`` object."""
-        d = _obj(data, "PromptMessage")
+        d = obj(data, "PromptMessage")
         return cls(
-            role=_req_str(d, "role", "PromptMessage"),
-            content=_sub(d, "content", "PromptMessage", parse_content),
+            role=req_str(d, "role", "PromptMessage"),
+            content=sub(d, "content", "PromptMessage", parse_content),
             raw=d,
         )
 
@@ -102,11 +102,11 @@ class GetPromptResult:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``GetPromptResult``."""
         m = "GetPromptResult"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            messages=_list_of(d, "messages", m, PromptMessage.from_dict, required=True),
-            description=_opt_str(d, "description", m),
-            meta=_meta(d, m),
+            messages=list_of(d, "messages", m, PromptMessage.from_dict, required=True),
+            description=opt_str(d, "description", m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -123,9 +123,9 @@ class ListPromptsPage:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ListPromptsResult``."""
         m = "ListPromptsPage"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            prompts=_list_of(d, "prompts", m, Prompt.from_dict, required=True),
-            next_cursor=_cursor(d, m),
+            prompts=list_of(d, "prompts", m, Prompt.from_dict, required=True),
+            next_cursor=cursor(d, m),
             raw=d,
         )

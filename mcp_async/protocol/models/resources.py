@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._decode import _cursor, _list_of, _meta, _obj, _opt_int, _opt_str, _req_str
 from .content import ResourceContents, parse_resource_contents
+from .decoding import cursor, list_of, obj, opt_int, opt_meta, opt_str, req_str
 from .display import Annotations, Icon, _annotations, _icons
 
 __all__ = [
@@ -38,17 +38,17 @@ class Resource:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Resource`` object."""
-        d = _obj(data, "Resource")
+        d = obj(data, "Resource")
         return cls(
-            uri=_req_str(d, "uri", "Resource"),
-            name=_req_str(d, "name", "Resource"),
-            title=_opt_str(d, "title", "Resource"),
-            description=_opt_str(d, "description", "Resource"),
-            mime_type=_opt_str(d, "mimeType", "Resource"),
-            size=_opt_int(d, "size", "Resource"),
+            uri=req_str(d, "uri", "Resource"),
+            name=req_str(d, "name", "Resource"),
+            title=opt_str(d, "title", "Resource"),
+            description=opt_str(d, "description", "Resource"),
+            mime_type=opt_str(d, "mimeType", "Resource"),
+            size=opt_int(d, "size", "Resource"),
             annotations=_annotations(d, "Resource"),
             icons=_icons(d, "Resource"),
-            meta=_meta(d, "Resource"),
+            meta=opt_meta(d, "Resource"),
             raw=d,
         )
 
@@ -71,16 +71,16 @@ class ResourceTemplate:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ResourceTemplate`` object."""
         m = "ResourceTemplate"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            uri_template=_req_str(d, "uriTemplate", m),
-            name=_req_str(d, "name", m),
-            title=_opt_str(d, "title", m),
-            description=_opt_str(d, "description", m),
-            mime_type=_opt_str(d, "mimeType", m),
+            uri_template=req_str(d, "uriTemplate", m),
+            name=req_str(d, "name", m),
+            title=opt_str(d, "title", m),
+            description=opt_str(d, "description", m),
+            mime_type=opt_str(d, "mimeType", m),
             annotations=_annotations(d, m),
             icons=_icons(d, m),
-            meta=_meta(d, m),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -97,10 +97,10 @@ class ReadResourceResult:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ReadResourceResult``."""
         m = "ReadResourceResult"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            contents=_list_of(d, "contents", m, parse_resource_contents, required=True),
-            meta=_meta(d, m),
+            contents=list_of(d, "contents", m, parse_resource_contents, required=True),
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -117,10 +117,10 @@ class ListResourcesPage:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ListResourcesResult``."""
         m = "ListResourcesPage"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            resources=_list_of(d, "resources", m, Resource.from_dict, required=True),
-            next_cursor=_cursor(d, m),
+            resources=list_of(d, "resources", m, Resource.from_dict, required=True),
+            next_cursor=cursor(d, m),
             raw=d,
         )
 
@@ -137,11 +137,11 @@ class ListResourceTemplatesPage:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ListResourceTemplatesResult``."""
         m = "ListResourceTemplatesPage"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            resource_templates=_list_of(
+            resource_templates=list_of(
                 d, "resourceTemplates", m, ResourceTemplate.from_dict, required=True
             ),
-            next_cursor=_cursor(d, m),
+            next_cursor=cursor(d, m),
             raw=d,
         )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ._decode import _meta, _obj, _opt_str, _req_str
+from .decoding import obj, opt_meta, opt_str, req_str
 
 __all__ = [
     "Root",
@@ -25,11 +25,11 @@ class Root:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Root`` object."""
-        d = _obj(data, "Root")
+        d = obj(data, "Root")
         return cls(
-            uri=_req_str(d, "uri", "Root"),
-            name=_opt_str(d, "name", "Root"),
-            meta=_meta(d, "Root"),
+            uri=req_str(d, "uri", "Root"),
+            name=opt_str(d, "name", "Root"),
+            meta=opt_meta(d, "Root"),
             raw=d,
         )
 

@@ -8,19 +8,19 @@ from typing import Any, Self
 
 from mcp_async._exceptions import UnexpectedResponseError
 
-from ._decode import (
-    _cursor,
-    _list_of,
-    _meta,
-    _obj,
-    _opt_bool,
-    _opt_dict,
-    _opt_str,
-    _opt_sub,
-    _req_dict,
-    _req_str,
-)
 from .content import ContentBlock, TextContent, parse_content
+from .decoding import (
+    cursor,
+    list_of,
+    obj,
+    opt_bool,
+    opt_dict,
+    opt_meta,
+    opt_str,
+    opt_sub,
+    req_dict,
+    req_str,
+)
 from .display import Icon, _icons
 
 __all__ = [
@@ -50,13 +50,13 @@ class ToolAnnotations:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ToolAnnotations`` object."""
         m = "ToolAnnotations"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            title=_opt_str(d, "title", m),
-            read_only_hint=_opt_bool(d, "readOnlyHint", m),
-            destructive_hint=_opt_bool(d, "destructiveHint", m),
-            idempotent_hint=_opt_bool(d, "idempotentHint", m),
-            open_world_hint=_opt_bool(d, "openWorldHint", m),
+            title=opt_str(d, "title", m),
+            read_only_hint=opt_bool(d, "readOnlyHint", m),
+            destructive_hint=opt_bool(d, "destructiveHint", m),
+            idempotent_hint=opt_bool(d, "idempotentHint", m),
+            open_world_hint=opt_bool(d, "openWorldHint", m),
             raw=d,
         )
 
@@ -79,17 +79,17 @@ class Tool:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``Tool`` object."""
-        d = _obj(data, "Tool")
+        d = obj(data, "Tool")
         return cls(
-            name=_req_str(d, "name", "Tool"),
-            input_schema=_req_dict(d, "inputSchema", "Tool"),
-            description=_opt_str(d, "description", "Tool"),
-            output_schema=_opt_dict(d, "outputSchema", "Tool"),
-            title=_opt_str(d, "title", "Tool"),
-            annotations=_opt_sub(d, "annotations", "Tool", ToolAnnotations.from_dict),
+            name=req_str(d, "name", "Tool"),
+            input_schema=req_dict(d, "inputSchema", "Tool"),
+            description=opt_str(d, "description", "Tool"),
+            output_schema=opt_dict(d, "outputSchema", "Tool"),
+            title=opt_str(d, "title", "Tool"),
+            annotations=opt_sub(d, "annotations", "Tool", ToolAnnotations.from_dict),
             icons=_icons(d, "Tool"),
-            execution=_opt_dict(d, "execution", "Tool"),
-            meta=_meta(d, "Tool"),
+            execution=opt_dict(d, "execution", "Tool"),
+            meta=opt_meta(d, "Tool"),
             raw=d,
         )
 
@@ -138,12 +138,12 @@ class CallToolResult:
                         )
                     return cls(blocks, data.get("structuredContent"), is_error, meta, data)
         m = "CallToolResult"
-        d = _obj(data, m)
+        d = obj(data, m)
         return cls(
-            content=_list_of(d, "content", m, parse_content, required=True),
+            content=list_of(d, "content", m, parse_content, required=True),
             structured_content=d.get("structuredContent"),
-            is_error=_opt_bool(d, "isError", m) or False,
-            meta=_meta(d, m),
+            is_error=opt_bool(d, "isError", m) or False,
+            meta=opt_meta(d, m),
             raw=d,
         )
 
@@ -187,9 +187,9 @@ class ListToolsPage:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Decode a wire ``ListToolsResult``."""
-        d = _obj(data, "ListToolsPage")
+        d = obj(data, "ListToolsPage")
         return cls(
-            tools=_list_of(d, "tools", "ListToolsPage", Tool.from_dict, required=True),
-            next_cursor=_cursor(d, "ListToolsPage"),
+            tools=list_of(d, "tools", "ListToolsPage", Tool.from_dict, required=True),
+            next_cursor=cursor(d, "ListToolsPage"),
             raw=d,
         )

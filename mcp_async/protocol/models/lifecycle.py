@@ -185,7 +185,7 @@ class DiscoverResult:
     """The answer to ``server/discover`` (MCP 2026-07-28).
 
     ``ttl_ms`` (never negative) and ``cache_scope`` are the server's caching hints;
-    ``server_info`` comes from ``meta["io.modelcontextprotocol/serverInfo"]``.
+    ``server_info`` comes from ``_meta["io.modelcontextprotocol/serverInfo"]``.
     """
 
     supported_versions: tuple[str, ...]

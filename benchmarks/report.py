@@ -5,7 +5,9 @@ files), ``server``, ``reply``, ``concurrency``, ``client`` and ``round``. A rati
 "x floor" is the median over rounds of the ratio of the two clients' figures *in the
 same round* (paired, so slow drift of the shared machine cancels out); plain figures
 are medians over rounds. Streamable HTTP gets one table per server; stdio and the
-legacy HTTP+SSE transport one table each.
+legacy HTTP+SSE transport one table each. With ``--baseline`` every ``mcp_async*``
+client has a twin ``<client>@baseline`` (the older checkout's library): a row of its own
+in the tables, and a section pairing the two (:func:`baseline_section`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+
+from .clients import ALL_CLIENTS, BASELINE, adapter_name
 
 Cell = tuple[str, str, str, int]  # transport, server, reply kind, concurrency
 CLIENT_ORDER = ("floor", "floor_orjson", "floor_protocol", "mcp_async", "mcp", "fastmcp")
@@ -56,8 +60,13 @@ class Summary:
         return sorted({c[0] for c in self.runs}, key=_transport_rank)
 
     def clients(self, cell: Cell) -> list[str]:
-        """Clients measured in ``cell``, in table order."""
-        return [c for c in CLIENT_ORDER if c in self.runs[cell]]
+        """Clients measured in ``cell``, in table order (a baseline twin after its client)."""
+        return [c for c in _with_twins(CLIENT_ORDER) if c in self.runs[cell]]
+
+    def twins(self) -> list[str]:
+        """The ``<client>@baseline`` clients measured anywhere, in client order."""
+        found = {c for by_client in self.runs.values() for c in by_client if c.endswith(BASELINE)}
+        return sorted(found, key=lambda c: _client_rank(adapter_name(c)))
 
     def median(self, cell: Cell, client: str, key: str) -> float | None:
         """Median of ``key`` over the rounds of ``client`` in ``cell`` (missing values skipped)."""
@@ -79,6 +88,14 @@ class Summary:
             for cell, by_client in self.runs.items() if cell[:2] == (transport, server)
             for row in by_client.get(client, {}).values()
         )
+
+
+def _with_twins(clients: Iterable[str]) -> list[str]:
+    return [name for client in clients for name in (client, client + BASELINE)]
+
+
+def _client_rank(client: str) -> int:
+    return ALL_CLIENTS.index(client) if client in ALL_CLIENTS else len(ALL_CLIENTS)
 
 
 def _transport_rank(transport: str) -> int:
@@ -177,7 +194,7 @@ def connect_table(summary: Summary) -> list[str]:
     columns = _columns(summary)
     lines = ["| client | " + " | ".join(heading for _, _, heading in columns) + " |",
              "|---|" + "---:|" * len(columns)]
-    for client in CLIENT_ORDER:
+    for client in _with_twins(CLIENT_ORDER):
         values = [summary.connect_ms(t, s, client) for t, s, _ in columns]
         if any(v is not None for v in values):
             lines.append(f"| {client} | " + " | ".join(_fmt(v, '.1f') for v in values) + " |")
@@ -204,6 +221,60 @@ def fanout_table(fanout: dict[str, Any]) -> list[str]:
         f"| {fanout['single_call_rss_mb']:.1f} | {fanout['peak_rss_mb']:.1f} "
         f"| {fanout['rss_ratio']:.2f} |",
     ]
+
+
+def baseline_section(summary: Summary, label: str = "the baseline",
+                     imports: dict[str, dict[str, float]] | None = None) -> list[str]:
+    """Every ``mcp_async*`` client against its ``@baseline`` twin: CPU per call, per cell.
+
+    "x baseline" is paired like every ratio here (this checkout / the baseline in the
+    same round, median over rounds); the geometric mean over the cells makes "no
+    slowdown" one figure (below 1: faster now).
+    """
+    twins = summary.twins()
+    if not twins:
+        return []
+    lines = [
+        f"### mcp_async against the baseline, {label}",
+        "",
+        "*Client CPU µs per call, median over rounds; x baseline = this checkout / the "
+        "baseline's library (same adapter), paired per round; below 1 = faster now.*",
+        "",
+        "| transport | server | reply | conc | client | CPU us/call | baseline CPU us/call "
+        "| x baseline |",
+        "|---|---|---|---:|---|---:|---:|---:|",
+    ]
+    per_client: dict[str, list[float]] = defaultdict(list)
+    for cell in summary.cells():
+        for twin in twins:
+            client = adapter_name(twin)
+            if twin not in summary.runs[cell] and client not in summary.runs[cell]:
+                continue
+            ratio = summary.ratio(cell, client, twin, "cpu_us_per_call")
+            if ratio is not None:
+                per_client[client].append(ratio)
+            lines.append(
+                f"| {cell[0]} | {cell[1]} | {cell[2]} | {cell[3]} | {client} "
+                f"| {_fmt(summary.median(cell, client, 'cpu_us_per_call'), ',.0f')} "
+                f"| {_fmt(summary.median(cell, twin, 'cpu_us_per_call'), ',.0f')} "
+                f"| {_fmt(ratio, '.3f')} |"
+            )
+    lines += ["", "| client | cells | x baseline, geometric mean | best cell | worst cell |",
+              "|---|---:|---:|---:|---:|"]
+    every = [r for ratios in per_client.values() for r in ratios]
+    rows = [(client, per_client[client]) for client in map(adapter_name, twins)]
+    if len(rows) > 1:
+        rows.append(("**all**", every))
+    for client, ratios in rows:
+        mean = statistics.geometric_mean(ratios) if ratios else None
+        lines.append(f"| {client} | {len(ratios)} | **{_fmt(mean, '.3f', 'x')}** "
+                     f"| {_fmt(min(ratios, default=None), '.3f', 'x')} "
+                     f"| {_fmt(max(ratios, default=None), '.3f', 'x')} |")
+    now, then = (imports or {}).get("mcp_async"), (imports or {}).get("mcp_async" + BASELINE)
+    if now and then:
+        lines += ["", f"*import mcp_async: {now['ms']:.0f} ms, the baseline {then['ms']:.0f} ms "
+                      f"({now['ms'] / then['ms']:.2f}x; medians, not paired).*"]
+    return [*lines, ""]
 
 
 def _verdict(ok: bool | None) -> str:
@@ -288,9 +359,10 @@ def _skipped(unavailable: dict[str, dict[str, str]] | None, transport: str) -> l
 def render(results: list[dict[str, Any]], imports: dict[str, Any] | None,
            fanout: dict[str, Any] | None,
            unavailable: dict[str, dict[str, str]] | None = None,
-           group: dict[str, Any] | None = None) -> str:
+           group: dict[str, Any] | None = None, baseline: str | None = None) -> str:
     """The whole report as Markdown (``unavailable``: transport -> client -> reason;
-    ``group``: the client-group figures of ``benchmarks.group``, if run)."""
+    ``group``: the client-group figures of ``benchmarks.group``, if run; ``baseline``:
+    how to name the ``--baseline`` checkout in its section's heading)."""
     summary = Summary(results)
     out: list[str] = []
     http_servers = sorted({c[1] for c in summary.runs if c[0] == "http"},
@@ -310,6 +382,7 @@ def render(results: list[dict[str, Any]], imports: dict[str, Any] | None,
         out += ["### import time", "", *import_table(imports), ""]
     if fanout:
         out += ["### fan-out", "", *fanout_table(fanout), ""]
+    out += baseline_section(summary, baseline or "the baseline", imports)
     out += ["### targets (mcp_async)", "", *targets(summary, imports, fanout), ""]
     if group:
         out += group_section(group)

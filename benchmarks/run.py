@@ -5,6 +5,7 @@
     .venv/bin/python -m benchmarks.run --transports stdio,sse --no-imports --no-fanout
     .venv/bin/python -m benchmarks.run --group-only     # client groups (benchmarks/group.py)
     .venv/bin/python -m benchmarks.run --modern-only    # MCP 2026-07-28 (benchmarks/modern.py)
+    .venv/bin/python -m benchmarks.run --baseline /tmp/old   # also mcp_async from /tmp/old
 
 Three transports (``--transports``, default all): Streamable HTTP against the minimal
 and the SDK server (``--servers``, ``--replies``), stdio (every client spawns
@@ -15,7 +16,9 @@ every (round, cell, client) measurement is a fresh worker process
 stdio server is the worker's child: not in its ``RUSAGE_SELF``). Within a round every
 client runs once per cell, in an order that rotates from round to round. A client
 whose library lacks a transport (the worker reports it unavailable) is skipped on that
-transport for the rest of the run. See ``docs/performance.md``.
+transport for the rest of the run. ``--baseline PATH`` adds a twin
+``<client>@baseline`` of every ``mcp_async*`` client, importing mcp_async from the
+checkout PATH (``benchmarks.baseline``). See ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import baseline as baseline_lib
 from . import group as group_bench
 from . import imports, modern, report, servers
-from .clients import ALL_CLIENTS, CLIENTS, TRANSPORTS, available
+from .clients import ALL_CLIENTS, BASELINE, CLIENTS, TRANSPORTS, adapter_name, available
 from .legacy_sse_server import SSE_PATH as LEGACY_SSE_PATH
 from .minimal_server import SSE_PREFIX
 from .servers import REPO_ROOT, STDIO_SCRIPT, ServerProcess
@@ -74,6 +78,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="run only the client-group benchmark")
     group_bench.add_arguments(parser, prefix="group-")
     modern.add_arguments(parser)
+    parser.add_argument("--baseline", metavar="PATH",
+                        help="another checkout of this repository (e.g. a git worktree of an "
+                        "older commit): also measure every mcp_async* client with the "
+                        "mcp_async found there, as <client>@baseline")
     parser.add_argument("--json", type=Path, help="also write all raw results here")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     args = parser.parse_args(argv)
@@ -95,6 +103,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.transports) - set(TRANSPORTS)
     if unknown:
         parser.error(f"unknown transports: {', '.join(sorted(unknown))}")
+    if args.baseline is not None:
+        try:
+            args.baseline = baseline_lib.validate(args.baseline)
+        except baseline_lib.BaselineError as exc:
+            parser.error(str(exc))
+        args.clients = baseline_lib.with_baselines(args.clients)
+        if not any(client.endswith(BASELINE) for client in args.clients):
+            parser.error("--baseline needs an mcp_async* client in --clients")
     return args
 
 
@@ -104,13 +120,19 @@ def log(message: str) -> None:
 
 
 def run_module(module: str, *args: str) -> dict[str, Any]:
-    """Run ``python -m module args`` and return the JSON object it prints last."""
+    """Run ``python -m module args`` and return the JSON object it prints last.
+
+    A worker that imported the wrong mcp_async for a baseline twin stops the whole run
+    (:class:`benchmarks.baseline.BaselineError`); any other failure is a ``RuntimeError``.
+    """
     done = subprocess.run(
         [sys.executable, "-m", module, *args], cwd=REPO_ROOT, capture_output=True, text=True,
         timeout=WORKER_TIMEOUT,
     )
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        if done.returncode == baseline_lib.WRONG_LIBRARY:  # never measure the wrong library
+            raise baseline_lib.BaselineError(f"{module} {' '.join(args)}:\n{tail}")
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{tail}")
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -179,7 +201,7 @@ def run_cells(
             for client in args.clients[shift:] + args.clients[:shift]:
                 if not available(client, transport) or client in skipped.get(transport, {}):
                     continue
-                if client in once and round_no > 0:
+                if adapter_name(client) in once and round_no > 0:
                     continue
                 target, server_pid = targets[(transport, server, reply)]
                 calls = args.calls if server == "minimal" else args.sdk_calls
@@ -197,6 +219,8 @@ def run_cells(
                     command += ["--server-pid", str(server_pid)]
                 if getattr(args, "count_requests", False):
                     command.append("--count-requests")
+                if client.endswith(BASELINE):
+                    command += ["--library", str(args.baseline)]
                 try:
                     row = run_module(*command)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
@@ -209,7 +233,7 @@ def run_cells(
                 row.update(server=server, reply=reply, round=round_no)
                 results.append(row)
                 log(f"[{round_no + 1}/{args.rounds}] {transport:5} {server:7} {reply:5} "
-                    f"c={conc:<3} {client:12} {row['calls_per_s']:8,.0f} calls/s "
+                    f"c={conc:<3} {client:18} {row['calls_per_s']:8,.0f} calls/s "
                     f"{row['cpu_us_per_call']:7,.0f} us/call  conn/call "
                     f"{row['conn_per_call']:.3f}  rss {row['peak_rss_mb']:.1f} MB")
     return results
@@ -225,6 +249,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     unavailable: dict[str, dict[str, str]] = {}
     results: list[dict[str, Any]] = []
     group: dict[str, Any] | None = None
+    label = None
+    if args.baseline is not None and not args.group_only:
+        try:
+            found = baseline_lib.check(args.baseline, REPO_ROOT)
+        except baseline_lib.BaselineError as exc:
+            raise SystemExit(f"benchmarks.run: {exc}") from exc
+        label = baseline_lib.describe(args.baseline)
+        log(f"baseline: mcp_async {found['version']} from {found['mcp_async']}")
     if args.group or args.group_only:
         log("client groups (benchmarks/group.py) ...")
         group = group_bench.run(group_bench.apply_defaults(args, args.quick, prefix="group_"))
@@ -236,7 +268,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             running.pop(name).stop()
         if not args.no_imports and not args.group_only:
             log("measuring import times ...")
-            import_figures = imports.measure(args.import_reps, args.clients)
+            import_figures = imports.measure(args.import_reps, args.clients, args.baseline)
         if not args.no_fanout and not args.group_only:
             log(f"fan-out: {args.fanout_calls:,} calls, concurrency {args.fanout_concurrency}")
             fanout = run_module(
@@ -251,12 +283,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.group_only:
         text = "\n".join(report.group_section(group or {}))
     elif args.modern_only:
-        text = "\n".join(modern.section(results, unavailable))
+        lines = modern.section(results, unavailable)
+        twins = report.baseline_section(report.Summary(results), label or "")
+        text = "\n".join([*lines, "", *twins] if twins else lines)
     else:
-        text = report.render(results, import_figures, fanout, unavailable, group)
+        text = report.render(results, import_figures, fanout, unavailable, group, label)
     print(text)
     log(f"done in {time.monotonic() - started:.0f} s")
-    everything = {"settings": {k: v for k, v in vars(args).items() if not isinstance(v, Path)},
+    settings = {k: v for k, v in vars(args).items() if not isinstance(v, Path)}
+    settings["baseline"] = None if args.baseline is None else str(args.baseline)
+    everything = {"settings": settings,
                   "results": results, "imports": import_figures, "fanout": fanout,
                   "unavailable": unavailable, "group": group}
     if args.json:

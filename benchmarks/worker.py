@@ -25,6 +25,10 @@ Prints one JSON object on stdout:
 stop (HTTP: the minimal server's ``GET /stats`` before and after; stdio: the adapter's
 ``server_stats()``, a ``benchmark/stats`` request to its own server, where it has one).
 
+``--library PATH`` (with a ``<client>@baseline`` client, ``benchmarks.baseline``) imports
+mcp_async from the checkout PATH instead of this one, checks that it did, and adds
+``library`` (the ``mcp_async/__init__.py`` imported) to the object.
+
 ``--transport`` picks the adapter class (``http``: Streamable HTTP, ``stdio``, ``sse``:
 legacy HTTP+SSE); for stdio ``--url`` is the server script, run with ``sys.executable``.
 When the client has no such transport, the worker prints ``{"unavailable": reason}``
@@ -38,6 +42,7 @@ import asyncio
 import json
 import os
 import resource
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -223,10 +228,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--count-requests", action="store_true",
                         help="report the server/discover and initialize requests seen")
+    parser.add_argument("--library", help="import mcp_async from this checkout (a baseline)")
     args = parser.parse_args(argv)
+    library = None
+    if args.library is not None:
+        from .baseline import WRONG_LIBRARY, BaselineError, use
+
+        try:
+            library = use(args.library)
+        except BaselineError as exc:
+            print(f"benchmarks.worker: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(WRONG_LIBRARY) from exc
+    elif args.client.endswith("@baseline"):
+        parser.error(f"--client {args.client} needs --library (the baseline checkout)")
     count_connections()
     result = asyncio.run(measure(args.client, args.url, args.calls, args.concurrency, args.warmup,
                                  args.transport, args.server_pid, args.count_requests))
+    if library is not None:
+        result["library"] = library
     print(json.dumps(result), flush=True)
 
 

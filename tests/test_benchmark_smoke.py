@@ -217,3 +217,65 @@ def test_quick_modern_benchmark(tmp_path: Path) -> None:
             assert rows[("mcp_async_modern", transport, conc)]["discover_requests"] == 0
             assert rows[("mcp_async_modern", transport, conc)]["initialize_requests"] == 0
             assert rows[("mcp_async", transport, conc)]["initialize_requests"] == 1
+
+
+def _fake_checkout(root: Path) -> Path:
+    """A directory shaped like an older checkout: only ``mcp_async/__init__.py``."""
+    (root / "mcp_async").mkdir(parents=True)
+    (root / "mcp_async" / "__init__.py").write_text('WHERE = "baseline"\n')
+    return root
+
+
+def test_baseline_option_checks_the_checkout_and_adds_twins(tmp_path: Path) -> None:
+    """``--baseline PATH``: PATH must hold mcp_async/__init__.py; every mcp_async* client
+    then gets an ``@baseline`` twin right after it."""
+    from benchmarks.run import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--baseline", str(tmp_path), "--clients", "floor,mcp_async"])
+    checkout = _fake_checkout(tmp_path / "old")
+    args = parse_args(["--baseline", str(checkout), "--clients", "floor,mcp_async"])
+    assert args.clients == ["floor", "mcp_async", "mcp_async@baseline"]
+    assert args.baseline == checkout.resolve()
+    args = parse_args(["--modern-only", "--baseline", str(checkout),
+                       "--clients", "floor_modern,mcp_async_modern,mcp_async_auto"])
+    assert args.clients == ["floor_modern", "mcp_async_modern", "mcp_async_modern@baseline",
+                            "mcp_async_auto", "mcp_async_auto@baseline"]
+
+
+def test_baseline_worker_imports_mcp_async_from_the_checkout(tmp_path: Path) -> None:
+    """What a baseline worker does first: this repository is first on ``sys.path`` (the
+    working directory), yet ``mcp_async`` comes from the checkout, and that is checked."""
+    checkout = _fake_checkout(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from benchmarks.baseline import use; "
+         "print(use(sys.argv[1])); import mcp_async; print(mcp_async.WHERE)", str(checkout)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    where, mark = done.stdout.split()
+    assert Path(where) == (checkout / "mcp_async" / "__init__.py").resolve()
+    assert mark == "baseline"
+
+
+def test_baseline_section_pairs_each_client_with_its_twin() -> None:
+    """The report: the twin is a row of its own, and x baseline is paired per round with
+    a geometric mean over the cells."""
+    from benchmarks.report import Summary, baseline_section, cell_table
+
+    def row(client: str, conc: int, round_no: int, cpu: float) -> dict[str, Any]:
+        return {"client": client, "transport": "http", "server": "minimal", "reply": "json",
+                "concurrency": conc, "round": round_no, "cpu_us_per_call": cpu,
+                "calls_per_s": 1000.0, "conn_per_call": 0.0, "peak_rss_mb": 40.0,
+                "connect_ms": 5.0}
+
+    results = [row("mcp_async", 1, 0, 100.0), row("mcp_async@baseline", 1, 0, 200.0),
+               row("mcp_async", 16, 0, 300.0), row("mcp_async@baseline", 16, 0, 150.0),
+               row("mcp_async", 16, 1, 300.0), row("mcp_async@baseline", 16, 1, 100.0)]
+    summary = Summary(results)
+    assert any("| mcp_async@baseline |" in line for line in cell_table(summary, "minimal"))
+    text = "\n".join(baseline_section(summary, "`old`"))
+    assert "| http | minimal | json | 1 | mcp_async | 100 | 200 | 0.500 |" in text
+    assert "| http | minimal | json | 16 | mcp_async | 300 | 125 | 2.500 |" in text
+    assert "| mcp_async | 2 | **1.118x** | 0.500x | 2.500x |" in text  # sqrt(0.5 * 2.5)
+    assert baseline_section(Summary(results[::2]), "`old`") == []

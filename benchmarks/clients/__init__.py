@@ -8,6 +8,9 @@ library, so a worker process loads only the client it measures.
 
 An adapter whose library lacks the transport raises :class:`Unavailable` from its
 constructor or ``start()``; the driver then skips that client on that transport.
+
+``<name>@baseline`` (``--baseline``, ``benchmarks.baseline``) is client ``name`` with
+the same adapter, run in a worker that imports mcp_async from another checkout.
 """
 
 from __future__ import annotations
@@ -80,6 +83,14 @@ ALL_CLIENTS = ("floor", "floor_orjson", "floor_protocol", "mcp_async", "mcp", "f
 
 _CLASS = {"http": "Adapter", "stdio": "StdioAdapter", "sse": "SSEAdapter"}
 
+#: Suffix of a client measured with the baseline checkout's mcp_async (``--baseline``).
+BASELINE = "@baseline"
+
+
+def adapter_name(name: str) -> str:
+    """The client whose adapter ``name`` runs: ``name`` without ``@baseline``."""
+    return name.removesuffix(BASELINE)
+
 
 class Unavailable(Exception):
     """This client cannot run on this transport (yet): skip it, do not fail the run."""
@@ -87,11 +98,12 @@ class Unavailable(Exception):
 
 def available(name: str, transport: str = "http") -> bool:
     """Whether ``name`` has an adapter for ``transport`` (without importing it)."""
-    return name in MODULES.get(transport, {})
+    return adapter_name(name) in MODULES.get(transport, {})
 
 
 def load(name: str, transport: str = "http") -> Any:
     """The adapter class of client ``name`` on ``transport`` (imports its library)."""
+    name = adapter_name(name)
     module_name, _, class_name = MODULES[transport][name].partition(":")
     module = importlib.import_module(module_name)
     if class_name:

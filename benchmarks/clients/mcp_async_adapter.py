@@ -21,8 +21,10 @@ from typing import Any, ClassVar
 
 from benchmarks.clients import Unavailable
 from benchmarks.protocol_data import MRTR_ANSWER, MRTR_TOOL, TOOL_ARGUMENTS, TOOL_NAME
-from mcp_async import AsyncMCPClient
-from mcp_async.session.handlers import ElicitationResult
+
+# The public names only: the same adapter also drives older checkouts (``--baseline``),
+# whose internal module paths differ.
+from mcp_async import AsyncMCPClient, ElicitationResult
 
 MODERN = "2026-07-28"
 

@@ -28,6 +28,8 @@ prompts, logging, progress and server requests:
   JSON-RPC on stdin/stdout (or given streams) until the input ends; from a shell,
   ``python -m mcp_async.testing --stdio`` runs :func:`demo_server` that way (see
   :func:`main` for the fault-injection flags).
+* **in memory**: :meth:`MCPTestServer.serve_memory` serves the same session to the
+  client end of a :func:`~mcp_async.transports.memory.memory_pair`, in this process.
 * **legacy HTTP+SSE** (2024-11-05): ``MCPTestServer(transport="sse")`` serves
   ``GET /sse`` (an event stream whose first event, ``endpoint``, names
   ``/messages?session_id=...``) and ``POST /messages`` (answered 202; replies go out on
@@ -58,6 +60,8 @@ from typing import Literal
 
 from aiohttp import web
 
+from ..protocol.jsonrpc import Message, decode, encode, load_document
+from ..transports.memory import MemoryPeer
 from .context import RequestFailed, ToolContext
 from .faults import Fault, FaultPlan
 from .legacy_sse import LegacySSEFrontEnd
@@ -307,9 +311,42 @@ class MCPTestServer(ServerMethods):
         """
         await serve_lines(self._open_link, reader, writer, grace=grace, banner=banner)
 
+    # ---- memory -------------------------------------------------------------------------
+
+    async def serve_memory(self, peer: MemoryPeer) -> None:
+        """Serve one session to the client end of a
+        :func:`~mcp_async.transports.memory.memory_pair`, in this process, until cancelled.
+
+        The session is the one :meth:`serve_stdio` serves (the same revisions, faults and
+        two-way traffic), with messages passed as objects instead of lines: no socket, no
+        process. Cancelling the task that runs it cancels running requests::
+
+            transport, peer = memory_pair()
+            serving = asyncio.create_task(server.serve_memory(peer))
+            async with AsyncMCPClient(transport) as client:
+                ...
+            serving.cancel()
+        """
+
+        async def send(data: bytes) -> None:
+            for message in _messages(decode(data)):
+                await peer.send(message)
+
+        link = self._open_link(send)
+        try:
+            while True:
+                message = await peer.receive()
+                link.receive(load_document(encode(message)))
+        finally:
+            link.close()
+
     def _open_link(self, send: Send) -> StreamLink:
         """A new stdio session writing through ``send``."""
         session = Session(secrets.token_hex(16), self._versions("stdio")[0])
         self._sessions[session.id] = session
         self.stats.sessions_created += 1
         return StreamLink(self, session, send, "stdio")
+
+
+def _messages(decoded: Message | list[Message]) -> list[Message]:
+    return decoded if isinstance(decoded, list) else [decoded]

@@ -1,7 +1,9 @@
 """One behaviour suite, every transport: the same tests against ``mcp_async.testing``'s
-demo server over Streamable HTTP (JSON and SSE replies), legacy HTTP+SSE, stdio, and the
-in-process ASGI HTTP layer (``ASGITransport`` over an ASGI proxy to the demo server, in
-both eras: tests/transports/asgi_proxy.py).
+demo server over Streamable HTTP (JSON and SSE replies), legacy HTTP+SSE, stdio, the
+memory transport (``MCPTestServer.serve_memory``) and the in-process ASGI HTTP layer
+(``ASGITransport`` over an ASGI proxy to the demo server: tests/transports/asgi_proxy.py).
+Every transport that has both eras runs in both: a ``-2026`` kind serves MCP 2026-07-28
+(with a handshake revision beside it, as servers do), which ``protocol="auto"`` picks.
 
 Each test gets a ``connect(**options)`` factory for an open client on one transport; what
 it asserts must hold on all of them. Transport-specific failure modes live in
@@ -27,35 +29,59 @@ from mcp_async import (
 from mcp_async.protocol.models import LoggingMessage, ProgressNotification
 from mcp_async.session.handlers import ElicitationRequest, SamplingRequest, SamplingResult
 from mcp_async.testing import MCPTestServer, demo_server
+from mcp_async.transports.memory import memory_pair
 from tests.transports.asgi_proxy import AiohttpProxy
 
 Connect = Callable[..., AsyncMCPClient]
 
-TRANSPORTS = ["streamable-http-json", "streamable-http-sse", "sse", "stdio", "asgi-handshake",
-              "asgi-2026"]
+TRANSPORTS = ["streamable-http-json", "streamable-http-sse", "sse", "stdio", "memory",
+              "asgi-handshake", "streamable-http-json-2026", "streamable-http-sse-2026",
+              "stdio-2026", "memory-2026", "asgi-2026"]
 EXPECTED_KIND = {
     "streamable-http-json": "streamable-http",
     "streamable-http-sse": "streamable-http",
     "sse": "sse",
     "stdio": "stdio",
+    "memory": "memory",
     "asgi-handshake": "streamable-http",
-    "asgi-2026": "streamable-http",
+    "asgi": "streamable-http",
 }
+#: The revisions a ``-2026`` kind's server serves.
+BOTH_ERAS = ("2026-07-28", "2025-11-25")
+
+
+def era_of(kind: str) -> str:
+    return "2026" if kind.endswith("-2026") else "handshake"
+
+
+def transport_of(kind: str) -> str:
+    return kind.removesuffix("-2026")
 
 
 @pytest.fixture(params=TRANSPORTS)
 async def connect(request: pytest.FixtureRequest) -> AsyncIterator[Connect]:
     kind: str = request.param
+    transport = transport_of(kind)
+    eras = BOTH_ERAS if era_of(kind) == "2026" else None
     server: MCPTestServer | None = None
-    if kind == "stdio":
+    serving: list[asyncio.Task[None]] = []
+    if transport == "stdio":
+        era_args = ["--eras", ",".join(eras)] if eras else []
+
         def factory(**options: Any) -> AsyncMCPClient:
             return AsyncMCPClient.stdio(
-                sys.executable, ["-m", "mcp_async.testing", "--stdio", "--two-way"],
+                sys.executable, ["-m", "mcp_async.testing", "--stdio", "--two-way", *era_args],
                 inherit_env=True, **options,
             )
-    elif kind.startswith("asgi"):
+    elif transport == "memory":
+        server = demo_server(two_way=True, eras=eras)
+
+        def factory(**options: Any) -> AsyncMCPClient:
+            client_end, server_end = memory_pair()
+            serving.append(asyncio.create_task(server.serve_memory(server_end)))
+            return AsyncMCPClient(client_end, **options)
+    elif transport.startswith("asgi"):
         # The ASGI layer in both eras, its proxy app forwarding to the demo server.
-        eras = ("2026-07-28", "2025-11-25") if kind == "asgi-2026" else None
         server = demo_server(two_way=True, reply="sse", get_stream=True, eras=eras)
         await server.start()
         asgi_url = server.url
@@ -66,11 +92,11 @@ async def connect(request: pytest.FixtureRequest) -> AsyncIterator[Connect]:
             layer = ASGITransport(proxies[-1], lifespan=True)
             return AsyncMCPClient(asgi_url, http_transport=layer, **options)
     else:
-        if kind == "sse":
+        if transport == "sse":
             server = demo_server(two_way=True, transport="sse")
         else:
-            server = demo_server(two_way=True, reply=kind.rsplit("-", 1)[1],
-                                 get_stream=True)  # type: ignore[arg-type]
+            server = demo_server(two_way=True, reply=transport.rsplit("-", 1)[1],
+                                 get_stream=True, eras=eras)  # type: ignore[arg-type]
         await server.start()
         url = server.url
 
@@ -81,9 +107,12 @@ async def connect(request: pytest.FixtureRequest) -> AsyncIterator[Connect]:
     try:
         yield factory
     finally:
+        for task in serving:
+            task.cancel()
+        await asyncio.gather(*serving, return_exceptions=True)
         if server is not None:
             await server.stop()
-    if kind.startswith("asgi"):  # every client that sent ran and ended its app's lifespan
+    if transport.startswith("asgi"):  # every client that sent ran and ended its app's lifespan
         assert all(proxy.lifespan in ([], ["startup", "shutdown"]) for proxy in proxies)
         assert any(proxy.lifespan for proxy in proxies)
 
@@ -101,12 +130,13 @@ async def test_handshake_and_transport(connect: Connect) -> None:
     async with connect() as client:
         info = await client.initialize()
         assert info.server_info.name == "mcp-async-demo"
-        if connect.kind == "asgi-2026":  # type: ignore[attr-defined]
+        kind: str = connect.kind  # type: ignore[attr-defined]
+        if era_of(kind) == "2026":
             assert client.protocol_version == "2026-07-28"
         else:
             assert client.protocol_version in ("2025-11-25", "2024-11-05")
         assert client.instructions is not None
-        assert client.transport_kind == EXPECTED_KIND[connect.kind]  # type: ignore[attr-defined]
+        assert client.transport_kind == EXPECTED_KIND[transport_of(kind)]
         await alive(client)
 
 
@@ -154,7 +184,7 @@ async def test_resources_prompts_completion_logging(connect: Connect) -> None:
 
 
 def needs_server_messages(connect: Connect) -> None:
-    if connect.kind == "streamable-http-json":  # type: ignore[attr-defined]
+    if transport_of(connect.kind) == "streamable-http-json":  # type: ignore[attr-defined]
         pytest.skip("a JSON reply carries only the response: no messages from a tool call")
 
 

@@ -29,7 +29,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeAlias
 
 from .._config import Timeout, TimeoutLike, to_timeout
 from .._exceptions import (
@@ -69,7 +69,7 @@ logger = logging.getLogger("mcp_async")
 
 #: The ``resultType`` of a 2026 ``CreateTaskResult``.
 TASK_RESULT_TYPE: Final = "task"
-#: ``meta`` key tying a message to its task (2025-11-25).
+#: ``_meta`` key tying a message to its task (2025-11-25).
 RELATED_TASK_META: Final = "io.modelcontextprotocol/related-task"
 TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
 #: Bounds on the wait between two ``tasks/get`` (seconds), whatever the server suggests.
@@ -84,6 +84,8 @@ _CANCEL_TIMEOUT: Final = 5.0
 _POLL_RETRIES: Final = 2
 
 _background: set[asyncio.Task[Any]] = set()
+#: A ``tasks/result`` request in flight (2025-11-25 form).
+_Fetch: TypeAlias = asyncio.Task[dict[str, Any]]
 
 
 def _opt_int(d: Mapping[str, Any], *keys: str) -> int | None:
@@ -149,12 +151,155 @@ class Task:
         return self.status in TERMINAL_STATUSES
 
 
+# -- wire forms --------------------------------------------------------------------------
+
+
+class TaskForm(Protocol):
+    """One wire form of tasks: what :func:`create` and :class:`TaskHandle` ask instead of
+    testing which form the server speaks.
+
+    The session's revision names the form (:meth:`Revision.task_form
+    <mcp_async.session.revisions.base.Revision.task_form>`); a new form is one class that
+    implements this, listed in :data:`_FORMS` under that name.
+    """
+
+    @property
+    def name(self) -> str:
+        """The form's name, as the revision gives it and :attr:`TaskHandle.form` shows it."""
+
+    @property
+    def per_tool(self) -> bool:
+        """Whether each tool's ``execution.taskSupport`` says if it may (or must) run as a
+        task; else the server decides per call."""
+
+    def mark(self, params: dict[str, Any], ttl: int | None) -> None:
+        """Make the ``tools/call`` ``params`` ask for a task kept ``ttl`` ms (``None``:
+        the server's default)."""
+
+    def created(self, reply: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The wire task in a ``tools/call`` ``reply``, or ``None`` when the server ran the
+        call at once (the reply is then the result)."""
+
+    def cancelled(self, answer: Any) -> Task | None:
+        """The task's state as a ``tasks/cancel`` ``answer`` reports it, or ``None``."""
+
+    async def needs_input(
+        self, handle: TaskHandle, task: Task, fetch: _Fetch | None
+    ) -> _Fetch | None:
+        """``task`` is ``input_required``: have the client's handlers answer the server.
+        Returns the ``tasks/result`` request in flight (``fetch``), if the form uses one."""
+
+    async def outcome(
+        self, handle: TaskHandle, task: Task, fetch: _Fetch | None
+    ) -> dict[str, Any]:
+        """The raw ``CallToolResult`` of ``task``, which ended other than cancelled.
+
+        A tool that reported failure is a result; a task that failed with a protocol
+        error raises :class:`~mcp_async.TaskFailedError`.
+        """
+
+
+class _HandshakeForm:
+    """2025-11-25 (SEP-1686): ``params.task`` asks for a task; ``tasks/result`` blocks
+    until the task ends, while the server's requests arrive as ordinary ones."""
+
+    name: Final = "2025-11-25"
+    per_tool: Final = True
+
+    def mark(self, params: dict[str, Any], ttl: int | None) -> None:
+        params["task"] = {} if ttl is None else {"ttl": ttl}
+
+    def created(self, reply: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        task = reply.get("task")
+        return task if isinstance(task, Mapping) else None
+
+    def cancelled(self, answer: Any) -> Task | None:
+        try:
+            return Task.from_dict(answer)
+        except UnexpectedResponseError:
+            return None
+
+    async def needs_input(
+        self, handle: TaskHandle, task: Task, fetch: _Fetch | None
+    ) -> _Fetch | None:
+        # tasks/result carries the server's requests (our handlers answer them) and then
+        # the result: one request serves every round of input.
+        return fetch if fetch is not None else asyncio.ensure_future(handle._fetch_result())
+
+    async def outcome(
+        self, handle: TaskHandle, task: Task, fetch: _Fetch | None
+    ) -> dict[str, Any]:
+        try:
+            if fetch is not None:
+                return await fetch
+            return await handle._fetch_result()
+        except JSONRPCError as exc:
+            raise handle._failed(task, exc) from exc
+        except (MCPClientError, TimeoutError) as exc:
+            if task.status == "failed":
+                raise handle._failed(task, None) from exc
+            raise
+
+
+class _ExtensionForm:
+    """2026 (the tasks extension, SEP-2663): the server answers any ``tools/call`` with
+    ``resultType: "task"`` when it chooses; ``tasks/get`` carries the input requests and
+    the outcome, and ``tasks/update`` the answers."""
+
+    name: Final = "2026"
+    per_tool: Final = False
+
+    def mark(self, params: dict[str, Any], ttl: int | None) -> None:
+        """Nothing: the extension, declared in every call's capabilities, is the ask."""
+
+    def created(self, reply: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return reply if reply.get("resultType") == TASK_RESULT_TYPE else None
+
+    def cancelled(self, answer: Any) -> Task | None:
+        """``None``: the answer is not read in this form; the handle records the task as
+        cancelled."""
+        return None
+
+    async def needs_input(
+        self, handle: TaskHandle, task: Task, fetch: _Fetch | None
+    ) -> _Fetch | None:
+        await handle._answer(task)
+        return fetch
+
+    async def outcome(
+        self, handle: TaskHandle, task: Task, fetch: _Fetch | None
+    ) -> dict[str, Any]:
+        if task.result is not None and task.error is None:
+            # completed, or failed with a tool result (isError): returned as in the
+            # 2025-11-25 form, where call_tool reports tool failures as results
+            return task.result
+        if task.status == "completed":
+            raise UnexpectedResponseError(
+                f"tasks/get: completed task {task.task_id} carries no result"
+            )
+        raise handle._failed(task, _error(task.error))
+
+
+_EXTENSION: Final = _ExtensionForm()
+#: Every task form, by the name a revision gives it.
+_FORMS: Final[Mapping[str, TaskForm]] = {
+    form.name: form for form in (_HandshakeForm(), _EXTENSION)
+}
+
+
+def _form_named(name: str) -> TaskForm:
+    form = _FORMS.get(name)
+    if form is None:
+        raise ConfigError(f"unknown task form {name!r} (known: {', '.join(_FORMS)})")
+    return form
+
+
 # -- era and gating ---------------------------------------------------------------------
 
 
-async def task_form(engine: SessionEngine) -> str | None:
-    """``"2025-11-25"`` or ``"2026"`` when the server offers task-augmented tool calls,
-    else ``None`` (connects first)."""
+async def task_form(engine: SessionEngine) -> TaskForm | None:
+    """The :class:`TaskForm` of the tasks the server offers for tool calls, else ``None``
+    (connects first). The session's revision names the form."""
     if not engine.connected:
         await engine.connect()
     result = engine.result
@@ -162,7 +307,8 @@ async def task_form(engine: SessionEngine) -> str | None:
         return None  # a pinned stateless era with no discover yet: nothing is known
     revision = engine.revision
     assert revision is not None  # (connected)
-    return revision.task_form(result.capabilities)
+    name = revision.task_form(result.capabilities)
+    return None if name is None else _form_named(name)
 
 
 def task_support(tool: Any) -> str:
@@ -194,7 +340,8 @@ async def required(engine: SessionEngine, name: str) -> bool:
     revision = engine.revision
     if engine.connected and revision is not None and revision.tasks_by_result:
         return False  # the server decides, per call (resultType "task")
-    if await task_form(engine) != "2025-11-25":
+    form = await task_form(engine)
+    if form is None or not form.per_tool:
         return False
     return task_support(await engine.tool(name)) == "required"
 
@@ -225,7 +372,7 @@ async def create(
             "(2025-11-25: capabilities.tasks.requests.tools.call; 2026: the "
             f"{TASKS_EXTENSION} extension)", tool=name if isinstance(name, str) else None,
         )
-    if form == "2025-11-25" and check_tool:
+    if form.per_tool and check_tool:
         support = task_support(await engine.tool(str(name)))
         if support == "forbidden":
             raise TaskNotSupportedError(
@@ -243,8 +390,7 @@ async def create(
         meta["progressToken"] = token  # valid for the task's whole life (not one request)
         params["_meta"] = meta
         engine.dispatcher.add_progress(token, progress)
-    if form == "2025-11-25":
-        params["task"] = {} if ttl is None else {"ttl": ttl}
+    form.mark(params, ttl)
     try:
         raw = await engine.request(
             "tools/call", params, timeout=_call_timeout(engine, timeout), headers=headers,
@@ -282,7 +428,7 @@ async def follow(
     """A 2026 ``tools/call`` answered ``resultType: "task"``: poll it to its end and
     return the raw ``CallToolResult``."""
     deadline = _deadline(engine, timeout, max_total_timeout)
-    handle = TaskHandle._from_reply(engine, "2026", raw, name, None)
+    handle = TaskHandle._from_reply(engine, _EXTENSION, raw, name, None)
     return await handle._run_to_end(deadline)
 
 
@@ -332,6 +478,7 @@ class TaskHandle:
         self._engine = engine
         #: ``"2025-11-25"`` or ``"2026"``: which wire form this task speaks.
         self.form = form
+        self._form = _form_named(form)
         self.tool = tool
         self._last = task
         self._token = progress_token
@@ -347,21 +494,17 @@ class TaskHandle:
     def _from_reply(
         cls,
         engine: SessionEngine,
-        form: str,
+        form: TaskForm,
         raw: Mapping[str, Any],
         name: str,
         token: str | None,
     ) -> TaskHandle:
-        if form == "2026":
-            if raw.get("resultType") == TASK_RESULT_TYPE:
-                return cls(engine, form, Task.from_dict(raw), name, token)
-        else:
-            created = raw.get("task")
-            if isinstance(created, Mapping):
-                return cls(engine, form, Task.from_dict(created), name, token)
+        created = form.created(raw)
+        if created is not None:
+            return cls(engine, form.name, Task.from_dict(created), name, token)
         # The server ran the call at once (allowed in 2026; tolerated otherwise).
         done = Task(task_id="", status="completed", result=dict(raw))
-        return cls(engine, form, done, name, token, result=dict(raw))
+        return cls(engine, form.name, done, name, token, result=dict(raw))
 
     # -- public -----------------------------------------------------------------------
     @property
@@ -418,12 +561,7 @@ class TaskHandle:
         self._cancelled = TaskCancelledError(
             f"task {self.task_id} (tool {self.tool!r}) was cancelled", self.task_id, self._last
         )
-        state: Task | None = None
-        if answer is not None and self.form == "2025-11-25":
-            try:
-                state = Task.from_dict(answer)
-            except UnexpectedResponseError:
-                state = None
+        state = None if answer is None else self._form.cancelled(answer)
         driver = self._driver
         if driver is not None and not driver.done():
             driver.cancel()
@@ -505,18 +643,13 @@ class TaskHandle:
 
     async def _drive(self) -> dict[str, Any]:
         task = self._last
-        fetch: asyncio.Task[dict[str, Any]] | None = None
+        fetch: _Fetch | None = None
         pause = _FIRST_POLL
         failures = 0
         try:
             while not task.terminal:
                 if task.status == "input_required":
-                    if self.form == "2026":
-                        await self._answer(task)
-                    elif fetch is None:
-                        # 2025-11-25: tasks/result carries the server's requests (our
-                        # handlers answer them) and then the result.
-                        fetch = asyncio.ensure_future(self._fetch_result())
+                    fetch = await self._form.needs_input(self, task, fetch)
                 delay, pause = _delay(task, pause)
                 with self._engine.call_scope(f"polling task {self.task_id}"):
                     if fetch is not None:
@@ -542,35 +675,14 @@ class TaskHandle:
             if fetch is not None and not fetch.done():
                 fetch.cancel()
 
-    async def _outcome(
-        self, task: Task, fetch: asyncio.Task[dict[str, Any]] | None
-    ) -> dict[str, Any]:
+    async def _outcome(self, task: Task, fetch: _Fetch | None) -> dict[str, Any]:
         if task.status == "cancelled":
             raise TaskCancelledError(
                 f"task {task.task_id} (tool {self.tool!r}) was cancelled"
                 + (f": {task.status_message}" if task.status_message else ""),
                 task.task_id, task,
             )
-        if self.form == "2026":
-            if task.result is not None and task.error is None:
-                # completed, or failed with a tool result (isError): returned as in the
-                # 2025-11-25 form, where call_tool reports tool failures as results
-                return task.result
-            if task.status == "completed":
-                raise UnexpectedResponseError(
-                    f"tasks/get: completed task {task.task_id} carries no result"
-                )
-            raise self._failed(task, _error(task.error))
-        try:
-            if fetch is not None:
-                return await fetch
-            return await self._fetch_result()
-        except JSONRPCError as exc:
-            raise self._failed(task, exc) from exc
-        except (MCPClientError, TimeoutError) as exc:
-            if task.status == "failed":
-                raise self._failed(task, None) from exc
-            raise
+        return await self._form.outcome(self, task, fetch)
 
     def _failed(self, task: Task, error: JSONRPCError | None) -> TaskFailedError:
         detail = task.status_message or (error.message if error is not None else "")

@@ -16,34 +16,17 @@ import os
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiohttp
 
 from .._config import DEFAULT_TIMEOUT, Timeout, TimeoutLike, to_timeout
-from .._exceptions import (
-    ClientStateError,
-    ConfigError,
-    EraError,
-)
-from ..features import tasks as _tasks
+from .._exceptions import ClientStateError, ConfigError, EraError
 from ..features.cache import CacheMode, CacheStore, ResponseCache, check_mode
 from ..protocol.models import (
-    CallToolResult,
-    Completion,
     DiscoverResult,
-    GetPromptResult,
     Implementation,
     InitializeResult,
-    InputRequiredResult,
-    ListPromptsPage,
-    ListResourcesPage,
-    ListResourceTemplatesPage,
-    ListToolsPage,
-    Prompt,
-    ReadResourceResult,
-    Resource,
-    ResourceTemplate,
     ServerCapabilities,
     Tool,
 )
@@ -58,33 +41,22 @@ from ..transports.http.sse_streams import ReconnectPolicy
 from ..transports.http.stream_connections import StreamConnections
 from ..transports.message import MessageTransport
 from ..transports.options import RequestOptions
-from .arguments import (
-    add_input,
-    check_listen,
-    check_max_total,
-    check_retry,
-    completion_params,
-    hints_idempotent,
-    input_options,
-    prompt_params,
-    require_str,
-    retry_options,
-    tool_options,
-)
+from .arguments import check_max_total, retry_options
 from .catalogue import ToolCatalogue
 from .connect import await_push_stream, connect_url, new_engine, open_push_stream
 from .options import DEFAULT_LOG_LEVEL, DEFAULT_MAX_BODY, LOG_LEVELS, ClientConfig
 from .pages import fetch_page, walk_pages
 from .pipeline import HTTPPipeline
 from .plain import post_json
+from .prompt_methods import PromptMethods
+from .resource_methods import ResourceMethods
 from .resuming import export_state, resumable
-from .tool_call import run_tool_call, tool_params
+from .tool_methods import ToolMethods
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
-    from ..features.batch import BatchResult, CallLike, OutcomeStream, ProgressOption
-    from ..features.listen import Listening
+    from ..features.batch import BatchResult, ProgressOption
     from ..policies.retry import RetryPolicy
     from ..policies.tracing import TracingPolicy
     from ..session.handlers import (
@@ -110,7 +82,10 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
-class AsyncMCPClient:
+# The MCP methods of each topic are in a base of their own (tool_methods, resource_methods,
+# prompt_methods). The API reference lists inherited methods base by base from the last,
+# hence this order: tools, then resources, then prompts.
+class AsyncMCPClient(PromptMethods, ResourceMethods, ToolMethods):
     """An asyncio MCP client, safe to share between tasks.
 
     It reaches a server by URL (Streamable HTTP or legacy HTTP+SSE), by command
@@ -533,6 +508,30 @@ class AsyncMCPClient:
             headers=headers, timeout=timeout, default_timeout=self.timeout, retry=retry,
         )
 
+    async def send_requests(
+        self,
+        requests: Iterable[tuple[str, Any]] | AsyncIterable[tuple[str, Any]],
+        *,
+        concurrency: int = 16,
+        fail_fast: bool = False,
+        progress: ProgressOption = None,
+        timeout: TimeoutLike = None,
+        headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | bool | None = None,
+    ) -> BatchResult[Any]:
+        """:meth:`send_request` for many ``(endpoint, data)`` pairs, ``concurrency`` at once.
+
+        Outcomes come back in input order, as in :meth:`call_tools`.
+        """
+        from ..features.batch import send_requests
+
+        if self._state is not _State.OPEN:
+            raise ClientStateError(self._state_message())
+        return await send_requests(
+            self, requests, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
+            timeout=timeout, headers=headers, retry=retry,
+        )
+
     # -- MCP: handshake and escape hatches ----------------------------------------------
     async def initialize(self) -> InitializeResult:
         """Settle the protocol era and return what the server says of itself.
@@ -767,6 +766,21 @@ class AsyncMCPClient:
         await self._require_method("ping")
         await self.request("ping", None, timeout=timeout, idempotent=True)
 
+    async def set_logging_level(self, level: str) -> None:
+        """Ask the server to send log messages at ``level`` and above.
+
+        In the handshake era this sends ``logging/setLevel``. MCP 2026-07-28 has no
+        such request: there the level becomes the ``logLevel`` that every later request
+        carries, so code written for both eras keeps working.
+        """
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"level must be one of {', '.join(LOG_LEVELS)}; got {level!r}")
+        engine = self._mcp()
+        self._log_level = level
+        engine.set_log_level(level)
+        if (await self._revision()).unsupported("logging/setLevel") is None:
+            await self.request("logging/setLevel", {"level": level}, idempotent=True)
+
     # -- pagination --------------------------------------------------------------------
     def _page(
         self, method: str, cursor: str | None, cache: CacheMode = "use"
@@ -783,518 +797,6 @@ class AsyncMCPClient:
         cache: CacheMode = "use",
     ) -> Awaitable[list[_T]]:
         return walk_pages(self, method, parse, items, next_cursor, max_pages, cache)
-
-    # -- tools -------------------------------------------------------------------------
-    async def list_tools_page(
-        self, cursor: str | None = None, *, cache: CacheMode = "use"
-    ) -> ListToolsPage:
-        """One page of ``tools/list``.
-
-        Over HTTP in the 2026-07-28 era, a tool whose ``x-mcp-header`` annotations
-        break the spec's rules is left out (with a warning), as the spec requires.
-        ``cache``: ``"use"``, ``"refresh"`` or ``"bypass"`` the response cache
-        (docs/caching.md), as for every list method, :meth:`read_resource` and
-        :meth:`discover`.
-        """
-        page = self._tools_page(await self._page("tools/list", cursor, cache))
-        self._catalogue.remember(page.tools, replace=False)
-        return page
-
-    async def list_tools(
-        self, *, max_pages: int | None = None, cache: CacheMode = "use"
-    ) -> list[Tool]:
-        """All tools, walking every page (see :meth:`list_tools_page` on dropped tools)."""
-        tools = await self._walk(
-            "tools/list", self._tools_page, lambda p: p.tools, lambda p: p.next_cursor,
-            max_pages, cache,
-        )
-        self._catalogue.remember(tools, replace=True)
-        return tools
-
-    def _tools_page(self, raw: Mapping[str, Any]) -> ListToolsPage:
-        return self._catalogue.page(self._mcp(), raw)
-
-    async def _tools_changed(self, params: dict[str, Any]) -> None:
-        # A method of the client, as before the catalogue had its own module: the
-        # dispatcher holding it ties the client and its transport into one cycle, which
-        # the collector finalizes together (an unclosed stdio client's server is killed
-        # when the client is collected, even if a warning record keeps the client).
-        await self._catalogue.forget(params)
-
-    async def _tool(self, name: str) -> Tool | None:
-        """The tool's definition from the shared catalogue, fetched once for all callers."""
-        return await self._catalogue.tool(name, self.list_tools)
-
-    async def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
-        """The server's tools as plain dicts for a model API: ``"openai"`` (function
-        tools), ``"anthropic"`` (``input_schema``) or ``"mcp"``. No SDK is imported."""
-        from ..features.schemas import export_tools
-
-        return export_tools(((tool.name, tool) for tool in await self.list_tools()), format)
-
-    @overload
-    async def call_tool(
-        self,
-        name: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        timeout: TimeoutLike = None,
-        progress: ProgressCallback | None = None,
-        meta: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        raise_on_error: bool = False,
-        validate_output: bool | None = None,
-        idempotent: bool = False,
-        reset_timeout_on_progress: bool = False,
-        max_total_timeout: float | None = None,
-        retry: RetryPolicy | bool | None = None,
-        allow_input_required: Literal[False] = False,
-        input_responses: Mapping[str, Any] | None = None,
-        request_state: str | None = None,
-    ) -> CallToolResult: ...
-
-    @overload
-    async def call_tool(
-        self,
-        name: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        timeout: TimeoutLike = None,
-        progress: ProgressCallback | None = None,
-        meta: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        raise_on_error: bool = False,
-        validate_output: bool | None = None,
-        idempotent: bool = False,
-        reset_timeout_on_progress: bool = False,
-        max_total_timeout: float | None = None,
-        retry: RetryPolicy | bool | None = None,
-        allow_input_required: Literal[True],
-        input_responses: Mapping[str, Any] | None = None,
-        request_state: str | None = None,
-    ) -> CallToolResult | InputRequiredResult: ...
-
-    async def call_tool(
-        self,
-        name: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        timeout: TimeoutLike = None,
-        progress: ProgressCallback | None = None,
-        meta: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        raise_on_error: bool = False,
-        validate_output: bool | None = None,
-        idempotent: bool = False,
-        reset_timeout_on_progress: bool = False,
-        max_total_timeout: float | None = None,
-        retry: RetryPolicy | bool | None = None,
-        allow_input_required: bool = False,
-        input_responses: Mapping[str, Any] | None = None,
-        request_state: str | None = None,
-    ) -> CallToolResult | InputRequiredResult:
-        """Call a tool and return its :class:`~mcp_async.models.CallToolResult`.
-
-        A tool-level failure (``isError: true``) is returned, not raised, unless
-        ``raise_on_error`` is set (then :class:`~mcp_async.ToolError`). A ``-32602``
-        error for a tool the server's tool list does not have raises
-        :class:`~mcp_async.UnknownToolError` (a :class:`~mcp_async.JSONRPCError`). With
-        ``validate_output`` (default: the client's setting), ``structuredContent`` is
-        checked against the tool's ``outputSchema`` from a shared, once-fetched tool list.
-        ``idempotent=True`` lets a retry policy re-send the call after a dropped response.
-        ``reset_timeout_on_progress``, ``max_total_timeout`` and ``retry`` work as in
-        :meth:`request`.
-
-        In the 2026-07-28 era a server that needs input (elicitation, sampling, roots)
-        answers with an ``InputRequiredResult``; the call answers it through the
-        client's handlers and goes on, round after round (see docs/two-way.md). With
-        ``allow_input_required=True`` the interim
-        :class:`~mcp_async.models.InputRequiredResult` is returned instead; resume it
-        later with ``input_responses=`` and ``request_state=``. Over HTTP, arguments
-        annotated ``x-mcp-header`` in the tool's schema (from the last
-        :meth:`list_tools`) are also sent as ``Mcp-Param-*`` headers.
-        """
-        params = tool_params(name, arguments, meta, input_responses, request_state)
-        # Arguments are checked before anything connects.
-        if max_total_timeout is not None:
-            check_max_total(max_total_timeout)
-        call_timeout = None if timeout is None else to_timeout(timeout, self.timeout)
-        if not self._mcp().connected:  # connecting counts against the call's timeout
-            call_timeout, max_total_timeout = await self._mcp().connect_for_call(
-                "tools/call", call_timeout, reset_timeout_on_progress, max_total_timeout)
-        if not idempotent and self.trust_idempotent_hint:
-            idempotent = hints_idempotent(await self._tool(name))
-        if retry is None and not allow_input_required:
-            options = tool_options(name)  # the common call: one value per tool name
-        else:
-            options = RequestOptions(
-                mcp_name=name, retry=check_retry(retry),
-                allow_input_required=allow_input_required,
-            )
-        return await run_tool_call(
-            self._mcp(), self._catalogue, self.list_tools, self._refresh_tools, name, params,
-            timeout=call_timeout, headers=headers, progress=progress, idempotent=idempotent,
-            reset_timeout_on_progress=reset_timeout_on_progress,
-            max_total_timeout=max_total_timeout, options=options,
-            allow_input_required=allow_input_required, raise_on_error=raise_on_error,
-            validate=validate_output if validate_output is not None else self.validate_output,
-        )
-
-    def _refresh_tools(self) -> Awaitable[list[Tool]]:
-        return self.list_tools(cache="refresh")
-
-    async def start_task(
-        self,
-        name: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        ttl: int | None = None,
-        timeout: TimeoutLike = None,
-        progress: ProgressCallback | None = None,
-        meta: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> _tasks.TaskHandle:
-        """Start tool ``name`` as a task and return its :class:`~mcp_async.TaskHandle`
-        (``status()``, ``wait()``, ``cancel()``, ``async for`` status changes).
-
-        ``ttl`` asks the server to keep the task that many milliseconds (2025-11-25);
-        ``timeout`` bounds the creating request only; ``progress`` gets the task's
-        progress notifications for its whole life. Raises
-        :class:`~mcp_async.TaskNotSupportedError` when the server offers no tasks or
-        (2025-11-25) the tool forbids them. See docs/tasks.md.
-        """
-        if not isinstance(name, str) or not name:
-            raise ConfigError("tool name must be a non-empty string")
-        if arguments is not None and not isinstance(arguments, Mapping):
-            raise ConfigError(f"arguments must be a mapping, got {type(arguments).__name__}")
-        params: dict[str, Any] = {"name": name, "arguments": dict(arguments or {})}
-        if meta is not None:
-            params["_meta"] = dict(meta)
-        return await _tasks.create(
-            self._mcp(), params, ttl=ttl, timeout=timeout, headers=headers,
-            progress=progress,
-        )
-
-    # -- resources ---------------------------------------------------------------------
-    async def list_resources_page(
-        self, cursor: str | None = None, *, cache: CacheMode = "use"
-    ) -> ListResourcesPage:
-        """One page of ``resources/list``."""
-        return ListResourcesPage.from_dict(await self._page("resources/list", cursor, cache))
-
-    async def list_resources(
-        self, *, max_pages: int | None = None, cache: CacheMode = "use"
-    ) -> list[Resource]:
-        """All resources, walking every page."""
-        return await self._walk(
-            "resources/list", ListResourcesPage.from_dict, lambda p: p.resources,
-            lambda p: p.next_cursor, max_pages, cache,
-        )
-
-    async def list_resource_templates_page(
-        self, cursor: str | None = None, *, cache: CacheMode = "use"
-    ) -> ListResourceTemplatesPage:
-        """One page of ``resources/templates/list``."""
-        return ListResourceTemplatesPage.from_dict(
-            await self._page("resources/templates/list", cursor, cache)
-        )
-
-    async def list_resource_templates(
-        self, *, max_pages: int | None = None, cache: CacheMode = "use"
-    ) -> list[ResourceTemplate]:
-        """All resource templates, walking every page."""
-        return await self._walk(
-            "resources/templates/list", ListResourceTemplatesPage.from_dict,
-            lambda p: p.resource_templates, lambda p: p.next_cursor, max_pages, cache,
-        )
-
-    @overload
-    async def read_resource(
-        self, uri: str, *, timeout: TimeoutLike = None,
-        allow_input_required: Literal[False] = False,
-        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
-        cache: CacheMode = "use",
-    ) -> ReadResourceResult: ...
-
-    @overload
-    async def read_resource(
-        self, uri: str, *, timeout: TimeoutLike = None,
-        allow_input_required: Literal[True],
-        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
-        cache: CacheMode = "use",
-    ) -> ReadResourceResult | InputRequiredResult: ...
-
-    async def read_resource(
-        self,
-        uri: str,
-        *,
-        timeout: TimeoutLike = None,
-        allow_input_required: bool = False,
-        input_responses: Mapping[str, Any] | None = None,
-        request_state: str | None = None,
-        cache: CacheMode = "use",
-    ) -> ReadResourceResult | InputRequiredResult:
-        """Read a resource by URI (input rounds as in :meth:`call_tool`; ``cache`` as in
-        :meth:`list_tools_page`: results of input rounds are never cached)."""
-        require_str("uri", uri)
-        params: dict[str, Any] = {"uri": uri}
-        if input_responses is not None or request_state is not None:
-            add_input(params, input_responses, request_state)
-        # Connecting counts against the call's timeout.
-        timeout = await self._mcp().connect_within("resources/read", self._call_timeout(timeout))
-
-        rounds: list[str] = []  # the engine notes here any input rounds it drove
-
-        def read() -> Awaitable[dict[str, Any]]:
-            return self._request(
-                "resources/read", params, timeout=timeout, headers=None, progress=None,
-                idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
-                options=RequestOptions(
-                    allow_input_required=allow_input_required, on_input_round=rounds.append
-                ),
-            )
-
-        store = self._config.cache
-        if check_mode(cache) == "bypass" or store is None or len(params) > 1:
-            raw = await read()
-        else:  # results of input rounds are never cached
-            raw = await store.fetch(
-                self._mcp(), "resources/read", params, cache, read, keep=lambda: not rounds
-            )
-        if allow_input_required and raw.get("resultType") == "input_required":
-            return InputRequiredResult.from_dict(raw)
-        return ReadResourceResult.from_dict(raw)
-
-    async def subscribe_resource(self, uri: str) -> None:
-        """Ask for ``notifications/resources/updated`` about ``uri`` (handshake era;
-        MCP 2026-07-28 has no ``resources/subscribe``: :class:`~mcp_async.EraError`)."""
-        require_str("uri", uri)
-        await self._no_subscribe("resources/subscribe")
-        await self._await_push()  # the updates come on the GET stream
-        await self.request("resources/subscribe", {"uri": uri}, idempotent=True)
-
-    async def unsubscribe_resource(self, uri: str) -> None:
-        """Stop updates about ``uri`` (handshake era only, as :meth:`subscribe_resource`)."""
-        require_str("uri", uri)
-        await self._no_subscribe("resources/unsubscribe")
-        await self.request("resources/unsubscribe", {"uri": uri}, idempotent=True)
-
-    def listen(
-        self,
-        *,
-        tools: bool = False,
-        prompts: bool = False,
-        resources: bool = False,
-        resource_uris: Sequence[str] = (),
-        reconnect: bool = False,
-        max_buffered: int = 256,
-        ack_timeout: float | None = None,
-    ) -> Listening:
-        """Follow changes on the server, in either protocol era::
-
-            async with client.listen(tools=True, resource_uris=["docs://readme"]) as events:
-                async for event in events:
-                    ...  # ToolsListChanged(), ResourceUpdated(uri=...), ...
-
-        In MCP 2026-07-28 this is a ``subscriptions/listen`` request; before, the
-        session's notifications plus ``resources/subscribe`` for ``resource_uris`` (undone
-        on exit). ``events.acknowledged`` says what the server honours. A graceful end by
-        the server ends the iteration; a dropped stream raises
-        :class:`~mcp_async.SubscriptionLostError`, or with ``reconnect=True`` listens again and
-        yields :class:`~mcp_async.listen.Resynced`. More than ``max_buffered`` unread
-        events also raise ``SubscriptionLostError``. The acknowledgement must arrive within
-        ``ack_timeout`` seconds (default: the client's total timeout). See docs/listen.md.
-        """
-        from ..features.listen import ListenFilter, Listening
-
-        check_listen(resource_uris, bool(tools or prompts or resources or resource_uris),
-                     max_buffered)
-        wanted = ListenFilter(tools, prompts, resources, tuple(resource_uris))
-        self._push = True  # handshake era: the notifications come on the GET stream
-        if ack_timeout is None and self.timeout is not None:
-            ack_timeout = self.timeout.total
-        return Listening(self._mcp, wanted, reconnect=reconnect, max_buffered=max_buffered,
-                         ack_timeout=ack_timeout)
-
-    async def _no_subscribe(self, method: str) -> None:
-        await self._require_method(method)
-
-    # -- prompts and completion ------------------------------------------------------------
-    async def list_prompts_page(
-        self, cursor: str | None = None, *, cache: CacheMode = "use"
-    ) -> ListPromptsPage:
-        """One page of ``prompts/list``."""
-        return ListPromptsPage.from_dict(await self._page("prompts/list", cursor, cache))
-
-    async def list_prompts(
-        self, *, max_pages: int | None = None, cache: CacheMode = "use"
-    ) -> list[Prompt]:
-        """All prompts, walking every page."""
-        return await self._walk(
-            "prompts/list", ListPromptsPage.from_dict, lambda p: p.prompts,
-            lambda p: p.next_cursor, max_pages, cache,
-        )
-
-    @overload
-    async def get_prompt(
-        self, name: str, arguments: Mapping[str, str] | None = None, *,
-        timeout: TimeoutLike = None, allow_input_required: Literal[False] = False,
-        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
-    ) -> GetPromptResult: ...
-
-    @overload
-    async def get_prompt(
-        self, name: str, arguments: Mapping[str, str] | None = None, *,
-        timeout: TimeoutLike = None, allow_input_required: Literal[True],
-        input_responses: Mapping[str, Any] | None = None, request_state: str | None = None,
-    ) -> GetPromptResult | InputRequiredResult: ...
-
-    async def get_prompt(
-        self,
-        name: str,
-        arguments: Mapping[str, str] | None = None,
-        *,
-        timeout: TimeoutLike = None,
-        allow_input_required: bool = False,
-        input_responses: Mapping[str, Any] | None = None,
-        request_state: str | None = None,
-    ) -> GetPromptResult | InputRequiredResult:
-        """Render a prompt; argument values must be strings (``timeout`` and input
-        rounds as in :meth:`call_tool`)."""
-        params = prompt_params(name, arguments)
-        if input_responses is not None or request_state is not None:
-            add_input(params, input_responses, request_state)
-        # Connecting counts against the call's timeout.
-        timeout = await self._mcp().connect_within("prompts/get", self._call_timeout(timeout))
-        raw = await self._request(
-            "prompts/get", params, timeout=timeout, headers=None, progress=None,
-            idempotent=True, reset_timeout_on_progress=False, max_total_timeout=None,
-            options=input_options(allow_input_required),
-        )
-        if allow_input_required and raw.get("resultType") == "input_required":
-            return InputRequiredResult.from_dict(raw)
-        return GetPromptResult.from_dict(raw)
-
-    async def complete(
-        self,
-        ref: Mapping[str, Any],
-        argument: Mapping[str, str] | tuple[str, str],
-        context: Mapping[str, str] | None = None,
-    ) -> Completion:
-        """Ask for completions of ``argument`` for a prompt or resource-template ``ref``.
-
-        ``ref`` is ``{"type": "ref/prompt", "name": ...}`` or
-        ``{"type": "ref/resource", "uri": ...}``; ``argument`` is ``{"name", "value"}`` or
-        a ``(name, value)`` pair; ``context`` maps already-chosen argument names to values.
-        """
-        params = completion_params(ref, argument, context)
-        return Completion.from_result(
-            await self.request("completion/complete", params, idempotent=True)
-        )
-
-    async def set_logging_level(self, level: str) -> None:
-        """Ask the server to send log messages at ``level`` and above.
-
-        In the handshake era this sends ``logging/setLevel``. MCP 2026-07-28 has no
-        such request: there the level becomes the ``logLevel`` that every later request
-        carries, so code written for both eras keeps working.
-        """
-        if level not in LOG_LEVELS:
-            raise ConfigError(f"level must be one of {', '.join(LOG_LEVELS)}; got {level!r}")
-        engine = self._mcp()
-        self._log_level = level
-        engine.set_log_level(level)
-        if (await self._revision()).unsupported("logging/setLevel") is None:
-            await self.request("logging/setLevel", {"level": level}, idempotent=True)
-
-    # -- bounded fan-out (see mcp_async.features.batch) ------------------------------------------
-    async def call_tools(
-        self,
-        calls: Iterable[CallLike] | AsyncIterable[CallLike],
-        *,
-        concurrency: int = 16,
-        fail_fast: bool = False,
-        progress: ProgressOption = None,
-        timeout: TimeoutLike = None,
-        raise_on_error: bool = False,
-        idempotent: bool = False,
-        retry: RetryPolicy | bool | None = None,
-    ) -> BatchResult[CallToolResult]:
-        """Call many tools, at most ``concurrency`` at once; one outcome per call, in order.
-
-        ``calls`` holds :class:`~mcp_async.ToolCall` objects, ``(name, arguments)``
-        tuples or tool names (any iterable or async iterable, read lazily). Each
-        :class:`~mcp_async.Outcome` has the result or the exception; a tool's
-        ``isError`` result is a value unless ``raise_on_error``. With ``fail_fast`` the
-        first failure cancels the rest and raises :class:`~mcp_async.BatchError` naming
-        the item. ``progress`` is a ``progress(done, total)`` function called after
-        each call, or ``True`` for a ready progress bar drawn by tqdm or rich, whichever
-        is installed (``pip install 'mcp-async[progress]'``; ``"tqdm"`` or ``"rich"``
-        picks one; a terminal or a notebook).
-        """
-        from ..features.batch import gather_bounded, tool_caller
-
-        self._mcp()
-        caller = tool_caller(
-            self, timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
-            retry=retry,
-        )
-        return await gather_bounded(
-            calls, caller, concurrency=concurrency, fail_fast=fail_fast, progress=progress
-        )
-
-    def stream_calls(
-        self,
-        calls: Iterable[CallLike] | AsyncIterable[CallLike],
-        *,
-        concurrency: int = 16,
-        fail_fast: bool = False,
-        progress: ProgressOption = None,
-        timeout: TimeoutLike = None,
-        raise_on_error: bool = False,
-        idempotent: bool = False,
-        retry: RetryPolicy | bool | None = None,
-    ) -> OutcomeStream[CallToolResult]:
-        """Like :meth:`call_tools`, but ``async for index, outcome in ...`` as calls finish.
-
-        Memory stays proportional to ``concurrency`` however many calls there are. Use
-        ``async with client.stream_calls(...) as stream:`` to cancel what is still
-        running if the loop is left early.
-        """
-        from ..features.batch import stream_bounded, tool_caller
-
-        self._mcp()
-        caller = tool_caller(
-            self, timeout=timeout, raise_on_error=raise_on_error, idempotent=idempotent,
-            retry=retry,
-        )
-        return stream_bounded(
-            calls, caller, concurrency=concurrency, fail_fast=fail_fast, progress=progress
-        )
-
-    async def send_requests(
-        self,
-        requests: Iterable[tuple[str, Any]] | AsyncIterable[tuple[str, Any]],
-        *,
-        concurrency: int = 16,
-        fail_fast: bool = False,
-        progress: ProgressOption = None,
-        timeout: TimeoutLike = None,
-        headers: Mapping[str, str] | None = None,
-        retry: RetryPolicy | bool | None = None,
-    ) -> BatchResult[Any]:
-        """:meth:`send_request` for many ``(endpoint, data)`` pairs, ``concurrency`` at once.
-
-        Outcomes come back in input order, as in :meth:`call_tools`.
-        """
-        from ..features.batch import send_requests
-
-        if self._state is not _State.OPEN:
-            raise ClientStateError(self._state_message())
-        return await send_requests(
-            self, requests, concurrency=concurrency, fail_fast=fail_fast, progress=progress,
-            timeout=timeout, headers=headers, retry=retry,
-        )
 
 
 class _SessionOwner:

@@ -448,7 +448,7 @@ def build_server(*, per_connection_subscriptions: bool = False) -> MCPServer:
             await asyncio.sleep(seconds)
         finally:
             inflight[key] -= 1
-        return {"peak": peak[key], "calls": seen[key], "pid": os.getpid()}
+        return {"peak": peak[key], "calls": seen[key], "pid": _process_id()}
 
     # -------------------------------------------------------------- resources
     mcp.add_resource(
@@ -601,6 +601,16 @@ INVENTORY = {
     "resource_templates": ["greeting://{name}", "weather://{city}/current"],
     "prompts": ["review", "translate", "hello"],
 }
+
+
+def _process_id() -> int:
+    """The pid of the process that was started to run this server.
+
+    That is this process, unless the test launcher had a preloaded fork server start it
+    (tests/interop/forkserver.py): then it is the launcher, which stands for this process
+    (same stdin, stdout, exit status and signals) and whose pid the starter knows.
+    """
+    return int(os.environ.get("MCP_INTEROP_PID") or os.getpid())
 
 
 def _exit_when_stdin_closes() -> None:

@@ -36,6 +36,11 @@ itself.  Both stdio servers exit as soon as their stdin reaches EOF, so the
 server dies with its client even if the client is killed.  For raw access
 (smoke tests) ``open_stdio(command)`` spawns one in its own process group and
 always reaps it.
+
+The SDK's Python servers (HTTP and stdio alike) start by fork from a per-process fork
+server that has imported the SDK once (forkserver.py), not as fresh interpreters: the
+command is a small launcher that stands for the server (its stdin, stdout, stderr, exit
+status and signals are the server's).  ``MCP_INTEROP_FORKSERVER=0`` turns that off.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import contextlib
 import fcntl
 import os
 import random
+import select
 import shlex
 import shutil
 import signal
@@ -73,6 +79,7 @@ EVERYTHING_ENTRY = EVERYTHING_PACKAGE / "dist" / "index.js"
 EVERYTHING_VERSION = "2026.8.31"
 
 STDIO_EOF_PRELOAD = INTEROP_DIR / "exit_on_stdin_end.mjs"
+FORKSERVER_SCRIPT = INTEROP_DIR / "forkserver.py"
 
 HOST = "127.0.0.1"
 MCP_PATH = "/mcp"
@@ -431,17 +438,102 @@ def stop_all() -> None:
 atexit.register(stop_all)
 
 
+# ------------------------------------------------------- SDK server launches
+#: Modules the fork server imports once: the SDK servers' scripts (and so the SDK).
+FORK_PRELOAD = ("sdk_server", "sdk_resumable_server", "sdk_cache_server", "sdk_header_server")
+FORKSERVER_START_DEADLINE = 60.0  # seconds to import the SDK, even on a loaded machine
+
+
+class _ForkServer:
+    """This process's fork server (forkserver.py): started on first use, one per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner = 0  # pid that started it: a forked test process needs its own
+        self._path = ""
+        self._stdin: int = -1  # our end of its stdin; it exits when this closes
+
+    def socket_path(self) -> str:
+        with self._lock:
+            if self._owner != os.getpid():
+                self._start()
+            return self._path
+
+    def _start(self) -> None:
+        workdir = Path(tempfile.mkdtemp(prefix="mcp-forkserver-"))
+        path = str(workdir / "sock")
+        log = workdir / "stderr.log"
+        with open(log, "wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-u", str(FORKSERVER_SCRIPT), "serve", path, *FORK_PRELOAD],
+                cwd=INTEROP_DIR,
+                env=_sdk_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                start_new_session=True,
+                close_fds=True,
+            )
+        assert proc.stdin is not None and proc.stdout is not None
+        readable, _, _ = select.select([proc.stdout], [], [], FORKSERVER_START_DEADLINE)
+        ready = proc.stdout.readline() if readable else b""
+        proc.stdout.close()
+        if ready != b"ready\n":
+            proc.kill()
+            proc.wait()
+            raise ServerStartError(
+                f"the fork server ({FORKSERVER_SCRIPT.name}) did not start:\n{_tail(_read(log))}"
+            )
+        proc.wait()  # it detached: what answered is a child this process need not reap
+        self._stdin = os.dup(proc.stdin.fileno())
+        proc.stdin.close()
+        os.set_inheritable(self._stdin, False)
+        self._owner, self._path = os.getpid(), path
+        atexit.register(self._stop, self._stdin, workdir)
+
+    @staticmethod
+    def _stop(stdin: int, workdir: Path) -> None:
+        os.close(stdin)  # end of file: the fork server kills its children and exits
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+_fork_server = _ForkServer()
+
+
+def use_fork_server() -> bool:
+    """Whether SDK servers start by fork from a preloaded process (``forkserver.py``).
+
+    On by default where Unix sockets can pass file descriptors;
+    ``MCP_INTEROP_FORKSERVER=0`` starts each one as a fresh interpreter instead.
+    """
+    wanted = os.environ.get("MCP_INTEROP_FORKSERVER", "1").strip().lower() not in ("0", "no")
+    return wanted and hasattr(socket, "send_fds") and hasattr(os, "fork")
+
+
+def python_server_argv(script: Path, *args: str, fork: bool = True) -> list[str]:
+    """argv that runs ``script args...`` (a Python SDK server script) as ``__main__``.
+
+    By default a launcher that has the fork server run it (see forkserver.py): the same
+    program on the same stdin/stdout/stderr, without importing the SDK again.
+    ``fork=False`` (or ``use_fork_server()`` false): a fresh interpreter.
+    """
+    if not (fork and use_fork_server()):
+        return [sys.executable, str(script), *args]
+    launcher = [sys.executable, "-I", "-S", str(FORKSERVER_SCRIPT), "launch"]
+    return [*launcher, _fork_server.socket_path(), str(script), *args]
+
+
 # ---------------------------------------------------------------- SDK server
 def sdk_server_spec(mode: str) -> ServerSpec:
     json_response, stateless = SDK_MODES[mode]
 
     def argv(port: int) -> list[str]:
-        args = [sys.executable, str(SDK_SERVER_SCRIPT), "--port", str(port), "--exit-on-stdin-eof"]
+        args = ["--port", str(port), "--exit-on-stdin-eof"]
         if json_response:
             args.append("--json-response")
         if stateless:
             args.append("--stateless")
-        return args
+        return python_server_argv(SDK_SERVER_SCRIPT, *args)
 
     def env(port: int) -> dict[str, str]:
         return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -469,15 +561,9 @@ def sdk_sse_server_spec() -> ServerSpec:
     """The SDK server's legacy HTTP+SSE app (``MCPServer.sse_app()`` on uvicorn)."""
 
     def argv(port: int) -> list[str]:
-        return [
-            sys.executable,
-            str(SDK_SERVER_SCRIPT),
-            "--transport",
-            "sse",
-            "--port",
-            str(port),
-            "--exit-on-stdin-eof",
-        ]
+        return python_server_argv(
+            SDK_SERVER_SCRIPT, "--transport", "sse", "--port", str(port), "--exit-on-stdin-eof"
+        )
 
     return ServerSpec(
         name="sdk-sse",
@@ -649,17 +735,22 @@ class StdioCommand:
         return shlex.join(self.argv)
 
 
-def sdk_stdio_command() -> StdioCommand:
-    """The official SDK server over stdio (``MCPServer.run("stdio")``); exits on stdin EOF."""
+def sdk_stdio_command(*, fork: bool = True) -> StdioCommand:
+    """The official SDK server over stdio (``MCPServer.run("stdio")``); exits on stdin EOF.
+
+    ``fork=False``: a fresh interpreter per spawn, not a child of the fork server (it
+    then takes 1-2 s of CPU to start, as a user's SDK server would).
+    """
     env = {
         k: os.environ[k]
         for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
         if k in os.environ
     }
     env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+    command, *args = python_server_argv(SDK_SERVER_SCRIPT, "--transport", "stdio", fork=fork)
     return StdioCommand(
-        command=sys.executable,
-        args=[str(SDK_SERVER_SCRIPT), "--transport", "stdio"],
+        command=command,
+        args=args,
         env=env,
         cwd=str(INTEROP_DIR),
         name="sdk-stdio",

@@ -52,6 +52,7 @@ from servers import (
     ServerSpec,
     ServerUnavailable,
     node_executable,
+    python_server_argv,
 )
 
 from mcp_async import AsyncMCPClient, BodyTooLargeError, RateLimit, RetryPolicy
@@ -72,8 +73,8 @@ def _unavailable(what: str, reason: object) -> None:
 
 def _script_spec(name: str, script: str, *, json_response: bool) -> ServerSpec:
     def argv(port: int) -> list[str]:
-        return [sys.executable, str(INTEROP_DIR / script), "--port", str(port),
-                "--exit-on-stdin-eof"]
+        return python_server_argv(INTEROP_DIR / script, "--port", str(port),
+                                  "--exit-on-stdin-eof")
 
     def env(port: int) -> dict[str, str]:
         return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 from cutting_proxy import CuttingProxy
-from servers import INTEROP_DIR, RunningServer, ServerSpec
+from servers import INTEROP_DIR, RunningServer, ServerSpec, python_server_argv
 
 from mcp_async import AsyncMCPClient, ReadTimeout
 from mcp_async.protocol.models import ProgressNotification
@@ -38,8 +37,8 @@ FAST = ReconnectPolicy(max_attempts=3, initial_delay=0.01, max_delay=0.05, max_s
 
 def resumable_spec() -> ServerSpec:
     def argv(port: int) -> list[str]:
-        return [sys.executable, str(RESUMABLE_SCRIPT), "--port", str(port),
-                "--retry-ms", "20", "--exit-on-stdin-eof"]
+        return python_server_argv(RESUMABLE_SCRIPT, "--port", str(port), "--retry-ms", "20",
+                                  "--exit-on-stdin-eof")
 
     return ServerSpec(
         name="sdk-resumable",

@@ -445,9 +445,11 @@ FORKSERVER_START_DEADLINE = 60.0  # seconds to import the SDK, even on a loaded 
 
 
 class _ForkServer:
-    """This process's fork server (forkserver.py): started on first use, one per process."""
+    """A fork server (forkserver.py) preloading ``preload``: started on first use, one per
+    process."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: tuple[str, ...]) -> None:
+        self.preload = preload
         self._lock = threading.Lock()
         self._owner = 0  # pid that started it: a forked test process needs its own
         self._path = ""
@@ -465,7 +467,7 @@ class _ForkServer:
         log = workdir / "stderr.log"
         with open(log, "wb") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-u", str(FORKSERVER_SCRIPT), "serve", path, *FORK_PRELOAD],
+                [sys.executable, "-u", str(FORKSERVER_SCRIPT), "serve", path, *self.preload],
                 cwd=INTEROP_DIR,
                 env=_sdk_env(),
                 stdin=subprocess.PIPE,
@@ -497,7 +499,8 @@ class _ForkServer:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-_fork_server = _ForkServer()
+_fork_servers: dict[tuple[str, ...], _ForkServer] = {}
+_fork_servers_lock = threading.Lock()
 
 
 def use_fork_server() -> bool:
@@ -510,17 +513,23 @@ def use_fork_server() -> bool:
     return wanted and hasattr(socket, "send_fds") and hasattr(os, "fork")
 
 
-def python_server_argv(script: Path, *args: str, fork: bool = True) -> list[str]:
-    """argv that runs ``script args...`` (a Python SDK server script) as ``__main__``.
+def python_script_argv(
+    script: Path, *args: str, fork: bool = True, preload: tuple[str, ...] = FORK_PRELOAD
+) -> list[str]:
+    """argv that runs the Python program ``script args...`` as ``__main__``.
 
-    By default a launcher that has the fork server run it (see forkserver.py): the same
-    program on the same stdin/stdout/stderr, without importing the SDK again.
-    ``fork=False`` (or ``use_fork_server()`` false): a fresh interpreter.
+    By default a launcher that has a fork server run it (see forkserver.py): the same
+    program on the same stdin/stdout/stderr, without importing the modules in
+    ``preload`` (by default the SDK's server scripts, and so the SDK) again; one fork
+    server per ``preload`` and process.  ``fork=False`` (or ``use_fork_server()``
+    false): a fresh interpreter.
     """
     if not (fork and use_fork_server()):
         return [sys.executable, str(script), *args]
+    with _fork_servers_lock:
+        server = _fork_servers.setdefault(preload, _ForkServer(preload))
     launcher = [sys.executable, "-I", "-S", str(FORKSERVER_SCRIPT), "launch"]
-    return [*launcher, _fork_server.socket_path(), str(script), *args]
+    return [*launcher, server.socket_path(), str(script), *args]
 
 
 # ---------------------------------------------------------------- SDK server
@@ -533,7 +542,7 @@ def sdk_server_spec(mode: str) -> ServerSpec:
             args.append("--json-response")
         if stateless:
             args.append("--stateless")
-        return python_server_argv(SDK_SERVER_SCRIPT, *args)
+        return python_script_argv(SDK_SERVER_SCRIPT, *args)
 
     def env(port: int) -> dict[str, str]:
         return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -561,7 +570,7 @@ def sdk_sse_server_spec() -> ServerSpec:
     """The SDK server's legacy HTTP+SSE app (``MCPServer.sse_app()`` on uvicorn)."""
 
     def argv(port: int) -> list[str]:
-        return python_server_argv(
+        return python_script_argv(
             SDK_SERVER_SCRIPT, "--transport", "sse", "--port", str(port), "--exit-on-stdin-eof"
         )
 
@@ -747,7 +756,7 @@ def sdk_stdio_command(*, fork: bool = True) -> StdioCommand:
         if k in os.environ
     }
     env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
-    command, *args = python_server_argv(SDK_SERVER_SCRIPT, "--transport", "stdio", fork=fork)
+    command, *args = python_script_argv(SDK_SERVER_SCRIPT, "--transport", "stdio", fork=fork)
     return StdioCommand(
         command=command,
         args=args,

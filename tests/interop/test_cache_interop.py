@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from recording_proxy import recording_proxy
-from servers import INTEROP_DIR, RunningServer, ServerSpec, python_server_argv
+from servers import INTEROP_DIR, RunningServer, ServerSpec, python_script_argv
 
 from mcp_async import AsyncMCPClient
 
@@ -37,7 +37,7 @@ def cache_server_spec() -> ServerSpec:
     script = INTEROP_DIR / "sdk_cache_server.py"
 
     def argv(port: int) -> list[str]:
-        return python_server_argv(script, "--port", str(port), "--exit-on-stdin-eof")
+        return python_script_argv(script, "--port", str(port), "--exit-on-stdin-eof")
 
     def env(port: int) -> dict[str, str]:
         return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}

@@ -52,7 +52,7 @@ from servers import (
     ServerSpec,
     ServerUnavailable,
     node_executable,
-    python_server_argv,
+    python_script_argv,
 )
 
 from mcp_async import AsyncMCPClient, BodyTooLargeError, RateLimit, RetryPolicy
@@ -73,7 +73,7 @@ def _unavailable(what: str, reason: object) -> None:
 
 def _script_spec(name: str, script: str, *, json_response: bool) -> ServerSpec:
     def argv(port: int) -> list[str]:
-        return python_server_argv(INTEROP_DIR / script, "--port", str(port),
+        return python_script_argv(INTEROP_DIR / script, "--port", str(port),
                                   "--exit-on-stdin-eof")
 
     def env(port: int) -> dict[str, str]:

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 from cutting_proxy import CuttingProxy
-from servers import INTEROP_DIR, RunningServer, ServerSpec, python_server_argv
+from servers import INTEROP_DIR, RunningServer, ServerSpec, python_script_argv
 
 from mcp_async import AsyncMCPClient, ReadTimeout
 from mcp_async.protocol.models import ProgressNotification
@@ -37,7 +37,7 @@ FAST = ReconnectPolicy(max_attempts=3, initial_delay=0.01, max_delay=0.05, max_s
 
 def resumable_spec() -> ServerSpec:
     def argv(port: int) -> list[str]:
-        return python_server_argv(RESUMABLE_SCRIPT, "--port", str(port), "--retry-ms", "20",
+        return python_script_argv(RESUMABLE_SCRIPT, "--port", str(port), "--retry-ms", "20",
                                   "--exit-on-stdin-eof")
 
     return ServerSpec(

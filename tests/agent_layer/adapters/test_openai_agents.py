@@ -10,7 +10,6 @@ import base64
 import importlib.metadata
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,24 @@ import pytest
 
 from mcp_async.testing import Fault, MCPTestServer
 
+from ..conftest import servers
 from .conftest import PNG, tool_calls
 
 ROOT = Path(__file__).resolve().parents[3]
 DRIVER = Path(__file__).with_name("openai_agents_driver.py")
+#: What the driver imports (see openai_agents_driver.py).
+PRELOAD = ("agents", "openai.types.responses", "mcp_async.agents.adapters.openai_agents")
 
 
 async def drive(server: MCPTestServer, scenario: str) -> dict[str, Any]:
     """Run the driver against ``server`` (served by this event loop meanwhile)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    # Started by fork from a process that imported the SDK once (tests/interop/servers.py):
+    # importing it takes seconds of CPU, and every test drives a fresh process.
+    command, *args = servers.python_script_argv(DRIVER, server.url, scenario, preload=PRELOAD)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(DRIVER), server.url, scenario, cwd=str(ROOT), env=env,
+        command, *args, cwd=str(ROOT), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         async with asyncio.timeout(50):

@@ -24,6 +24,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+if str(ROOT / "tests" / "interop") not in sys.path:
+    sys.path.append(str(ROOT / "tests" / "interop"))
+
+import forkserver  # noqa: E402  (tests/interop/forkserver.py)
+
 NODE_MODULES = HERE / "node_modules"
 #: The harness needs Node.js >= 22 (fs.globSync); the `node` npm package ships one.
 NODE = NODE_MODULES / ".bin" / "node"
@@ -37,6 +42,9 @@ MODERN_WIRE = "2026-07-28"
 CLIENT_TIMEOUT_MS = 30_000
 
 _EXIT = re.compile(r"Client exited with code (-?\d+)")
+#: What client.py imports, for its fork server.
+CLIENT_IMPORTS = ("aiohttp", "mcp_async", "mcp_async.auth", "mcp_async.session.elicitation",
+                  "mcp_async.session.handlers")
 
 
 def installed() -> bool:
@@ -107,7 +115,10 @@ class Outcome:
 def run(harness: str, scenario: str, wire: str | None = None, *, timeout: float = 120) -> Outcome:
     """Run ``scenario`` on harness ``harness`` ("0.1" or "0.2") at ``wire`` (a spec
     version, forced even where the scenario's default differs; ``None``: its own)."""
-    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'client.py'))}"
+    # The client starts by fork from a process that imported it once (forkserver.py):
+    # a fresh interpreter would spend most of a scenario's CPU importing mcp_async.
+    command = shlex.join(forkserver.script_argv(
+        HERE / "client.py", preload=CLIENT_IMPORTS, path=(str(ROOT),)))
     with tempfile.TemporaryDirectory(prefix="conformance-") as out:
         args = ["client", "--command", command, "--scenario", scenario,
                 "--timeout", str(CLIENT_TIMEOUT_MS), "-o", out]

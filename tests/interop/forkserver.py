@@ -26,6 +26,13 @@ The fork server itself (``forkserver.py serve SOCKET MODULE...``) preloads the g
 modules, detaches (its starter does not have to reap it) and exits, killing its
 children, as soon as its stdin reaches end of file: its starter holds that pipe, so
 the fork server never outlives the test process.
+
+A test process gets the argv to spawn from ``script_argv(script, *args, preload=...)``,
+which starts one fork server per ``preload`` (and process) on first use.  Where a Unix
+socket cannot pass file descriptors, or with ``MCP_INTEROP_FORKSERVER=0``, that argv
+runs the script in a fresh interpreter instead.
+
+Only the standard library is imported at the top: the launcher starts in milliseconds.
 """
 
 from __future__ import annotations
@@ -46,6 +53,112 @@ RELAYED = (
     signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
     signal.SIGUSR2,
 )
+
+
+SCRIPT = os.path.abspath(__file__)
+START_DEADLINE = 60.0  # seconds for a fork server to import its modules, even under load
+
+
+# ------------------------------------------------------------------- starter
+def enabled() -> bool:
+    """Whether ``script_argv`` uses fork servers (see the module docstring)."""
+    wanted = os.environ.get("MCP_INTEROP_FORKSERVER", "1").strip().lower() not in ("0", "no")
+    return wanted and hasattr(socket, "send_fds") and hasattr(os, "fork")
+
+
+def script_argv(
+    script: str | os.PathLike[str],
+    *args: str,
+    preload: tuple[str, ...],
+    path: tuple[str, ...] = (),
+    fork: bool = True,
+) -> list[str]:
+    """argv that runs the Python program ``script args...`` as ``__main__``.
+
+    With ``fork`` (and ``enabled()``) that is a launcher whose fork server has imported
+    ``preload`` already, with ``path`` in front of ``PYTHONPATH`` (as the script's own
+    process would have it: the modules must come from where the script would import
+    them); else a fresh interpreter.
+    """
+    if not (fork and enabled()):
+        return [sys.executable, os.fspath(script), *args]
+    with _servers_lock:
+        server = _servers.setdefault((preload, path), ForkServer(preload, path))
+    launcher = [sys.executable, "-I", "-S", SCRIPT, "launch"]
+    return [*launcher, server.socket_path(), os.fspath(script), *args]
+
+
+class ForkServer:
+    """A fork server preloading ``preload``: started on first use, one per process."""
+
+    def __init__(self, preload: tuple[str, ...], path: tuple[str, ...] = ()) -> None:
+        self.preload = preload
+        self.path = path
+        self._lock = threading.Lock()
+        self._owner = 0  # the pid that started it: a forked test process needs its own
+        self._path = ""
+
+    def socket_path(self) -> str:
+        """Where its launchers connect (it is started first if need be)."""
+        with self._lock:
+            if self._owner != os.getpid():
+                self._start()
+            return self._path
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        paths = [*self.path, *filter(None, [env.get("PYTHONPATH")])]
+        if paths:
+            env["PYTHONPATH"] = os.pathsep.join(paths)
+        return env
+
+    def _start(self) -> None:
+        import atexit
+        import select
+        import subprocess
+        import tempfile
+
+        workdir = tempfile.mkdtemp(prefix="mcp-forkserver-")
+        path = os.path.join(workdir, "sock")
+        log = os.path.join(workdir, "stderr.log")
+        with open(log, "wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-u", SCRIPT, "serve", path, *self.preload],
+                cwd=os.path.dirname(SCRIPT),
+                env=self._env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                start_new_session=True,
+                close_fds=True,
+            )
+        assert proc.stdin is not None and proc.stdout is not None
+        readable, _, _ = select.select([proc.stdout], [], [], START_DEADLINE)
+        ready = proc.stdout.readline() if readable else b""
+        proc.stdout.close()
+        if ready != b"ready\n":
+            proc.kill()
+            proc.wait()
+            with open(log, errors="replace") as text:
+                tail = "".join(text.readlines()[-40:])
+            raise RuntimeError(f"the fork server for {self.preload} did not start:\n{tail}")
+        proc.wait()  # it detached: what answered is a child this process need not reap
+        stdin = os.dup(proc.stdin.fileno())  # kept open: it exits when this closes
+        proc.stdin.close()
+        os.set_inheritable(stdin, False)
+        self._owner, self._path = os.getpid(), path
+        atexit.register(_stop, stdin, workdir)
+
+
+def _stop(stdin: int, workdir: str) -> None:
+    import shutil
+
+    os.close(stdin)  # end of file: the fork server kills its children and exits
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+_servers: dict[tuple[tuple[str, ...], tuple[str, ...]], ForkServer] = {}
+_servers_lock = threading.Lock()
 
 
 # ------------------------------------------------------------------ launcher

@@ -51,7 +51,6 @@ import contextlib
 import fcntl
 import os
 import random
-import select
 import shlex
 import shutil
 import signal
@@ -68,6 +67,12 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# forkserver.py sits beside this file, which is also imported as tests.interop.servers.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
+
+import forkserver
+
 INTEROP_DIR = Path(__file__).resolve().parent
 REPO_ROOT = INTEROP_DIR.parent.parent
 INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-interop-servers.sh"
@@ -79,7 +84,6 @@ EVERYTHING_ENTRY = EVERYTHING_PACKAGE / "dist" / "index.js"
 EVERYTHING_VERSION = "2026.8.31"
 
 STDIO_EOF_PRELOAD = INTEROP_DIR / "exit_on_stdin_end.mjs"
-FORKSERVER_SCRIPT = INTEROP_DIR / "forkserver.py"
 
 HOST = "127.0.0.1"
 MCP_PATH = "/mcp"
@@ -441,95 +445,29 @@ atexit.register(stop_all)
 # ------------------------------------------------------- SDK server launches
 #: Modules the fork server imports once: the SDK servers' scripts (and so the SDK).
 FORK_PRELOAD = ("sdk_server", "sdk_resumable_server", "sdk_cache_server", "sdk_header_server")
-FORKSERVER_START_DEADLINE = 60.0  # seconds to import the SDK, even on a loaded machine
-
-
-class _ForkServer:
-    """A fork server (forkserver.py) preloading ``preload``: started on first use, one per
-    process."""
-
-    def __init__(self, preload: tuple[str, ...]) -> None:
-        self.preload = preload
-        self._lock = threading.Lock()
-        self._owner = 0  # pid that started it: a forked test process needs its own
-        self._path = ""
-        self._stdin: int = -1  # our end of its stdin; it exits when this closes
-
-    def socket_path(self) -> str:
-        with self._lock:
-            if self._owner != os.getpid():
-                self._start()
-            return self._path
-
-    def _start(self) -> None:
-        workdir = Path(tempfile.mkdtemp(prefix="mcp-forkserver-"))
-        path = str(workdir / "sock")
-        log = workdir / "stderr.log"
-        with open(log, "wb") as err:
-            proc = subprocess.Popen(
-                [sys.executable, "-u", str(FORKSERVER_SCRIPT), "serve", path, *self.preload],
-                cwd=INTEROP_DIR,
-                env=_sdk_env(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                start_new_session=True,
-                close_fds=True,
-            )
-        assert proc.stdin is not None and proc.stdout is not None
-        readable, _, _ = select.select([proc.stdout], [], [], FORKSERVER_START_DEADLINE)
-        ready = proc.stdout.readline() if readable else b""
-        proc.stdout.close()
-        if ready != b"ready\n":
-            proc.kill()
-            proc.wait()
-            raise ServerStartError(
-                f"the fork server ({FORKSERVER_SCRIPT.name}) did not start:\n{_tail(_read(log))}"
-            )
-        proc.wait()  # it detached: what answered is a child this process need not reap
-        self._stdin = os.dup(proc.stdin.fileno())
-        proc.stdin.close()
-        os.set_inheritable(self._stdin, False)
-        self._owner, self._path = os.getpid(), path
-        atexit.register(self._stop, self._stdin, workdir)
-
-    @staticmethod
-    def _stop(stdin: int, workdir: Path) -> None:
-        os.close(stdin)  # end of file: the fork server kills its children and exits
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-_fork_servers: dict[tuple[str, ...], _ForkServer] = {}
-_fork_servers_lock = threading.Lock()
 
 
 def use_fork_server() -> bool:
-    """Whether SDK servers start by fork from a preloaded process (``forkserver.py``).
-
-    On by default where Unix sockets can pass file descriptors;
-    ``MCP_INTEROP_FORKSERVER=0`` starts each one as a fresh interpreter instead.
-    """
-    wanted = os.environ.get("MCP_INTEROP_FORKSERVER", "1").strip().lower() not in ("0", "no")
-    return wanted and hasattr(socket, "send_fds") and hasattr(os, "fork")
+    """Whether Python test programs start by fork from a preloaded process (forkserver.py)."""
+    return forkserver.enabled()
 
 
 def python_script_argv(
-    script: Path, *args: str, fork: bool = True, preload: tuple[str, ...] = FORK_PRELOAD
+    script: Path,
+    *args: str,
+    fork: bool = True,
+    preload: tuple[str, ...] = FORK_PRELOAD,
+    path: tuple[str, ...] = (),
 ) -> list[str]:
     """argv that runs the Python program ``script args...`` as ``__main__``.
 
     By default a launcher that has a fork server run it (see forkserver.py): the same
     program on the same stdin/stdout/stderr, without importing the modules in
-    ``preload`` (by default the SDK's server scripts, and so the SDK) again; one fork
-    server per ``preload`` and process.  ``fork=False`` (or ``use_fork_server()``
-    false): a fresh interpreter.
+    ``preload`` (by default the SDK's server scripts, and so the SDK) again; ``path``
+    goes in front of the fork server's ``PYTHONPATH``.  ``fork=False`` (or
+    ``MCP_INTEROP_FORKSERVER=0``): a fresh interpreter.
     """
-    if not (fork and use_fork_server()):
-        return [sys.executable, str(script), *args]
-    with _fork_servers_lock:
-        server = _fork_servers.setdefault(preload, _ForkServer(preload))
-    launcher = [sys.executable, "-I", "-S", str(FORKSERVER_SCRIPT), "launch"]
-    return [*launcher, server.socket_path(), str(script), *args]
+    return forkserver.script_argv(script, *args, preload=preload, path=path, fork=fork)
 
 
 # ---------------------------------------------------------------- SDK server

@@ -21,7 +21,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -44,10 +43,13 @@ from mcp_async.stores.redis import (  # noqa: E402
 )
 from mcp_async.testing import demo_server  # noqa: E402
 from tests.auth.as_server import env_context, headless_oauth  # noqa: E402
-from tests.interop.servers import reserve_port  # noqa: E402
+from tests.interop.servers import python_script_argv, reserve_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).resolve().parents[1] / "redis_worker.py"
+#: What redis_worker.py imports.
+WORKER_IMPORTS = ("redis.asyncio", "mcp_async", "mcp_async.auth.callback", "mcp_async.auth.oauth",
+                  "mcp_async.stores.redis", "tests.auth.as_server")
 
 
 # -- a real redis-server on loopback ----------------------------------------------------------
@@ -155,9 +157,13 @@ async def _run_workers(
     sent to all of them once ``go`` is set (``ready`` is set when all are ready).
     """
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # Forked from a process that imported the worker's modules once (tests/interop/
+    # forkserver.py), as a gateway's workers often are: separate processes all the same.
+    command, *argv = python_script_argv(
+        WORKER, mode, redis_url, *args, preload=WORKER_IMPORTS, path=(str(REPO),))
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, str(WORKER), mode, redis_url, *args,
+            command, *argv,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=env,
         )

@@ -32,7 +32,8 @@ async def drive(server: MCPTestServer, scenario: str) -> dict[str, Any]:
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     # Started by fork from a process that imported the SDK once (tests/interop/servers.py):
     # importing it takes seconds of CPU, and every test drives a fresh process.
-    command, *args = servers.python_script_argv(DRIVER, server.url, scenario, preload=PRELOAD)
+    command, *args = servers.python_script_argv(
+        DRIVER, server.url, scenario, preload=PRELOAD, path=(str(ROOT),))
     process = await asyncio.create_subprocess_exec(
         command, *args, cwd=str(ROOT), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)

@@ -31,10 +31,10 @@ in ``PUBLIC_MODULES`` has a ``::: name`` directive, or is exported by a module t
 from __future__ import annotations
 
 import ast
+import fcntl
 import functools
 import importlib
 import inspect
-import os
 import re
 import subprocess
 import sys
@@ -253,16 +253,19 @@ def mypy_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]
         path = folder / f"block_{number}.py"
         path.write_text(source)
         files[path.name] = (block, first)
-    # A cache kept across runs (one per xdist worker, so that two mypy processes never
-    # share one): on a warm clone mypy then re-reads only the blocks, not the package and
-    # its dependencies (28 s cold).
-    cache = ROOT / ".mypy_cache" / f"docs-blocks-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(config),
-         "--cache-dir", str(cache), "--no-error-summary", "--show-error-codes",
-         *(str(folder / name) for name in files)],
-        capture_output=True, text=True, timeout=600, cwd=folder,
-    )
+    # A cache kept across runs and shared by the xdist workers, one mypy process at a time
+    # (a lock file): on a warm clone mypy then re-reads only the blocks, not the package
+    # and its dependencies (28 s cold), whichever worker runs this.
+    cache = ROOT / ".mypy_cache" / "docs-blocks"
+    cache.parent.mkdir(exist_ok=True)
+    with open(cache.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run(
+            [sys.executable, "-m", "mypy", "--config-file", str(config),
+             "--cache-dir", str(cache), "--no-error-summary", "--show-error-codes",
+             *(str(folder / name) for name in files)],
+            capture_output=True, text=True, timeout=600, cwd=folder,
+        )
     errors: dict[str, list[str]] = defaultdict(list)
     for line in done.stdout.splitlines():
         match = _ERROR.match(line)

@@ -10,6 +10,7 @@ HTTP 400 otherwise, which the SDK raises.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,9 +21,11 @@ from mcp_async.agents import ToolRunner, agent_loop
 
 from .llm_server import Call, ScriptedLLM
 
-pytest.importorskip("openai")
-pytest.importorskip("anthropic")
-pytest.importorskip("google.genai")
+# Installed or skipped; imported by the tests that use them (vendor_caller), not at
+# collection: importing the three SDKs takes seconds, in every pytest-xdist worker.
+for _sdk in ("openai", "anthropic", "google.genai"):
+    if importlib.util.find_spec(_sdk) is None:
+        pytest.skip(f"could not import {_sdk!r}: not installed", allow_module_level=True)
 
 # google-genai subclasses aiohttp's ClientSession, which aiohttp deprecates.
 pytestmark = pytest.mark.filterwarnings(

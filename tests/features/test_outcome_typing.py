@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import os
+import fcntl
 import pickle
 import subprocess
 import sys
@@ -96,12 +96,15 @@ _USER_PROGRAM = """
 def test_mypy_narrows_value_after_checking_success(tmp_path: Path) -> None:
     program = tmp_path / "user_program.py"
     program.write_text(textwrap.dedent(_USER_PROGRAM))
-    # A cache kept across runs (one per xdist worker, so that two mypy processes never
-    # share one; mypy re-reads a module whose file changed): on a warm clone mypy then
+    # A cache kept across runs and shared by the xdist workers, one mypy process at a time
+    # (a lock file; mypy re-reads a module whose file changed): on a warm clone mypy then
     # re-reads only the program, not the package and its dependencies (5 s cold, 1 s warm).
-    cache = REPO_ROOT / ".mypy_cache" / f"outcome-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), str(program)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-    )
+    cache = REPO_ROOT / ".mypy_cache" / "outcome"
+    cache.parent.mkdir(exist_ok=True)
+    with open(cache.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), str(program)],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -55,13 +55,17 @@ test: $(STAMP)
 	@# pytest11 plugin (mcp_async.testing.pytest_plugin) imports the package before pytest-cov
 	@# would start measuring, which would hide its module-level lines; each worker is measured from
 	@# its first line instead ([tool.coverage.run] in pyproject.toml), then combined.
+	@# Bytecode (and pytest's rewritten test modules) is cached under .venv/pycache even
+	@# where PYTHONDONTWRITEBYTECODE is set: else every worker and every Python process the
+	@# tests start compiles its modules again, run after run.
 	bash scripts/beside.sh \
 	    ruff '$(BIN)/ruff check mcp_async tests examples' \
 	    mypy '$(BIN)/mypy mcp_async examples' \
 	    imports '$(BIN)/lint-imports' \
 	    mkdocs 'NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site' \
 	    check-package 'bash scripts/check-package.sh' \
-	    -- $(BIN)/python -m coverage run -m pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
+	    -- env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache \
+	    $(BIN)/python -m coverage run -m pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
 	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report --skip-covered --sort=cover
 

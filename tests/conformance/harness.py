@@ -52,10 +52,17 @@ def installed() -> bool:
     return NODE.exists() and all(path.exists() for path in HARNESSES.values())
 
 
+def _node_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: ours) with Node's on-disk compile cache (Node >= 22.1) in
+    node_modules: each run of the harness then skips compiling its bundle again."""
+    return {**(os.environ if env is None else env),
+            "NODE_COMPILE_CACHE": str(NODE_MODULES / ".compile-cache")}
+
+
 def _node(harness: str, *args: str, timeout: float = 60) -> str:
     done = subprocess.run(
         [str(NODE), str(HARNESSES[harness]), *args],
-        capture_output=True, text=True, timeout=timeout, check=True, cwd=HERE,
+        capture_output=True, text=True, timeout=timeout, check=True, cwd=HERE, env=_node_env(),
     )
     return done.stdout
 
@@ -124,7 +131,7 @@ def run(harness: str, scenario: str, wire: str | None = None, *, timeout: float 
                 "--timeout", str(CLIENT_TIMEOUT_MS), "-o", out]
         if wire is not None:
             args += ["--spec-version", wire, "--force"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = _node_env({**os.environ, "PYTHONPATH": str(ROOT)})
         env.pop("MCP_CONFORMANCE_PROTOCOL_VERSION", None)
         done = subprocess.run(
             [str(NODE), str(HARNESSES[harness]), *args], capture_output=True, text=True,

@@ -91,6 +91,19 @@ class GroupCatalogue(GroupRecovery):
         ``strict=True`` raises its error. The tools of a failed server leave the list
         and come back when it reconnects.
         """
+        items, listed = await self._tool_items(strict)
+        return [item for item in items if item.server in listed]
+
+    async def _fetch_routes(self) -> dict[str, tuple[str, str]]:
+        """The routes of a fresh :meth:`list_tools`. They are kept for later calls unless
+        the catalogue changed during the fetch (a server's ``list_changed`` arrived), in
+        which case the next call fetches again; this call still routes by what it got."""
+        items, _ = await self._tool_items(strict=False)
+        return self._routes if self._routes is not None else _routes_of(items)
+
+    async def _tool_items(self, strict: bool) -> tuple[list[GroupTool], set[str]]:
+        """Every server's tools under group-wide names (a failed server's last known ones
+        included), and the servers whose list this fetch got; records the routes."""
         self._require_open()
         generation = self._generation()
         per_server = await self._collect("tools", self._server_tools, strict)
@@ -111,8 +124,8 @@ class GroupCatalogue(GroupRecovery):
         items = [GroupTool(name, server, tool)
                  for name, (server, tool) in zip(names, entries, strict=True)]
         if generation == self._generation():
-            self._routes = {item.name: (item.server, item.tool.name) for item in items}
-        return [item for item in items if item.server in listed]
+            self._routes = _routes_of(items)
+        return items, listed
 
     def _names(self, entries: Iterable[tuple[str, str]]) -> list[str]:
         return assign_names(entries, separator=self.separator, naming=self.naming)
@@ -233,3 +246,8 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
     """Mark a background fetch's error as seen (it is re-raised to whoever awaits it)."""
     if not task.cancelled():
         task.exception()
+
+
+def _routes_of(items: Iterable[GroupTool]) -> dict[str, tuple[str, str]]:
+    """Group-wide tool name -> (server, the server's own tool name)."""
+    return {item.name: (item.server, item.tool.name) for item in items}

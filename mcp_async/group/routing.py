@@ -32,10 +32,10 @@ class GroupRouting(GroupCatalogue):
             found = routes.get(name)
             if found is not None:
                 return found
-        await self.list_tools()
-        found = (self._routes or {}).get(name)
+        routes = await self._fetch_routes()
+        found = routes.get(name)
         if found is None:
-            raise UnknownToolError(name, hint=self._hint(name, self._routes or {}))
+            raise UnknownToolError(name, hint=self._hint(name, routes))
         return found
 
     def _hint(self, name: str, known: Iterable[str]) -> str:

@@ -407,6 +407,30 @@ async def test_tools_list_changed_refreshes_the_catalogue() -> None:
             assert (await group.call_tool("live__late")).text == "late"
 
 
+async def test_a_list_changed_during_the_first_fetch_still_routes_the_call() -> None:
+    # server-everything sends tools/list_changed right after its handshake: when it lands
+    # while a call's own catalogue fetch is under way, the fetch's routes are not kept
+    # (they may be stale), but the call is still routed by what that fetch listed.
+    async with MCPTestServer(name="live", get_stream=True) as server:
+
+        @server.tool
+        def first() -> str:
+            return "1"
+
+        async with MCPClientGroup({"live": {"url": server.url}}) as group:
+            await until(lambda: group["live"].listening)
+            server.faults.add(Fault.slow(0.3, method="tools/list", times=1))
+
+            async def change_during_the_fetch() -> None:
+                await until(lambda: server.stats.by_method.get("tools/list", 0) >= 1)
+                assert await server.notify("notifications/tools/list_changed") == 1
+
+            changer = asyncio.create_task(change_during_the_fetch())
+            result = await group.call_tool("live__first")  # the group's first fetch
+            await changer
+            assert result.text == "1"
+
+
 async def test_a_killed_stdio_server_restarts_and_the_others_are_untouched(
     trio: tuple[InFlight, list[MCPTestServer]],
 ) -> None:

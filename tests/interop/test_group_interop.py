@@ -83,13 +83,10 @@ def config(
 ) -> dict[str, Any]:
     """The four servers as a Claude-Desktop-style ``mcpServers`` document."""
     assert sdk_server.transport == "streamable-http"
-    # A fresh interpreter per SDK stdio server, not the fork server's quick start
-    # (servers.py): server-everything sends tools/list_changed right after its
-    # handshake, and when all four servers are up at once that lands in the group's
-    # first catalogue fetch, whose routes the group then drops, so a first call by
-    # name fails with UnknownToolError. The slow start keeps these tests on what they
-    # check; the race is the group's to fix.
-    sdk_stdio_command = servers.sdk_stdio_command(fork=False)
+    # server-everything sends tools/list_changed right after its handshake; with every
+    # server up at once (the fork server's quick start), it lands in the group's first
+    # catalogue fetch, which these tests then cover too.
+    sdk_stdio_command = servers.sdk_stdio_command()
     return {
         "mcpServers": {
             "sdk_stdio": _stdio_entry(sdk_stdio_command),

@@ -81,7 +81,9 @@ async def _policy_alone_us(provider: Any, calls: int = 20000) -> float:
     return (cpu_seconds() - cpu - bare) / calls * 1e6
 
 
-async def _run(url: str, rounds: int, calls: int, warmup: int, chunk: int) -> dict[str, Any]:
+async def _run(
+    url: str, rounds: int, calls: int, warmup: int, chunk: int, policy_calls: int
+) -> dict[str, Any]:
     variants = _variants()
     clients = {
         name: AsyncMCPClient(url, transport="streamable-http", **options)
@@ -115,17 +117,21 @@ async def _run(url: str, rounds: int, calls: int, warmup: int, chunk: int) -> di
                 s - b for s, b in zip(samples[name], samples["off"], strict=True)
             ),
             "policy_alone_us": None if provider is None else statistics.median(
-                [await _policy_alone_us(provider) for _ in range(3)]
+                [await _policy_alone_us(provider, policy_calls) for _ in range(3)]
             ),
         }
     return out
 
 
-def run(rounds: int, calls: int, warmup: int, chunk: int = 250) -> dict[str, Any]:
-    """Measure every variant against one minimal server."""
+def run(
+    rounds: int, calls: int, warmup: int, chunk: int = 250, policy_calls: int = 20000
+) -> dict[str, Any]:
+    """Measure every variant against one minimal server; the policy alone is the median
+    of three samples of ``policy_calls`` messages."""
     server = start_minimal()
     try:
-        return asyncio.run(_run(server.base_url + "/json/mcp", rounds, calls, warmup, chunk))
+        return asyncio.run(_run(server.base_url + "/json/mcp", rounds, calls, warmup, chunk,
+                                policy_calls))
     finally:
         server.stop()
 

@@ -1,7 +1,7 @@
 """Keep the benchmark harness working: smoke-sized runs that assert figures, not speed.
 
-Runs ``python -m benchmarks.run --quick`` as a subprocess and checks that every cell
-produced numbers:
+Runs ``python -m benchmarks.run --quick`` as a subprocess, once for every transport (a
+module-scoped fixture the tests share), and checks that every cell produced numbers:
 
 * Streamable HTTP: mcp_async and the raw floor against the minimal server (JSON and SSE
   replies), with a small fan-out and one import sample;
@@ -26,9 +26,12 @@ CLIENTS = ("floor", "mcp_async")
 REPLIES = ("json", "sse")
 CONCURRENCY = (1, 16)
 NEW_TRANSPORTS = ("stdio", "sse")
-NEW_CALLS = 100
+#: Calls per HTTP and legacy SSE cell (a stdio cell makes STDIO_FACTOR times as many).
+CALLS = 60
 #: A stdio cell times ten times the calls of an HTTP cell unless --stdio-calls says otherwise.
 STDIO_FACTOR = 10
+#: Calls per HTTP cell of the --modern-only run.
+MODERN_CALLS = 30
 
 
 def _calls(transport: str, calls: int) -> int:
@@ -46,49 +49,22 @@ def _check_row(row: dict[str, Any], calls: int) -> None:
     assert 0 <= row["conn_per_call"] <= 0.05
 
 
-def test_quick_benchmark_produces_figures(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "benchmarks.run", "--quick", "--transports", "http",
-            "--clients", ",".join(CLIENTS), "--servers", "minimal",
-            "--concurrency", ",".join(map(str, CONCURRENCY)),
-            "--calls", "150", "--import-reps", "1", "--fanout-calls", "600",
-            "--json", str(out),
-        ],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "### minimal server" in done.stdout
-    assert "### targets (mcp_async)" in done.stdout
-
-    figures = json.loads(out.read_text())
-    cells = {(r["client"], r["reply"], r["concurrency"]): r for r in figures["results"]}
-    for client in CLIENTS:
-        for reply in REPLIES:
-            for conc in CONCURRENCY:
-                _check_row(cells[(client, reply, conc)], 150)
-
-    assert set(figures["imports"]) == {"aiohttp", "mcp_async"}
-    assert figures["imports"]["mcp_async"]["ms"] > 0
-    fanout = figures["fanout"]
-    assert fanout["calls"] == 600
-    assert fanout["wall_s"] > 0
-    assert fanout["peak_rss_mb"] >= fanout["single_call_rss_mb"] > 0
-
-
 @pytest.fixture(scope="module")
-def new_transports_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One quick run of the stdio and legacy SSE cells, floor and mcp_async."""
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One quick run of every transport (Streamable HTTP against the minimal server, stdio,
+    legacy SSE), floor and mcp_async, with the imports and the fan-out: the tests below
+    each check their part of it."""
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     done = subprocess.run(
         [
             sys.executable, "-m", "benchmarks.run", "--quick",
-            "--transports", ",".join(NEW_TRANSPORTS), "--clients", ",".join(CLIENTS),
-            "--concurrency", ",".join(map(str, CONCURRENCY)), "--calls", str(NEW_CALLS),
-            "--warmup", "10", "--no-imports", "--no-fanout", "--json", str(out),
+            "--transports", ",".join(("http", *NEW_TRANSPORTS)),
+            "--clients", ",".join(CLIENTS), "--servers", "minimal",
+            "--concurrency", ",".join(map(str, CONCURRENCY)), "--calls", str(CALLS),
+            "--warmup", "10", "--import-reps", "1", "--fanout-calls", "600",
+            "--json", str(out),
         ],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=240,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     figures: dict[str, Any] = json.loads(out.read_text())
@@ -97,19 +73,38 @@ def new_transports_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
     return figures
 
 
+def test_quick_benchmark_produces_figures(quick_run: dict[str, Any]) -> None:
+    assert "### minimal server" in quick_run["stdout"]
+    assert "### targets (mcp_async)" in quick_run["stdout"]
+
+    cells = {(r["client"], r["reply"], r["concurrency"]): r for r in quick_run["results"]
+             if r["transport"] == "http"}
+    for client in CLIENTS:
+        for reply in REPLIES:
+            for conc in CONCURRENCY:
+                _check_row(cells[(client, reply, conc)], CALLS)
+
+    assert set(quick_run["imports"]) == {"aiohttp", "mcp_async"}
+    assert quick_run["imports"]["mcp_async"]["ms"] > 0
+    fanout = quick_run["fanout"]
+    assert fanout["calls"] == 600
+    assert fanout["wall_s"] > 0
+    assert fanout["peak_rss_mb"] >= fanout["single_call_rss_mb"] > 0
+
+
 def _cells(figures: dict[str, Any], client: str, transport: str) -> dict[int, dict[str, Any]]:
     return {r["concurrency"]: r for r in figures["results"]
             if r["client"] == client and r["transport"] == transport}
 
 
 @pytest.mark.parametrize("transport", NEW_TRANSPORTS)
-def test_quick_new_transport_floor(new_transports_run: dict[str, Any], transport: str) -> None:
-    assert "### stdio" in new_transports_run["stdout"]
-    assert "### legacy HTTP+SSE" in new_transports_run["stdout"]
-    cells = _cells(new_transports_run, "floor", transport)
-    assert set(cells) == set(CONCURRENCY), new_transports_run["stderr"][-2000:]
+def test_quick_new_transport_floor(quick_run: dict[str, Any], transport: str) -> None:
+    assert "### stdio" in quick_run["stdout"]
+    assert "### legacy HTTP+SSE" in quick_run["stdout"]
+    cells = _cells(quick_run, "floor", transport)
+    assert set(cells) == set(CONCURRENCY), quick_run["stderr"][-2000:]
     for row in cells.values():
-        _check_row(row, _calls(transport, NEW_CALLS))
+        _check_row(row, _calls(transport, CALLS))
         assert row["conn_per_call"] == 0  # the floor keeps its connections (none for stdio)
     if transport == "stdio":
         # The stdio server is the worker's child: its CPU is measured apart from the client's.
@@ -129,17 +124,17 @@ def _mcp_async_lacks(transport: str) -> str | None:
 
 @pytest.mark.parametrize("transport", NEW_TRANSPORTS)
 def test_quick_new_transport_mcp_async(
-    new_transports_run: dict[str, Any], transport: str
+    quick_run: dict[str, Any], transport: str
 ) -> None:
     reason = _mcp_async_lacks(transport)
     if reason is None:
-        reason = new_transports_run["unavailable"].get(transport, {}).get("mcp_async")
+        reason = quick_run["unavailable"].get(transport, {}).get("mcp_async")
     if reason is not None:
         pytest.skip(f"mcp_async on {transport}: {reason}")
-    cells = _cells(new_transports_run, "mcp_async", transport)
-    assert set(cells) == set(CONCURRENCY), new_transports_run["stderr"][-2000:]
+    cells = _cells(quick_run, "mcp_async", transport)
+    assert set(cells) == set(CONCURRENCY), quick_run["stderr"][-2000:]
     for row in cells.values():
-        _check_row(row, _calls(transport, NEW_CALLS))
+        _check_row(row, _calls(transport, CALLS))
 
 
 def test_quick_group_benchmark(tmp_path: Path) -> None:
@@ -152,8 +147,9 @@ def test_quick_group_benchmark(tmp_path: Path) -> None:
     done = subprocess.run(
         [
             sys.executable, "-m", "benchmarks.run", "--group-only", "--quick",
-            "--group-servers", "3", "--group-delay-step", "0.02", "--group-fanout-calls", "300",
-            "--group-warmup", "30", "--group-concurrency", "8", "--group-per-server", "2",
+            "--group-servers", "2", "--group-delay-step", "0.02", "--group-fanout-servers", "2",
+            "--group-fanout-calls", "120", "--group-warmup", "20", "--group-concurrency", "3",
+            "--group-per-server", "2",
             "--json", str(out),
         ],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
@@ -164,23 +160,24 @@ def test_quick_group_benchmark(tmp_path: Path) -> None:
 
     for variant in ("plain", "staggered"):
         row = figures["open"][variant]
-        assert row["servers"] == 3
+        assert row["servers"] == 2
         for key in ("group_open_ms", "group_ready_ms", "slowest_open_ms", "sum_open_ms"):
             assert row[key] > 0
         assert row["x_slowest"] > 0 and row["x_sum"] > 0
-    assert figures["open"]["staggered"]["delays"] == pytest.approx([0.02, 0.04, 0.06])
+    assert figures["open"]["staggered"]["delays"] == pytest.approx([0.02, 0.04])
 
     fanout = figures["fanout"]
     group = fanout["group"]
-    assert (group["calls"], group["servers"], group["per_server"]) == (300, 4, 2)
+    assert (group["calls"], group["servers"], group["per_server"]) == (120, 2, 2)
     assert group["bound_kept"], group
-    assert set(group["peak_in_flight"]) == {"s0", "s1", "s2", "s3"}
+    assert set(group["peak_in_flight"]) == {"s0", "s1"}
     assert max(group["peak_in_flight"].values()) <= 2
-    assert 1 < group["peak_in_flight_total"] <= 8  # bounded, yet concurrent
-    assert sum(group["counted_calls"].values()) == 300
+    # Bounded by the concurrency (3, under 2 servers x 2 per server), yet concurrent.
+    assert 1 < group["peak_in_flight_total"] <= 3
+    assert sum(group["counted_calls"].values()) == 120
     assert group["cpu_us_per_call"] > 0
     for name in ("single_per_server", "single_concurrency"):
-        assert fanout[name]["calls"] == 300
+        assert fanout[name]["calls"] == 120
         assert fanout[name]["bound_kept"]
         assert fanout[f"x_{name}"] > 0
 
@@ -199,7 +196,7 @@ def test_quick_modern_benchmark(tmp_path: Path) -> None:
         [
             sys.executable, "-m", "benchmarks.run", "--modern-only", "--quick",
             "--clients", ",".join(clients), "--replies", "json", "--concurrency", "1,8",
-            "--calls", "60", "--warmup", "10", "--json", str(out),
+            "--calls", str(MODERN_CALLS), "--warmup", "10", "--json", str(out),
         ],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
     )
@@ -210,7 +207,7 @@ def test_quick_modern_benchmark(tmp_path: Path) -> None:
     for client in clients:
         for transport in ("http", "stdio"):
             for conc in (1, 8):
-                _check_row(rows[(client, transport, conc)], _calls(transport, 60))
+                _check_row(rows[(client, transport, conc)], _calls(transport, MODERN_CALLS))
     for transport in ("http", "stdio"):
         for conc in (1, 8):
             assert rows[("mcp_async_auto", transport, conc)]["discover_requests"] == 1

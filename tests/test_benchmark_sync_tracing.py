@@ -6,7 +6,7 @@ from benchmarks import sync_facade, tracing_overhead
 
 
 def test_sync_facade_benchmark_produces_figures() -> None:
-    figures = sync_facade.run(rounds=1, calls=250, warmup=10)
+    figures = sync_facade.run(rounds=1, calls=250, warmup=10, handoffs=500)
     for name in ("async", "sync", "floor", "floor_thread"):
         assert figures[name]["cpu_us_per_call"] > 0
         assert figures[name]["wall_us_per_call"] > 0
@@ -17,7 +17,7 @@ def test_sync_facade_benchmark_produces_figures() -> None:
 
 
 def test_tracing_benchmark_produces_figures() -> None:
-    figures = tracing_overhead.run(rounds=1, calls=250, warmup=10)
+    figures = tracing_overhead.run(rounds=1, calls=250, warmup=10, policy_calls=500)
     variants = figures["variants"]
     assert set(variants) == {"off", "default", "no-op provider", "sdk, not exported"}
     assert variants["off"]["overhead_cpu_us"] == 0

@@ -57,19 +57,20 @@ from ._exceptions import (
 )
 from ._lazy import lazy_attributes
 from ._version import __version__
-from .auth.bearer import BearerAuth
-from .client.async_client import LOG_LEVELS, AsyncMCPClient
-from .protocol import models
-from .protocol.models import CallToolResult, InitializeResult, Tool
-from .session.portable import SessionState, SessionStateError
-from .transports.http.base import BytesResponse, HTTPRequest, HTTPResponse, HTTPTransport
-from .transports.http.hooks import Hook, middleware, request_hook, response_hook
-from .transports.http.sse_streams import ReconnectPolicy
 
 if TYPE_CHECKING:
+    from . import auth as auth
+    from . import client as client
+    from . import features as features
+    from . import policies as policies
+    from . import protocol as protocol
+    from . import session as session
+    from . import transports as transports
     from ._exceptions import RequestTimeoutError as TimeoutError  # noqa: F401
     from ._exceptions import SubscriptionLostError as SubscriptionLost  # noqa: F401
+    from .auth.bearer import BearerAuth
     from .auth.jwt import JWTAuth
+    from .client.async_client import LOG_LEVELS, AsyncMCPClient
     from .features.batch import (
         AnyOutcome,
         BatchResult,
@@ -98,6 +99,8 @@ if TYPE_CHECKING:
     from .policies.metrics import MetricsHook, PrometheusMetrics, RequestSample
     from .policies.ratelimit import RateLimit, TokenBucket
     from .policies.retry import RetryPolicy
+    from .protocol import models
+    from .protocol.models import CallToolResult, InitializeResult, Tool
     from .session.elicitation import accept_with_defaults
     from .session.handlers import (
         ElicitationRequest,
@@ -108,14 +111,46 @@ if TYPE_CHECKING:
         ToolResultContent,
         ToolUseContent,
     )
+    from .session.portable import SessionState, SessionStateError
     from .transports.http.asgi import ASGITransport
+    from .transports.http.base import BytesResponse, HTTPRequest, HTTPResponse, HTTPTransport
+    from .transports.http.hooks import Hook, middleware, request_hook, response_hook
+    from .transports.http.sse_streams import ReconnectPolicy
     from .transports.memory import MemoryTransport
     from .transports.message import MessageTransport, TransportCapabilities
     from .transports.stdio import StdioTransport
 
-# Policies, fan-out, JWT and server-request handlers load on first use, which keeps
-# ``import mcp_async`` close to the cost of importing aiohttp.
+# Everything but the errors, Timeout and __version__ loads on first use: ``import
+# mcp_async`` imports neither aiohttp nor the client, so a process that needs only a part
+# (``python -m mcp_async.testing --stdio``, the demo server most tests spawn) pays only
+# for that part. The subpackages the client brings stay attributes of the package, as
+# they were when it imported them.
 _LAZY = {
+    "auth": ".",
+    "client": ".",
+    "features": ".",
+    "policies": ".",
+    "protocol": ".",
+    "session": ".",
+    "transports": ".",
+    "AsyncMCPClient": ".client.async_client",
+    "LOG_LEVELS": ".client.async_client",
+    "BearerAuth": ".auth.bearer",
+    "models": ".protocol",
+    "CallToolResult": ".protocol.models",
+    "InitializeResult": ".protocol.models",
+    "Tool": ".protocol.models",
+    "SessionState": ".session.portable",
+    "SessionStateError": ".session.portable",
+    "BytesResponse": ".transports.http.base",
+    "HTTPRequest": ".transports.http.base",
+    "HTTPResponse": ".transports.http.base",
+    "HTTPTransport": ".transports.http.base",
+    "Hook": ".transports.http.hooks",
+    "middleware": ".transports.http.hooks",
+    "request_hook": ".transports.http.hooks",
+    "response_hook": ".transports.http.hooks",
+    "ReconnectPolicy": ".transports.http.sse_streams",
     "AnyOutcome": ".features.batch",
     "BatchResult": ".features.batch",
     "Failure": ".features.batch",

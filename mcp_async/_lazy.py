@@ -12,14 +12,22 @@ def lazy_attributes(package: str, modules: Mapping[str, str]) -> Callable[[str],
     """Return a module ``__getattr__`` that imports ``name`` from ``modules[name]`` when first read.
 
     ``modules`` maps each lazy attribute to the module (relative to ``package``) that
-    defines it. The value is cached in the package, so the hook runs once per name.
+    defines it; as in ``from module import name``, ``name`` may be a submodule of it
+    (``"."``: a submodule of the package itself). The value is cached in the package, so
+    the hook runs once per name.
     """
 
     def __getattr__(name: str) -> Any:
         module = modules.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(import_module(module, package), name)
+        home = import_module(module, package)
+        # A submodule nothing has imported yet is no attribute of its parent. (The package
+        # itself is not asked: it lacks the name, or this hook would not run.)
+        if home.__name__ == package or not hasattr(home, name):
+            value = import_module(f"{home.__name__}.{name}")
+        else:
+            value = getattr(home, name)
         setattr(sys.modules[package], name, value)
         return value
 

@@ -13,7 +13,9 @@ Inside the package, one module per job: :mod:`~mcp_async.testing.faults`,
 :mod:`~mcp_async.testing.methods` (the MCP methods), the front ends
 :mod:`~mcp_async.testing.streamable_http`, :mod:`~mcp_async.testing.legacy_sse` and
 :mod:`~mcp_async.testing.link` (stdio and legacy SSE sessions), and
-:mod:`~mcp_async.testing.modern` (2026-07-28).
+:mod:`~mcp_async.testing.modern` (2026-07-28). ``aiohttp.web``, the HTTP front ends and
+:mod:`~mcp_async.testing.http_replies` load when an HTTP server starts: the stdio server
+(``python -m mcp_async.testing --stdio``) never imports them.
 """
 
 from .cli import main

@@ -1,20 +1,14 @@
-"""Fault injection for the test server: what a :class:`Fault` does, when it fires, and
-the early effects it has on an HTTP request (delay, drop, expired session, forced reply)."""
+"""Fault injection for the test server: what a :class:`Fault` does and when it fires (the
+early effects it has on an HTTP request are in :mod:`~mcp_async.testing.http_replies`)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack
 
-from aiohttp import web
-
-from ..protocol.mcp import JSON_CONTENT_TYPE
-from .wire import SESSION_NOT_FOUND, error_reply
-
-__all__ = ["Fault", "FaultPlan", "fault_reply"]
+__all__ = ["Fault", "FaultPlan"]
 
 
 class _Match(TypedDict, total=False):
@@ -230,44 +224,3 @@ class FaultPlan:
 
     def __iter__(self) -> Iterator[Fault]:
         return iter(self._faults)
-
-
-
-async def fault_reply(
-    fault: Fault, request: web.Request, session_id: str | None, sessions: dict[str, Any]
-) -> web.StreamResponse | None:
-    """Apply a fault's early effects; return the reply it forces, or None to go on.
-
-    An ``expire_session`` fault forgets ``session_id`` in ``sessions``.
-    """
-    if fault.delay:
-        await asyncio.sleep(fault.delay)
-    if fault.drop:
-        return _drop(request)
-    if fault.expire_session:
-        if session_id is not None:
-            sessions.pop(session_id, None)
-        return error_reply(404, SESSION_NOT_FOUND, "Session not found")
-    if fault.status is not None or fault.body is not None:
-        return _fault_body(fault)
-    return None
-
-
-def _drop(request: web.Request) -> web.StreamResponse:
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-    # aiohttp cannot write this on the aborted transport; the client sees a disconnect.
-    return web.Response(status=500)
-
-
-def _fault_body(fault: Fault) -> web.Response:
-    status = 200 if fault.status is None else fault.status
-    response = web.Response(status=status, headers=fault.headers)
-    if fault.body is not None:
-        body = fault.body.encode() if isinstance(fault.body, str) else fault.body
-        response.body = body
-    if "Content-Type" not in response.headers and (fault.body or fault.content_type):
-        default = JSON_CONTENT_TYPE if fault.status is None else "text/plain"
-        response.headers["Content-Type"] = fault.content_type or default
-    return response

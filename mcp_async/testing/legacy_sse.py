@@ -11,11 +11,11 @@ from aiohttp import web
 from ..protocol.jsonrpc import INVALID_REQUEST, PARSE_ERROR
 from ..protocol.mcp import SSE_CONTENT_TYPE
 from .core import ServerCore
-from .faults import fault_reply
+from .http_replies import error_reply, fault_reply
 from .link import StreamLink
 from .sse import SSEChannel
 from .state import Session
-from .wire import SESSION_NOT_FOUND, error_reply, primary
+from .wire import SESSION_NOT_FOUND, primary
 
 __all__ = ["LegacySSEFrontEnd"]
 

@@ -32,9 +32,7 @@ import binascii
 import contextlib
 import json
 from collections.abc import Awaitable, Mapping
-from typing import Any, Final
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, Final
 
 from ..protocol.jsonrpc import (
     INTERNAL_ERROR,
@@ -65,12 +63,14 @@ from ..protocol.modern import (
 from ..protocol.sse import encode_event
 from .context import LEVEL_RANK, LOG_LEVELS, Emit, ToolContext
 from .core import Handler
-from .faults import fault_reply
 from .methods import ServerMethods
 from .registry import Tool, called_tool, error_result, resolve, task_support, tool_result
 from .state import Session
 from .tasks import ServerTask
 from .wire import HANDSHAKE_VERSIONS, RPCError, accepts_both
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["MODERN_VERSIONS", "TASKS_EXTENSION", "ModernMode"]
 
@@ -159,6 +159,8 @@ def _decode_header(value: str | None) -> str | None:
 
 
 def _reply(reply: Response | ErrorResponse, body: bytes | None = None) -> web.Response:
+    from aiohttp import web  # loaded by the HTTP front end; a stdio server never needs it
+
     status = _STATUS.get(reply.code, 200) if isinstance(reply, ErrorResponse) else 200
     return web.Response(status=status, body=body if body is not None else encode(reply),
                         content_type=JSON_CONTENT_TYPE)
@@ -246,6 +248,11 @@ class ModernMode:
     # ---- HTTP ---------------------------------------------------------------------------
 
     async def handle_post(self, request: web.Request) -> web.StreamResponse:
+        # aiohttp.web is imported here, not with the module: a stdio server never needs it.
+        from aiohttp import web
+
+        from .http_replies import fault_reply
+
         server = self.server
         stats = server.stats
         stats.requests += 1
@@ -290,6 +297,8 @@ class ModernMode:
         return _reply(reply, body_bytes)
 
     async def _reply_sse(self, request: web.Request, message: Request) -> web.StreamResponse:
+        from aiohttp import web  # see handle_post
+
         response = web.StreamResponse()
         response.content_type = SSE_CONTENT_TYPE
         response.headers["Cache-Control"] = "no-cache"
@@ -307,6 +316,8 @@ class ModernMode:
     @staticmethod
     def refuse_stream() -> web.Response:
         """GET and DELETE in the stateless era: no streams, no sessions."""
+        from aiohttp import web  # see handle_post
+
         return web.Response(status=405, headers={"Allow": "POST"})
 
     def check(self, req: Request, headers: Mapping[str, str]) -> ErrorResponse | None:

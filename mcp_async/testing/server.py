@@ -56,23 +56,24 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Sequence
-from typing import Literal
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Literal
 
 from ..protocol.jsonrpc import Message, decode, encode, load_document
 from ..transports.memory import MemoryPeer
 from .context import RequestFailed, ToolContext
 from .faults import Fault, FaultPlan
-from .legacy_sse import LegacySSEFrontEnd
 from .link import StreamLink
 from .methods import ServerMethods
 from .modern import ModernMode
 from .state import Session
 from .stats import ServerStats
 from .stdio import Send, serve_lines
-from .streamable_http import StreamableHTTPFrontEnd
 from .wire import HANDSHAKE_VERSIONS, SESSION_NOT_FOUND, STATELESS_VERSIONS
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .legacy_sse import LegacySSEFrontEnd
 
 __all__ = [
     "SESSION_NOT_FOUND",
@@ -204,8 +205,9 @@ class MCPTestServer(ServerMethods):
         if stateless:
             handshake_too = eras is not None and any(v in HANDSHAKE_VERSIONS for v in eras)
             self.modern = ModernMode(self, stateless, handshake_too)
-        self._http = StreamableHTTPFrontEnd(self, self.modern)
-        self._legacy_sse = LegacySSEFrontEnd(self, messages_path)
+        self._messages_path = messages_path
+        # The legacy SSE front end (its open streams), made by the first start in that mode.
+        self._legacy_sse: LegacySSEFrontEnd | None = None
 
     # ---- lifecycle --------------------------------------------------------------------
 
@@ -217,15 +219,23 @@ class MCPTestServer(ServerMethods):
         """
         if self._runner is not None:
             return self.url
+        # The HTTP front ends and aiohttp.web load here: serving stdio never needs them.
+        from aiohttp import web
+
+        from .legacy_sse import LegacySSEFrontEnd
+        from .streamable_http import StreamableHTTPFrontEnd
+
         app = web.Application(client_max_size=64 * 1024 * 1024)
         if self.transport == "sse":
+            if self._legacy_sse is None:
+                self._legacy_sse = LegacySSEFrontEnd(self, self._messages_path)
             self._legacy_sse.add_routes(app, self._path)
             # A client leaving cancels its stream's handler, which ends the session.
             runner = web.AppRunner(
                 app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
             )
         else:
-            self._http.add_routes(app, self._path)
+            StreamableHTTPFrontEnd(self, self.modern).add_routes(app, self._path)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
@@ -247,7 +257,8 @@ class MCPTestServer(ServerMethods):
                 session.standalone.kick()
         for stream in self._events.streams():
             stream.kick()
-        self._legacy_sse.end_all()
+        if self._legacy_sse is not None:
+            self._legacy_sse.end_all()
         runner, self._runner, self._url = self._runner, None, None
         await self.task_store.close()
         if runner is not None:
@@ -283,7 +294,7 @@ class MCPTestServer(ServerMethods):
         cleanly instead. Requests still running are cancelled. Returns how many streams
         were closed.
         """
-        return self._legacy_sse.drop_streams(abort=abort)
+        return 0 if self._legacy_sse is None else self._legacy_sse.drop_streams(abort=abort)
 
     # ---- stdio --------------------------------------------------------------------------
 

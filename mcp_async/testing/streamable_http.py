@@ -27,11 +27,12 @@ from ..protocol.mcp import (
     media_type,
 )
 from .core import ServerCore
-from .faults import Fault, fault_reply
+from .faults import Fault
+from .http_replies import error_reply, fault_reply
 from .modern import ModernMode
 from .state import Session, Work
 from .streams import EventStream, ReplyOutbox
-from .wire import SESSION_NOT_FOUND, accepts_both, error_reply, negotiate, primary
+from .wire import SESSION_NOT_FOUND, accepts_both, negotiate, primary
 
 __all__ = ["StreamableHTTPFrontEnd"]
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
-from typing import Final
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Final
 
 from ..protocol.sse import encode_event
 from .faults import Fault
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["EventLog", "EventStream", "ReplyOutbox"]
 

@@ -1,15 +1,14 @@
-"""Wire details the test server's front ends share: revisions, JSON-RPC errors, HTTP error
-replies, list cursors and the reply encodings that faults can garble."""
+"""Wire details the test server's front ends share: revisions, JSON-RPC errors, list
+cursors and the reply encodings that faults can garble (HTTP error replies are in
+:mod:`~mcp_async.testing.http_replies`)."""
 
 from __future__ import annotations
 
 import base64
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
-
-from aiohttp import web
 
 from ..protocol.jsonrpc import (
     INTERNAL_ERROR,
@@ -84,18 +83,6 @@ def negotiate(params: dict[str, Any] | None, versions: Sequence[str]) -> str:
     """The client's ``protocolVersion`` if among ``versions``, else the first of them."""
     requested = (params or {}).get("protocolVersion")
     return requested if isinstance(requested, str) and requested in versions else versions[0]
-
-
-def error_reply(
-    status: int, code: int, message: str, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    """An HTTP error whose body is an id-less JSON-RPC error."""
-    return web.Response(
-        status=status,
-        body=encode(ErrorResponse(None, code, message)),
-        content_type=JSON_CONTENT_TYPE,
-        headers=headers,
-    )
 
 
 def wrong_id(reply: Response | ErrorResponse) -> Response | ErrorResponse:

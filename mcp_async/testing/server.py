@@ -335,7 +335,7 @@ class MCPTestServer(ServerMethods):
             transport, peer = memory_pair()
             serving = asyncio.create_task(server.serve_memory(peer))
             async with AsyncMCPClient(transport) as client:
-                ...
+                assert (await client.call_tool("echo", {"text": "hi"})).text == "hi"
             serving.cancel()
         """
 

@@ -7,8 +7,8 @@ session, the settings and the paging these methods use.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from collections.abc import Mapping
+from typing import Any, Literal, overload
 
 from .._config import TimeoutLike
 from ..features.cache import CacheMode
@@ -20,63 +20,16 @@ from ..protocol.models import (
     Prompt,
 )
 from .arguments import add_input, completion_params, input_options, prompt_params
-
-if TYPE_CHECKING:
-    from .._config import Timeout
-    from ..session.dispatch import ProgressCallback
-    from ..session.engine import SessionEngine
-    from ..transports.options import RequestOptions
+from .facade_parts import FacadeParts
 
 __all__ = ["PromptMethods"]
 
-_T = TypeVar("_T")
-_Page = TypeVar("_Page")
 
-
-class PromptMethods:
+class PromptMethods(FacadeParts):
     """The ``prompts/*`` and ``completion/complete`` methods of
     :class:`~mcp_async.AsyncMCPClient`."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        # What the facade provides (mcp_async.client.async_client.AsyncMCPClient).
-        def _mcp(self) -> SessionEngine: ...
-
-        def _page(
-            self, method: str, cursor: str | None, cache: CacheMode = "use"
-        ) -> Awaitable[dict[str, Any]]: ...
-
-        def _walk(
-            self,
-            method: str,
-            parse: Callable[[Mapping[str, Any]], _Page],
-            items: Callable[[_Page], Sequence[_T]],
-            next_cursor: Callable[[_Page], str | None],
-            max_pages: int | None,
-            cache: CacheMode = "use",
-        ) -> Awaitable[list[_T]]: ...
-
-        def _call_timeout(self, timeout: TimeoutLike) -> Timeout | None: ...
-
-        def _request(
-            self,
-            method: str,
-            params: Mapping[str, Any] | None,
-            *,
-            timeout: TimeoutLike,
-            headers: Mapping[str, str] | None,
-            progress: ProgressCallback | None,
-            idempotent: bool,
-            reset_timeout_on_progress: bool,
-            max_total_timeout: float | None,
-            options: RequestOptions,
-        ) -> Awaitable[dict[str, Any]]: ...
-
-        async def request(
-            self, method: str, params: Mapping[str, Any] | None = None, *,
-            idempotent: bool = False,
-        ) -> dict[str, Any]: ...
 
     async def list_prompts_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"

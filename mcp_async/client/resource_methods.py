@@ -8,8 +8,8 @@ session, the settings and the paging these methods use.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._config import TimeoutLike
 from ..features.cache import CacheMode, check_mode
@@ -23,29 +23,23 @@ from ..protocol.models import (
 )
 from ..transports.options import RequestOptions
 from .arguments import add_input, check_listen, require_str
+from .facade_parts import FacadeParts
 
 if TYPE_CHECKING:
-    from .._config import Timeout
     from ..features.listen import Listening
-    from ..session.dispatch import ProgressCallback
-    from ..session.engine import SessionEngine
     from .options import ClientConfig
 
 __all__ = ["ResourceMethods"]
 
-_T = TypeVar("_T")
-_Page = TypeVar("_Page")
 
-
-class ResourceMethods:
+class ResourceMethods(FacadeParts):
     """The ``resources/*`` methods of :class:`~mcp_async.AsyncMCPClient` and
     :meth:`listen`."""
 
     __slots__ = ()
 
     if TYPE_CHECKING:
-        # What the facade provides (mcp_async.client.async_client.AsyncMCPClient).
-        timeout: Timeout
+        # What the facade provides besides FacadeParts (mcp_async.client.async_client).
         _config: ClientConfig
 
         # The facade's slot, declared as a property: mypy refuses a plain attribute
@@ -56,46 +50,9 @@ class ResourceMethods:
         @_push.setter
         def _push(self, value: bool) -> None: ...
 
-        def _mcp(self) -> SessionEngine: ...
-
         async def _await_push(self) -> None: ...
 
         async def _require_method(self, method: str) -> None: ...
-
-        def _page(
-            self, method: str, cursor: str | None, cache: CacheMode = "use"
-        ) -> Awaitable[dict[str, Any]]: ...
-
-        def _walk(
-            self,
-            method: str,
-            parse: Callable[[Mapping[str, Any]], _Page],
-            items: Callable[[_Page], Sequence[_T]],
-            next_cursor: Callable[[_Page], str | None],
-            max_pages: int | None,
-            cache: CacheMode = "use",
-        ) -> Awaitable[list[_T]]: ...
-
-        def _call_timeout(self, timeout: TimeoutLike) -> Timeout | None: ...
-
-        def _request(
-            self,
-            method: str,
-            params: Mapping[str, Any] | None,
-            *,
-            timeout: TimeoutLike,
-            headers: Mapping[str, str] | None,
-            progress: ProgressCallback | None,
-            idempotent: bool,
-            reset_timeout_on_progress: bool,
-            max_total_timeout: float | None,
-            options: RequestOptions,
-        ) -> Awaitable[dict[str, Any]]: ...
-
-        async def request(
-            self, method: str, params: Mapping[str, Any] | None = None, *,
-            idempotent: bool = False,
-        ) -> dict[str, Any]: ...
 
     async def list_resources_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"

@@ -8,8 +8,8 @@ session, the settings and the paging these methods use.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._config import TimeoutLike, to_timeout
 from .._exceptions import ConfigError
@@ -19,51 +19,30 @@ from ..protocol.models import CallToolResult, InputRequiredResult, ListToolsPage
 from ..session.dispatch import ProgressCallback
 from ..transports.options import RequestOptions
 from .arguments import check_max_total, check_retry, hints_idempotent, tool_options
+from .facade_parts import FacadeParts
 from .tool_call import run_tool_call, tool_params
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
-    from .._config import Timeout
     from ..features.batch import BatchResult, CallLike, OutcomeStream, ProgressOption
     from ..policies.retry import RetryPolicy
-    from ..session.engine import SessionEngine
     from .catalogue import ToolCatalogue
 
 __all__ = ["ToolMethods"]
 
-_T = TypeVar("_T")
-_Page = TypeVar("_Page")
 
-
-class ToolMethods:
+class ToolMethods(FacadeParts):
     """The ``tools/*`` methods of :class:`~mcp_async.AsyncMCPClient`, with tasks and the
     bounded fan-out of tool calls."""
 
     __slots__ = ()
 
     if TYPE_CHECKING:
-        # What the facade provides (mcp_async.client.async_client.AsyncMCPClient).
-        timeout: Timeout
+        # What the facade provides besides FacadeParts (mcp_async.client.async_client).
         trust_idempotent_hint: bool
         validate_output: bool
         _catalogue: ToolCatalogue
-
-        def _mcp(self) -> SessionEngine: ...
-
-        def _page(
-            self, method: str, cursor: str | None, cache: CacheMode = "use"
-        ) -> Awaitable[dict[str, Any]]: ...
-
-        def _walk(
-            self,
-            method: str,
-            parse: Callable[[Mapping[str, Any]], _Page],
-            items: Callable[[_Page], Sequence[_T]],
-            next_cursor: Callable[[_Page], str | None],
-            max_pages: int | None,
-            cache: CacheMode = "use",
-        ) -> Awaitable[list[_T]]: ...
 
     async def list_tools_page(
         self, cursor: str | None = None, *, cache: CacheMode = "use"
